@@ -1,0 +1,127 @@
+"""Wiring: builds the python-telegram-bot Application around the services. Nothing else."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+
+from bot.config import Settings
+from bot.i18n import _
+from bot.services.delivery import Fatal, OutboxWorker, Retry
+from bot.services.filing import Filing
+from bot.services.my_cases import MyCases
+from bot.services.runtime import Runtime, utcnow
+from bot.storage.db import create_engine
+
+log = logging.getLogger(__name__)
+
+DRAFT_SWEEP_EVERY = timedelta(minutes=10)
+
+
+@dataclass
+class Services:
+    """Everything a handler may call, kept in `application.bot_data["services"]`."""
+
+    rt: Runtime
+    filing: Filing
+    my_cases: MyCases
+    worker: OutboxWorker
+
+
+def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.application.bot_data["services"]  # type: ignore[no-any-return]
+
+
+def classify_error(exc: Exception) -> Exception:
+    """Map python-telegram-bot's errors onto the outbox's Retry / Fatal."""
+    if isinstance(exc, RetryAfter):
+        after = exc.retry_after
+        seconds = after.total_seconds() if isinstance(after, timedelta) else float(after)
+        return Retry(f"429 retry after {seconds:.0f}", after=seconds)
+    if isinstance(exc, ChatMigrated):
+        return Fatal(f"chat migrated to {exc.new_chat_id}")
+    if isinstance(exc, Forbidden | BadRequest):
+        return Fatal(exc.message)
+    if isinstance(exc, TimedOut | NetworkError):
+        return Retry(type(exc).__name__ + ": " + str(exc))
+    return Retry(f"{type(exc).__name__}: {exc}")
+
+
+def build_application(
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    rng: random.Random | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """The bot, ready for `run_polling()` (or for a test harness to start by hand)."""
+    from handlers import citizen, errors  # handlers import bot.app's helpers
+
+    engine = engine or create_engine(settings.database_url)
+    rt = Runtime(engine=engine, settings=settings, clock=clock)
+    app = (
+        ApplicationBuilder()
+        .token(settings.bot_token.get_secret_value())
+        .base_url(f"{settings.bot_api_url}/bot")
+        .base_file_url(f"{settings.bot_api_url}/file/bot")
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(on_start)
+        .post_shutdown(on_stop)
+        .build()
+    )
+
+    async def send(method: str, params: dict) -> object:  # type: ignore[type-arg]
+        return await app.bot.do_api_request(method, api_kwargs=params)
+
+    worker = OutboxWorker(rt, send, classify_error)
+    app.bot_data["services"] = Services(
+        rt=rt, filing=Filing(rt, rng), my_cases=MyCases(rt), worker=worker
+    )
+    citizen.register(app)
+    errors.register(app)
+    return app
+
+
+async def on_start(app: Application) -> None:  # type: ignore[type-arg]
+    """Start the outbox worker and the housekeeping jobs; publish the command menu."""
+    services: Services = app.bot_data["services"]
+    services.worker.start()
+    assert app.job_queue is not None
+    app.job_queue.run_repeating(
+        sweep_drafts, interval=DRAFT_SWEEP_EVERY, first=5, name="sweep-drafts"
+    )
+    await app.bot.set_my_commands(
+        [
+            BotCommand("start", _("Main menu")),
+            BotCommand("cancel", _("Cancel what you are doing")),
+            BotCommand("help", _("How it works")),
+        ],
+        scope=BotCommandScopeAllPrivateChats(),
+    )
+
+
+async def on_stop(app: Application) -> None:  # type: ignore[type-arg]
+    services: Services = app.bot_data["services"]
+    await services.worker.stop()
+    await services.rt.engine.dispose()
+
+
+async def sweep_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Drop drafts idle for longer than the limit; their citizens are told via the outbox."""
+    dropped = await services_of(context).filing.expire_idle()
+    if dropped:
+        log.info("dropped %d idle drafts", dropped)
+
+
+def allowed_updates() -> list[str]:
+    return Update.ALL_TYPES

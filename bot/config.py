@@ -1,0 +1,118 @@
+"""Settings from the environment and an optional `.env`.
+
+A bad setting must stop the program with one line that names it, never a traceback and never
+the token's value: `load_settings()` turns pydantic's error into `ConfigError` for `__main__`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_API_URL = "https://api.telegram.org"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/tazirat.sqlite3"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it and never echoes secrets."""
+
+
+def _int_list(value: object) -> object:
+    """Accept "1, 2 3" as well as a JSON-ish list, so operators can write ids naturally."""
+    if isinstance(value, str):
+        parts = value.replace(",", " ").split()
+        return [int(p) for p in parts]
+    return value
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr
+    bot_api_url: str = DEFAULT_API_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    staff_chat_id: int | None = None
+    staff_thread_id: int | None = None
+    manager_chat_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    timezone: str = "Asia/Tehran"
+    max_complaints_per_day: int = Field(default=3, ge=1, le=1000)
+    draft_idle_hours: float = Field(default=24.0, gt=0)
+    polling_timeout: int = Field(default=30, ge=0, le=50)
+    outbox_poll_seconds: float = Field(default=2.0, gt=0)
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, v: SecretStr) -> SecretStr:
+        raw = v.get_secret_value().strip()
+        head, _, tail = raw.partition(":")
+        if not head.isascii() or not head.isdigit() or len(tail) < 3 or not tail.isascii():
+            raise ValueError("must look like 123456:ABC… (from BotFather)")
+        return SecretStr(raw)
+
+    @field_validator("bot_api_url")
+    @classmethod
+    def _api_url(cls, v: str) -> str:
+        v = v.strip().rstrip("/")
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, v: str) -> str:
+        v = v.strip()
+        if v.startswith("sqlite:///"):
+            v = "sqlite+aiosqlite:///" + v.removeprefix("sqlite:///")
+        elif v.startswith(("postgresql://", "postgres://")):
+            v = "postgresql+asyncpg://" + v.split("://", 1)[1]
+        if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return v
+
+    @field_validator("manager_chat_ids", "admin_ids", mode="before")
+    @classmethod
+    def _ids(cls, v: object) -> object:
+        return _int_list(v)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown time zone") from exc
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file, when the store is SQLite (None for in-memory or PostgreSQL)."""
+        if not self.database_url.startswith("sqlite"):
+            return None
+        path = self.database_url.split(":///", 1)[1].split("?", 1)[0]
+        return None if path in ("", ":memory:") else Path(path)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning validation errors into one readable `ConfigError` line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        if first["type"] == "missing":
+            raise ConfigError(f"{name} is not set") from None
+        reason = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{name} is invalid: {reason}") from None
+    except ValueError as exc:  # e.g. a non-integer in a list of ids
+        raise ConfigError(f"invalid setting: {type(exc).__name__}") from None

@@ -1,0 +1,124 @@
+"""A complaint while it is being filed: the steps, their order, and what each answer must be."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from bot.domain.catalogue import PROVINCES_BY_CODE, SECTORS_BY_CODE, VIOLATIONS_BY_CODE
+
+
+class Step(StrEnum):
+    VIOLATION = "violation"
+    SECTOR = "sector"
+    PROVINCE = "province"
+    CITY = "city"
+    BUSINESS = "business"
+    ADDRESS = "address"
+    LOCATION = "location"
+    DESCRIPTION = "description"
+    PRICE_PAID = "price_paid"
+    PRICE_FAIR = "price_fair"
+    EVIDENCE = "evidence"
+    CONTACT = "contact"
+    REVIEW = "review"
+
+
+ORDER: tuple[Step, ...] = tuple(Step)
+
+# Parts of the complaint the citizen can change from the review, each a run of steps.
+EDIT_GROUPS: dict[str, tuple[Step, ...]] = {
+    "violation": (Step.VIOLATION,),
+    "sector": (Step.SECTOR,),
+    "place": (Step.PROVINCE, Step.CITY),
+    "business": (Step.BUSINESS, Step.ADDRESS, Step.LOCATION),
+    "description": (Step.DESCRIPTION,),
+    "prices": (Step.PRICE_PAID, Step.PRICE_FAIR),
+    "evidence": (Step.EVIDENCE,),
+    "contact": (Step.CONTACT,),
+}
+
+CHOICE_STEPS = {Step.VIOLATION, Step.SECTOR, Step.PROVINCE}
+TEXT_STEPS = {Step.CITY, Step.BUSINESS, Step.ADDRESS, Step.DESCRIPTION}
+PRICE_STEPS = {Step.PRICE_PAID, Step.PRICE_FAIR}
+SKIPPABLE_STEPS = {Step.LOCATION, Step.PRICE_PAID, Step.PRICE_FAIR, Step.EVIDENCE}
+
+# (min, max) length of each free-text answer after normalising, in characters.
+TEXT_LIMITS: dict[Step, tuple[int, int]] = {
+    Step.CITY: (2, 60),
+    Step.BUSINESS: (2, 120),
+    Step.ADDRESS: (5, 300),
+    Step.DESCRIPTION: (20, 2000),
+}
+
+MAX_ATTACHMENTS = 5
+MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024  # what a bot may download through the Bot API is less,
+# but the file stays on Telegram's side; this only refuses absurd sizes reported by clients.
+
+
+class DraftData(BaseModel):
+    """The answers so far. Every field is optional until the review."""
+
+    violation: str | None = None
+    sector: str | None = None
+    province: str | None = None
+    city: str | None = None
+    business: str | None = None
+    address: str | None = None
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    location_skipped: bool = False
+    description: str | None = None
+    price_paid: int | None = None
+    price_fair: int | None = None
+    prices_skipped: bool = False
+    evidence_done: bool = False
+    contact_phone: str | None = None
+    anonymous: bool | None = None
+
+    def missing(self) -> list[Step]:
+        """Steps still without an answer (a skip counts as an answer)."""
+        out: list[Step] = []
+        checks = {
+            Step.VIOLATION: self.violation in VIOLATIONS_BY_CODE,
+            Step.SECTOR: self.sector in SECTORS_BY_CODE,
+            Step.PROVINCE: self.province in PROVINCES_BY_CODE,
+            Step.CITY: bool(self.city),
+            Step.BUSINESS: bool(self.business),
+            Step.ADDRESS: bool(self.address),
+            Step.DESCRIPTION: bool(self.description),
+            Step.CONTACT: self.anonymous is not None,
+        }
+        for step, ok in checks.items():
+            if not ok:
+                out.append(step)
+        return out
+
+
+def next_step(step: Step, edit_group: str | None) -> Step:
+    """The step after `step`; while editing, the end of the edited part returns to the review."""
+    if edit_group is not None:
+        group = EDIT_GROUPS[edit_group]
+        if step not in group or step == group[-1]:
+            return Step.REVIEW
+        return group[group.index(step) + 1]
+    return ORDER[ORDER.index(step) + 1]
+
+
+class Problem(StrEnum):
+    """Why an input was not taken; each has a Persian hint in the views."""
+
+    NO_DRAFT = "no_draft"
+    STALE_BUTTON = "stale_button"
+    USE_BUTTONS = "use_buttons"
+    WRONG_INPUT = "wrong_input"
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    BAD_AMOUNT = "bad_amount"
+    TOO_MANY_FILES = "too_many_files"
+    FILE_TOO_BIG = "file_too_big"
+    NOT_OWN_CONTACT = "not_own_contact"
+    BAD_PHONE = "bad_phone"
+    DAILY_LIMIT = "daily_limit"
+    INCOMPLETE = "incomplete"

@@ -1,0 +1,129 @@
+"""The outbox worker: sends queued Bot API calls, marks them sent, retries what may succeed later.
+
+It takes a `send(method, params)` coroutine, so it does not depend on Telegram's library; the
+application passes the bot's raw API call and `classify` maps the library's errors onto
+`Retry`/`Fatal`. Rows are only marked sent after Telegram accepted them: a crash in between
+sends a message twice rather than never (at-least-once), which a citizen forgives and a lost
+case card is not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from bot.services.runtime import Runtime
+from bot.storage import cases as case_store
+from bot.storage import outbox as outbox_store
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[str, dict[str, Any]], Awaitable[Any]]
+
+MAX_ATTEMPTS = 12
+MAX_BACKOFF = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Retry(Exception):
+    """Try again later: after `after` seconds when Telegram said so, else with backoff."""
+
+    reason: str
+    after: float | None = None
+
+
+@dataclass(frozen=True)
+class Fatal(Exception):
+    """This call can never succeed (blocked, kicked, chat not found, bad request)."""
+
+    reason: str
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        rt: Runtime,
+        send: Send,
+        classify: Callable[[Exception], Exception],
+    ) -> None:
+        self.rt = rt
+        self.send = send
+        self.classify = classify
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="outbox-worker")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self.rt.ring()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout=10)
+            except TimeoutError:
+                self._task.cancel()
+            self._task = None
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self.rt.outbox_bell.clear()
+            try:
+                pause = await self.deliver_due()
+            except Exception:  # the worker must outlive any one bad row or a database blip
+                log.exception("outbox pass failed")
+                pause = self.rt.settings.outbox_poll_seconds
+            if self._stopping:
+                break
+            try:
+                await asyncio.wait_for(self.rt.outbox_bell.wait(), timeout=pause)
+            except TimeoutError:
+                pass
+
+    async def deliver_due(self) -> float:
+        """Send every due row once; return how long to wait before the next pass."""
+        async with self.rt.engine.connect() as conn:
+            rows = await outbox_store.due(conn, self.rt.now())
+        for row in rows:
+            if self._stopping:
+                break
+            pause = await self._deliver(row)
+            if pause:  # Telegram asked everyone to wait: stop this pass
+                return pause
+        return 0.0 if len(rows) >= 50 else self.rt.settings.outbox_poll_seconds
+
+    async def _deliver(self, row: dict[str, Any]) -> float:
+        params = {"chat_id": row["chat_id"], **row["payload"]}
+        try:
+            result = await self.send(row["method"], params)
+        except Exception as exc:  # mapped to Retry / Fatal below
+            outcome = self.classify(exc)
+            async with self.rt.engine.begin() as conn:
+                if isinstance(outcome, Retry) and row["attempts"] + 1 < MAX_ATTEMPTS:
+                    wait = outcome.after if outcome.after is not None else _backoff(row["attempts"])
+                    await outbox_store.mark_retry(
+                        conn, row["id"], outcome.reason, self.rt.now() + timedelta(seconds=wait)
+                    )
+                    log.warning("outbox %s: retry in %.0fs: %s", row["id"], wait, outcome.reason)
+                    return float(outcome.after or 0.0)
+                reason = getattr(outcome, "reason", repr(exc))
+                await outbox_store.mark_failed(conn, row["id"], reason)
+                log.error("outbox %s failed for good: %s", row["id"], reason)
+            return 0.0
+        message_id = result.get("message_id") if isinstance(result, dict) else None
+        async with self.rt.engine.begin() as conn:
+            await outbox_store.mark_sent(conn, row["id"], self.rt.now(), message_id)
+            if row["case_id"] is not None and message_id is not None:
+                await case_store.remember_message(
+                    conn, row["case_id"], row["chat_id"], message_id, row["purpose"]
+                )
+        return 0.0
+
+
+def _backoff(attempts: int) -> float:
+    return min(2.0 ** (attempts + 1), MAX_BACKOFF.total_seconds())

@@ -1,0 +1,90 @@
+"""The citizen's view of their own cases: look up by code, list, open.
+
+A code that does not exist and a code that belongs to someone else get the same answer
+(None), so tracking codes cannot be probed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot import text
+from bot.domain import tracking
+from bot.services.runtime import Runtime
+from bot.storage import cases as case_store
+from bot.storage import users as user_store
+
+PAGE_SIZE = 5
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    case: dict[str, Any]
+    events: list[dict[str, Any]]
+    evidence: int
+
+
+class MyCases:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    async def start_lookup(self, user_id: int) -> None:
+        """The next text from this citizen is a tracking code."""
+        async with self.rt.engine.begin() as conn:
+            await user_store.set_pending_input(conn, user_id, "track")
+
+    async def pending(self, user_id: int) -> str | None:
+        async with self.rt.engine.connect() as conn:
+            user = await user_store.get(conn, user_id)
+            return user["pending_input"] if user else None
+
+    async def stop_lookup(self, user_id: int) -> bool:
+        async with self.rt.engine.begin() as conn:
+            user = await user_store.get(conn, user_id)
+            if not user or not user["pending_input"]:
+                return False
+            await user_store.set_pending_input(conn, user_id, None)
+            return True
+
+    @staticmethod
+    def parse_code(raw: str) -> str | None:
+        """10 ASCII digits from what was typed (any digits, spaces or dashes), else None."""
+        return text.parse_tracking_input(raw)
+
+    async def lookup(self, user_id: int, code: str) -> CaseDetail | None:
+        """The case with `code` if it is this citizen's; clears the pending lookup either way."""
+        async with self.rt.engine.begin() as conn:
+            await user_store.set_pending_input(conn, user_id, None)
+            if not tracking.is_valid(code):
+                return None
+            case = await case_store.by_code(conn, code)
+            if case is None or case["citizen_id"] != user_id:
+                return None
+            return await self._detail(conn, case)
+
+    async def open(self, user_id: int, code: str) -> CaseDetail | None:
+        async with self.rt.engine.connect() as conn:
+            case = await case_store.by_code(conn, code)
+            if case is None or case["citizen_id"] != user_id:
+                return None
+            return await self._detail(conn, case)
+
+    async def page(self, user_id: int, page: int) -> tuple[list[dict[str, Any]], int, int]:
+        """(cases on the page, total, the page actually shown)."""
+        page = max(0, page)
+        async with self.rt.engine.connect() as conn:
+            rows, total = await case_store.of_citizen(
+                conn, user_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+            )
+            if not rows and total and page:
+                page = (total - 1) // PAGE_SIZE
+                rows, total = await case_store.of_citizen(
+                    conn, user_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+                )
+            return rows, total, page
+
+    async def _detail(self, conn: Any, case: dict[str, Any]) -> CaseDetail:
+        events = await case_store.events(conn, case["id"], public_only=True)
+        evidence = len(await case_store.case_attachments(conn, case["id"]))
+        return CaseDetail(case, events, evidence)

@@ -1,0 +1,36 @@
+"""What every service needs: the engine, the settings, a clock and the outbox doorbell."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    """Shared dependencies, built once per process (tests build one per test).
+
+    `clock` is injectable so that tests can move time; `outbox_bell` is set after a transaction
+    that queued messages commits, so the delivery worker wakes at once instead of polling.
+    """
+
+    engine: AsyncEngine
+    settings: Settings
+    clock: Callable[[], datetime] = utcnow
+    outbox_bell: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def ring(self) -> None:
+        self.outbox_bell.set()

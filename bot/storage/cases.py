@@ -1,0 +1,145 @@
+"""Cases, their audit trail and their evidence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.storage.tables import attachments, case_events, case_messages, cases
+
+
+class CodeTaken(Exception):
+    """The random tracking code already exists; draw another."""
+
+
+async def insert_case(conn: AsyncConnection, values: dict[str, Any]) -> int:
+    """Insert a case; raises `CodeTaken` (and leaves the transaction usable) on a code clash."""
+    try:
+        async with conn.begin_nested():
+            result = await conn.execute(insert(cases).values(**values))
+    except IntegrityError as exc:
+        if "code" in str(exc.orig).lower():
+            raise CodeTaken from exc
+        raise
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+async def add_event(
+    conn: AsyncConnection,
+    case_id: int,
+    *,
+    action: str,
+    at: datetime,
+    actor_id: int | None,
+    from_status: str | None,
+    to_status: str | None,
+    note: str | None = None,
+    public: bool = True,
+) -> None:
+    await conn.execute(
+        insert(case_events).values(
+            case_id=case_id,
+            action=action,
+            at=at,
+            actor_id=actor_id,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+            public=public,
+        )
+    )
+
+
+async def move_attachments(conn: AsyncConnection, draft_id: int, case_id: int) -> int:
+    result = await conn.execute(
+        update(attachments)
+        .where(attachments.c.draft_id == draft_id)
+        .values(case_id=case_id, draft_id=None)
+    )
+    return int(result.rowcount or 0)
+
+
+async def count_since(conn: AsyncConnection, citizen_id: int, since: datetime) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(cases)
+        .where(and_(cases.c.citizen_id == citizen_id, cases.c.created_at >= since))
+    )
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+async def by_code(conn: AsyncConnection, code: str) -> dict[str, Any] | None:
+    row = (await conn.execute(select(cases).where(cases.c.code == code))).mappings().first()
+    return dict(row) if row else None
+
+
+async def by_id(conn: AsyncConnection, case_id: int) -> dict[str, Any] | None:
+    row = (await conn.execute(select(cases).where(cases.c.id == case_id))).mappings().first()
+    return dict(row) if row else None
+
+
+async def of_citizen(
+    conn: AsyncConnection, citizen_id: int, *, offset: int, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of the citizen's cases, newest first, and how many they have in all."""
+    total = (
+        await conn.execute(
+            select(func.count()).select_from(cases).where(cases.c.citizen_id == citizen_id)
+        )
+    ).scalar_one()
+    rows = await conn.execute(
+        select(cases)
+        .where(cases.c.citizen_id == citizen_id)
+        .order_by(cases.c.created_at.desc(), cases.c.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return [dict(r) for r in rows.mappings()], int(total)
+
+
+async def events(conn: AsyncConnection, case_id: int, *, public_only: bool) -> list[dict[str, Any]]:
+    stmt = select(case_events).where(case_events.c.case_id == case_id)
+    if public_only:
+        stmt = stmt.where(case_events.c.public.is_(True))
+    rows = await conn.execute(stmt.order_by(case_events.c.at, case_events.c.id))
+    return [dict(r) for r in rows.mappings()]
+
+
+async def case_attachments(conn: AsyncConnection, case_id: int) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        select(attachments).where(attachments.c.case_id == case_id).order_by(attachments.c.id)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+async def remember_message(
+    conn: AsyncConnection, case_id: int, chat_id: int, message_id: int, purpose: str
+) -> None:
+    """Record where a case's card lives so that later changes edit it in place."""
+    existing = (
+        await conn.execute(
+            select(case_messages.c.id).where(
+                and_(
+                    case_messages.c.case_id == case_id,
+                    case_messages.c.chat_id == chat_id,
+                    case_messages.c.purpose == purpose,
+                )
+            )
+        )
+    ).scalar_one_or_none()
+    if existing is None:
+        await conn.execute(
+            insert(case_messages).values(
+                case_id=case_id, chat_id=chat_id, message_id=message_id, purpose=purpose
+            )
+        )
+    else:
+        await conn.execute(
+            update(case_messages)
+            .where(case_messages.c.id == existing)
+            .values(message_id=message_id)
+        )

@@ -1,0 +1,95 @@
+"""Drafts and their attachments: one open draft per citizen, saved after every answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.storage.tables import attachments, drafts
+
+
+async def get(conn: AsyncConnection, user_id: int, *, lock: bool = False) -> dict[str, Any] | None:
+    stmt = select(drafts).where(drafts.c.user_id == user_id)
+    if lock and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = (await conn.execute(stmt)).mappings().first()
+    return dict(row) if row else None
+
+
+async def create(
+    conn: AsyncConnection, user_id: int, step: str, data: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    values = {
+        "user_id": user_id,
+        "step": step,
+        "edit_group": None,
+        "data": data,
+        "created_at": now,
+        "updated_at": now,
+    }
+    result = await conn.execute(insert(drafts).values(**values))
+    return {"id": int(result.inserted_primary_key[0]), **values}  # type: ignore[index]
+
+
+async def save(
+    conn: AsyncConnection,
+    draft_id: int,
+    *,
+    step: str,
+    data: dict[str, Any],
+    edit_group: str | None,
+    now: datetime,
+) -> None:
+    await conn.execute(
+        update(drafts)
+        .where(drafts.c.id == draft_id)
+        .values(step=step, data=data, edit_group=edit_group, updated_at=now)
+    )
+
+
+async def delete_draft(conn: AsyncConnection, draft_id: int) -> None:
+    await conn.execute(delete(attachments).where(attachments.c.draft_id == draft_id))
+    await conn.execute(delete(drafts).where(drafts.c.id == draft_id))
+
+
+async def idle_since(
+    conn: AsyncConnection, cutoff: datetime, limit: int = 200
+) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        select(drafts).where(drafts.c.updated_at < cutoff).order_by(drafts.c.id).limit(limit)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+async def attachment_count(conn: AsyncConnection, draft_id: int) -> int:
+    stmt = select(func.count()).select_from(attachments).where(attachments.c.draft_id == draft_id)
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+async def add_attachment(
+    conn: AsyncConnection, draft_id: int, values: dict[str, Any], now: datetime
+) -> bool:
+    """Attach a file; False when this file is already on the draft (a redelivered update)."""
+    try:
+        async with conn.begin_nested():
+            await conn.execute(
+                insert(attachments).values(draft_id=draft_id, created_at=now, **values)
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+async def clear_attachments(conn: AsyncConnection, draft_id: int) -> None:
+    await conn.execute(delete(attachments).where(attachments.c.draft_id == draft_id))
+
+
+async def list_attachments(conn: AsyncConnection, draft_id: int) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        select(attachments).where(attachments.c.draft_id == draft_id).order_by(attachments.c.id)
+    )
+    return [dict(r) for r in rows.mappings()]

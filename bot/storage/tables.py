@@ -1,0 +1,163 @@
+"""The schema, as SQLAlchemy Core tables. Migrations under `migrations/` create and evolve it."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from bot.storage.types import UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Telegram users the bot has met. Ids exceed 2^31: BigInteger everywhere a Telegram id is kept.
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("first_name", String(128), nullable=False, default=""),
+    Column("username", String(64)),
+    Column("language_code", String(16)),
+    Column("phone", String(20)),
+    Column("role", String(16)),  # admin / supervisor / staff / manager; NULL for citizens
+    Column("pending_input", String(32)),  # what free text from this user means now (e.g. "track")
+    Column("blocked_bot", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# One open draft per citizen: the step they are on and every answer given so far.
+drafts = Table(
+    "drafts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("step", String(32), nullable=False),
+    Column("edit_group", String(32)),  # set while the citizen edits one part from the review
+    Column("data", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("user_id"),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(10), nullable=False),
+    Column("citizen_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("violation", String(32), nullable=False),
+    Column("sector", String(32), nullable=False),
+    Column("province", String(4), nullable=False),
+    Column("city", String(80), nullable=False),
+    Column("business", String(160), nullable=False),
+    Column("business_key", String(160), nullable=False),  # normalised, lower-cased: for search
+    Column("address", String(400), nullable=False),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("description", Text, nullable=False),
+    Column("price_paid", BigInteger),  # rials
+    Column("price_fair", BigInteger),  # rials
+    Column("contact_phone", String(20)),  # NULL: the citizen chose to stay anonymous
+    Column("urgent", Boolean, nullable=False, default=False),
+    Column("holder_id", BigInteger, ForeignKey("users.id")),
+    Column("unit_id", Integer),
+    Column("merged_into", Integer, ForeignKey("cases.id")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("claimed_at", UTCDateTime),
+    Column("resolved_at", UTCDateTime),
+    UniqueConstraint("code"),
+    Index(None, "citizen_id", "created_at"),
+    Index(None, "status", "created_at"),
+    Index(None, "created_at"),
+    Index(None, "business_key"),
+)
+
+# The audit trail: one row per thing that happened to a case, status change or not.
+case_events = Table(
+    "case_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_id", BigInteger),  # NULL for the system
+    Column("action", String(32), nullable=False),
+    Column("from_status", String(24)),
+    Column("to_status", String(24)),
+    Column("note", Text),
+    Column("public", Boolean, nullable=False, default=True),  # shown on the citizen's timeline
+    Index(None, "case_id", "at"),
+)
+
+# Evidence: Telegram keeps the files; we keep ids. A row belongs to a draft, then to its case.
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("draft_id", Integer, ForeignKey("drafts.id", ondelete="CASCADE")),
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE")),
+    Column("kind", String(16), nullable=False),  # photo / document / video
+    Column("file_id", String(255), nullable=False),
+    Column("file_unique_id", String(64), nullable=False),
+    Column("file_name", String(255)),
+    Column("mime_type", String(128)),
+    Column("file_size", BigInteger),
+    Column("media_group_id", String(64)),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("draft_id", "file_unique_id"),
+    Index(None, "case_id"),
+)
+
+# Messages to chats other than the one being answered, written in the same transaction as the
+# change that caused them and delivered by the outbox worker.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("method", String(32), nullable=False),  # Bot API method, e.g. sendMessage
+    Column("payload", JSON, nullable=False),  # its parameters except chat_id
+    Column("purpose", String(32), nullable=False),  # e.g. case_card, citizen_notice
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="SET NULL")),
+    Column("status", String(16), nullable=False, default="pending"),  # pending/sent/failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("result_message_id", BigInteger),
+    Index(None, "status", "next_attempt_at"),
+)
+
+# Where the bot posted a case's card, so later changes edit it in place.
+case_messages = Table(
+    "case_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    Column("purpose", String(32), nullable=False),
+    UniqueConstraint("case_id", "chat_id", "purpose"),
+)

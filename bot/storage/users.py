@@ -1,0 +1,56 @@
+"""Users the bot has met: upserted on every update, so names stay fresh."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.storage.tables import users
+
+
+async def touch(
+    conn: AsyncConnection,
+    user_id: int,
+    *,
+    first_name: str,
+    username: str | None,
+    language_code: str | None,
+    now: datetime,
+) -> None:
+    """Insert the user or refresh their name; a message from them means they can be reached."""
+    values: dict[str, Any] = {
+        "id": user_id,
+        "first_name": first_name[:128],
+        "username": (username or None) and username[:64],
+        "language_code": (language_code or None) and language_code[:16],
+        "blocked_bot": False,
+        "created_at": now,
+        "updated_at": now,
+    }
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(users).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[users.c.id],
+        set_={
+            k: stmt.excluded[k]
+            for k in ("first_name", "username", "language_code", "blocked_bot", "updated_at")
+        },
+    )
+    await conn.execute(stmt)
+
+
+async def get(conn: AsyncConnection, user_id: int) -> dict[str, Any] | None:
+    row = (await conn.execute(select(users).where(users.c.id == user_id))).mappings().first()
+    return dict(row) if row else None
+
+
+async def set_pending_input(conn: AsyncConnection, user_id: int, value: str | None) -> None:
+    await conn.execute(update(users).where(users.c.id == user_id).values(pending_input=value))
+
+
+async def set_phone(conn: AsyncConnection, user_id: int, phone: str | None) -> None:
+    await conn.execute(update(users).where(users.c.id == user_id).values(phone=phone))

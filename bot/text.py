@@ -1,0 +1,432 @@
+"""Persian text helpers: one input normaliser, digits, money, phone numbers and direction marks.
+
+Everything here is a pure function so that handlers, storage and reports all agree on what a
+citizen "typed", whatever keyboard (Persian, Arabic, Latin) or client they used.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from fractions import Fraction
+from typing import Final
+
+# ---------------------------------------------------------------------------------------------
+# Character tables
+# ---------------------------------------------------------------------------------------------
+
+ZWNJ: Final = "\u200c"
+LRM: Final = "\u200e"
+RLM: Final = "\u200f"
+LRI: Final = "\u2066"
+PDI: Final = "\u2069"
+ELLIPSIS: Final = "…"
+
+PERSIAN_DIGITS: Final = "۰۱۲۳۴۵۶۷۸۹"
+ARABIC_INDIC_DIGITS: Final = "٠١٢٣٤٥٦٧٨٩"
+ASCII_DIGITS: Final = "0123456789"
+
+#: Persian thousands separator (ARABIC THOUSANDS SEPARATOR) and decimal separator.
+THOUSANDS_SEPARATOR: Final = "\u066c"
+DECIMAL_SEPARATOR: Final = "\u066b"
+#: CLDR's Persian minus: an LRM keeps the sign on the left of the digits in right-to-left lines.
+MINUS_SIGN: Final = LRM + "\u2212"
+
+_TO_ASCII_DIGITS: Final = str.maketrans(PERSIAN_DIGITS + ARABIC_INDIC_DIGITS, ASCII_DIGITS * 2)
+_TO_PERSIAN_DIGITS: Final = str.maketrans(ASCII_DIGITS + ARABIC_INDIC_DIGITS, PERSIAN_DIGITS * 2)
+
+#: Bidi embedding/override/isolate controls and marks; none belongs in stored input, and
+#: an RLO in a complaint could make a shop name or an amount display reversed to staff.
+_BIDI_CONTROLS: Final = (
+    "\u061c"  # ARABIC LETTER MARK
+    "\u200e\u200f"  # LRM, RLM
+    "\u202a\u202b\u202c\u202d\u202e"  # LRE, RLE, PDF, LRO, RLO
+    "\u2066\u2067\u2068\u2069"  # LRI, RLI, FSI, PDI
+)
+#: Invisible characters that only hide differences between otherwise equal strings.
+#: ZWNJ (U+200C) is deliberately absent: Persian spelling needs it (می‌خواهم).
+_INVISIBLES: Final = (
+    "\u00ad"  # SOFT HYPHEN
+    "\u180e"  # MONGOLIAN VOWEL SEPARATOR
+    "\u200b"  # ZERO WIDTH SPACE
+    "\u200d"  # ZERO WIDTH JOINER
+    "\u2060\u2061\u2062\u2063\u2064"  # WORD JOINER, invisible math operators
+    "\u206a\u206b\u206c\u206d\u206e\u206f"  # deprecated format characters
+    "\ufeff"  # BOM / ZERO WIDTH NO-BREAK SPACE
+    "\ufff9\ufffa\ufffb"  # interlinear annotation controls (can hide text)
+    "\U000e0001"  # LANGUAGE TAG (deprecated; emoji flag tag characters are kept)
+    "\u0640"  # TATWEEL (kashida): pure elongation, ســـلام == سلام
+)
+#: Characters that end a line. CR-LF is folded first; everything else becomes "\n".
+_LINE_BREAKS: Final = "\r\x85\u2028\u2029"
+#: Horizontal whitespace NFKC leaves alone (the rest, e.g. NBSP, NFKC already turns into " ").
+_SPACES: Final = "\t\x0b\x0c\u1680"
+
+_C0_C1: Final = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]
+
+
+def _build_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = {cp: None for cp in _C0_C1}
+    table.update({ord(c): None for c in _BIDI_CONTROLS + _INVISIBLES})
+    table.update({cp: None for cp in range(0xD800, 0xE000)})  # lone surrogates cannot be sent
+    table.update({ord(c): "\n" for c in _LINE_BREAKS + "\n"})
+    table.update({ord(c): " " for c in _SPACES})
+    # Arabic-keyboard letters that are the same Persian letter: ي ى → ی, ك → ک.
+    # TEH MARBUTA (ة) is kept: it is a real, distinct letter in Arabic loanwords and names
+    # (e.g. «دائرة المعارف»), not a keyboard artefact, and rewriting it would change spelling.
+    table.update({ord("ي"): "ی", ord("ى"): "ی", ord("ك"): "ک"})
+    table.update({ord(a): d for a, d in zip(PERSIAN_DIGITS, ASCII_DIGITS, strict=True)})
+    table.update({ord(a): d for a, d in zip(ARABIC_INDIC_DIGITS, ASCII_DIGITS, strict=True)})
+    return table
+
+
+_NORMALIZE_TABLE: Final = _build_table()
+# A run of spaces and ZWNJs that contains at least one space: ZWNJ next to a space is noise.
+_SPACE_RUN: Final = re.compile(r"[ \u200c]* [ \u200c]*")
+_ZWNJ_RUN: Final = re.compile(r"\u200c{2,}")
+_MANY_NEWLINES: Final = re.compile(r"\n{3,}")
+
+
+def normalize(text: str) -> str:
+    """Return the canonical form of user input, so equal-looking strings compare equal.
+
+    Steps: NFKC (folds Arabic presentation forms, full-width digits, NBSP, ﷼ → ریال);
+    ي/ى → ی and ك → ک (ة is kept, see above); Persian and Arabic-Indic digits → ASCII;
+    tatweel, bidi controls, zero-width characters, lone surrogates and C0/C1 controls are
+    dropped (ZWNJ and newline survive; CR, CR-LF, NEL, U+2028/9 become newline; tab, VT, FF
+    become a space); NFKC again because dropping characters can leave composable pairs; then per
+    line: runs of spaces collapse to one, ZWNJ touching a space or a line end is dropped, runs of
+    ZWNJ collapse to one, each line is stripped; 3+ newlines become 2 and the whole is stripped.
+    The result is a fixed point: ``normalize(normalize(x)) == normalize(x)``.
+    """
+    text = unicodedata.normalize("NFKC", text.replace("\r\n", "\n"))
+    text = unicodedata.normalize("NFKC", text.translate(_NORMALIZE_TABLE))
+    lines = []
+    for line in text.split("\n"):
+        line = _SPACE_RUN.sub(" ", line)
+        line = _ZWNJ_RUN.sub(ZWNJ, line)
+        lines.append(line.strip(" " + ZWNJ))
+    return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip("\n")
+
+
+def length(text: str) -> int:
+    """User-visible length for min/max checks: code points after :func:`normalize`.
+
+    Measuring the normalised form stops padding with spaces, tatweel or invisible marks from
+    passing a minimum-length rule.
+    """
+    return len(normalize(text))
+
+
+# ---------------------------------------------------------------------------------------------
+# Digits and numbers
+# ---------------------------------------------------------------------------------------------
+
+
+def to_persian_digits(s: str | int) -> str:
+    """Show ASCII and Arabic-Indic digits as Persian digits (۰-۹); other characters unchanged."""
+    return str(s).translate(_TO_PERSIAN_DIGITS)
+
+
+def to_ascii_digits(s: str | int) -> str:
+    """Turn Persian and Arabic-Indic digits into ASCII 0-9; other characters unchanged."""
+    return str(s).translate(_TO_ASCII_DIGITS)
+
+
+def format_number(n: int) -> str:
+    """Format an integer with Persian digits and «٬» between thousands: 2500000 → «۲٬۵۰۰٬۰۰۰».
+
+    Negative numbers get CLDR's Persian minus (LRM + U+2212) so the sign stays on the left of
+    the digits inside a right-to-left line.
+    """
+    grouped = f"{abs(n):,}".replace(",", THOUSANDS_SEPARATOR)
+    return (MINUS_SIGN if n < 0 else "") + to_persian_digits(grouped)
+
+
+RIAL_WORD: Final = "ریال"
+TOMAN_WORD: Final = "تومان"
+RIALS_PER_TOMAN: Final = 10
+
+
+def format_rials(rials: int) -> str:
+    """Format an amount in rials: 2500000 → «۲٬۵۰۰٬۰۰۰ ریال»."""
+    return f"{format_number(rials)} {RIAL_WORD}"
+
+
+def format_toman(rials: int) -> str:
+    """Format an amount given in rials as tomans: 2500000 → «۲۵۰٬۰۰۰ تومان».
+
+    Amounts are stored in rials (the legal unit), so a rial amount not divisible by ten is
+    shown exactly with one Persian decimal digit (25 → «۲٫۵ تومان») instead of being rounded:
+    a price in a complaint must not silently change.
+    """
+    tomans, rest = divmod(abs(rials), RIALS_PER_TOMAN)
+    text = format_number(tomans)
+    if rest:
+        text += DECIMAL_SEPARATOR + to_persian_digits(rest)
+    sign = MINUS_SIGN if rials < 0 else ""
+    return f"{sign}{text} {TOMAN_WORD}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Amounts typed by citizens
+# ---------------------------------------------------------------------------------------------
+
+#: What a bare number means. In Iranian shops prices are spoken and written in tomans, so
+#: «۲۵۰ هزار» means 250,000 tomans = 2,500,000 rials. Value: rials per unit of a bare number.
+DEFAULT_UNIT_RIALS: Final = RIALS_PER_TOMAN
+#: Upper bound (inclusive) for a plausible price: ten trillion rials.
+MAX_AMOUNT_RIALS: Final = 10**13
+
+_UNIT_WORDS: Final = {
+    "تومان": RIALS_PER_TOMAN,
+    "تومن": RIALS_PER_TOMAN,
+    "toman": RIALS_PER_TOMAN,
+    "tomans": RIALS_PER_TOMAN,
+    "ریال": 1,  # also what NFKC makes of the rial sign ﷼
+    "rial": 1,
+    "rials": 1,
+}
+#: «ملیون»/«ملیارد» are very common spellings of «میلیون»/«میلیارد».
+_MULTIPLIER_WORDS: Final = {
+    "هزار": 10**3,
+    "میلیون": 10**6,
+    "ملیون": 10**6,
+    "میلیارد": 10**9,
+    "ملیارد": 10**9,
+}
+_AND: Final = "و"
+_THOUSANDS_SEPARATORS: Final = "٬،,.' ’"
+_DECIMAL_MARKS: Final = ".٫/"
+# Longest plausible price text; longer input is rejected before any number is built
+# (also keeps int() away from its 4300-digit limit).
+_MAX_AMOUNT_TEXT: Final = 80
+
+# Known words are tried first (longest first) so glued input like «۲۵۰هزارتومان» still splits.
+_KNOWN_WORDS: Final = sorted([*_UNIT_WORDS, *_MULTIPLIER_WORDS, _AND], key=len, reverse=True)
+_AMOUNT_TOKEN: Final = re.compile(
+    r"(?P<num>[0-9](?:[0-9٬،,.'’ /٫]*[0-9])?)"
+    rf"|(?P<word>{'|'.join(_KNOWN_WORDS)}|[^\W\d_]+)"
+    r"|(?P<gap>[ \u200c]+)"
+    r"|(?P<other>.)",
+    re.DOTALL,
+)
+_PLAIN_INT: Final = re.compile(r"[1-9][0-9]*", re.ASCII)
+_GROUPED_INT: Final = re.compile(
+    r"[1-9][0-9]{0,2}(?:(?P<sep>[٬،,.'’ ])[0-9]{3})(?:(?P=sep)[0-9]{3})*"
+)
+_FRACTION: Final = re.compile(r"[0-9]+", re.ASCII)
+
+
+def _parse_int(token: str, separators: str) -> int | None:
+    """Parse ``123`` or ``1٬234٬567`` (one consistent separator, whole groups of three)."""
+    if _PLAIN_INT.fullmatch(token):
+        return int(token)
+    m = _GROUPED_INT.fullmatch(token)
+    if m and m["sep"] in separators:
+        return int(re.sub(r"[^0-9]", "", token))
+    return None
+
+
+def _parse_number(token: str, with_multiplier: bool) -> Fraction | None:
+    """Parse one number token; decimals («۲٫۵», «2.5», «۲/۵») only before a multiplier word."""
+    if not with_multiplier:
+        return _to_fraction(_parse_int(token, _THOUSANDS_SEPARATORS))
+    marks = [i for i, c in enumerate(token) if c in _DECIMAL_MARKS]
+    if not marks:
+        return _to_fraction(_parse_int(token, _THOUSANDS_SEPARATORS.replace(".", "")))
+    if len(marks) > 1:
+        return None
+    whole_text, frac_text = token[: marks[0]], token[marks[0] + 1 :]
+    whole = 0 if whole_text == "0" else _parse_int(whole_text, "٬،,'’")
+    if whole is None or not _FRACTION.fullmatch(frac_text):
+        return None
+    return whole + Fraction(int(frac_text), 10 ** len(frac_text))
+
+
+def _to_fraction(value: int | None) -> Fraction | None:
+    return None if value is None else Fraction(value)
+
+
+def _amount_tokens(text: str) -> list[tuple[str, str]] | None:
+    tokens: list[tuple[str, str]] = []
+    for m in _AMOUNT_TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind == "other":
+            return None
+        if kind != "gap":
+            tokens.append((str(kind), m.group()))
+    return tokens
+
+
+def _take_unit(tokens: list[tuple[str, str]], index: int) -> int | None:
+    kind, value = tokens[index]
+    return _UNIT_WORDS.get(value) if kind == "word" else None
+
+
+def parse_amount(text: str) -> int | None:
+    """Read a price typed by a citizen and return it in RIALS, or None if it is not a price.
+
+    Accepts Persian, Arabic-Indic or ASCII digits; thousands separators («٬ ، , . ' ’» or a
+    space) only between whole groups of three; an optional unit word before or after the
+    number («تومان», «تومن», «ریال», "toman", "rial", ﷼); multiplier words after a number
+    («هزار», «میلیون», «میلیارد»), with a decimal part only then («۲٫۵ میلیون», «2.5», «۲/۵»);
+    and compounds joined by «و» with falling multipliers («۲ میلیون و ۵۰۰ هزار تومان»).
+    A number without a unit is in tomans (:data:`DEFAULT_UNIT_RIALS`). Rejects zero, signs,
+    leading zeros (so a pasted phone number is not a price), fractions of a rial, amounts
+    above :data:`MAX_AMOUNT_RIALS` and any other word or character. Never raises.
+    """
+    if not isinstance(text, str):
+        return None
+    text = normalize(text).casefold()
+    if not text or len(text) > _MAX_AMOUNT_TEXT or "\n" in text:
+        return None
+    tokens = _amount_tokens(text)
+    if not tokens:
+        return None
+
+    unit: int | None = None
+    if _take_unit(tokens, 0) is not None:
+        unit = _take_unit(tokens, 0)
+        tokens = tokens[1:]
+    elif _take_unit(tokens, -1) is not None:
+        unit = _take_unit(tokens, -1)
+        tokens = tokens[:-1]
+
+    total = _parse_terms(tokens)
+    if total is None:
+        return None
+    rials = total * (unit if unit is not None else DEFAULT_UNIT_RIALS)
+    if rials.denominator != 1 or not 0 < rials <= MAX_AMOUNT_RIALS:
+        return None
+    return int(rials)
+
+
+def _parse_terms(tokens: list[tuple[str, str]]) -> Fraction | None:
+    """Parse ``NUM [MULT] ("و" NUM MULT)*`` with strictly falling multipliers."""
+    terms: list[tuple[str, int | None]] = []
+    i = 0
+    while True:
+        if i >= len(tokens) or tokens[i][0] != "num":
+            return None
+        number = tokens[i][1]
+        i += 1
+        multiplier = None
+        if i < len(tokens) and tokens[i][0] == "word" and tokens[i][1] in _MULTIPLIER_WORDS:
+            multiplier = _MULTIPLIER_WORDS[tokens[i][1]]
+            i += 1
+        terms.append((number, multiplier))
+        if i == len(tokens):
+            break
+        if tokens[i] != ("word", _AND):
+            return None
+        i += 1
+
+    if len(terms) == 1:
+        number, multiplier = terms[0]
+        value = _parse_number(number, multiplier is not None)
+        return None if value is None else value * (multiplier or 1)
+
+    # Compound: every part needs a multiplier (in speech «۲ میلیون و ۵۰۰» means 2.5 million,
+    # so a bare tail is ambiguous), parts after the first are whole numbers below 1000.
+    total = Fraction(0)
+    previous = None
+    for position, (number, multiplier) in enumerate(terms):
+        if multiplier is None or (previous is not None and multiplier >= previous):
+            return None
+        value = _parse_number(number, with_multiplier=False)
+        if value is None or (position > 0 and value >= 1000):
+            return None
+        total += value * multiplier
+        previous = multiplier
+    return total
+
+
+# ---------------------------------------------------------------------------------------------
+# Phone numbers and tracking codes
+# ---------------------------------------------------------------------------------------------
+
+_PHONE_JUNK: Final = re.compile(r"[\s\u200c()\[\]{}\-‐‑‒–—−]")
+# persian.md's pattern, plus the common «+98 (0)912…» form with the trunk zero kept.
+_IRAN_MOBILE: Final = re.compile(r"(?:\+98|0098|98)?0?(9[0-9]{9})", re.ASCII)
+_INTERNATIONAL: Final = re.compile(r"(?:\+|00)([1-9][0-9]{7,14})", re.ASCII)
+
+
+def normalize_phone(text: str) -> str | None:
+    """Canonical phone number for storage: Iranian mobiles as ``+989XXXXXXXXX``.
+
+    Accepts Persian/Arabic-Indic digits, spaces, dashes, brackets and bidi marks, and the
+    ``+98``, ``0098``, ``98`` (Telegram contacts often omit "+") and ``0`` prefixes. Other
+    international numbers need "+" or "00" and 8-15 digits and come back as ``+<digits>``.
+    A "+98" number that is not a mobile is rejected (a mistyped mobile is far likelier than
+    a landline), and so are bare local numbers. Never raises.
+    """
+    if not isinstance(text, str):
+        return None
+    compact = _PHONE_JUNK.sub("", normalize(text))
+    if len(compact) > 20:
+        return None
+    if m := _IRAN_MOBILE.fullmatch(compact):
+        return "+98" + m[1]
+    m = _INTERNATIONAL.fullmatch(compact)
+    if m and not m[1].startswith("98"):
+        return "+" + m[1]
+    return None
+
+
+TRACKING_CODE_LENGTH: Final = 10
+_TRACKING_INPUT: Final = re.compile(r"[0-9](?:[ \u200c\-_.‐‑‒–—−]*[0-9])*", re.ASCII)
+
+
+def parse_tracking_input(text: str) -> str | None:
+    """Read a tracking code as a citizen may type or paste it: «۱۲۳۴۵-۶۷۸۹۰», "12345 67890".
+
+    Digits of any of the three scripts, with spaces, dashes, underscores or dots between them
+    (bidi marks from a pasted, formatted code are ignored). Returns the 10 ASCII digits or
+    None; the check digit is the business of :mod:`bot.domain.tracking`. Never raises.
+    """
+    if not isinstance(text, str):
+        return None
+    text = normalize(text)
+    if len(text) > 4 * TRACKING_CODE_LENGTH or not _TRACKING_INPUT.fullmatch(text):
+        return None
+    digits = re.sub(r"[^0-9]", "", text)
+    return digits if len(digits) == TRACKING_CODE_LENGTH else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Display helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def ltr(s: str) -> str:
+    """Isolate a left-to-right fragment (code, phone, Latin name) inside a Persian line.
+
+    LRI…PDI keeps the fragment's own order (so "+98…" keeps its "+" in front) without
+    affecting the surrounding text, unlike the RLO/LRO overrides, which must never be used.
+    """
+    return f"{LRI}{s}{PDI}"
+
+
+def rtl_line(s: str) -> str:
+    """Start a line with RLM so a line beginning with digits or Latin still reads right-to-left."""
+    return RLM + s
+
+
+def excerpt(text: str, limit: int) -> str:
+    """One-line preview of at most ``limit`` code points, cut between words, ending with «…».
+
+    Whitespace (newlines included) is collapsed because previews live in lists and buttons.
+    A single word longer than the limit is cut mid-word rather than dropped.
+    """
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    room = flat[: limit - 1]
+    cut = room.rfind(" ") if flat[limit - 1] != " " else limit - 1
+    if cut > 0:
+        room = room[:cut]
+    room = room.rstrip(" " + ZWNJ + "،,.;:؛-")
+    return room + ELLIPSIS

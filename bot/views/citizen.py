@@ -1,0 +1,634 @@
+"""What the citizen sees in the private chat: menu, each filing step, review, cases."""
+
+from __future__ import annotations
+
+from html import escape
+from math import ceil
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import KeyboardButton
+
+from bot import jalali, text
+from bot.domain import tracking
+from bot.domain.catalogue import (
+    PROVINCES,
+    PROVINCES_BY_CODE,
+    SECTORS,
+    SECTORS_BY_CODE,
+    VIOLATION_TYPES,
+    VIOLATIONS_BY_CODE,
+)
+from bot.domain.complaint import EDIT_GROUPS, MAX_ATTACHMENTS, TEXT_LIMITS, DraftData, Problem, Step
+from bot.domain.lifecycle import STATUS_LABELS, Action, Status
+from bot.i18n import N_, _
+from bot.views import labels as L
+from bot.views.screen import Screen, inline, reply_keyboard
+
+PROVINCES_PER_PAGE = 12
+CASES_PER_PAGE = 5
+STEP_COUNT = 9
+
+# Which numbered step of STEP_COUNT each internal step belongs to, for «مرحله ۳ از ۹».
+STEP_NUMBERS: dict[Step, int] = {
+    Step.VIOLATION: 1,
+    Step.SECTOR: 2,
+    Step.PROVINCE: 3,
+    Step.CITY: 3,
+    Step.BUSINESS: 4,
+    Step.ADDRESS: 4,
+    Step.LOCATION: 4,
+    Step.DESCRIPTION: 5,
+    Step.PRICE_PAID: 6,
+    Step.PRICE_FAIR: 6,
+    Step.EVIDENCE: 7,
+    Step.CONTACT: 8,
+    Step.REVIEW: 9,
+}
+
+# Steps whose prompt carries its own reply keyboard (the others use inline buttons).
+REPLY_KEYBOARD_STEPS = frozenset(
+    {
+        Step.CITY,
+        Step.BUSINESS,
+        Step.ADDRESS,
+        Step.LOCATION,
+        Step.DESCRIPTION,
+        Step.PRICE_PAID,
+        Step.PRICE_FAIR,
+        Step.EVIDENCE,
+        Step.CONTACT,
+    }
+)
+SPECIAL_KEYBOARD_STEPS = REPLY_KEYBOARD_STEPS - {
+    Step.CITY,
+    Step.BUSINESS,
+    Step.ADDRESS,
+    Step.DESCRIPTION,
+}
+
+EDIT_LABELS: dict[str, str] = {
+    "violation": N_("Violation type"),
+    "sector": N_("Sector"),
+    "place": N_("Province and city"),
+    "business": N_("Business, address and location"),
+    "description": N_("What happened"),
+    "prices": N_("Prices"),
+    "evidence": N_("Evidence"),
+    "contact": N_("Contact"),
+}
+
+PUBLIC_EVENT_LABELS: dict[str, str] = {
+    Action.SUBMIT: N_("Complaint registered"),
+    Action.CLAIM: N_("An officer took up the case"),
+    Action.REFER: N_("Referred to a specialised unit"),
+    Action.ACCEPT_REFERRAL: N_("The specialised unit took up the case"),
+    Action.ASK: N_("An officer asked you for more information"),
+    Action.CITIZEN_ANSWER: N_("You answered"),
+    Action.RESOLVE: N_("Resolved"),
+    Action.REJECT: N_("Rejected"),
+    Action.MERGE: N_("Merged into another case"),
+    Action.REOPEN: N_("Reopened"),
+    Action.CLOSE: N_("Closed"),
+}
+
+PERSIAN_ALPHABET = "آاأبپتثجچحخدذرزژسشصضطظعغفقکگلمنوهی"
+
+
+def persian_sort_key(s: str) -> list[int]:
+    """Order Persian names alphabetically (code points put پ چ ژ گ after ی)."""
+    return [PERSIAN_ALPHABET.index(ch) if ch in PERSIAN_ALPHABET else 100 + ord(ch) for ch in s]
+
+
+def digits(value: int | str) -> str:
+    return text.to_persian_digits(value)
+
+
+# -- menu and help ---------------------------------------------------------------------------
+
+
+def main_menu() -> Any:
+    return reply_keyboard([[_(L.FILE), _(L.TRACK)], [_(L.MINE), _(L.HELP)]])
+
+
+def welcome(first_name: str) -> Screen:
+    body = _(
+        "Hello {name}! This is the complaints desk of the Government Discretionary Punishments "
+        "Organization (Ta'zirat) in Telegram.\n\n"
+        "Here you can report market violations: overpricing, short weight, fraud, missing price "
+        "labels, refused or false invoices, forced sales, hoarding and hiding goods, and "
+        "breaches of health rules by shops, online sellers and service providers.\n\n"
+        "This is not an emergency line: for emergencies call 110 (police) or 115 (ambulance).\n\n"
+        "Choose from the menu below."
+    ).format(name=escape(first_name or ""))
+    return Screen(body, main_menu())
+
+
+def help_screen() -> Screen:
+    body = _(
+        "<b>How it works</b>\n"
+        "1. Press «{file}» and answer a few short questions: what happened, where, and, if you "
+        "have them, prices and photos of the receipt or the goods.\n"
+        "2. At the end you get a 10-digit tracking code. Keep it.\n"
+        "3. An officer reviews the complaint and may refer it to a specialised unit. You are "
+        "told here of every change, and may be asked for more information.\n"
+        "4. Press «{track}» and type the code, or «{mine}», to see where your complaint stands.\n\n"
+        "You can stop at any step with «{cancel}» or /cancel. What you have typed is kept for "
+        "{hours} hours if you leave in the middle.\n"
+        "Phone line: 135"
+    )
+    return Screen(
+        body.format(
+            file=_(L.FILE), track=_(L.TRACK), mine=_(L.MINE), cancel=_(L.CANCEL), hours=digits(24)
+        ),
+        main_menu(),
+    )
+
+
+def use_menu() -> Screen:
+    return Screen(_("To file a complaint or follow one, use the menu below."), main_menu())
+
+
+def cancelled() -> Screen:
+    return Screen(_("Your unfinished complaint was cancelled. Nothing was sent."), main_menu())
+
+
+def nothing_to_cancel() -> Screen:
+    return Screen(_("There is nothing to cancel."), main_menu())
+
+
+def draft_expired() -> Screen:
+    return Screen(
+        _(
+            "Your unfinished complaint was dropped because it was left untouched for more than "
+            "{hours} hours. You can start again with «{file}»."
+        ).format(hours=digits(24), file=_(L.FILE)),
+        main_menu(),
+    )
+
+
+def draft_expired_notice() -> dict[str, Any]:
+    """The same notice, as an outbox payload (the idle sweep sends it on its own)."""
+    return draft_expired().payload()
+
+
+def daily_limit(limit: int) -> Screen:
+    return Screen(
+        _(
+            "You have already filed {n} complaints today, the most allowed in one day. Please "
+            "try again tomorrow. If the matter is urgent, call 135."
+        ).format(n=digits(limit)),
+        main_menu(),
+    )
+
+
+def resumed() -> Screen:
+    return Screen(_("You have an unfinished complaint. Let us continue where you left off."))
+
+
+def filing_started() -> Screen:
+    return Screen(
+        _(
+            "Filing a new complaint. You can stop at any time with «{cancel}».\n"
+            "Your answers are saved as you go."
+        ).format(cancel=_(L.CANCEL)),
+        reply_keyboard([[_(L.CANCEL)]]),
+    )
+
+
+def noted() -> Screen:
+    """A short acknowledgement that also puts back the plain keyboard."""
+    return Screen(_("Noted."), reply_keyboard([[_(L.CANCEL)]]))
+
+
+# -- steps -----------------------------------------------------------------------------------
+
+
+def _head(step: Step) -> str:
+    return _("Step {n} of {total}").format(n=digits(STEP_NUMBERS[step]), total=digits(STEP_COUNT))
+
+
+def _cancel_row() -> list[tuple[str, str]]:
+    return [(_(L.CANCEL), "f:cancel")]
+
+
+def step_screen(step: Step, data: DraftData, attachments: int, *, page: int = 0) -> Screen:
+    """The prompt for `step`."""
+    head = f"<b>{_head(step)}</b>\n"
+    if step == Step.VIOLATION:
+        rows = [[(_(c.label), f"f:violation:{c.code}")] for c in VIOLATION_TYPES]
+        return Screen(
+            head + _("What kind of violation did you see? Choose one:"),
+            inline([*rows, _cancel_row()]),
+        )
+    if step == Step.SECTOR:
+        buttons = [(_(c.label), f"f:sector:{c.code}") for c in SECTORS]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        return Screen(head + _("Which trade or sector is it?"), inline([*rows, _cancel_row()]))
+    if step == Step.PROVINCE:
+        return province_screen(page)
+    if step == Step.CITY:
+        return _text_step(head + _("Which city or town? Type its name."), step)
+    if step == Step.BUSINESS:
+        return _text_step(
+            head
+            + _(
+                "What is the business called? The shop's name or sign, the brand, or the "
+                "name of the online page or website."
+            ),
+            step,
+        )
+    if step == Step.ADDRESS:
+        return _text_step(
+            _("What is its address? For an online shop, write the address of the page or website."),
+            step,
+        )
+    if step == Step.LOCATION:
+        return Screen(
+            _(
+                "If you are at the place, send its location with the «{send}» button below. "
+                "Otherwise press «{skip}»."
+            ).format(send=_(L.SEND_LOCATION), skip=_(L.SKIP)),
+            reply_keyboard(
+                [
+                    [KeyboardButton(_(L.SEND_LOCATION), request_location=True)],
+                    [_(L.SKIP), _(L.CANCEL)],
+                ]
+            ),
+        )
+    if step == Step.DESCRIPTION:
+        return _text_step(
+            head
+            + _(
+                "What happened? Describe it in your own words: what you bought or asked for, "
+                "when, and what was wrong."
+            ),
+            step,
+        )
+    if step == Step.PRICE_PAID:
+        return Screen(
+            head
+            + _(
+                "(optional) How much did you pay? For example «۲۵۰ هزار تومان» or «۱۲۰۰۰۰۰ ریال». "
+                "An amount without a unit is read as toman. Press «{skip}» if no price is "
+                "involved."
+            ).format(skip=_(L.SKIP)),
+            reply_keyboard([[_(L.SKIP), _(L.CANCEL)]]),
+        )
+    if step == Step.PRICE_FAIR:
+        return Screen(
+            _(
+                "What is the official or fair price, as far as you know? Press «{skip}» if "
+                "you do not know."
+            ).format(skip=_(L.SKIP)),
+            reply_keyboard([[_(L.SKIP), _(L.CANCEL)]]),
+        )
+    if step == Step.EVIDENCE:
+        return evidence_screen(attachments, head=head)
+    if step == Step.CONTACT:
+        return Screen(
+            head
+            + _(
+                "How can officers reach you?\n"
+                "• «{share}»: officers can call you for details and you get news of the case. "
+                "Only the officer handling your case and supervisors see your number.\n"
+                "• «{anon}»: your name and number stay hidden from officers. Then they cannot "
+                "ask you follow-up questions, and you follow the case only here, with its "
+                "tracking code."
+            ).format(share=_(L.SHARE_PHONE), anon=_(L.ANONYMOUS)),
+            reply_keyboard(
+                [
+                    [KeyboardButton(_(L.SHARE_PHONE), request_contact=True)],
+                    [_(L.ANONYMOUS)],
+                    [_(L.CANCEL)],
+                ]
+            ),
+        )
+    return review_screen(data, attachments)
+
+
+def _text_step(prompt: str, step: Step) -> Screen:
+    low, high = TEXT_LIMITS[step]
+    limits = _("({low} to {high} characters)").format(low=digits(low), high=digits(high))
+    return Screen(f"{prompt}\n<i>{limits}</i>", reply_keyboard([[_(L.CANCEL)]]))
+
+
+def province_names() -> list[tuple[str, str]]:
+    """(code, Persian name) with Tehran first, then alphabetical."""
+    first = PROVINCES[0]
+    rest = sorted(PROVINCES[1:], key=lambda c: persian_sort_key(_(c.label)))
+    return [(c.code, _(c.label)) for c in (first, *rest)]
+
+
+def province_screen(page: int) -> Screen:
+    names = province_names()
+    pages = ceil(len(names) / PROVINCES_PER_PAGE)
+    page = max(0, min(page, pages - 1))
+    chunk = names[page * PROVINCES_PER_PAGE : (page + 1) * PROVINCES_PER_PAGE]
+    buttons = [(name, f"f:province:{code}") for code, name in chunk]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    nav: list[tuple[str, str]] = []
+    if page > 0:
+        nav.append((_("« Previous"), f"f:pp:{page - 1}"))
+    if page < pages - 1:
+        nav.append((_("Next »"), f"f:pp:{page + 1}"))
+    body = f"<b>{_head(Step.PROVINCE)}</b>\n" + _(
+        "In which province? (page {page} of {pages})"
+    ).format(page=digits(page + 1), pages=digits(pages))
+    return Screen(body, inline([*rows, *([nav] if nav else []), _cancel_row()]))
+
+
+def evidence_screen(attachments: int, *, head: str = "") -> Screen:
+    body = head + _(
+        "(optional) Send up to {max} photos, videos or documents: the receipt, the price tag, "
+        "the goods. You can send several at once as an album. When you are done press "
+        "«{done}»; if you have none press «{skip}»."
+    ).format(max=digits(MAX_ATTACHMENTS), done=_(L.EVIDENCE_DONE), skip=_(L.SKIP))
+    if attachments:
+        body += "\n" + received_files(attachments)
+    return Screen(body, reply_keyboard([[_(L.EVIDENCE_DONE)], [_(L.SKIP), _(L.CANCEL)]]))
+
+
+def received_files(count: int) -> str:
+    return _("Files received: {n} of {max}.").format(n=digits(count), max=digits(MAX_ATTACHMENTS))
+
+
+def evidence_progress(count: int) -> Screen:
+    more = (
+        _("Send more, or press «{done}».").format(done=_(L.EVIDENCE_DONE))
+        if count < MAX_ATTACHMENTS
+        else _("That is the most allowed. Press «{done}» to go on.").format(done=_(L.EVIDENCE_DONE))
+    )
+    return Screen(received_files(count) + "\n" + more)
+
+
+# -- review ----------------------------------------------------------------------------------
+
+
+def _money(rials: int | None) -> str:
+    if rials is None:
+        return _("not given")
+    return text.format_toman(rials) + " (" + text.format_rials(rials) + ")"
+
+
+def review_text(data: DraftData, attachments: int) -> str:
+    def row(label: str, value: str) -> str:
+        return f"<b>{label}:</b> {value}"
+
+    violation = VIOLATIONS_BY_CODE.get(data.violation or "")
+    sector = SECTORS_BY_CODE.get(data.sector or "")
+    province = PROVINCES_BY_CODE.get(data.province or "")
+    location = _("sent") if data.latitude is not None else _("not sent")
+    contact = (
+        text.ltr(escape(data.contact_phone))
+        if data.contact_phone
+        else _("anonymous (no follow-up questions)")
+    )
+    files = _("{n} files").format(n=digits(attachments)) if attachments else _("none")
+    lines = [
+        row(_("Violation"), _(violation.label) if violation else "—"),
+        row(_("Sector"), _(sector.label) if sector else "—"),
+        row(_("Place"), f"{_(province.label) if province else '—'}، {escape(data.city or '—')}"),
+        row(_("Business"), escape(data.business or "—")),
+        row(_("Address"), escape(data.address or "—")),
+        row(_("Location on map"), location),
+        row(_("Price paid"), _money(data.price_paid)),
+        row(_("Official or fair price"), _money(data.price_fair)),
+        row(_("Evidence"), files),
+        row(_("Contact"), contact),
+        row(_("What happened"), "\n" + escape(data.description or "—")),
+    ]
+    return "\n".join(lines)
+
+
+def review_screen(data: DraftData, attachments: int) -> Screen:
+    body = (
+        f"<b>{_head(Step.REVIEW)}</b>\n"
+        + _("Please check your complaint:")
+        + "\n\n"
+        + review_text(data, attachments)
+        + "\n\n"
+        + _("If everything is right, press «{confirm}».").format(confirm=_("Confirm and send"))
+    )
+    return Screen(
+        body,
+        inline(
+            [
+                [(_("Confirm and send"), "f:ok")],
+                [(_("Edit"), "f:edit"), (_(L.CANCEL), "f:cancel")],
+            ]
+        ),
+    )
+
+
+def review_with_edit_menu(data: DraftData, attachments: int) -> Screen:
+    """The review again, its buttons replaced by the parts that can be changed."""
+    buttons = [(_(EDIT_LABELS[g]), f"f:eg:{g}") for g in EDIT_GROUPS]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    body = (
+        review_screen(data, attachments).text.rsplit("\n\n", 1)[0]
+        + "\n\n"
+        + _("Which part do you want to change?")
+    )
+    return Screen(body, inline([*rows, [(_("Back to the review"), "f:back")]]))
+
+
+def editing_note(group: str) -> str:
+    label = EDIT_LABELS.get(group)
+    return _("Editing: {part}").format(part=_(label) if label else "")
+
+
+def choice_note(step: str, code: str) -> str:
+    """What the citizen chose, written under the prompt once its buttons are taken away."""
+    table = {
+        "violation": VIOLATIONS_BY_CODE,
+        "sector": SECTORS_BY_CODE,
+        "province": PROVINCES_BY_CODE,
+    }
+    choice = table.get(step, {}).get(code)
+    return _(choice.label) if choice else ""
+
+
+def sent_note() -> str:
+    return _("Sent")
+
+
+def cancelled_note() -> str:
+    return _("Cancelled")
+
+
+def edits_ignored() -> Screen:
+    return Screen(
+        _(
+            "Changes to a message already sent are not read. Please send the corrected answer "
+            "as a new message."
+        )
+    )
+
+
+# -- problems --------------------------------------------------------------------------------
+
+_WRONG_INPUT: dict[Step, str] = {
+    Step.LOCATION: N_("Please send a location with the button below, or press «{skip}»."),
+    Step.EVIDENCE: N_(
+        "Please send a photo, video or document (no stickers or voice notes), or press «{done}»."
+    ),
+    Step.CONTACT: N_("Please use the «{share}» button, or press «{anon}»."),
+}
+
+
+def problem_text(problem: Problem, step: Step | None, *, limit: int = 0) -> str:
+    """A one-line Persian hint of what was expected instead."""
+    if problem == Problem.USE_BUTTONS:
+        return _("Please choose one of the buttons above.")
+    if problem == Problem.WRONG_INPUT:
+        if step in _WRONG_INPUT:
+            return _(_WRONG_INPUT[step]).format(
+                skip=_(L.SKIP),
+                done=_(L.EVIDENCE_DONE),
+                share=_(L.SHARE_PHONE),
+                anon=_(L.ANONYMOUS),
+            )
+        if step in (Step.PRICE_PAID, Step.PRICE_FAIR):
+            return _("Please type the price as a number, or press «{skip}».").format(skip=_(L.SKIP))
+        if step in (Step.VIOLATION, Step.SECTOR, Step.PROVINCE, Step.REVIEW):
+            return _("Please choose one of the buttons above.")
+        return _("Please type your answer as text.")
+    if problem == Problem.TOO_SHORT and step in TEXT_LIMITS:
+        return _("That is too short: at least {n} characters, please.").format(
+            n=digits(TEXT_LIMITS[step][0])
+        )
+    if problem == Problem.TOO_LONG and step in TEXT_LIMITS:
+        return _("That is too long: at most {n} characters, please.").format(
+            n=digits(TEXT_LIMITS[step][1])
+        )
+    if problem == Problem.BAD_AMOUNT:
+        return _(
+            "I could not read that as a price. Write a number such as «۲۵۰۰۰۰ تومان» or "
+            "«۲ میلیون ریال», or press «{skip}»."
+        ).format(skip=_(L.SKIP))
+    if problem == Problem.TOO_MANY_FILES:
+        return _("You have sent {n} files, the most allowed. Press «{done}» to go on.").format(
+            n=digits(MAX_ATTACHMENTS), done=_(L.EVIDENCE_DONE)
+        )
+    if problem == Problem.FILE_TOO_BIG:
+        return _("That file is too large. Please send a smaller one.")
+    if problem == Problem.NOT_OWN_CONTACT:
+        return _("Please share your own number with the «{share}» button.").format(
+            share=_(L.SHARE_PHONE)
+        )
+    if problem == Problem.BAD_PHONE:
+        return _("That phone number could not be read. Please try the button again.")
+    if problem == Problem.STALE_BUTTON:
+        return _("This button is no longer active.")
+    if problem == Problem.DAILY_LIMIT:
+        return _("You have reached today's limit of complaints. Please try again tomorrow.")
+    if problem == Problem.INCOMPLETE:
+        return _("Some answers are missing. Please complete them first.")
+    return _("You have no complaint in progress. Press «{file}» to start.").format(file=_(L.FILE))
+
+
+# -- after submitting, tracking and listing ---------------------------------------------------
+
+
+def submitted(code: str) -> Screen:
+    return Screen(
+        _(
+            "✅ Your complaint was received and registered.\n\n"
+            "Tracking code: <b>{code}</b>\n\n"
+            "Keep this code. An officer will review your complaint, and you will be told here "
+            "whenever its status changes. To see where it stands, press «{track}» and type the "
+            "code, or press «{mine}»."
+        ).format(code=tracking.format_code(code), track=_(L.TRACK), mine=_(L.MINE)),
+        main_menu(),
+    )
+
+
+def ask_code() -> Screen:
+    return Screen(
+        _("Type the 10-digit tracking code of your complaint:"),
+        reply_keyboard([[_(L.CANCEL)]]),
+    )
+
+
+def bad_code_format() -> Screen:
+    return Screen(
+        _(
+            "A tracking code has 10 digits, for example {example}. Please type it again, or "
+            "press «{cancel}»."
+        ).format(example=tracking.format_code("1234567890"), cancel=_(L.CANCEL))
+    )
+
+
+def code_not_found() -> Screen:
+    return Screen(
+        _(
+            "No complaint of yours has this code. Check the digits and try again, or look in "
+            "«{mine}»."
+        ).format(mine=_(L.MINE)),
+        main_menu(),
+    )
+
+
+def status_label(status: str) -> str:
+    return _(STATUS_LABELS[Status(status)])
+
+
+def case_screen(
+    case: dict[str, Any], events: list[dict[str, Any]], evidence: int, tz: ZoneInfo
+) -> Screen:
+    violation = VIOLATIONS_BY_CODE.get(case["violation"])
+    lines = [
+        _("<b>Complaint {code}</b>").format(code=tracking.format_code(case["code"])),
+        _("<b>Status:</b> {status}").format(status=status_label(case["status"])),
+        _("<b>Filed:</b> {when}").format(when=jalali.format_datetime(case["created_at"], tz)),
+        f"{_(violation.label) if violation else ''} — {escape(case['business'])}",
+        "",
+        _("<b>Timeline</b>"),
+    ]
+    for event in events:
+        label = PUBLIC_EVENT_LABELS.get(event["action"])
+        if label is None:
+            continue
+        lines.append(f"• {jalali.format_datetime(event['at'], tz)} — {_(label)}")
+    return Screen("\n".join(lines), main_menu())
+
+
+def my_cases(rows: list[dict[str, Any]], total: int, page: int, tz: ZoneInfo) -> Screen:
+    if total == 0:
+        return Screen(_("You have not filed any complaints yet."), main_menu())
+    pages = ceil(total / CASES_PER_PAGE)
+    header = _("Your complaints ({n}), newest first. Page {page} of {pages}:").format(
+        n=digits(total), page=digits(page + 1), pages=digits(pages)
+    )
+    lines = [header, ""]
+    buttons: list[list[tuple[str, str]]] = []
+    for case in rows:
+        lines.append(
+            "• "
+            + tracking.format_code(case["code"])
+            + " — "
+            + jalali.format_date(case["created_at"], tz)
+            + " — "
+            + status_label(case["status"])
+        )
+        buttons.append(
+            [
+                (
+                    f"{text.to_persian_digits(case['code'])} · {status_label(case['status'])}",
+                    f"c:o:{case['code']}",
+                )
+            ]
+        )
+    nav: list[tuple[str, str]] = []
+    if page > 0:
+        nav.append((_("« Newer"), f"c:l:{page - 1}"))
+    if page < pages - 1:
+        nav.append((_("Older »"), f"c:l:{page + 1}"))
+    if nav:
+        buttons.append(nav)
+    return Screen("\n".join(lines), inline(buttons))
+
+
+def stale_case_button() -> str:
+    return _("This complaint could not be opened.")

@@ -1,0 +1,22 @@
+"""Button labels shared by the views that draw them and the handlers that recognise them."""
+
+from __future__ import annotations
+
+from bot import text
+from bot.i18n import N_, _
+
+FILE = N_("File a complaint")
+TRACK = N_("Track a complaint")
+MINE = N_("My complaints")
+HELP = N_("Help")
+CANCEL = N_("Cancel")
+SKIP = N_("Skip")
+SEND_LOCATION = N_("Send my location")
+EVIDENCE_DONE = N_("Done with evidence")
+SHARE_PHONE = N_("Share my phone number")
+ANONYMOUS = N_("Continue without my name")
+
+
+def matches(raw: str, label: str) -> bool:
+    """Whether typed or tapped text is the (translated) label, after normalising both."""
+    return text.normalize(raw) == text.normalize(_(label))

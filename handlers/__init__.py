@@ -1,0 +1,1 @@
+"""Thin Telegram adapters: parse the update, check who asks, call one service, render."""

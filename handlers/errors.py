@@ -1,0 +1,34 @@
+"""Last line of defence: log the error (never the token) and never leave a citizen in silence."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import Application, ContextTypes
+
+from bot.i18n import _
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("error while handling an update", exc_info=context.error)
+    if (
+        isinstance(update, Update)
+        and update.effective_chat
+        and update.effective_chat.type == "private"
+    ):
+        try:
+            if update.callback_query is not None:
+                await update.callback_query.answer()
+            await context.bot.send_message(
+                update.effective_chat.id,
+                _("Sorry, something went wrong on our side. Please try again in a moment."),
+            )
+        except Exception:  # the apology itself failed: nothing more to do
+            log.warning("could not tell the user about the error", exc_info=True)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_error_handler(on_error)

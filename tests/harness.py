@@ -1,0 +1,97 @@
+"""The real bot, started against the fake Bot API server, with a clock the test can move."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.app import Services, allowed_updates, build_application
+from bot.config import Settings, load_settings
+from tests.fakebot import FakeTelegram
+
+STAFF_CHAT_ID = -1001000000001
+# Saturday 7 Azar 1405, 10:00 in Tehran.
+START = datetime(2026, 11, 28, 6, 30, tzinfo=UTC)
+
+
+@dataclass
+class Clock:
+    """A clock the test moves by hand; services read it through `Runtime.clock`."""
+
+    now: datetime = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@dataclass
+class Bot:
+    """A running bot and its fake Telegram."""
+
+    server: FakeTelegram
+    settings: Settings
+    clock: Clock
+    app: Application = field(init=False)  # type: ignore[type-arg]
+
+    @property
+    def services(self) -> Services:
+        return self.app.bot_data["services"]  # type: ignore[no-any-return]
+
+    async def start(self) -> None:
+        self.app = build_application(self.settings, clock=self.clock, rng=random.Random())
+        await self.app.initialize()
+        assert self.app.post_init is not None
+        await self.app.post_init(self.app)
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(
+            poll_interval=0.0, timeout=1, allowed_updates=allowed_updates()
+        )
+        await self.app.start()
+
+    async def stop(self) -> None:
+        assert self.app.updater is not None
+        await self.app.updater.stop()
+        await self.app.stop()
+        assert self.app.post_shutdown is not None
+        await self.app.post_shutdown(self.app)
+        await self.app.shutdown()
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+
+def make_settings(server: FakeTelegram, db_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "bot_token": server.token,
+        "bot_api_url": server.base_url,
+        "database_url": db_url,
+        "staff_chat_id": STAFF_CHAT_ID,
+        "max_complaints_per_day": 3,
+        "outbox_poll_seconds": 0.2,
+        "_env_file": None,
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+@asynccontextmanager
+async def running_bot(db_url: str, **overrides: Any) -> AsyncIterator[Bot]:
+    async with FakeTelegram(token="123456:TEST-TOKEN-abcdef") as server:
+        server.group(STAFF_CHAT_ID, title="Staff")
+        bot = Bot(server, make_settings(server, db_url, **overrides), Clock())
+        await bot.start()
+        try:
+            yield bot
+        finally:
+            await bot.stop()
+        server.assert_no_refusals()
