@@ -1,7 +1,7 @@
 """Command line: `python -m bot [run|migrate]` (also installed as `tazirat-bot`).
 
-    python -m bot            # apply migrations, then run the bot (long polling)
-    python -m bot migrate    # apply migrations only
+python -m bot            # apply migrations, then run the bot (long polling)
+python -m bot migrate    # apply migrations only
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.warnings import PTBUserWarning
 
 from bot.config import Settings
 from bot.i18n import _
+from bot.pacing import SlidingWindowRateLimiter, Window, _seconds
 from bot.services.delivery import Fatal, OutboxWorker, Retry
 from bot.services.filing import Filing
 from bot.services.my_cases import MyCases
@@ -44,8 +47,7 @@ def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
 def classify_error(exc: Exception) -> Exception:
     """Map python-telegram-bot's errors onto the outbox's Retry / Fatal."""
     if isinstance(exc, RetryAfter):
-        after = exc.retry_after
-        seconds = after.total_seconds() if isinstance(after, timedelta) else float(after)
+        seconds = _seconds(exc.retry_after)
         return Retry(f"429 retry after {seconds:.0f}", after=seconds)
     if isinstance(exc, ChatMigrated):
         return Fatal(f"chat migrated to {exc.new_chat_id}")
@@ -74,14 +76,19 @@ def build_application(
         .base_url(f"{settings.bot_api_url}/bot")
         .base_file_url(f"{settings.bot_api_url}/file/bot")
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(
+            SlidingWindowRateLimiter(private=Window(settings.chat_messages_per_second, 1.0))
+        )
         .post_init(on_start)
         .post_shutdown(on_stop)
         .build()
     )
 
     async def send(method: str, params: dict) -> object:  # type: ignore[type-arg]
-        return await app.bot.do_api_request(method, api_kwargs=params)
+        # The outbox stores raw Bot API calls; PTB warns when a raw call has a typed twin.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PTBUserWarning)
+            return await app.bot.do_api_request(method, api_kwargs=params)
 
     worker = OutboxWorker(rt, send, classify_error)
     app.bot_data["services"] = Services(

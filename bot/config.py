@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     draft_idle_hours: float = Field(default=24.0, gt=0)
     polling_timeout: int = Field(default=30, ge=0, le=50)
     outbox_poll_seconds: float = Field(default=2.0, gt=0)
+    # Messages the bot sends into one private chat per second at most (Telegram: about one a
+    # second sustained, short bursts tolerated).
+    chat_messages_per_second: int = Field(default=3, ge=1, le=30)
 
     @field_validator("bot_token")
     @classmethod

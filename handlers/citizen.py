@@ -156,7 +156,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         return await _send(message, screen)
     filing = services.filing
-    before = (await filing.current(user_id)).draft
+    current = await filing.current(user_id)
+    if current.expired:
+        return await _send(message, views.draft_expired())
+    before = current.draft
     if L.matches(raw, L.SKIP):
         outcome = await filing.skip(user_id)
     elif L.matches(raw, L.EVIDENCE_DONE):

@@ -6,31 +6,17 @@ import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram.ext import Application
 
 from bot.app import Services, allowed_updates, build_application
 from bot.config import Settings, load_settings
-from tests.fakebot import FakeTelegram
+from tests.clock import Clock
+from tests.fakebot import FakeTelegram, Limits
 
 STAFF_CHAT_ID = -1001000000001
-# Saturday 7 Azar 1405, 10:00 in Tehran.
-START = datetime(2026, 11, 28, 6, 30, tzinfo=UTC)
-
-
-@dataclass
-class Clock:
-    """A clock the test moves by hand; services read it through `Runtime.clock`."""
-
-    now: datetime = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> None:
-        self.now += timedelta(**kwargs)
+FAST_CHAT_RATE = 30
 
 
 @dataclass
@@ -78,6 +64,8 @@ def make_settings(server: FakeTelegram, db_url: str, **overrides: Any) -> Settin
         "staff_chat_id": STAFF_CHAT_ID,
         "max_complaints_per_day": 3,
         "outbox_poll_seconds": 0.2,
+        # Test citizens answer faster than people can; see test_pacing for the real window.
+        "chat_messages_per_second": FAST_CHAT_RATE,
         "_env_file": None,
     }
     values.update(overrides)
@@ -86,7 +74,8 @@ def make_settings(server: FakeTelegram, db_url: str, **overrides: Any) -> Settin
 
 @asynccontextmanager
 async def running_bot(db_url: str, **overrides: Any) -> AsyncIterator[Bot]:
-    async with FakeTelegram(token="123456:TEST-TOKEN-abcdef") as server:
+    limits = Limits(private_per_second=FAST_CHAT_RATE)
+    async with FakeTelegram(token="123456:TEST-TOKEN-abcdef", limits=limits) as server:
         server.group(STAFF_CHAT_ID, title="Staff")
         bot = Bot(server, make_settings(server, db_url, **overrides), Clock())
         await bot.start()

@@ -270,7 +270,9 @@ class Filing:
                 return await self._refuse(conn, loaded, Problem.WRONG_INPUT)
             if contact_user_id != user_id:
                 return await self._refuse(conn, loaded, Problem.NOT_OWN_CONTACT)
-            normalized = text.normalize_phone(phone)
+            # Telegram sends a shared contact's number in international form, often without +.
+            raw = phone.strip()
+            normalized = text.normalize_phone(raw if raw.startswith("+") else "+" + raw)
             if normalized is None:
                 return await self._refuse(conn, loaded, Problem.BAD_PHONE)
             loaded.data.contact_phone = normalized

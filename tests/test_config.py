@@ -1,0 +1,84 @@
+"""Configuration: defaults, parsing, and the one-line error on bad settings (never the token)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_DATABASE_URL, ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "123456:SECRET-token-value"
+
+
+def test_defaults_and_lists() -> None:
+    s = load_settings(bot_token=TOKEN, manager_chat_ids="1, 2 3", admin_ids="42", _env_file=None)
+    assert s.database_url == DEFAULT_DATABASE_URL
+    assert s.bot_api_url == "https://api.telegram.org"
+    assert s.manager_chat_ids == [1, 2, 3] and s.admin_ids == [42]
+    assert s.timezone == "Asia/Tehran" and str(s.tz) == "Asia/Tehran"
+    assert "SECRET" not in repr(s)
+
+
+def test_plain_database_urls_get_async_drivers() -> None:
+    s = load_settings(bot_token=TOKEN, database_url="postgresql://u@h/db", _env_file=None)
+    assert s.database_url == "postgresql+asyncpg://u@h/db"
+    s = load_settings(bot_token=TOKEN, database_url="sqlite:///x.db", _env_file=None)
+    assert s.database_url == "sqlite+aiosqlite:///x.db"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({}, "BOT_TOKEN is not set"),
+        ({"bot_token": "nonsense"}, "BOT_TOKEN is invalid"),
+        ({"bot_token": TOKEN, "staff_chat_id": "abc"}, "STAFF_CHAT_ID is invalid"),
+        ({"bot_token": TOKEN, "timezone": "Mars/Base"}, "TIMEZONE is invalid"),
+        ({"bot_token": TOKEN, "admin_ids": "1,x"}, "ADMIN_IDS is invalid"),
+        ({"bot_token": TOKEN, "database_url": "mysql://x"}, "DATABASE_URL is invalid"),
+        ({"bot_token": TOKEN, "max_complaints_per_day": 0}, "MAX_COMPLAINTS_PER_DAY is invalid"),
+    ],
+)
+def test_bad_settings_name_the_setting(overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(_env_file=None, **overrides)
+    assert str(err.value).startswith(message)
+
+
+def test_cli_exits_2_with_one_line_and_no_token(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "STAFF_"))}
+    env.update({"BOT_TOKEN": TOKEN, "STAFF_CHAT_ID": "not-a-number"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "migrate"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "configuration error: STAFF_CHAT_ID is invalid: Input should be a valid integer, "
+        "unable to parse string as an integer"
+    ]
+    assert "SECRET" not in proc.stdout + proc.stderr
+
+
+def test_cli_migrate_creates_the_sqlite_database(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "STAFF_"))}
+    env.update({"BOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "migrate"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "data" / "tazirat.sqlite3").exists()
+    assert "SECRET" not in proc.stdout + proc.stderr
