@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from bot.storage.types import UTCDateTime
@@ -41,8 +42,45 @@ users = Table(
     Column("role", String(16)),  # admin / supervisor / staff / manager; NULL for citizens
     Column("pending_input", String(32)),  # what free text from this user means now (e.g. "track")
     Column("blocked_bot", Boolean, nullable=False, default=False),
+    Column("banned", Boolean, nullable=False, default=False, server_default=false()),
+    Column("ban_reason", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Specialised units a case can be referred to; each may have a chat of its own.
+units = Table(
+    "units",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False),
+    Column("name", String(160), nullable=False),
+    Column("chat_id", BigInteger),
+    Column("thread_id", BigInteger),
+    Column("active", Boolean, nullable=False, default=True),
+    UniqueConstraint("code"),
+)
+
+# The citizen's rating of how their case was handled (one per case; a reopen keeps history).
+ratings = Table(
+    "ratings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("citizen_id", BigInteger, nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("comment", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("case_id"),
+    Index(None, "created_at"),
+)
+
+# Updates already handled, so an update delivered twice changes nothing the second time.
+processed_updates = Table(
+    "processed_updates",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", UTCDateTime, nullable=False),
 )
 
 # One open draft per citizen: the step they are on and every answer given so far.
@@ -81,17 +119,21 @@ cases = Table(
     Column("contact_phone", String(20)),  # NULL: the citizen chose to stay anonymous
     Column("urgent", Boolean, nullable=False, default=False),
     Column("holder_id", BigInteger, ForeignKey("users.id")),
-    Column("unit_id", Integer),
+    Column("unit_id", Integer, ForeignKey("units.id")),
     Column("merged_into", Integer, ForeignKey("cases.id")),
+    Column("outcome", String(32)),  # why it was resolved / rejected, for the citizen and reports
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("claimed_at", UTCDateTime),
+    Column("referred_at", UTCDateTime),
     Column("resolved_at", UTCDateTime),
     UniqueConstraint("code"),
     Index(None, "citizen_id", "created_at"),
     Index(None, "status", "created_at"),
     Index(None, "created_at"),
     Index(None, "business_key"),
+    Index(None, "holder_id", "status"),
+    Index(None, "resolved_at"),
 )
 
 # The audit trail: one row per thing that happened to a case, status change or not.
