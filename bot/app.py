@@ -24,6 +24,7 @@ from bot.services.filing import Filing
 from bot.services.my_cases import MyCases
 from bot.services.runtime import Runtime, utcnow
 from bot.storage.db import create_engine
+from bot.update_order import PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ def build_application(
         .rate_limiter(
             SlidingWindowRateLimiter(private=Window(settings.chat_messages_per_second, 1.0))
         )
+        .concurrent_updates(PerChatUpdateProcessor())
         .post_init(on_start)
         .post_shutdown(on_stop)
         .build()

@@ -326,12 +326,15 @@ async def on_filing_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     if action == "ok" and len(parts) == 2:
         result = await filing.submit(user_id)
-        await query.answer()
         if isinstance(result, Submitted):
+            await query.answer()
             await _close_prompt(query, views.sent_note())
             if message:
                 await _send(message, views.submitted(result.code))
             return
+        if result.problem in (Problem.STALE_BUTTON, Problem.NO_DRAFT):
+            return await _stale(query)
+        await query.answer()
         return await _after_button(query, result, services.rt.settings.max_complaints_per_day)
     if action == "edit" and len(parts) == 2:
         current = await filing.current(user_id)
@@ -376,9 +379,6 @@ async def _after_button(query: CallbackQuery, outcome: Outcome, limit: int) -> N
         return
     if outcome.problem == Problem.DAILY_LIMIT:
         await _send(message, views.daily_limit(limit))
-    elif outcome.problem == Problem.NO_DRAFT:
-        await _close_prompt_quietly(query)
-        await _send(message, *_screens_for(outcome, None))
     else:
         await _send(message, *_screens_for(outcome, None))
 

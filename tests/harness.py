@@ -73,8 +73,10 @@ def make_settings(server: FakeTelegram, db_url: str, **overrides: Any) -> Settin
 
 
 @asynccontextmanager
-async def running_bot(db_url: str, **overrides: Any) -> AsyncIterator[Bot]:
-    limits = Limits(private_per_second=FAST_CHAT_RATE)
+async def running_bot(
+    db_url: str, *, limits: Limits | None = None, **overrides: Any
+) -> AsyncIterator[Bot]:
+    limits = limits or Limits(private_per_second=FAST_CHAT_RATE)
     async with FakeTelegram(token="123456:TEST-TOKEN-abcdef", limits=limits) as server:
         server.group(STAFF_CHAT_ID, title="Staff")
         bot = Bot(server, make_settings(server, db_url, **overrides), Clock())

@@ -101,7 +101,8 @@ def persian_sort_key(s: str) -> list[int]:
 
 
 def digits(value: int | str) -> str:
-    return text.to_persian_digits(value)
+    """Persian digits; counts get the Persian thousands separator (۲٬۰۰۰)."""
+    return text.format_number(value) if isinstance(value, int) else text.to_persian_digits(value)
 
 
 # -- menu and help ---------------------------------------------------------------------------

@@ -1,0 +1,149 @@
+"""End to end: whatever a citizen sends at whatever step gets a short Persian hint of what is
+expected — never silence, never a traceback, never a call Telegram refuses."""
+
+from __future__ import annotations
+
+from bot import text
+from tests.flows import (
+    answer_until_evidence,
+    case_rows,
+    confirm,
+    finish_after_evidence,
+    start_filing,
+)
+from tests.harness import running_bot
+
+
+async def test_wrong_kinds_of_input_at_each_step_get_a_hint(db_url: str) -> None:
+    async with running_bot(db_url) as bot:
+        u = bot.server.user(3001, first_name="آرش")
+
+        # No draft: anything unexpected points to the menu.
+        await u.send_sticker()
+        await u.expect_message("از منوی زیر استفاده کنید")
+        await u.send_text("/nonsense")
+        await u.expect_message("از منوی زیر استفاده کنید")
+        await u.send_text("سلام")
+        await u.expect_message("از منوی زیر استفاده کنید")
+
+        await start_filing(u)
+        # Text where a button is expected: a hint, and the buttons again.
+        await u.send_text("گرانی")
+        await u.expect_message("یکی از دکمه‌های بالا")
+        again = await u.expect_message("چه نوع تخلفی دیدید")
+        assert "گران‌فروشی" in again.buttons()
+        await u.send_voice()
+        await u.expect_message("یکی از دکمه‌های بالا")
+        await u.expect_message("چه نوع تخلفی دیدید")
+        await u.press("تقلب")
+        await u.expect_message("کدام صنف")
+        await u.press("دارو و سلامت")
+        await u.expect_message("در کدام استان")
+        await u.press("بعدی »")  # paging edits the same message
+        page2 = await u.expect_edit(u.inbox[-1])
+        assert "صفحهٔ ۲ از ۳" in page2.text
+        await u.press("بعدی »")
+        page3 = await u.expect_edit(page2)
+        assert page3.buttons()[-3:] == ["همدان", "یزد", "« قبلی"][-3:] or "یزد" in page3.buttons()
+        await u.press("یزد")
+        await u.expect_message("در کدام شهر")
+
+        # A photo, a sticker, a location where text is expected.
+        await u.send_photo()
+        await u.expect_message("به‌صورت متن بنویسید")
+        await u.send_sticker()
+        await u.expect_message("به‌صورت متن بنویسید")
+        await u.send_location(31.9, 54.3)
+        await u.expect_message("به‌صورت متن بنویسید")
+        await u.send_text("ی")  # too short (min 2)
+        await u.expect_message("دست‌کم ۲ حرف")
+        await u.send_text("یزد")
+        await u.expect_message("نام واحد صنفی چیست")
+        # HTML-looking text is kept as text and shown escaped.
+        await u.send_text("<b>داروخانه</b> & شرکا")
+        await u.expect_message("نشانی آن کجاست")
+        await u.send_text("کوچه " + "الف" * 200)  # over 300 characters
+        await u.expect_message("حداکثر ۳۰۰ حرف")
+        await u.send_text("بلوار جمهوری")
+        await u.expect_message("موقعیت آن را")
+        await u.send_text("همین نزدیکی")
+        await u.expect_message("با دکمهٔ پایین موقعیت مکانی بفرستید")
+        await u.send_location(31.9, 54.3)
+        await u.expect_message("چه اتفاقی افتاد")
+        await u.send_text("گران")
+        await u.expect_message("دست‌کم ۲۰ حرف")
+        await u.send_text("x" * 2001)
+        await u.expect_message("حداکثر ۲٬۰۰۰ حرف")
+        await u.send_text("داروی سرماخوردگی را دو برابر قیمت درج‌شده روی جعبه فروختند.")
+        await u.expect_message("چه مبلغی پرداخت کردید")
+        await u.send_text("خیلی گران")
+        await u.expect_message("نتوانستم به‌عنوان قیمت بخوانم")
+        await u.send_text("۰")
+        await u.expect_message("نتوانستم به‌عنوان قیمت بخوانم")
+        await u.send_text("۴۵۰٬۰۰۰ ریال")
+        await u.expect_message("قیمت مصوب یا منصفانه")
+        await u.send_text("رد شدن")
+        await u.expect_message("عکس، ویدیو یا فایل بفرستید")
+
+        # Evidence: stickers and voice notes are not evidence; text neither.
+        await u.send_sticker()
+        await u.expect_message("استیکر و پیام صوتی پذیرفته نمی‌شود")
+        await u.send_text("عکس ندارم")
+        await u.expect_message("استیکر و پیام صوتی پذیرفته نمی‌شود")
+        for i in range(5):
+            await u.send_document(file_name=f"r{i}.pdf", file_unique=f"doc{i}")
+            await u.expect_message(f"{text.to_persian_digits(i + 1)} از ۵")
+        await u.send_photo(file_unique="one-too-many")
+        await u.expect_message("بیشترین تعداد مجاز است")
+
+        await u.send_text("پایان ارسال مدارک")
+        await u.expect_message("کارشناسان چطور با شما تماس بگیرند")
+        await u.send_contact(phone="+989351112233", own=False)
+        await u.expect_message("شمارهٔ خودتان را")
+        await u.send_text("09121234567")
+        await u.expect_message("ارسال شمارهٔ تماس")
+        await u.send_contact(phone="989121234567", own=True)  # Telegram often omits the +
+        review = await u.expect_message("لطفاً شکایت خود را بازبینی کنید")
+        assert "<b>داروخانه</b> & شرکا" in review.text  # shown as typed, not as markup
+        assert "۵ فایل" in review.text and "\u2066+989121234567\u2069" in review.text
+
+        # Text at the review: buttons again.
+        await u.send_text("بفرست")
+        await u.expect_message("یکی از دکمه‌های بالا")
+        await u.expect_message("لطفاً شکایت خود را بازبینی کنید")
+        await confirm(u)
+        [case] = await case_rows(bot, 3001)
+        assert case["business"] == "<b>داروخانه</b> & شرکا"
+        assert case["contact_phone"] == "+989121234567" and case["price_paid"] == 450_000
+
+
+async def test_edited_messages_and_forged_buttons_change_nothing(db_url: str) -> None:
+    async with running_bot(db_url) as bot:
+        u = bot.server.user(3002, first_name="بهار")
+        await start_filing(u)
+        await answer_until_evidence(u)
+        sent = await u.send_text("یک پیام")
+        await u.expect_message("عکس، ویدیو یا فایل بفرستید")  # the hint for text at evidence
+        await u.edit_text(sent, "ویرایش شده")
+        await u.expect_message("ویرایش پیامی که قبلاً فرستاده شده خوانده نمی‌شود")
+
+        for forged in (
+            "f:violation:overpricing",
+            "f:province:99",
+            "f:eg:nothing",
+            "f:ok",
+            "c:o:1234567890",
+            "zzz",
+            "f:pp:9999999999999",
+            "c:l:-1",
+        ):
+            qid = await u.press(data=forged, message=u.inbox[-1])
+            answer = await u.expect_answer(qid)
+            assert (
+                (answer.get("show_alert")
+                and "فعال نیست" in answer["text"])
+                or ("باز نشد" in answer.get("text", ""))
+            ), forged
+        await finish_after_evidence(u)
+        await confirm(u)
+        assert len(await case_rows(bot, 3002)) == 1
