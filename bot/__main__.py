@@ -12,18 +12,9 @@ import logging
 import sys
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.ops.logging import setup_logging
 
 log = logging.getLogger("bot")
-
-
-def setup_logging(level: str = "INFO") -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    # httpx logs every request URL at INFO, and the URL carries the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def migrate(settings: Settings) -> None:
@@ -44,7 +35,8 @@ def run(settings: Settings) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate"])
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate", "backup"])
+    parser.add_argument("path", nargs="?", help="backup: the file (or directory) to write")
     args = parser.parse_args(argv)
     setup_logging()
     try:
@@ -52,6 +44,15 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    setup_logging(
+        settings.log_level, json=settings.log_json, token=settings.bot_token.get_secret_value()
+    )
+    if args.command == "backup":
+        if not args.path:
+            parser.error("backup needs a PATH")
+        from bot.ops.backup import main_backup
+
+        return main_backup(settings, args.path)
     if args.command == "migrate":
         migrate(settings)
     else:

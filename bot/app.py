@@ -18,8 +18,11 @@ from telegram.warnings import PTBUserWarning
 
 from bot.config import Settings
 from bot.i18n import _
+from bot.ops.health import HealthServer
+from bot.ops.metrics import Metrics
 from bot.pacing import SlidingWindowRateLimiter, Window, _seconds
 from bot.services.delivery import Fatal, OutboxWorker, Retry
+from bot.services.desk import Desk
 from bot.services.filing import Filing
 from bot.services.my_cases import MyCases
 from bot.services.runtime import Runtime, utcnow
@@ -38,7 +41,10 @@ class Services:
     rt: Runtime
     filing: Filing
     my_cases: MyCases
+    desk: Desk
     worker: OutboxWorker
+    metrics: Metrics
+    health: HealthServer | None = None
 
 
 def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -67,20 +73,21 @@ def build_application(
     rng: random.Random | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `run_polling()` (or for a test harness to start by hand)."""
-    from handlers import citizen, errors  # handlers import bot.app's helpers
+    from handlers import citizen, errors, staff  # handlers import bot.app's helpers
 
     engine = engine or create_engine(settings.database_url)
     rt = Runtime(engine=engine, settings=settings, clock=clock)
+    metrics = Metrics()
+    limiter = SlidingWindowRateLimiter(private=Window(settings.chat_messages_per_second, 1.0))
+    metrics.count_rate_limits_from(lambda: limiter.retries_seen)  # every 429 the limiter saw
     app = (
         ApplicationBuilder()
         .token(settings.bot_token.get_secret_value())
         .base_url(f"{settings.bot_api_url}/bot")
         .base_file_url(f"{settings.bot_api_url}/file/bot")
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
-        .rate_limiter(
-            SlidingWindowRateLimiter(private=Window(settings.chat_messages_per_second, 1.0))
-        )
-        .concurrent_updates(PerChatUpdateProcessor())
+        .rate_limiter(limiter)
+        .concurrent_updates(PerChatUpdateProcessor(metrics))
         .post_init(on_start)
         .post_shutdown(on_stop)
         .build()
@@ -92,10 +99,16 @@ def build_application(
             warnings.simplefilter("ignore", PTBUserWarning)
             return await app.bot.do_api_request(method, api_kwargs=params)
 
-    worker = OutboxWorker(rt, send, classify_error)
+    worker = OutboxWorker(rt, send, classify_error, on_result=metrics.delivery)
     app.bot_data["services"] = Services(
-        rt=rt, filing=Filing(rt, rng), my_cases=MyCases(rt), worker=worker
+        rt=rt,
+        filing=Filing(rt, rng),
+        my_cases=MyCases(rt),
+        desk=Desk(rt),
+        worker=worker,
+        metrics=metrics,
     )
+    staff.register(app)  # before the citizen's catch-alls
     citizen.register(app)
     errors.register(app)
     return app
@@ -105,6 +118,21 @@ async def on_start(app: Application) -> None:  # type: ignore[type-arg]
     """Start the outbox worker and the housekeeping jobs; publish the command menu."""
     services: Services = app.bot_data["services"]
     services.worker.start()
+    settings = services.rt.settings
+    if settings.health_port:
+
+        async def bot_api_ok() -> bool:
+            await app.bot.get_me()
+            return True
+
+        services.health = HealthServer(
+            services.rt.engine,
+            services.metrics,
+            port=settings.health_port,
+            bot_api_check=bot_api_ok,
+            max_outbox_age=settings.max_outbox_age_seconds,
+        )
+        await services.health.start()
     assert app.job_queue is not None
     app.job_queue.run_repeating(
         sweep_drafts, interval=DRAFT_SWEEP_EVERY, first=5, name="sweep-drafts"
@@ -122,6 +150,8 @@ async def on_start(app: Application) -> None:  # type: ignore[type-arg]
 async def on_stop(app: Application) -> None:  # type: ignore[type-arg]
     services: Services = app.bot_data["services"]
     await services.worker.stop()
+    if services.health is not None:
+        await services.health.stop()
     await services.rt.engine.dispose()
 
 

@@ -7,7 +7,7 @@ the token's value: `load_settings()` turns pydantic's error into `ConfigError` f
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -44,11 +44,18 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Tehran"
     max_complaints_per_day: int = Field(default=3, ge=1, le=1000)
     draft_idle_hours: float = Field(default=24.0, gt=0)
+    reopen_window_days: int = Field(default=7, ge=0, le=365)
     polling_timeout: int = Field(default=30, ge=0, le=50)
     outbox_poll_seconds: float = Field(default=2.0, gt=0)
     # Messages the bot sends into one private chat per second at most (Telegram: about one a
     # second sustained, short bursts tolerated).
     chat_messages_per_second: int = Field(default=3, ge=1, le=30)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = False
+    # 127.0.0.1 port for GET /healthz and /metrics; 0 = off.
+    health_port: int = Field(default=0, ge=0, le=65535)
+    # /healthz answers 503 once the oldest pending outbox row is older than this.
+    max_outbox_age_seconds: float = Field(default=900.0, gt=0)
 
     @field_validator("bot_token")
     @classmethod

@@ -7,6 +7,8 @@ second process continues where the citizen stood.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import (
@@ -19,8 +21,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot import text
 from bot.app import services_of
 from bot.domain.complaint import CHOICE_STEPS, Problem, Step
+from bot.services.desk import Done
 from bot.services.filing import Attachment, Outcome, Submitted
 from bot.services.people import touch_user
 from bot.views import citizen as views
@@ -144,7 +148,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return await help_command(update, context)
     if L.matches(raw, L.CANCEL):
         return await cancel(update, context)
-    if await services.my_cases.pending(user_id) == "track":
+    pending = await services.my_cases.pending(user_id) or ""
+    if pending.startswith(("answer:", "comment:", "reopen:")):
+        return await _pending_reply(message, context, pending, raw)
+    if pending == "track":
         code = services.my_cases.parse_code(raw)
         if code is None:
             return await _send(message, views.bad_code_format())
@@ -152,7 +159,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if detail is None:
             return await _send(message, views.code_not_found())
         screen = views.case_screen(
-            detail.case, detail.events, detail.evidence, services.rt.settings.tz
+            detail.case, detail.events, detail.evidence, services.rt.settings.tz, detail.merged_into
         )
         return await _send(message, screen)
     filing = services.filing
@@ -169,6 +176,35 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         outcome = await filing.text(user_id, raw)
     await _send(message, *_screens_for(outcome, before.step if before else None))
+
+
+async def _pending_reply(
+    message: Message, context: ContextTypes.DEFAULT_TYPE, pending: str, raw: str
+) -> None:
+    """Text that answers something the bot asked about an existing case."""
+    assert message.from_user
+    services = services_of(context)
+    user_id = message.from_user.id
+    kind, _sep, case_ref = pending.partition(":")
+    case_id = int(case_ref) if case_ref.isdigit() else -1
+    if kind == "answer":
+        result = await services.desk.citizen_answer(user_id, case_id, text.normalize(raw), None)
+        ok = isinstance(result, Done)
+        await _send(message, views.answer_sent() if ok else views.answer_not_expected())
+        if not ok:
+            await services.my_cases.set_pending(user_id, None)
+        return
+    if kind == "comment":
+        if L.matches(raw, L.SKIP):
+            await services.my_cases.set_pending(user_id, None)
+            return await _send(message, views.use_menu())
+        await services.my_cases.comment(user_id, case_id, raw)
+        return await _send(message, views.comment_saved())
+    result = await services.desk.citizen_reopen(user_id, case_id, raw)
+    await services.my_cases.set_pending(user_id, None)
+    if isinstance(result, Done):
+        return await _send(message, views.reopened())
+    await _send(message, Screen(views.reopen_refused(), views.main_menu()))
 
 
 async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -233,6 +269,20 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     item = _attachment(message)
     assert item is not None
     services = services_of(context)
+    pending = await services.my_cases.pending(message.from_user.id) or ""
+    if pending.startswith("answer:") and pending[7:].isdigit():
+        # A photo or document answering an officer's question: copied to the staff as is.
+        result = await services.desk.citizen_answer(
+            message.from_user.id,
+            int(pending[7:]),
+            text.normalize(message.caption or "") or None,
+            (message.chat_id, message.message_id),
+        )
+        await _send(
+            message,
+            views.answer_sent() if isinstance(result, Done) else views.answer_not_expected(),
+        )
+        return
     outcome = await services.filing.attach(message.from_user.id, item)
     if outcome.problem is not None or outcome.draft is None or outcome.draft.step != Step.EVIDENCE:
         await _send(message, *_screens_for(outcome, Step.EVIDENCE))
@@ -402,6 +452,28 @@ async def on_cases_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         rows, total, page = await services.my_cases.page(query.from_user.id, int(parts[2]))
         await query.answer()
         return await _edit_markup(query, views.my_cases(rows, total, page, services.rt.settings.tz))
+    if len(parts) == 4 and parts[1] == "rate" and parts[2].isdigit() and parts[3].isdigit():
+        if not await services.my_cases.rate(query.from_user.id, int(parts[2]), int(parts[3])):
+            return await _stale(query)
+        await query.answer("⭐" * int(parts[3]))
+        if isinstance(query.message, Message):
+            await _send(query.message, views.rated())
+        return
+    if len(parts) == 3 and parts[1] == "reo" and parts[2].isdigit():
+        case = await services.my_cases.case_of(query.from_user.id, int(parts[2]))
+        window = timedelta(days=services.rt.settings.reopen_window_days)
+        if (
+            case is None
+            or case["status"] != "resolved"
+            or case["resolved_at"] is None
+            or services.rt.now() - case["resolved_at"] > window
+        ):
+            return await query.answer(views.reopen_refused(), show_alert=True)
+        await services.my_cases.set_pending(query.from_user.id, f"reopen:{case['id']}")
+        await query.answer()
+        if isinstance(query.message, Message):
+            await _send(query.message, views.ask_reopen_reason())
+        return
     if len(parts) == 3 and parts[1] == "o":
         detail = await services.my_cases.open(query.from_user.id, parts[2])
         if detail is None:
@@ -409,7 +481,11 @@ async def on_cases_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await query.answer()
         if isinstance(query.message, Message):
             screen = views.case_screen(
-                detail.case, detail.events, detail.evidence, services.rt.settings.tz
+                detail.case,
+                detail.events,
+                detail.evidence,
+                services.rt.settings.tz,
+                detail.merged_into,
             )
             await _send(query.message, screen)
         return

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from bot.services import cards
 from bot.services.runtime import Runtime
 from bot.storage import cases as case_store
+from bot.storage import desk as desk_store
 from bot.storage import outbox as outbox_store
 
 log = logging.getLogger(__name__)
@@ -49,10 +51,12 @@ class OutboxWorker:
         rt: Runtime,
         send: Send,
         classify: Callable[[Exception], Exception],
+        on_result: Callable[[str], None] | None = None,
     ) -> None:
         self.rt = rt
         self.send = send
         self.classify = classify
+        self.on_result = on_result or (lambda _result: None)
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -89,18 +93,81 @@ class OutboxWorker:
         """Send every due row once; return how long to wait before the next pass."""
         async with self.rt.engine.connect() as conn:
             rows = await outbox_store.due(conn, self.rt.now())
+        refreshed: set[int] = set()
         for row in rows:
             if self._stopping:
                 break
+            if row["purpose"] == "card_refresh" and row["case_id"] in refreshed:
+                # Coalesced: this pass already drew the case's newest state.
+                async with self.rt.engine.begin() as conn:
+                    await outbox_store.mark_sent(conn, row["id"], self.rt.now(), None)
+                continue
             pause = await self._deliver(row)
+            if row["purpose"] == "card_refresh":
+                refreshed.add(row["case_id"])
             if pause:  # Telegram asked everyone to wait: stop this pass
                 return pause
         return 0.0 if len(rows) >= 50 else self.rt.settings.outbox_poll_seconds
 
+    async def _call(self, row: dict[str, Any]) -> Any:
+        """Make the row's Bot API call(s); cards are drawn now, from the case as it is now."""
+        tz = self.rt.settings.tz
+        if row["purpose"] in cards.CARD_PURPOSES and row["case_id"] is not None:
+            async with self.rt.engine.connect() as conn:
+                payload = await cards.render(
+                    conn,
+                    row["case_id"],
+                    now=self.rt.now(),
+                    tz=tz,
+                    unit_chat=row["purpose"] == "unit_card",
+                )
+            if payload is None:
+                return None
+            result = await self.send(
+                row["method"], {"chat_id": row["chat_id"], **row["payload"], **payload}
+            )
+            if isinstance(result, dict) and "message_id" in result:
+                async with self.rt.engine.begin() as conn:
+                    await case_store.remember_message(
+                        conn, row["case_id"], row["chat_id"], result["message_id"], row["purpose"]
+                    )
+                    for target in await cards.targets(conn, row["case_id"]):
+                        if target["message_id"] == result["message_id"]:
+                            await desk_store.set_card_hash(
+                                conn, target["id"], cards.content_hash(payload)
+                            )
+            return result
+        if row["purpose"] == "card_refresh" and row["case_id"] is not None:
+            async with self.rt.engine.connect() as conn:
+                targets = await cards.targets(conn, row["case_id"])
+            for target in targets:
+                async with self.rt.engine.connect() as conn:
+                    payload = await cards.render(
+                        conn,
+                        row["case_id"],
+                        now=self.rt.now(),
+                        tz=tz,
+                        unit_chat=target["purpose"] == "unit_card",
+                    )
+                if payload is None:
+                    continue
+                digest = cards.content_hash(payload)
+                if digest == target["content_hash"]:
+                    continue  # nothing new to show: Telegram would say "message is not modified"
+                params = {
+                    "chat_id": target["chat_id"],
+                    "message_id": target["message_id"],
+                    **payload,
+                }
+                await self.send("editMessageText", params)
+                async with self.rt.engine.begin() as conn:
+                    await desk_store.set_card_hash(conn, target["id"], digest)
+            return None
+        return await self.send(row["method"], {"chat_id": row["chat_id"], **row["payload"]})
+
     async def _deliver(self, row: dict[str, Any]) -> float:
-        params = {"chat_id": row["chat_id"], **row["payload"]}
         try:
-            result = await self.send(row["method"], params)
+            result = await self._call(row)
         except Exception as exc:  # mapped to Retry / Fatal below
             outcome = self.classify(exc)
             async with self.rt.engine.begin() as conn:
@@ -110,18 +177,17 @@ class OutboxWorker:
                         conn, row["id"], outcome.reason, self.rt.now() + timedelta(seconds=wait)
                     )
                     log.warning("outbox %s: retry in %.0fs: %s", row["id"], wait, outcome.reason)
+                    self.on_result("retry")
                     return float(outcome.after or 0.0)
                 reason = getattr(outcome, "reason", repr(exc))
                 await outbox_store.mark_failed(conn, row["id"], reason)
                 log.error("outbox %s failed for good: %s", row["id"], reason)
+                self.on_result("failed")
             return 0.0
         message_id = result.get("message_id") if isinstance(result, dict) else None
         async with self.rt.engine.begin() as conn:
             await outbox_store.mark_sent(conn, row["id"], self.rt.now(), message_id)
-            if row["case_id"] is not None and message_id is not None:
-                await case_store.remember_message(
-                    conn, row["case_id"], row["chat_id"], message_id, row["purpose"]
-                )
+        self.on_result("sent")
         return 0.0
 
 

@@ -37,7 +37,6 @@ from bot.storage import cases as case_store
 from bot.storage import drafts as draft_store
 from bot.storage import outbox as outbox_store
 from bot.views import citizen as citizen_views
-from bot.views import staff_card
 
 
 @dataclass(frozen=True)
@@ -432,10 +431,7 @@ class Filing:
         settings = self.rt.settings
         if settings.staff_chat_id is None:
             return
-        case = await case_store.by_id(conn, case_id)
-        assert case is not None
-        evidence = await case_store.case_attachments(conn, case_id)
-        payload = staff_card.render(case, evidence_count=len(evidence), now=now, tz=settings.tz)
+        payload: dict[str, Any] = {}  # the card itself is drawn when it is sent
         if settings.staff_thread_id is not None:
             payload["message_thread_id"] = settings.staff_thread_id
         await outbox_store.enqueue(

@@ -23,6 +23,7 @@ class CaseDetail:
     case: dict[str, Any]
     events: list[dict[str, Any]]
     evidence: int
+    merged_into: dict[str, Any] | None = None
 
 
 class MyCases:
@@ -51,6 +52,11 @@ class MyCases:
     def parse_code(raw: str) -> str | None:
         """10 ASCII digits from what was typed (any digits, spaces or dashes), else None."""
         return text.parse_tracking_input(raw)
+
+    async def case_of(self, user_id: int, case_id: int) -> dict[str, Any] | None:
+        async with self.rt.engine.connect() as conn:
+            case = await case_store.by_id(conn, case_id)
+        return case if case is not None and case["citizen_id"] == user_id else None
 
     async def lookup(self, user_id: int, code: str) -> CaseDetail | None:
         """The case with `code` if it is this citizen's; clears the pending lookup either way."""
@@ -87,4 +93,48 @@ class MyCases:
     async def _detail(self, conn: Any, case: dict[str, Any]) -> CaseDetail:
         events = await case_store.events(conn, case["id"], public_only=True)
         evidence = len(await case_store.case_attachments(conn, case["id"]))
-        return CaseDetail(case, events, evidence)
+        merged_into = None
+        if case["merged_into"] is not None:
+            # The case it was merged into is now the one to follow: its status and public
+            # timeline, never its reporter.
+            target = await case_store.by_id(conn, case["merged_into"])
+            if target is not None:
+                merged_into = {
+                    "status": target["status"],
+                    "events": await case_store.events(conn, target["id"], public_only=True),
+                }
+        return CaseDetail(case, events, evidence, merged_into)
+
+    # -- after the staff acted: answers, ratings, reopening ------------------------------------
+
+    async def set_pending(self, user_id: int, value: str | None) -> None:
+        async with self.rt.engine.begin() as conn:
+            await user_store.set_pending_input(conn, user_id, value)
+
+    async def rate(self, user_id: int, case_id: int, score: int) -> bool:
+        """Record the citizen's 1–5 rating of a resolved case of theirs (once; later presses
+        change it). False when the case is not theirs or not resolved."""
+        if not 1 <= score <= 5:
+            return False
+        async with self.rt.engine.begin() as conn:
+            case = await case_store.by_id(conn, case_id)
+            if (
+                case is None
+                or case["citizen_id"] != user_id
+                or case["status"]
+                not in (
+                    "resolved",
+                    "closed",
+                )
+            ):
+                return False
+            await case_store.save_rating(conn, case_id, user_id, score, self.rt.now())
+            await user_store.set_pending_input(conn, user_id, f"comment:{case_id}")
+        return True
+
+    async def comment(self, user_id: int, case_id: int, comment: str) -> bool:
+        async with self.rt.engine.begin() as conn:
+            await user_store.set_pending_input(conn, user_id, None)
+            return await case_store.save_rating_comment(
+                conn, case_id, user_id, text.normalize(comment)[:1000]
+            )

@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.storage.tables import attachments, case_events, case_messages, cases
+from bot.storage.tables import attachments, case_events, case_messages, cases, ratings
 
 
 class CodeTaken(Exception):
@@ -143,3 +143,30 @@ async def remember_message(
             .where(case_messages.c.id == existing)
             .values(message_id=message_id)
         )
+
+
+async def save_rating(
+    conn: AsyncConnection, case_id: int, citizen_id: int, score: int, now: datetime
+) -> None:
+    existing = (
+        await conn.execute(select(ratings.c.id).where(ratings.c.case_id == case_id))
+    ).scalar_one_or_none()
+    if existing is None:
+        await conn.execute(
+            insert(ratings).values(
+                case_id=case_id, citizen_id=citizen_id, score=score, created_at=now
+            )
+        )
+    else:
+        await conn.execute(update(ratings).where(ratings.c.id == existing).values(score=score))
+
+
+async def save_rating_comment(
+    conn: AsyncConnection, case_id: int, citizen_id: int, comment: str
+) -> bool:
+    result = await conn.execute(
+        update(ratings)
+        .where(and_(ratings.c.case_id == case_id, ratings.c.citizen_id == citizen_id))
+        .values(comment=comment or None)
+    )
+    return bool(result.rowcount)

@@ -201,5 +201,21 @@ case_messages = Table(
     Column("chat_id", BigInteger, nullable=False),
     Column("message_id", BigInteger, nullable=False),
     Column("purpose", String(32), nullable=False),
+    Column("content_hash", String(64)),  # of the text and buttons shown: skip identical edits
     UniqueConstraint("case_id", "chat_id", "purpose"),
+)
+
+# A question the bot asked a staff member with ForceReply: their reply is the answer.
+staff_prompts = Table(
+    "staff_prompts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("extra", String(64)),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("chat_id", "message_id"),
 )

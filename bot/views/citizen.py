@@ -576,7 +576,11 @@ def status_label(status: str) -> str:
 
 
 def case_screen(
-    case: dict[str, Any], events: list[dict[str, Any]], evidence: int, tz: ZoneInfo
+    case: dict[str, Any],
+    events: list[dict[str, Any]],
+    evidence: int,
+    tz: ZoneInfo,
+    merged_into: dict[str, Any] | None = None,
 ) -> Screen:
     violation = VIOLATIONS_BY_CODE.get(case["violation"])
     lines = [
@@ -587,12 +591,63 @@ def case_screen(
         "",
         _("<b>Timeline</b>"),
     ]
+    lines += _timeline(events, tz)
+    if merged_into is not None:
+        lines += [
+            "",
+            _("It is handled together with another complaint about the same matter:"),
+            _("<b>Status:</b> {status}").format(status=status_label(merged_into["status"])),
+            *_timeline(merged_into["events"], tz),
+        ]
+    return Screen("\n".join(lines), main_menu())
+
+
+def _timeline(events: list[dict[str, Any]], tz: ZoneInfo) -> list[str]:
+    lines = []
     for event in events:
         label = PUBLIC_EVENT_LABELS.get(event["action"])
-        if label is None:
-            continue
-        lines.append(f"• {jalali.format_datetime(event['at'], tz)} — {_(label)}")
-    return Screen("\n".join(lines), main_menu())
+        if label is not None:
+            lines.append(f"• {jalali.format_datetime(event['at'], tz)} — {_(label)}")
+    return lines
+
+
+# -- answering the staff, rating, reopening -----------------------------------------------------
+
+
+def answer_sent() -> Screen:
+    return Screen(_("Thank you. Your answer was sent to the officer handling your complaint."))
+
+
+def answer_not_expected() -> Screen:
+    return Screen(_("This complaint is no longer waiting for an answer from you."), main_menu())
+
+
+def rated() -> Screen:
+    return Screen(
+        _(
+            "Thank you for your rating. If you like, write a short comment; or press «{skip}»."
+        ).format(skip=_(L.SKIP)),
+        reply_keyboard([[_(L.SKIP)]]),
+    )
+
+
+def comment_saved() -> Screen:
+    return Screen(_("Thank you. Your comment was recorded."), main_menu())
+
+
+def ask_reopen_reason() -> Screen:
+    return Screen(
+        _("Why should the complaint be reopened? Please write the reason."),
+        reply_keyboard([[_(L.CANCEL)]]),
+    )
+
+
+def reopened() -> Screen:
+    return Screen(_("Your complaint was reopened and will be reviewed again."), main_menu())
+
+
+def reopen_refused() -> str:
+    return _("This complaint can no longer be reopened here. You can file a new one, or call 135.")
 
 
 def my_cases(rows: list[dict[str, Any]], total: int, page: int, tz: ZoneInfo) -> Screen:

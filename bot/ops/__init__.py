@@ -1,0 +1,1 @@
+"""Operations: backups, logs that leak nothing, and a health/metrics endpoint for monitoring."""

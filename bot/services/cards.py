@@ -1,0 +1,53 @@
+"""Case cards are drawn when they are sent, from the case as it is then: a card queued before a
+claim shows the claim, and several refreshes of one card collapse into one edit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.storage import cases as case_store
+from bot.storage import desk as desk_store
+from bot.views import staff_card
+
+CARD_PURPOSES = ("case_card", "unit_card")
+
+
+async def render(
+    conn: AsyncConnection, case_id: int, *, now: datetime, tz: ZoneInfo, unit_chat: bool
+) -> dict[str, Any] | None:
+    """sendMessage/editMessageText parameters for the case's card, or None if it is gone."""
+    case = await case_store.by_id(conn, case_id)
+    if case is None:
+        return None
+    files = len(await case_store.case_attachments(conn, case_id))
+    holder = None
+    if case["holder_id"] is not None:
+        holder = (await desk_store.names(conn, {case["holder_id"]})).get(case["holder_id"], "")
+    unit = None
+    if case["unit_id"] is not None:
+        row = await desk_store.unit(conn, case["unit_id"])
+        unit = row["name"] if row else None
+    text = staff_card.card_text(
+        case, evidence_count=files, now=now, tz=tz, holder=holder, unit=unit
+    )
+    markup = staff_card.card_buttons(case, files, unit_chat=unit_chat)
+    return {"text": text, "parse_mode": "HTML", "reply_markup": markup.to_dict()}
+
+
+def content_hash(payload: dict[str, Any]) -> str:
+    """What the card shows, minus the age line's drift, decides whether an edit is needed."""
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+async def targets(conn: AsyncConnection, case_id: int) -> list[dict[str, Any]]:
+    """Where the case's cards live (staff group, unit chat)."""
+    return [
+        m for m in await desk_store.card_messages(conn, case_id) if m["purpose"] in CARD_PURPOSES
+    ]

@@ -1,0 +1,601 @@
+"""The staff desk: every action on a case, checked and audited, in one transaction each.
+
+Each action re-reads the case, checks the actor's role and whether they hold it, asks the
+lifecycle table whether the move is legal, and writes with a compare-and-set on the status and
+holder it read, so two people acting at once cannot both win. The event row, the citizen's
+notice and the card refresh are written in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot import text
+from bot.domain import tracking
+from bot.domain.lifecycle import Action, IllegalTransition, Status, transition
+from bot.domain.roles import DESK_ROLES, Role, may, sees_phone
+from bot.services import cards
+from bot.services.runtime import Runtime
+from bot.storage import cases as case_store
+from bot.storage import desk as desk_store
+from bot.storage import outbox as outbox_store
+from bot.storage import users as user_store
+from bot.views import notices
+
+OUTCOMES = ("branch", "no_violation", "not_jurisdiction", "resolved")
+REJECT_REASONS = ("empty", "abusive", "other")
+NOTE_LIMIT = 2000
+
+
+class Refusal(StrEnum):
+    NOT_STAFF = "not_staff"
+    ANONYMOUS_ADMIN = "anonymous_admin"
+    NO_CASE = "no_case"
+    NOT_ALLOWED = "not_allowed"
+    WRONG_STATE = "wrong_state"
+    HELD = "held"
+    CHANGED = "changed"
+    ANONYMOUS_CITIZEN = "anonymous_citizen"
+    BAD_INPUT = "bad_input"
+    WINDOW_CLOSED = "window_closed"
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    role: Role | None
+
+    @property
+    def on_desk(self) -> bool:
+        return self.role in DESK_ROLES
+
+
+@dataclass(frozen=True)
+class Done:
+    case: dict[str, Any]
+    action: Action
+
+
+@dataclass(frozen=True)
+class Refused:
+    reason: Refusal
+    holder_name: str | None = None
+
+
+Result = Done | Refused
+
+
+@dataclass
+class _Change:
+    """What an action does beyond the status: columns, the event note, who is told what."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    note: str | None = None
+    public: bool = True
+    notice: dict[str, Any] | None = None  # sendMessage payload for the citizen
+    extra: list[tuple[int, str, dict[str, Any], str]] = field(default_factory=list)
+
+
+class Desk:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    # -- who is asking ---------------------------------------------------------------------
+
+    async def actor(self, user_id: int) -> Actor:
+        if user_id in self.rt.settings.admin_ids:
+            return Actor(user_id, Role.ADMIN)
+        async with self.rt.engine.connect() as conn:
+            role = await desk_store.role_of(conn, user_id)
+        return Actor(user_id, Role(role) if role in Role._value2member_map_ else None)
+
+    # -- actions on a case -----------------------------------------------------------------
+
+    async def claim(self, actor: Actor, case_id: int) -> Result:
+        def change(case: dict[str, Any], now: datetime) -> _Change:
+            return _Change(
+                values={"holder_id": actor.user_id, "claimed_at": case["claimed_at"] or now},
+                notice=notices.claimed(case),
+            )
+
+        result = await self._act(actor, case_id, Action.CLAIM, change)
+        if isinstance(result, Refused) and result.reason in (Refusal.CHANGED, Refusal.WRONG_STATE):
+            async with self.rt.engine.connect() as conn:
+                case = await case_store.by_id(conn, case_id)
+                if case and case["holder_id"] is not None:
+                    names = await desk_store.names(conn, {case["holder_id"]})
+                    return Refused(Refusal.HELD, names.get(case["holder_id"]) or "")
+        return result
+
+    async def release(self, actor: Actor, case_id: int, reason: str) -> Result:
+        return await self._act(
+            actor,
+            case_id,
+            Action.RELEASE,
+            lambda case, now: _Change(values={"holder_id": None}, note=reason, public=False),
+            needs_text=reason,
+        )
+
+    async def reassign(self, actor: Actor, case_id: int, to_user: int) -> Result:
+        async with self.rt.engine.connect() as conn:
+            target_role = await desk_store.role_of(conn, to_user)
+        if target_role not in {r.value for r in DESK_ROLES} and to_user not in (
+            self.rt.settings.admin_ids
+        ):
+            return Refused(Refusal.BAD_INPUT)
+        return await self._act(
+            actor,
+            case_id,
+            Action.REASSIGN,
+            lambda case, now: _Change(
+                values={"holder_id": to_user, "claimed_at": case["claimed_at"] or now},
+                note=str(to_user),
+                public=False,
+            ),
+        )
+
+    async def refer(self, actor: Actor, case_id: int, unit_id: int) -> Result:
+        async with self.rt.engine.connect() as conn:
+            unit = await desk_store.unit(conn, unit_id)
+        if unit is None or not unit["active"]:
+            return Refused(Refusal.BAD_INPUT)
+
+        def change(case: dict[str, Any], now: datetime) -> _Change:
+            c = _Change(
+                values={"unit_id": unit_id, "holder_id": None, "referred_at": now},
+                note=unit["name"],
+                notice=notices.referred(case),
+            )
+            if unit["chat_id"] is not None:
+                payload: dict[str, Any] = {}
+                if unit["thread_id"] is not None:
+                    payload["message_thread_id"] = unit["thread_id"]
+                c.extra.append((unit["chat_id"], "sendMessage", payload, "unit_card"))
+            return c
+
+        return await self._act(actor, case_id, Action.REFER, change)
+
+    async def accept_referral(self, actor: Actor, case_id: int) -> Result:
+        return await self._act(
+            actor,
+            case_id,
+            Action.ACCEPT_REFERRAL,
+            lambda case, now: _Change(
+                values={"holder_id": actor.user_id, "claimed_at": case["claimed_at"] or now},
+                notice=notices.unit_accepted(case),
+            ),
+        )
+
+    async def return_referral(self, actor: Actor, case_id: int, reason: str) -> Result:
+        return await self._act(
+            actor,
+            case_id,
+            Action.RETURN_REFERRAL,
+            lambda case, now: _Change(
+                values={"unit_id": None, "holder_id": None}, note=reason, public=False
+            ),
+            needs_text=reason,
+        )
+
+    async def note(self, actor: Actor, case_id: int, note: str) -> Result:
+        return await self._act(
+            actor,
+            case_id,
+            Action.NOTE,
+            lambda case, now: _Change(note=note, public=False),
+            needs_text=note,
+            refresh=False,
+        )
+
+    async def mark_urgent(self, actor: Actor, case_id: int) -> Result:
+        return await self._act(
+            actor,
+            case_id,
+            Action.MARK_URGENT,
+            lambda case, now: _Change(values={"urgent": True}, public=False),
+        )
+
+    async def ask(self, actor: Actor, case_id: int, question: str) -> Result:
+        async with self.rt.engine.connect() as conn:
+            case = await case_store.by_id(conn, case_id)
+        if case is not None and case["contact_phone"] is None:
+            return Refused(Refusal.ANONYMOUS_CITIZEN)
+        return await self._act(
+            actor,
+            case_id,
+            Action.ASK,
+            lambda case, now: _Change(
+                note=question, notice=notices.question(case, text.normalize(question))
+            ),
+            needs_text=question,
+        )
+
+    async def resolve(self, actor: Actor, case_id: int, outcome: str, explanation: str) -> Result:
+        if outcome not in OUTCOMES:
+            return Refused(Refusal.BAD_INPUT)
+        return await self._act(
+            actor,
+            case_id,
+            Action.RESOLVE,
+            lambda case, now: _Change(
+                values={"outcome": outcome, "resolved_at": now},
+                note=explanation,
+                notice=notices.resolved(case, outcome, text.normalize(explanation)),
+            ),
+            needs_text=explanation,
+        )
+
+    async def reject(self, actor: Actor, case_id: int, reason: str) -> Result:
+        return await self._act(
+            actor,
+            case_id,
+            Action.REJECT,
+            lambda case, now: _Change(
+                values={"outcome": "rejected", "resolved_at": now},
+                note=reason,
+                notice=notices.rejected(case, text.normalize(reason)),
+            ),
+            needs_text=reason,
+        )
+
+    async def merge(self, actor: Actor, case_id: int, target_text: str) -> Result:
+        code = text.parse_tracking_input(target_text)
+        async with self.rt.engine.connect() as conn:
+            target = await case_store.by_code(conn, code) if code else None
+        if target is None or target["id"] == case_id or target["status"] == Status.MERGED:
+            return Refused(Refusal.BAD_INPUT)
+        return await self._act(
+            actor,
+            case_id,
+            Action.MERGE,
+            lambda case, now: _Change(
+                values={"merged_into": target["id"], "holder_id": None},
+                note=target["code"],
+                notice=notices.merged(case, target),
+            ),
+        )
+
+    async def reopen(self, actor: Actor, case_id: int, reason: str) -> Result:
+        return await self._act(
+            actor,
+            case_id,
+            Action.REOPEN,
+            lambda case, now: _Change(
+                values={"holder_id": None, "outcome": None, "resolved_at": None},
+                note=reason,
+                notice=notices.reopened(case),
+            ),
+            needs_text=reason,
+        )
+
+    # -- the citizen's side of a case --------------------------------------------------------
+
+    async def citizen_answer(
+        self, citizen_id: int, case_id: int, answer: str | None, copy_of: tuple[int, int] | None
+    ) -> Result:
+        """The citizen's answer to a question: text, or a message to copy (chat, message id)."""
+        settings = self.rt.settings
+
+        def change(case: dict[str, Any], now: datetime) -> _Change:
+            c = _Change(values={"holder_id": case["holder_id"]}, note=answer or "[media]")
+            if settings.staff_chat_id is not None:
+                thread = (
+                    {"message_thread_id": settings.staff_thread_id}
+                    if settings.staff_thread_id is not None
+                    else {}
+                )
+                c.extra.append(
+                    (
+                        settings.staff_chat_id,
+                        "sendMessage",
+                        {**notices.answer_posted(case, answer), **thread},
+                        "citizen_answer",
+                    )
+                )
+                if copy_of is not None:
+                    c.extra.append(
+                        (
+                            settings.staff_chat_id,
+                            "copyMessage",
+                            {"from_chat_id": copy_of[0], "message_id": copy_of[1], **thread},
+                            "citizen_answer",
+                        )
+                    )
+            return c
+
+        return await self._act(
+            Actor(citizen_id, None), case_id, Action.CITIZEN_ANSWER, change, citizen=True
+        )
+
+    async def citizen_reopen(self, citizen_id: int, case_id: int, reason: str) -> Result:
+        window = timedelta(days=self.rt.settings.reopen_window_days)
+        async with self.rt.engine.connect() as conn:
+            case = await case_store.by_id(conn, case_id)
+        if case is None or case["citizen_id"] != citizen_id:
+            return Refused(Refusal.NO_CASE)
+        if (
+            case["status"] != Status.RESOLVED
+            or case["resolved_at"] is None
+            or (self.rt.now() - case["resolved_at"] > window)
+        ):
+            return Refused(Refusal.WINDOW_CLOSED)
+        return await self._act(
+            Actor(citizen_id, None),
+            case_id,
+            Action.REOPEN,
+            lambda case, now: _Change(
+                values={"holder_id": None, "outcome": None, "resolved_at": None}, note=reason
+            ),
+            needs_text=reason,
+            citizen=True,
+        )
+
+    async def check(self, actor: Actor, case_id: int, action: Action) -> Refused | None:
+        """Would `action` be allowed now? Used before asking for its text with a prompt; the
+        action itself checks everything again when the text arrives."""
+        if not actor.on_desk:
+            return Refused(Refusal.NOT_STAFF)
+        async with self.rt.engine.connect() as conn:
+            case = await case_store.by_id(conn, case_id)
+        if case is None:
+            return Refused(Refusal.NO_CASE)
+        if not may(actor.role, action, is_holder=case["holder_id"] == actor.user_id):
+            return Refused(Refusal.NOT_ALLOWED)
+        try:
+            transition(action, Status(case["status"]))
+        except IllegalTransition:
+            return Refused(Refusal.WRONG_STATE)
+        if action == Action.ASK and case["contact_phone"] is None:
+            return Refused(Refusal.ANONYMOUS_CITIZEN)
+        return None
+
+    async def card(self, case_id: int, *, unit_chat: bool) -> dict[str, Any] | None:
+        async with self.rt.engine.connect() as conn:
+            return await cards.render(
+                conn, case_id, now=self.rt.now(), tz=self.rt.settings.tz, unit_chat=unit_chat
+            )
+
+    async def is_unit_chat(self, chat_id: int) -> bool:
+        async with self.rt.engine.connect() as conn:
+            return await desk_store.unit_by_chat(conn, chat_id) is not None
+
+    # -- the machinery -----------------------------------------------------------------------
+
+    async def _act(
+        self,
+        actor: Actor,
+        case_id: int,
+        action: Action,
+        change: Callable[[dict[str, Any], datetime], _Change],
+        *,
+        needs_text: str | None = "-",
+        refresh: bool = True,
+        citizen: bool = False,
+    ) -> Result:
+        if needs_text is not None and not text.normalize(needs_text):
+            return Refused(Refusal.BAD_INPUT)
+        async with self.rt.engine.begin() as conn:
+            case = await case_store.by_id(conn, case_id)
+            if case is None or (citizen and case["citizen_id"] != actor.user_id):
+                return Refused(Refusal.NO_CASE)
+            if not citizen:
+                if not actor.on_desk:
+                    return Refused(Refusal.NOT_STAFF)
+                if not may(actor.role, action, is_holder=case["holder_id"] == actor.user_id):
+                    return Refused(Refusal.NOT_ALLOWED)
+            try:
+                new_status = transition(action, Status(case["status"]))
+            except IllegalTransition:
+                return Refused(Refusal.WRONG_STATE)
+            now = self.rt.now()
+            c = change(case, now)
+            if c.note is not None:
+                c.note = text.normalize(c.note)[:NOTE_LIMIT]
+            ok = await desk_store.compare_and_set(
+                conn,
+                case_id,
+                status=case["status"],
+                holder_id=case["holder_id"],
+                values={"status": new_status.value, "updated_at": now, **c.values},
+            )
+            if not ok:
+                return Refused(Refusal.CHANGED)
+            await case_store.add_event(
+                conn,
+                case_id,
+                action=action,
+                at=now,
+                actor_id=actor.user_id,
+                from_status=case["status"],
+                to_status=new_status.value,
+                note=c.note,
+                public=c.public,
+            )
+            if action == Action.ASK:
+                await user_store.set_pending_input(conn, case["citizen_id"], f"answer:{case_id}")
+            elif action == Action.CITIZEN_ANSWER:
+                await user_store.set_pending_input(conn, case["citizen_id"], None)
+            if c.notice is not None:
+                await outbox_store.enqueue(
+                    conn,
+                    chat_id=case["citizen_id"],
+                    method="sendMessage",
+                    payload=c.notice,
+                    purpose="citizen_notice",
+                    case_id=case_id,
+                    now=now,
+                )
+            for chat_id, method, payload, purpose in c.extra:
+                await outbox_store.enqueue(
+                    conn,
+                    chat_id=chat_id,
+                    method=method,
+                    payload=payload,
+                    purpose=purpose,
+                    case_id=case_id,
+                    now=now,
+                )
+            if refresh:
+                await self._queue_refresh(conn, case_id, now)
+            updated = await case_store.by_id(conn, case_id)
+        self.rt.ring()
+        assert updated is not None
+        return Done(updated, action)
+
+    async def _queue_refresh(self, conn: AsyncConnection, case_id: int, now: datetime) -> None:
+        """Ask the outbox to redraw the case's cards; it renders the newest state when sending."""
+        await outbox_store.enqueue(
+            conn,
+            chat_id=self.rt.settings.staff_chat_id or 0,
+            method="editMessageText",
+            payload={},
+            purpose="card_refresh",
+            case_id=case_id,
+            now=now,
+        )
+
+    # -- reading -----------------------------------------------------------------------------
+
+    async def case_by_code(self, raw: str) -> dict[str, Any] | None:
+        code = text.parse_tracking_input(raw)
+        if code is None or not tracking.is_valid(code):
+            return None
+        async with self.rt.engine.connect() as conn:
+            return await case_store.by_code(conn, code)
+
+    async def files(self, case_id: int) -> list[dict[str, Any]] | None:
+        """The case's evidence, or None when there is no such case."""
+        async with self.rt.engine.connect() as conn:
+            if await case_store.by_id(conn, case_id) is None:
+                return None
+            return await case_store.case_attachments(conn, case_id)
+
+    async def case_detail(
+        self, case_id: int
+    ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], dict[int, str]]:
+        async with self.rt.engine.connect() as conn:
+            case = await case_store.by_id(conn, case_id)
+            assert case is not None
+            events = await case_store.events(conn, case_id, public_only=False)
+            files = await case_store.case_attachments(conn, case_id)
+            people = {e["actor_id"] for e in events if e["actor_id"]} | (
+                {case["holder_id"]} if case["holder_id"] else set()
+            )
+            names = await desk_store.names(conn, people)
+        return case, events, files, names
+
+    async def phone_for(self, actor: Actor, case_id: int) -> str | Refused | None:
+        async with self.rt.engine.connect() as conn:
+            case = await case_store.by_id(conn, case_id)
+        if case is None:
+            return Refused(Refusal.NO_CASE)
+        if not sees_phone(actor.role, is_holder=case["holder_id"] == actor.user_id):
+            return Refused(Refusal.NOT_ALLOWED)
+        return case["contact_phone"]
+
+    async def queue(self) -> list[dict[str, Any]]:
+        async with self.rt.engine.connect() as conn:
+            return await desk_store.queue(conn)
+
+    async def mine(self, actor: Actor) -> list[dict[str, Any]]:
+        async with self.rt.engine.connect() as conn:
+            return await desk_store.held_by(conn, actor.user_id)
+
+    async def find(self, actor: Actor, query: str) -> list[dict[str, Any]]:
+        normalized = text.normalize(query)
+        code = text.parse_tracking_input(normalized)
+        phone = (
+            text.normalize_phone(normalized) if sees_phone(actor.role, is_holder=False) else None
+        )
+        async with self.rt.engine.connect() as conn:
+            return await desk_store.find(
+                conn,
+                business_key=None if (code or phone) else normalized.casefold() or None,
+                code=code,
+                phone=phone,
+            )
+
+    async def units(self) -> list[dict[str, Any]]:
+        async with self.rt.engine.connect() as conn:
+            return await desk_store.all_units(conn)
+
+    async def staff(self) -> list[dict[str, Any]]:
+        async with self.rt.engine.connect() as conn:
+            return await desk_store.staff_members(conn)
+
+    async def set_role(self, actor: Actor, user_id: int, role: Role | None) -> Refused | None:
+        if actor.role != Role.ADMIN:
+            return Refused(Refusal.NOT_ALLOWED)
+        async with self.rt.engine.begin() as conn:
+            await desk_store.set_role(conn, user_id, role.value if role else None, self.rt.now())
+        return None
+
+    async def set_unit_chat(
+        self, actor: Actor, unit_code: str, chat_id: int | None, thread_id: int | None
+    ) -> Refused | dict[str, Any]:
+        if actor.role not in (Role.ADMIN, Role.SUPERVISOR):
+            return Refused(Refusal.NOT_ALLOWED)
+        async with self.rt.engine.begin() as conn:
+            unit = await desk_store.unit_by_code(conn, unit_code)
+            if unit is None:
+                return Refused(Refusal.BAD_INPUT)
+            await desk_store.set_unit_chat(conn, unit["id"], chat_id, thread_id)
+            return {**unit, "chat_id": chat_id, "thread_id": thread_id}
+
+    # -- ForceReply prompts ------------------------------------------------------------------
+
+    async def remember_prompt(
+        self,
+        actor: Actor,
+        case_id: int,
+        action: str,
+        chat_id: int,
+        message_id: int,
+        extra: str | None = None,
+    ) -> None:
+        async with self.rt.engine.begin() as conn:
+            await desk_store.add_prompt(
+                conn,
+                {
+                    "chat_id": chat_id,
+                    "message_id": message_id,
+                    "user_id": actor.user_id,
+                    "case_id": case_id,
+                    "action": action,
+                    "extra": extra,
+                    "created_at": self.rt.now(),
+                },
+            )
+
+    async def prompt(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
+        async with self.rt.engine.connect() as conn:
+            return await desk_store.take_prompt(conn, chat_id, message_id)
+
+    async def answer_prompt(self, actor: Actor, prompt: dict[str, Any], reply: str) -> Result:
+        """Carry out the action a ForceReply prompt was for; only its addressee may answer."""
+        if prompt["user_id"] != actor.user_id:
+            return Refused(Refusal.NOT_ALLOWED)
+        action, case_id = prompt["action"], prompt["case_id"]
+        handlers: dict[str, Callable[[], Any]] = {
+            "note": lambda: self.note(actor, case_id, reply),
+            "ask": lambda: self.ask(actor, case_id, reply),
+            "release": lambda: self.release(actor, case_id, reply),
+            "reject": lambda: self.reject(actor, case_id, reply),
+            "merge": lambda: self.merge(actor, case_id, reply),
+            "reopen": lambda: self.reopen(actor, case_id, reply),
+            "return": lambda: self.return_referral(actor, case_id, reply),
+            "resolve": lambda: self.resolve(actor, case_id, prompt["extra"] or "", reply),
+        }
+        if action not in handlers:
+            return Refused(Refusal.BAD_INPUT)
+        result: Result = await handlers[action]()
+        if isinstance(result, Done) or result.reason != Refusal.BAD_INPUT:
+            async with self.rt.engine.begin() as conn:
+                await desk_store.drop_prompt(conn, prompt["id"])
+        return result

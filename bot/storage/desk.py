@@ -1,0 +1,186 @@
+"""Queries behind the staff desk: roles, units, compare-and-set updates, queues, prompts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.storage.tables import case_messages, cases, staff_prompts, units, users
+
+
+async def role_of(conn: AsyncConnection, user_id: int) -> str | None:
+    return (
+        await conn.execute(select(users.c.role).where(users.c.id == user_id))
+    ).scalar_one_or_none()
+
+
+async def set_role(conn: AsyncConnection, user_id: int, role: str | None, now: datetime) -> None:
+    """Give (or take away) a role; creates the user row if the bot has not met them yet."""
+    exists = (await conn.execute(select(users.c.id).where(users.c.id == user_id))).first()
+    if exists:
+        await conn.execute(update(users).where(users.c.id == user_id).values(role=role))
+    else:
+        await conn.execute(
+            insert(users).values(
+                id=user_id,
+                first_name="",
+                role=role,
+                blocked_bot=False,
+                banned=False,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+
+async def staff_members(conn: AsyncConnection) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        select(users.c.id, users.c.first_name, users.c.username, users.c.role)
+        .where(users.c.role.is_not(None))
+        .order_by(users.c.role, users.c.id)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+async def names(conn: AsyncConnection, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await conn.execute(select(users.c.id, users.c.first_name).where(users.c.id.in_(ids)))
+    return {r.id: r.first_name for r in rows}
+
+
+async def all_units(conn: AsyncConnection) -> list[dict[str, Any]]:
+    rows = await conn.execute(select(units).where(units.c.active.is_(True)).order_by(units.c.id))
+    return [dict(r) for r in rows.mappings()]
+
+
+async def unit(conn: AsyncConnection, unit_id: int) -> dict[str, Any] | None:
+    row = (await conn.execute(select(units).where(units.c.id == unit_id))).mappings().first()
+    return dict(row) if row else None
+
+
+async def unit_by_code(conn: AsyncConnection, code: str) -> dict[str, Any] | None:
+    row = (await conn.execute(select(units).where(units.c.code == code))).mappings().first()
+    return dict(row) if row else None
+
+
+async def unit_by_chat(conn: AsyncConnection, chat_id: int) -> dict[str, Any] | None:
+    row = (await conn.execute(select(units).where(units.c.chat_id == chat_id))).mappings().first()
+    return dict(row) if row else None
+
+
+async def set_unit_chat(
+    conn: AsyncConnection, unit_id: int, chat_id: int | None, thread_id: int | None
+) -> None:
+    await conn.execute(
+        update(units).where(units.c.id == unit_id).values(chat_id=chat_id, thread_id=thread_id)
+    )
+
+
+async def compare_and_set(
+    conn: AsyncConnection,
+    case_id: int,
+    *,
+    status: str,
+    holder_id: int | bool | None,
+    values: dict[str, Any],
+) -> bool:
+    """Update the case only if it is still in `status` (and held by `holder_id`, unless that is
+    False). The winner of a race is whoever's UPDATE matched; the others change nothing."""
+    cond = [cases.c.id == case_id, cases.c.status == status]
+    if holder_id is None:
+        cond.append(cases.c.holder_id.is_(None))
+    elif holder_id is not False:
+        cond.append(cases.c.holder_id == holder_id)
+    result = await conn.execute(update(cases).where(and_(*cond)).values(**values))
+    return bool(result.rowcount == 1)
+
+
+async def queue(conn: AsyncConnection, limit: int = 20) -> list[dict[str, Any]]:
+    """Unclaimed cases, oldest first."""
+    rows = await conn.execute(
+        select(cases)
+        .where(and_(cases.c.status.in_(("new", "reopened")), cases.c.holder_id.is_(None)))
+        .order_by(cases.c.urgent.desc(), cases.c.created_at, cases.c.id)
+        .limit(limit)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+async def held_by(conn: AsyncConnection, user_id: int, limit: int = 30) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        select(cases)
+        .where(
+            and_(
+                cases.c.holder_id == user_id,
+                cases.c.status.in_(("claimed", "referred", "awaiting_citizen", "reopened")),
+            )
+        )
+        .order_by(cases.c.created_at)
+        .limit(limit)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+async def find(
+    conn: AsyncConnection,
+    *,
+    business_key: str | None,
+    code: str | None,
+    phone: str | None,
+    limit: int = 20,
+) -> list[dict[str, Any]]:
+    conds = []
+    if business_key:
+        conds.append(cases.c.business_key.contains(business_key, autoescape=True))
+    if code:
+        conds.append(cases.c.code == code)
+    if phone:
+        conds.append(cases.c.contact_phone == phone)
+    if not conds:
+        return []
+    rows = await conn.execute(
+        select(cases).where(or_(*conds)).order_by(cases.c.created_at.desc()).limit(limit)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+async def card_messages(conn: AsyncConnection, case_id: int) -> list[dict[str, Any]]:
+    rows = await conn.execute(select(case_messages).where(case_messages.c.case_id == case_id))
+    return [dict(r) for r in rows.mappings()]
+
+
+async def set_card_hash(conn: AsyncConnection, row_id: int, content_hash: str) -> None:
+    await conn.execute(
+        update(case_messages).where(case_messages.c.id == row_id).values(content_hash=content_hash)
+    )
+
+
+async def add_prompt(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(insert(staff_prompts).values(**values))
+
+
+async def take_prompt(
+    conn: AsyncConnection, chat_id: int, message_id: int
+) -> dict[str, Any] | None:
+    row = (
+        (
+            await conn.execute(
+                select(staff_prompts).where(
+                    and_(
+                        staff_prompts.c.chat_id == chat_id, staff_prompts.c.message_id == message_id
+                    )
+                )
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+async def drop_prompt(conn: AsyncConnection, prompt_id: int) -> None:
+    await conn.execute(delete(staff_prompts).where(staff_prompts.c.id == prompt_id))

@@ -1,0 +1,428 @@
+"""The staff desk in the staff group (and units' chats): card buttons, ForceReply prompts and
+commands. Privacy mode stays on: the bot only reads commands and replies to its own prompts.
+
+Every press and command is checked again on the server (role, holder, state) by `Desk`;
+callback_data is only a hint of what was pressed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import (
+    ForceReply,
+    InlineKeyboardMarkup,
+    InputMediaDocument,
+    InputMediaPhoto,
+    InputMediaVideo,
+    Message,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.app import services_of
+from bot.domain.lifecycle import Action
+from bot.domain.roles import Role
+from bot.services.desk import Actor, Done, Refusal, Refused
+from bot.views import staff as views
+from bot.views.staff_card import submenu
+
+log = logging.getLogger(__name__)
+
+ANONYMOUS_ADMIN_BOT = 1087968824
+PROMPTED = {
+    "note": Action.NOTE,
+    "ask": Action.ASK,
+    "release": Action.RELEASE,
+    "reject": Action.REJECT,
+    "merge": Action.MERGE,
+    "reopen": Action.REOPEN,
+    "return": Action.RETURN_REFERRAL,
+}
+DESK_CHATS = filters.ChatType.GROUPS | filters.ChatType.PRIVATE
+
+
+def _posted_as_group(message: Message) -> bool:
+    """A staff member writing as an anonymous admin arrives as the group: nobody to record."""
+    return message.sender_chat is not None or (
+        message.from_user is not None and message.from_user.id == ANONYMOUS_ADMIN_BOT
+    )
+
+
+async def _reply(message: Message, body: str) -> None:
+    await message.reply_text(body, do_quote=message.chat.type != "private")
+
+
+# -- card buttons ------------------------------------------------------------------------------
+
+
+async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query and query.data is not None and query.from_user
+    desk = services_of(context).desk
+    parts = query.data.split(":")
+    if len(parts) not in (3, 4) or not parts[2].isdigit() or len(parts[2]) > 12:
+        return await query.answer(views.refusal(Refusal.NO_CASE), show_alert=True)
+    act, case_id, arg = parts[1], int(parts[2]), (parts[3] if len(parts) == 4 else "")
+    actor = await desk.actor(query.from_user.id)
+    if not actor.on_desk:
+        return await query.answer(views.refusal(Refusal.NOT_STAFF), show_alert=True)
+    message = query.message if isinstance(query.message, Message) else None
+
+    async def outcome(result: Done | Refused) -> None:
+        if isinstance(result, Refused):
+            await query.answer(views.refusal(result.reason, result.holder_name), show_alert=True)
+        else:
+            await query.answer(views.done(result.action))
+
+    if act == "claim":
+        return await outcome(await desk.claim(actor, case_id))
+    if act == "urgent":
+        return await outcome(await desk.mark_urgent(actor, case_id))
+    if act == "accept":
+        return await outcome(await desk.accept_referral(actor, case_id))
+    if act == "ru" and arg.isdigit():
+        return await outcome(await desk.refer(actor, case_id, int(arg)))
+    if act == "phone":
+        phone = await desk.phone_for(actor, case_id)
+        if isinstance(phone, Refused):
+            return await query.answer(views.refusal(phone.reason), show_alert=True)
+        return await query.answer(views.phone_alert(phone), show_alert=True)
+    if act == "files":
+        return await _send_files(update, context, actor, case_id)
+    if act in PROMPTED:
+        refused = await desk.check(actor, case_id, PROMPTED[act])
+        if refused:
+            return await outcome(refused)
+        await query.answer()
+        if message:
+            await _prompt(context, message, actor, query.from_user.first_name, case_id, act)
+        return
+    if act == "resolve":
+        refused = await desk.check(actor, case_id, Action.RESOLVE)
+        if refused:
+            return await outcome(refused)
+        await query.answer()
+        return await _show_submenu(query, submenu(case_id, views.outcome_choices(case_id)))
+    if act == "ro" and arg:
+        refused = await desk.check(actor, case_id, Action.RESOLVE)
+        if refused:
+            return await outcome(refused)
+        await query.answer()
+        if message:
+            await _prompt(
+                context, message, actor, query.from_user.first_name, case_id, "resolve", arg
+            )
+        return
+    if act == "refer":
+        refused = await desk.check(actor, case_id, Action.REFER)
+        if refused:
+            return await outcome(refused)
+        await query.answer()
+        units = await desk.units()
+        return await _show_submenu(query, submenu(case_id, views.unit_choices(case_id, units)))
+    if act == "back":
+        await query.answer()
+        if message:
+            unit_chat = await desk.is_unit_chat(message.chat_id)
+            card = await desk.card(case_id, unit_chat=unit_chat)
+            if card:
+                markup = InlineKeyboardMarkup.de_json(card["reply_markup"], context.bot)
+                await _show_submenu(query, markup)
+        return
+    await query.answer(views.refusal(Refusal.BAD_INPUT), show_alert=True)
+
+
+async def _show_submenu(query, markup: InlineKeyboardMarkup) -> None:  # type: ignore[no-untyped-def]
+    message = query.message
+    if not isinstance(message, Message) or message.reply_markup == markup:
+        return
+    try:
+        await query.edit_message_reply_markup(reply_markup=markup)
+    except BadRequest as exc:  # someone else's press redrew it first
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+async def _prompt(
+    context: ContextTypes.DEFAULT_TYPE,
+    card: Message,
+    actor: Actor,
+    name: str,
+    case_id: int,
+    kind: str,
+    extra: str | None = None,
+) -> None:
+    """Ask the staff member for text with a selective ForceReply aimed at them."""
+    desk = services_of(context).desk
+    case, *_ = await desk.case_detail(case_id)
+    body = views.prompt(kind, user_id=actor.user_id, name=name, code=case["code"], outcome=extra)
+    sent = await card.reply_text(
+        body,
+        reply_markup=ForceReply(selective=True),
+        do_quote=True,
+    )
+    await desk.remember_prompt(actor, case_id, kind, sent.chat_id, sent.message_id, extra)
+
+
+async def _send_files(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, case_id: int
+) -> None:
+    """The evidence goes to the asker's private chat, grouped as albums."""
+    query = update.callback_query
+    assert query
+    files = await services_of(context).desk.files(case_id)
+    if files is None:
+        return await query.answer(views.refusal(Refusal.NO_CASE), show_alert=True)
+    if not files:
+        return await query.answer(views.files_none(), show_alert=True)
+    visual = [f for f in files if f["kind"] in ("photo", "video")]
+    documents = [f for f in files if f["kind"] == "document"]
+    try:
+        for group in (visual, documents):
+            if len(group) == 1:
+                f = group[0]
+                send = {
+                    "photo": context.bot.send_photo,
+                    "video": context.bot.send_video,
+                    "document": context.bot.send_document,
+                }[f["kind"]]
+                await send(actor.user_id, f["file_id"])
+            elif group:
+                media = [
+                    {"photo": InputMediaPhoto, "video": InputMediaVideo}.get(
+                        f["kind"], InputMediaDocument
+                    )(f["file_id"])
+                    for f in group
+                ]
+                await context.bot.send_media_group(actor.user_id, media)
+    except Forbidden:
+        return await query.answer(views.start_private_first(), show_alert=True)
+    await query.answer(views.files_sent(), show_alert=False)
+
+
+# -- replies to prompts ------------------------------------------------------------------------
+
+
+async def on_prompt_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.message
+    assert message and message.reply_to_message
+    desk = services_of(context).desk
+    prompt = await desk.prompt(message.chat_id, message.reply_to_message.message_id)
+    if prompt is None:
+        return  # a reply to some other message of the bot: staff chatter, not for us
+    if _posted_as_group(message):
+        return await _reply(message, views.refusal(Refusal.ANONYMOUS_ADMIN))
+    assert message.from_user
+    actor = await desk.actor(message.from_user.id)
+    if not actor.on_desk:
+        return await _reply(message, views.refusal(Refusal.NOT_STAFF))
+    result = await desk.answer_prompt(actor, prompt, message.text or "")
+    if isinstance(result, Refused):
+        return await _reply(message, views.refusal(result.reason, result.holder_name))
+    await _reply(message, views.done(result.action))
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+async def _command_actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor | None:
+    """The staff member behind a command, or None after telling them why not."""
+    message = update.message
+    assert message
+    if _posted_as_group(message):
+        await _reply(message, views.refusal(Refusal.ANONYMOUS_ADMIN))
+        return None
+    assert message.from_user
+    actor = await services_of(context).desk.actor(message.from_user.id)
+    if actor.role is None:
+        await _reply(message, views.refusal(Refusal.NOT_STAFF))
+        return None
+    return actor
+
+
+async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    actor = await _command_actor(update, context)
+    if actor:
+        assert update.message
+        await _reply(update.message, views.help_text(actor.role))
+
+
+async def cmd_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    actor = await _command_actor(update, context)
+    if actor:
+        services = services_of(context)
+        assert update.message
+        await _reply(update.message, views.queue(await services.desk.queue(), services.rt.now()))
+
+
+async def cmd_mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    actor = await _command_actor(update, context)
+    if actor:
+        services = services_of(context)
+        assert update.message
+        await _reply(update.message, views.mine(await services.desk.mine(actor), services.rt.now()))
+
+
+async def cmd_find(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    actor = await _command_actor(update, context)
+    if actor:
+        services = services_of(context)
+        assert update.message
+        query = " ".join(context.args or [])
+        cases = await services.desk.find(actor, query) if query.strip() else []
+        await _reply(update.message, views.found(cases, services.rt.now()))
+
+
+async def cmd_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    actor = await _command_actor(update, context)
+    if not actor:
+        return
+    services = services_of(context)
+    assert update.message
+    case = await services.desk.case_by_code(" ".join(context.args or []))
+    if case is None:
+        return await _reply(update.message, views.refusal(Refusal.NO_CASE))
+    case, events, _files, names = await services.desk.case_detail(case["id"])
+    card = await services.desk.card(case["id"], unit_chat=False)
+    assert card is not None
+    await update.message.reply_text(card["text"])
+    await _reply(update.message, views.timeline(case, events, names, services.rt.settings.tz))
+
+
+async def _with_case(update: Update, context: ContextTypes.DEFAULT_TYPE):  # type: ignore[no-untyped-def]
+    """(actor, case, rest of the arguments) for `/cmd CODE …`, or None after explaining."""
+    actor = await _command_actor(update, context)
+    if not actor:
+        return None
+    assert update.message
+    args = context.args or []
+    case = await services_of(context).desk.case_by_code(args[0]) if args else None
+    if case is None:
+        await _reply(update.message, views.refusal(Refusal.NO_CASE))
+        return None
+    return actor, case, args[1:]
+
+
+async def _finish(update: Update, result: Done | Refused) -> None:
+    assert update.message
+    if isinstance(result, Refused):
+        await _reply(update.message, views.refusal(result.reason, result.holder_name))
+    else:
+        await _reply(update.message, views.done(result.action))
+
+
+def _text_command(method: str):  # type: ignore[no-untyped-def]
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        got = await _with_case(update, context)
+        if got:
+            actor, case, rest = got
+            desk = services_of(context).desk
+            await _finish(update, await getattr(desk, method)(actor, case["id"], " ".join(rest)))
+
+    return handler
+
+
+async def cmd_refer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    got = await _with_case(update, context)
+    if got:
+        actor, case, rest = got
+        desk = services_of(context).desk
+        units = {u["code"]: u for u in await desk.units()}
+        unit = units.get(rest[0]) if rest else None
+        if unit is None:
+            assert update.message
+            return await _reply(update.message, views.units(list(units.values())))
+        await _finish(update, await desk.refer(actor, case["id"], unit["id"]))
+
+
+async def cmd_resolve(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    got = await _with_case(update, context)
+    if got:
+        actor, case, rest = got
+        desk = services_of(context).desk
+        outcome = rest[0] if rest else ""
+        await _finish(update, await desk.resolve(actor, case["id"], outcome, " ".join(rest[1:])))
+
+
+async def cmd_reassign(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    got = await _with_case(update, context)
+    if got:
+        actor, case, rest = got
+        if not rest or not rest[0].lstrip("-").isdigit():
+            return await _finish(update, Refused(Refusal.BAD_INPUT))
+        await _finish(
+            update, await services_of(context).desk.reassign(actor, case["id"], int(rest[0]))
+        )
+
+
+async def cmd_units(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    actor = await _command_actor(update, context)
+    if not actor:
+        return
+    assert update.message
+    desk = services_of(context).desk
+    args = context.args or []
+    if len(args) >= 2 and args[1].lstrip("-").isdigit():
+        thread = int(args[2]) if len(args) > 2 and args[2].isdigit() else None
+        result = await desk.set_unit_chat(actor, args[0], int(args[1]), thread)
+        if isinstance(result, Refused):
+            return await _reply(update.message, views.refusal(result.reason))
+    await _reply(update.message, views.units(await desk.units()))
+
+
+async def cmd_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    actor = await _command_actor(update, context)
+    if not actor:
+        return
+    assert update.message
+    desk = services_of(context).desk
+    args = context.args or []
+    if args and args[0] in ("add", "remove"):
+        if len(args) < 2 or not args[1].isdigit():
+            return await _reply(update.message, views.refusal(Refusal.BAD_INPUT))
+        role: Role | None = None
+        if args[0] == "add":
+            if len(args) < 3 or args[2] not in Role._value2member_map_:
+                return await _reply(update.message, views.refusal(Refusal.BAD_INPUT))
+            role = Role(args[2])
+        refused = await desk.set_role(actor, int(args[1]), role)
+        if refused:
+            return await _reply(update.message, views.refusal(refused.reason))
+    await _reply(update.message, views.staff_list(await desk.staff()))
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    new = filters.UpdateType.MESSAGE
+    commands = {
+        "queue": cmd_queue,
+        "mine": cmd_mine,
+        "case": cmd_case,
+        "find": cmd_find,
+        "note": _text_command("note"),
+        "ask": _text_command("ask"),
+        "reject": _text_command("reject"),
+        "refer": cmd_refer,
+        "resolve": cmd_resolve,
+        "reassign": cmd_reassign,
+        "units": cmd_units,
+        "staff": cmd_staff,
+    }
+    for name, callback in commands.items():
+        app.add_handler(CommandHandler(name, callback, filters=DESK_CHATS & new))
+    app.add_handler(CommandHandler("help", cmd_help, filters=filters.ChatType.GROUPS & new))
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.GROUPS & new & filters.REPLY & filters.TEXT & ~filters.COMMAND,
+            on_prompt_reply,
+        )
+    )
+    app.add_handler(CallbackQueryHandler(on_card_button, pattern=r"^s:"))

@@ -1,0 +1,296 @@
+"""End to end: the staff desk in the staff group and a unit's chat, with a citizen, two staff
+members, a supervisor, a non-staff member and an admin. Every action, its audit row, what the
+citizen is told, and refusals for everything that must be refused."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import select
+
+from bot import text
+from bot.domain.roles import Role
+from bot.storage.tables import case_events, cases, ratings
+from tests.fakebot import FakeGroup, FakeUser
+from tests.flows import case_rows, file_complaint
+from tests.harness import STAFF_CHAT_ID, Bot, running_bot
+
+ADMIN, STAFF1, STAFF2, SUPERVISOR, OUTSIDER, CITIZEN = 9001, 9101, 9102, 9201, 9301, 1001
+UNIT_CHAT = -1002000000002
+
+
+async def _setup(bot: Bot) -> dict[str, Any]:
+    server = bot.server
+    staff = server.group(STAFF_CHAT_ID, title="Staff")
+    unit = server.group(UNIT_CHAT, title="Market regulation")
+    people = {
+        "admin": server.user(ADMIN, first_name="مدیر"),
+        "s1": server.user(STAFF1, first_name="کارشناس‌یک"),
+        "s2": server.user(STAFF2, first_name="کارشناس‌دو"),
+        "sup": server.user(SUPERVISOR, first_name="سرپرست"),
+        "out": server.user(OUTSIDER, first_name="عضوعادی"),
+        "citizen": server.user(CITIZEN, first_name="شهروند"),
+    }
+    admin = people["admin"]
+    for uid, role in ((STAFF1, "staff"), (STAFF2, "staff"), (SUPERVISOR, "supervisor")):
+        await staff.send_text(from_user=admin, text=f"/staff add {uid} {role}")
+        await staff.expect_message("کارکنان")
+    await staff.send_text(from_user=admin, text=f"/units market_regulation {UNIT_CHAT}")
+    await staff.expect_message(text.ltr(str(UNIT_CHAT)))
+    return {"staff": staff, "unit": unit, **people}
+
+
+async def _events(bot: Bot, case_id: int) -> list[tuple[Any, ...]]:
+    async with bot.services.rt.engine.connect() as conn:
+        rows = await conn.execute(
+            select(
+                case_events.c.action,
+                case_events.c.actor_id,
+                case_events.c.from_status,
+                case_events.c.to_status,
+                case_events.c.note,
+                case_events.c.public,
+            )
+            .where(case_events.c.case_id == case_id)
+            .order_by(case_events.c.id)
+        )
+        return [tuple(r) for r in rows]
+
+
+async def _case(bot: Bot, case_id: int) -> dict[str, Any]:
+    async with bot.services.rt.engine.connect() as conn:
+        row = (await conn.execute(select(cases).where(cases.c.id == case_id))).mappings().one()
+        return dict(row)
+
+
+async def _alert(chat: FakeGroup | FakeUser, qid: str) -> str:
+    answer = await chat.expect_answer(qid)
+    assert answer.get("show_alert"), answer
+    return str(answer["text"])
+
+
+async def _reply_to_prompt(staff: FakeGroup, user: FakeUser, contains: str, reply: str) -> None:
+    prompt = await staff.expect_message(contains)
+    assert prompt.reply_markup and prompt.reply_markup.get("force_reply")
+    await staff.send_text(from_user=user, text=reply, reply_to=prompt)
+
+
+async def test_a_case_from_card_to_rating_with_every_refusal(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff, unit, citizen = p["staff"], p["unit"], p["citizen"]
+        await file_complaint(citizen, phone="+989121234567")
+        [row] = await case_rows(bot, CITIZEN)
+        cid, code = row["id"], row["code"]
+        card = await staff.expect_message(text.to_persian_digits(code[:5]))
+        assert "✋ برمی‌دارم" in card.buttons() and "+98" not in card.text
+
+        # A group member who is not staff: refused, nothing changes.
+        qid = await staff.press(from_user=p["out"], text="✋ برمی‌دارم", message=card)
+        assert "فقط از کارکنان" in await _alert(staff, qid)
+
+        qid = await staff.press(from_user=p["s1"], text="✋ برمی‌دارم", message=card)
+        assert (await staff.expect_answer(qid))["text"] == "پرونده با شماست."
+        card = await staff.expect_edit(card)
+        assert "کارشناس‌یک" in card.text and "در حال رسیدگی" in card.text
+        await citizen.expect_message("رسیدگی به شکایت")
+
+        # The second claimer is told who holds it (pressing the stale button).
+        qid = await staff.press(from_user=p["s2"], data=f"s:claim:{cid}", message=card)
+        assert "کارشناس‌یک" in await _alert(staff, qid)
+
+        # Internal note through a ForceReply prompt; only its addressee may answer it.
+        await staff.press(from_user=p["s1"], text="یادداشت", message=card)
+        prompt = await staff.expect_message("یادداشت داخلی")
+        await staff.send_text(from_user=p["s2"], text="من می‌نویسم", reply_to=prompt)
+        await staff.expect_message("اجازهٔ این کار")
+        await staff.send_text(from_user=p["s1"], text="فروشنده سابقه دارد", reply_to=prompt)
+        await staff.expect_message("یادداشت ثبت شد")
+
+        # The phone number: to the holder and the supervisor in an alert, not to others.
+        qid = await staff.press(from_user=p["s1"], text="📞 شماره", message=card)
+        assert "+989121234567" in await _alert(staff, qid)
+        qid = await staff.press(from_user=p["s2"], text="📞 شماره", message=card)
+        assert "+98" not in await _alert(staff, qid)
+        qid = await staff.press(from_user=p["sup"], text="📞 شماره", message=card)
+        assert "+989121234567" in await _alert(staff, qid)
+
+        # Ask the citizen; their answer comes back to the group and the case wakes up.
+        await staff.press(from_user=p["s1"], text="پرسش از شهروند", message=card)
+        await _reply_to_prompt(staff, p["s1"], "پرسش خود", "ساعت خرید چند بود؟")
+        question = await citizen.expect_message("ساعت خرید چند بود؟")
+        assert "می‌پرسد" in question.text
+        card = await staff.expect_edit(card)
+        assert "در انتظار پاسخ شما" in card.text
+        await citizen.send_text("حدود ساعت ۶ عصر")
+        await citizen.expect_message("پاسخ شما برای کارشناس")
+        relayed = await staff.expect_message("پاسخ شهروند")
+        assert "حدود ساعت 6 عصر" in relayed.text and "شهروند" not in relayed.text.split(":")[-1]
+        card = await staff.expect_edit(card)
+        assert "در حال رسیدگی" in card.text
+
+        # Refer to the unit; the unit's chat gets its own card and accepts.
+        await staff.press(from_user=p["s1"], text="ارجاع", message=card)
+        menu = await staff.expect_edit(card)
+        assert "تنظیم بازار" in menu.buttons()
+        qid = await staff.press(from_user=p["s1"], text="تنظیم بازار", message=menu)
+        assert (await staff.expect_answer(qid))["text"] == "ارجاع شد."
+        await citizen.expect_message("ارجاع شد")
+        unit_card = await unit.expect_message(text.to_persian_digits(code[:5]))
+        assert unit_card.buttons()[:2] == ["پذیرش", "برگرداندن"]
+        qid = await unit.press(from_user=p["s2"], text="پذیرش", message=unit_card)
+        assert (await unit.expect_answer(qid))["text"] == "پذیرفته شد: پرونده با شماست."
+        unit_card = await unit.expect_edit(unit_card)
+        assert "کارشناس‌دو" in unit_card.text
+        await citizen.expect_message("واحد تخصصی رسیدگی")
+
+        # s1 no longer holds it: resolving is refused; s2 resolves with an outcome.
+        qid = await staff.press(from_user=p["s1"], data=f"s:resolve:{cid}", message=card)
+        assert "اجازهٔ این کار" in await _alert(staff, qid)
+        latest = next(
+            m for m in bot.server.messages(STAFF_CHAT_ID) if m.message_id == card.message_id
+        )
+        await staff.press(from_user=p["s2"], text="اعلام نتیجه", message=latest)
+        menu = await staff.expect_edit(latest)
+        await staff.press(
+            from_user=p["s2"], text="ارسال به شعبهٔ تعزیرات برای صدور رأی", message=menu
+        )
+        await _reply_to_prompt(staff, p["s2"], "توضیح برای شهروند", "پرونده به شعبهٔ ۳ رفت.")
+        await staff.expect_message("نتیجه ثبت شد")
+        outcome = await citizen.expect_message("به شکایت")
+        assert "ارسال به شعبهٔ تعزیرات" in outcome.text and "شعبهٔ 3" in outcome.text
+
+        # The citizen rates, comments and reopens within the window.
+        await citizen.press("⭐⭐⭐⭐⭐", message=outcome)
+        await citizen.expect_message("از امتیاز شما")
+        await citizen.send_text("رسیدگی سریع بود")
+        await citizen.expect_message("نظر شما ثبت شد")
+        await citizen.press("بازگشایی شکایت", message=outcome)
+        await citizen.expect_message("چرا شکایت باید بازگشایی شود")
+        await citizen.send_text("فروشنده باز هم گران می‌فروشد")
+        await citizen.expect_message("بازگشایی شد")
+        case = await _case(bot, cid)
+        assert case["status"] == "reopened" and case["holder_id"] is None
+
+        async with bot.services.rt.engine.connect() as conn:
+            rating = (await conn.execute(select(ratings))).mappings().one()
+        assert (rating["score"], rating["comment"]) == (5, "رسیدگی سریع بود")
+
+        # The whole audit trail, event by event.
+        assert await _events(bot, cid) == [
+            ("submit", CITIZEN, None, "new", None, True),
+            ("claim", STAFF1, "new", "claimed", None, True),
+            ("note", STAFF1, "claimed", "claimed", "فروشنده سابقه دارد", False),
+            ("ask", STAFF1, "claimed", "awaiting_citizen", "ساعت خرید چند بود؟", True),
+            ("citizen_answer", CITIZEN, "awaiting_citizen", "claimed", "حدود ساعت 6 عصر", True),
+            ("refer", STAFF1, "claimed", "referred", "تنظیم بازار", True),
+            ("accept_referral", STAFF2, "referred", "claimed", None, True),
+            ("resolve", STAFF2, "claimed", "resolved", "پرونده به شعبهٔ 3 رفت.", True),
+            ("reopen", CITIZEN, "resolved", "reopened", "فروشنده باز هم گران می‌فروشد", True),
+        ]
+
+        # /case shows the timeline with notes to staff only.
+        await staff.send_text(from_user=p["s1"], text=f"/case {code}")
+        timeline = await staff.expect_message("روند پروندهٔ")
+        assert "فروشنده سابقه دارد" in timeline.text
+        await staff.send_text(from_user=p["out"], text=f"/case {code}")
+        await staff.expect_message("فقط از کارکنان")
+        # Posting as the anonymous group admin is refused: nobody to record.
+        await staff.send_as_anonymous_admin("/queue")
+        await staff.expect_message("ناشناس ماندن")
+        await staff.send_text(from_user=p["s2"], text="/queue")
+        queue = await staff.expect_message("شکایت‌های بی‌مسئول")
+        assert text.to_persian_digits(code[:5]) in queue.text
+
+
+async def test_forged_and_stale_presses_change_nothing(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff, citizen = p["staff"], p["citizen"]
+        await file_complaint(citizen)  # anonymous
+        [row] = await case_rows(bot, CITIZEN)
+        cid = row["id"]
+        card = await staff.expect_message(text.to_persian_digits(row["code"][:5]))
+        before = await _events(bot, cid)
+        acts = [
+            "claim",
+            "urgent",
+            "accept",
+            "phone",
+            "files",
+            "note",
+            "ask",
+            "release",
+            "reject",
+            "merge",
+            "reopen",
+            "return",
+            "resolve",
+            "refer",
+        ]
+        for act in acts:  # a case that does not exist
+            qid = await staff.press(from_user=p["s1"], data=f"s:{act}:987654", message=card)
+            assert "چنین پرونده‌ای نیست" in await _alert(staff, qid), act
+        for act in acts:  # a non-staff member, on a real case
+            qid = await staff.press(from_user=p["out"], data=f"s:{act}:{cid}", message=card)
+            assert "فقط از کارکنان" in await _alert(staff, qid), act
+        for data in (f"s:ru:{cid}:99", f"s:ro:{cid}", "s:claim", "s:x:y:z:w", f"s:zz:{cid}"):
+            qid = await staff.press(from_user=p["s1"], data=data, message=card)
+            await _alert(staff, qid)
+        # Wrong state: accepting or reopening a new case; asking an anonymous citizen.
+        for data, expect in (
+            (f"s:accept:{cid}", "وضعیت کنونی"),
+            (f"s:reopen:{cid}", "وضعیت کنونی"),
+        ):
+            qid = await staff.press(from_user=p["s1"], data=data, message=card)
+            assert expect in await _alert(staff, qid)
+        qid = await staff.press(from_user=p["s1"], data=f"s:claim:{cid}", message=card)
+        await staff.expect_answer(qid)
+        qid = await staff.press(from_user=p["s1"], data=f"s:ask:{cid}", message=card)
+        assert "ناشناس" in await _alert(staff, qid)
+        assert await _events(bot, cid) == [*before, ("claim", STAFF1, "new", "claimed", None, True)]
+
+
+async def test_fifty_staff_pressing_claim_at_once_leave_one_holder(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        staff = bot.server.group(STAFF_CHAT_ID, title="Staff")
+        citizen = bot.server.user(CITIZEN, first_name="شهروند")
+        members = [bot.server.user(20000 + i, first_name=f"ک{i}") for i in range(50)]
+        admin = await bot.services.desk.actor(ADMIN)
+        for m in members:
+            assert await bot.services.desk.set_role(admin, m.id, Role.STAFF) is None
+        await file_complaint(citizen)
+        [row] = await case_rows(bot, CITIZEN)
+        card = await staff.expect_message(text.to_persian_digits(row["code"][:5]))
+        qids = [
+            await staff.press(from_user=m, data=f"s:claim:{row['id']}", message=card)
+            for m in members
+        ]
+        answers = [await staff.expect_answer(q) for q in qids]
+        winners = [a for a in answers if a["text"] == "پرونده با شماست."]
+        assert len(winners) == 1
+        case = await _case(bot, row["id"])
+        winner = members[answers.index(winners[0])]
+        assert case["holder_id"] == winner.id
+        assert all(winner.first_name in a["text"] for a in answers if a is not winners[0])
+        claims = [e for e in await _events(bot, row["id"]) if e[0] == "claim"]
+        assert claims == [("claim", winner.id, "new", "claimed", None, True)]
+
+
+async def test_fifty_concurrent_claims_in_the_service(db_url: str) -> None:
+    """The race without Telegram in between: 50 transactions at once against the database."""
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        citizen = bot.server.user(CITIZEN, first_name="شهروند")
+        desk = bot.services.desk
+        admin = await desk.actor(ADMIN)
+        ids = list(range(30000, 30050))
+        for uid in ids:
+            await desk.set_role(admin, uid, Role.STAFF)
+        await file_complaint(citizen)
+        [row] = await case_rows(bot, CITIZEN)
+        actors = [await desk.actor(uid) for uid in ids]
+        results = await asyncio.gather(*(desk.claim(a, row["id"]) for a in actors))
+        done = [r for r in results if type(r).__name__ == "Done"]
+        assert len(done) == 1
+        assert (await _case(bot, row["id"]))["holder_id"] == done[0].case["holder_id"]
