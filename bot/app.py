@@ -32,6 +32,7 @@ from bot.update_order import PerChatUpdateProcessor
 log = logging.getLogger(__name__)
 
 DRAFT_SWEEP_EVERY = timedelta(minutes=10)
+CLOSE_SWEEP_EVERY = timedelta(hours=1)
 
 
 @dataclass
@@ -137,6 +138,9 @@ async def on_start(app: Application) -> None:  # type: ignore[type-arg]
     app.job_queue.run_repeating(
         sweep_drafts, interval=DRAFT_SWEEP_EVERY, first=5, name="sweep-drafts"
     )
+    app.job_queue.run_repeating(
+        close_resolved, interval=CLOSE_SWEEP_EVERY, first=30, name="close-resolved"
+    )
     await app.bot.set_my_commands(
         [
             BotCommand("start", _("Main menu")),
@@ -160,6 +164,13 @@ async def sweep_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
     dropped = await services_of(context).filing.expire_idle()
     if dropped:
         log.info("dropped %d idle drafts", dropped)
+
+
+async def close_resolved(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Resolved cases whose reopening window has passed are closed."""
+    closed = await services_of(context).desk.close_expired()
+    if closed:
+        log.info("closed %d resolved cases", closed)
 
 
 def allowed_updates() -> list[str]:

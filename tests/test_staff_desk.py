@@ -294,3 +294,64 @@ async def test_fifty_concurrent_claims_in_the_service(db_url: str) -> None:
         done = [r for r in results if type(r).__name__ == "Done"]
         assert len(done) == 1
         assert (await _case(bot, row["id"]))["holder_id"] == done[0].case["holder_id"]
+
+
+async def test_a_citizen_who_blocked_the_bot_is_shown_on_the_card(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff, citizen = p["staff"], p["citizen"]
+        await file_complaint(citizen, phone="+989121234567")
+        [row] = await case_rows(bot, CITIZEN)
+        card = await staff.expect_message(text.to_persian_digits(row["code"][:5]))
+        bot.server.block(CITIZEN)
+        bot.server.expect_refusal("bot was blocked by the user")
+        await staff.press(from_user=p["s1"], text="✋ برمی‌دارم", message=card)
+        await bot.server.wait_until(lambda: "ربات را مسدود" in _latest(bot, card).text)
+        async with bot.services.rt.engine.connect() as conn:
+            from bot.storage.tables import outbox, users
+
+            failed = (
+                (await conn.execute(select(outbox.c.last_error).where(outbox.c.status == "failed")))
+                .scalars()
+                .all()
+            )
+            blocked = (
+                await conn.execute(select(users.c.blocked_bot).where(users.c.id == CITIZEN))
+            ).scalar_one()
+        assert failed == ["Forbidden: bot was blocked by the user"] and blocked
+
+
+def _latest(bot: Bot, message: Any) -> Any:
+    return next(
+        m for m in bot.server.messages(message.chat_id) if m.message_id == message.message_id
+    )
+
+
+async def test_resolved_cases_close_when_the_reopen_window_passes(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN], reopen_window_days=7) as bot:
+        p = await _setup(bot)
+        await file_complaint(p["citizen"], phone="+989121234567")
+        [row] = await case_rows(bot, CITIZEN)
+        desk = bot.services.desk
+        s1 = await desk.actor(STAFF1)
+        assert type(await desk.claim(s1, row["id"])).__name__ == "Done"
+        assert (
+            type(await desk.resolve(s1, row["id"], "no_violation", "بررسی شد")).__name__ == "Done"
+        )
+        bot.clock.advance(days=6)
+        assert await desk.close_expired() == 0
+        bot.clock.advance(days=2)
+        [job] = bot.app.job_queue.get_jobs_by_name("close-resolved")  # type: ignore[union-attr]
+        await job.run(bot.app)
+        case = await _case(bot, row["id"])
+        assert case["status"] == "closed"
+        assert (await _events(bot, row["id"]))[-1] == (
+            "close",
+            None,
+            "resolved",
+            "closed",
+            None,
+            True,
+        )
+        refused = await desk.citizen_reopen(CITIZEN, row["id"], "دوباره")
+        assert type(refused).__name__ == "Refused"

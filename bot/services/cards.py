@@ -34,7 +34,13 @@ async def render(
         row = await desk_store.unit(conn, case["unit_id"])
         unit = row["name"] if row else None
     text = staff_card.card_text(
-        case, evidence_count=files, now=now, tz=tz, holder=holder, unit=unit
+        case,
+        evidence_count=files,
+        now=now,
+        tz=tz,
+        holder=holder,
+        unit=unit,
+        unreachable=await desk_store.is_unreachable(conn, case["citizen_id"]),
     )
     markup = staff_card.card_buttons(case, files, unit_chat=unit_chat)
     return {"text": text, "parse_mode": "HTML", "reply_markup": markup.to_dict()}

@@ -181,6 +181,18 @@ class OutboxWorker:
                     return float(outcome.after or 0.0)
                 reason = getattr(outcome, "reason", repr(exc))
                 await outbox_store.mark_failed(conn, row["id"], reason)
+                if row["chat_id"] > 0 and _unreachable(reason):
+                    await desk_store.mark_unreachable(conn, row["chat_id"])
+                    if row["case_id"] is not None:  # show it on the card
+                        await outbox_store.enqueue(
+                            conn,
+                            chat_id=self.rt.settings.staff_chat_id or 0,
+                            method="editMessageText",
+                            payload={},
+                            purpose="card_refresh",
+                            case_id=row["case_id"],
+                            now=self.rt.now(),
+                        )
                 log.error("outbox %s failed for good: %s", row["id"], reason)
                 self.on_result("failed")
             return 0.0
@@ -189,6 +201,15 @@ class OutboxWorker:
             await outbox_store.mark_sent(conn, row["id"], self.rt.now(), message_id)
         self.on_result("sent")
         return 0.0
+
+
+def _unreachable(reason: str) -> bool:
+    reason = reason.lower()
+    return (
+        "blocked by the user" in reason
+        or "can't initiate conversation" in reason
+        or ("user is deactivated" in reason)
+    )
 
 
 def _backoff(attempts: int) -> float:

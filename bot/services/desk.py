@@ -365,6 +365,39 @@ class Desk:
         async with self.rt.engine.connect() as conn:
             return await desk_store.unit_by_chat(conn, chat_id) is not None
 
+    async def close_expired(self) -> int:
+        """Close resolved cases whose reopening window has passed (the system acts)."""
+        now = self.rt.now()
+        cutoff = now - timedelta(days=self.rt.settings.reopen_window_days)
+        closed = 0
+        async with self.rt.engine.begin() as conn:
+            for case in await desk_store.resolved_before(conn, cutoff):
+                ok = await desk_store.compare_and_set(
+                    conn,
+                    case["id"],
+                    status=case["status"],
+                    holder_id=False,
+                    values={
+                        "status": transition(Action.CLOSE, Status.RESOLVED).value,
+                        "updated_at": now,
+                    },
+                )
+                if ok:
+                    await case_store.add_event(
+                        conn,
+                        case["id"],
+                        action=Action.CLOSE,
+                        at=now,
+                        actor_id=None,
+                        from_status=case["status"],
+                        to_status=Status.CLOSED.value,
+                    )
+                    await self._queue_refresh(conn, case["id"], now)
+                    closed += 1
+        if closed:
+            self.rt.ring()
+        return closed
+
     # -- the machinery -----------------------------------------------------------------------
 
     async def _act(

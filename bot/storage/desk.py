@@ -184,3 +184,27 @@ async def take_prompt(
 
 async def drop_prompt(conn: AsyncConnection, prompt_id: int) -> None:
     await conn.execute(delete(staff_prompts).where(staff_prompts.c.id == prompt_id))
+
+
+async def resolved_before(
+    conn: AsyncConnection, cutoff: datetime, limit: int = 500
+) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        select(cases)
+        .where(and_(cases.c.status == "resolved", cases.c.resolved_at < cutoff))
+        .order_by(cases.c.resolved_at)
+        .limit(limit)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+async def mark_unreachable(conn: AsyncConnection, user_id: int) -> None:
+    """The citizen blocked the bot (or never started it): staff should know."""
+    await conn.execute(update(users).where(users.c.id == user_id).values(blocked_bot=True))
+
+
+async def is_unreachable(conn: AsyncConnection, user_id: int) -> bool:
+    value = (
+        await conn.execute(select(users.c.blocked_bot).where(users.c.id == user_id))
+    ).scalar_one_or_none()
+    return bool(value)

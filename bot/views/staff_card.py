@@ -51,6 +51,7 @@ def card_text(
     tz: ZoneInfo,
     holder: str | None,
     unit: str | None,
+    unreachable: bool = False,
 ) -> str:
     prices = []
     if case.get("price_paid") is not None:
@@ -92,6 +93,8 @@ def card_text(
         lines.append(_("<b>Holder:</b> {name}").format(name=escape(holder or "—")))
     if unit is not None:
         lines.append(_("<b>Unit:</b> {name}").format(name=escape(unit)))
+    if unreachable:
+        lines.append(_("⚠️ The citizen has blocked the bot: they cannot be told or asked."))
     if case.get("outcome") in OUTCOME_LABELS:
         lines.append(_("<b>Outcome:</b> {value}").format(value=_(OUTCOME_LABELS[case["outcome"]])))
     lines += ["", escape(text.excerpt(case["description"], DESCRIPTION_EXCERPT))]
