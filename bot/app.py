@@ -21,6 +21,7 @@ from bot.i18n import _
 from bot.ops.health import HealthServer
 from bot.ops.metrics import Metrics
 from bot.pacing import SlidingWindowRateLimiter, Window, _seconds
+from bot.services import people
 from bot.services.delivery import Fatal, OutboxWorker, Retry
 from bot.services.desk import Desk
 from bot.services.filing import Filing
@@ -74,7 +75,7 @@ def build_application(
     rng: random.Random | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `run_polling()` (or for a test harness to start by hand)."""
-    from handlers import citizen, errors, staff  # handlers import bot.app's helpers
+    from handlers import citizen, errors, gate, staff  # handlers import bot.app's helpers
 
     engine = engine or create_engine(settings.database_url)
     rt = Runtime(engine=engine, settings=settings, clock=clock)
@@ -109,6 +110,7 @@ def build_application(
         worker=worker,
         metrics=metrics,
     )
+    gate.register(app)
     staff.register(app)  # before the citizen's catch-alls
     citizen.register(app)
     errors.register(app)
@@ -161,6 +163,7 @@ async def on_stop(app: Application) -> None:  # type: ignore[type-arg]
 
 async def sweep_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Drop drafts idle for longer than the limit; their citizens are told via the outbox."""
+    await people.forget_old_updates(services_of(context).rt)
     dropped = await services_of(context).filing.expire_idle()
     if dropped:
         log.info("dropped %d idle drafts", dropped)

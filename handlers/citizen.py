@@ -17,7 +17,6 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
@@ -26,7 +25,6 @@ from bot.app import services_of
 from bot.domain.complaint import CHOICE_STEPS, Problem, Step
 from bot.services.desk import Done
 from bot.services.filing import Attachment, Outcome, Submitted
-from bot.services.people import touch_user
 from bot.views import citizen as views
 from bot.views import labels as L
 from bot.views.screen import Screen
@@ -58,18 +56,6 @@ def _screens_for(outcome: Outcome, before: Step | None) -> list[Screen]:
     if before in views.SPECIAL_KEYBOARD_STEPS and draft.step not in views.REPLY_KEYBOARD_STEPS:
         screens.append(views.noted())  # put the plain keyboard back before inline-only steps
     return [*screens, step_screen]
-
-
-# -- bookkeeping -----------------------------------------------------------------------------
-
-
-async def remember_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user = update.effective_user
-    if user is None or user.is_bot:
-        return
-    await touch_user(
-        services_of(context).rt, user.id, user.first_name, user.username, user.language_code
-    )
 
 
 # -- commands and menu -----------------------------------------------------------------------
@@ -498,9 +484,6 @@ async def on_unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    # Group -1 runs before everything else for every update: who is talking is recorded first.
-    app.add_handler(TypeHandler(Update, remember_user), group=-1)
-
     edited = filters.UpdateType.EDITED_MESSAGE
     new = filters.UpdateType.MESSAGE
     app.add_handler(MessageHandler(PRIVATE & edited, on_edited))

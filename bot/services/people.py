@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
 from bot.services.runtime import Runtime
 from bot.storage import users as user_store
+from bot.storage.tables import processed_updates
+
+# Telegram redelivers an update only until the bot confirms it; a day is far beyond that.
+PROCESSED_KEPT = timedelta(days=1)
 
 
 async def touch_user(
@@ -17,4 +26,30 @@ async def touch_user(
             username=username,
             language_code=language_code,
             now=rt.now(),
+        )
+
+
+async def already_handled(rt: Runtime, update_id: int) -> bool:
+    """Whether this update was handled before (redelivered after a crash)."""
+    async with rt.engine.connect() as conn:
+        row = await conn.execute(
+            select(processed_updates.c.update_id).where(processed_updates.c.update_id == update_id)
+        )
+        return row.first() is not None
+
+
+async def mark_handled(rt: Runtime, update_id: int) -> None:
+    """Record the update after its handlers ran: a crash before this replays it (at least
+    once); the services' own state checks make a replay harmless."""
+    try:
+        async with rt.engine.begin() as conn:
+            await conn.execute(insert(processed_updates).values(update_id=update_id, at=rt.now()))
+    except IntegrityError:
+        pass
+
+
+async def forget_old_updates(rt: Runtime) -> None:
+    async with rt.engine.begin() as conn:
+        await conn.execute(
+            delete(processed_updates).where(processed_updates.c.at < rt.now() - PROCESSED_KEPT)
         )

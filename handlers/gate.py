@@ -1,0 +1,38 @@
+"""Cross-cutting handlers that run around every update, in handler groups of their own.
+
+Group order matters: -2 drops an update that was handled before (Telegram redelivers after a
+crash), -1 records who is talking, the audience handlers run in group 0, and group 99 marks the
+update handled only after they ran.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
+
+from bot.app import services_of
+from bot.services import people
+
+
+async def skip_duplicates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if await people.already_handled(services_of(context).rt, update.update_id):
+        raise ApplicationHandlerStop
+
+
+async def remember_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return
+    await people.touch_user(
+        services_of(context).rt, user.id, user.first_name, user.username, user.language_code
+    )
+
+
+async def mark_handled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await people.mark_handled(services_of(context).rt, update.update_id)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(TypeHandler(Update, skip_duplicates), group=-2)
+    app.add_handler(TypeHandler(Update, remember_user), group=-1)
+    app.add_handler(TypeHandler(Update, mark_handled), group=99)
