@@ -150,6 +150,7 @@ case_events = Table(
     Column("note", Text),
     Column("public", Boolean, nullable=False, default=True),  # shown on the citizen's timeline
     Index(None, "case_id", "at"),
+    Index(None, "at"),  # reports read a period's events: cost follows the period, not history
 )
 
 # Evidence: Telegram keeps the files; we keep ids. A row belongs to a draft, then to its case.

@@ -1,0 +1,371 @@
+"""The manager's digest as Persian HTML messages, with drill-down buttons.
+
+Lines are short so they read on a phone; every figure uses Persian digits; every name a citizen
+or officer typed is escaped. Telegram refuses a message over 4096 UTF-16 code units, so every
+renderer returns a list of texts cut by `split_message`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import timedelta, tzinfo
+from html import escape
+
+from bot import jalali, text
+from bot.domain import tracking
+from bot.domain.catalogue import PROVINCES, PROVINCES_BY_CODE, VIOLATIONS_BY_CODE, Choice
+from bot.domain.lifecycle import Status
+from bot.i18n import _
+from bot.services.reports import (
+    STAFF_STATUS_LABELS,
+    OverdueCase,
+    Period,
+    PeriodKind,
+    Summary,
+)
+
+MESSAGE_LIMIT = 4096
+OVERDUE_LINES = 30
+SUMMARY_PROVINCES = 5
+DASH = "—"
+CALLBACK_PREFIX = "r"
+DRILLDOWNS = ("prov", "unit", "over")
+
+
+# ---------------------------------------------------------------------------------------------
+# Splitting long messages
+# ---------------------------------------------------------------------------------------------
+
+# A tag, an entity, or one character: the units a message may be cut between.
+_ATOM = re.compile(r"<[^<>]*>|&#?\w+;|.", re.DOTALL)
+_TAG = re.compile(r"<(/?)([A-Za-z][\w-]*)")
+
+
+def utf16_len(s: str) -> int:
+    """Length as Telegram counts it: astral characters (most emoji) count twice."""
+    return len(s.encode("utf-16-le")) // 2
+
+
+def _closers(stack: Sequence[tuple[str, str]]) -> str:
+    return "".join(f"</{name}>" for name, _opener in reversed(stack))
+
+
+def _openers(stack: Sequence[tuple[str, str]]) -> str:
+    return "".join(opener for _name, opener in stack)
+
+
+def _apply_tag(stack: list[tuple[str, str]], atom: str) -> None:
+    """Track which tags are open, to close them at a cut and reopen them after it."""
+    m = _TAG.match(atom)
+    if not m or not atom.endswith(">"):
+        return
+    name = m[2].lower()
+    if not m[1]:
+        stack.append((name, atom))
+        return
+    for i in range(len(stack) - 1, -1, -1):
+        if stack[i][0] == name:
+            del stack[i]
+            return
+
+
+def split_message(text_: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Cut HTML text into messages of at most `limit` UTF-16 units.
+
+    Cuts go between lines; a line that alone is too long is cut at a space, and a word that
+    alone is too long between characters. A tag or entity is never cut, and tags open at a cut
+    are closed before it and reopened after it, so every piece is valid HTML on its own.
+    """
+    if utf16_len(text_) <= limit:
+        return [text_] if text_.strip() else []
+    atoms = _ATOM.findall(text_)
+    chunks: list[str] = []
+    stack: list[tuple[str, str]] = []
+    i = 0
+    while i < len(atoms):
+        while i < len(atoms) and atoms[i] == "\n":
+            i += 1  # a piece never starts with an empty line
+        if i == len(atoms):
+            break
+        end, skip, stack_at_end = _cut(atoms, i, stack, limit)
+        piece = _openers(stack) + "".join(atoms[i:end]) + _closers(stack_at_end)
+        if piece.strip():
+            chunks.append(piece)
+        stack, i = stack_at_end, end + skip
+    return chunks
+
+
+def _cut(
+    atoms: list[str], start: int, stack: list[tuple[str, str]], limit: int
+) -> tuple[int, int, list[tuple[str, str]]]:
+    """Where the piece starting at `start` ends: (end index, atoms to skip, open tags there)."""
+    room = limit - utf16_len(_openers(stack))
+    state = list(stack)
+    used = 0
+    best: dict[str, tuple[int, list[tuple[str, str]]]] = {}
+    for k in range(start, len(atoms)):
+        atom = atoms[k]
+        if atom in ("\n", " ") and k > start:
+            best["line" if atom == "\n" else "word"] = (k, list(state))
+        used += utf16_len(atom)
+        _apply_tag(state, atom)
+        if used + utf16_len(_closers(state)) > room:
+            break
+        best["any"] = (k + 1, list(state))
+    else:
+        return len(atoms), 0, state
+    for kind, skip in (("line", 1), ("word", 1), ("any", 0)):
+        if kind in best:
+            end, at_end = best[kind]
+            return end, skip, at_end
+    raise ValueError("limit too small for the tags that must be reopened")
+
+
+# ---------------------------------------------------------------------------------------------
+# Small formatters
+# ---------------------------------------------------------------------------------------------
+
+
+def _n(value: int) -> str:
+    return text.format_number(value)
+
+
+def _age(value: timedelta | None) -> str:
+    return jalali.format_age(value) if value is not None else DASH
+
+
+def _label(table: dict[str, Choice], code: str) -> str:
+    choice = table.get(code)
+    return _(choice.label) if choice else escape(code)
+
+
+def _status(code: str) -> str:
+    try:
+        return _(STAFF_STATUS_LABELS[Status(code)])
+    except ValueError:
+        return escape(code)
+
+
+def _mean(value: float) -> str:
+    """One decimal with the Persian decimal separator: 4.25 → «۴٫۳»."""
+    return text.to_persian_digits(f"{value:.1f}".replace(".", text.DECIMAL_SEPARATOR))
+
+
+def _bullet(label: str, value: str) -> str:
+    return text.rtl_line(f"• {label}: {value}")
+
+
+def _heading(label: str) -> str:
+    return f"\n<b>{label}</b>"
+
+
+def period_title(period: Period, tz: tzinfo) -> str:
+    """«گزارش روزانهٔ ۷ آذر ۱۴۰۵», «گزارش هفتگی ۱ تا ۷ آذر ۱۴۰۵», «گزارش ماهانهٔ آذر ۱۴۰۵»."""
+    if period.kind is PeriodKind.DAY:
+        return _("Daily report for {date}").format(date=jalali.format_date(period.first_day))
+    if period.kind is PeriodKind.WEEK:
+        span = date_range(period, tz)
+        return _("Weekly report for {range}").format(range=span)
+    _day, month, year = jalali.format_date(period.first_day).split(" ", 2)
+    return _("Monthly report for {month}").format(month=f"{month} {year}")
+
+
+def date_range(period: Period, tz: tzinfo) -> str:
+    """«۱ تا ۷ آذر ۱۴۰۵»; the month and year are repeated only when they change."""
+    first = jalali.format_date(period.first_day).split(" ", 2)
+    last = jalali.format_date(period.last_day(tz)).split(" ", 2)
+    if first[2] != last[2]:
+        start = " ".join(first)
+    elif first[1] != last[1]:
+        start = " ".join(first[:2])
+    else:
+        start = first[0]
+    return _("{start} to {end}").format(start=start, end=" ".join(last))
+
+
+# ---------------------------------------------------------------------------------------------
+# The digest
+# ---------------------------------------------------------------------------------------------
+
+
+def render_summary(summary: Summary, period: Period, *, tz: tzinfo) -> list[str]:
+    """The digest for `period`, as one or more HTML messages (parse_mode HTML)."""
+    lines = [f"📊 <b>{period_title(period, tz)}</b>"]
+    lines += _flow_lines(summary)
+    lines += _backlog_lines(summary)
+    lines += _timing_lines(summary)
+    lines += _breakdown_lines(summary)
+    lines += _business_lines(summary)
+    lines += _workload_lines(summary)
+    lines += _rating_lines(summary)
+    return split_message("\n".join(lines))
+
+
+def _flow_lines(s: Summary) -> list[str]:
+    return [
+        _heading(_("In this period")),
+        _bullet(_("New complaints"), _n(s.new)),
+        _bullet(_("Taken up by an officer"), _n(s.claimed)),
+        _bullet(_("Referred to a unit"), _n(s.referred)),
+        _bullet(_("Cases resolved"), _n(s.resolved)),
+        _bullet(_("Cases rejected"), _n(s.rejected)),
+    ]
+
+
+def _backlog_lines(s: Summary) -> list[str]:
+    lines = [
+        _heading(_("Open cases now")),
+        _bullet(_("Open cases"), _n(s.backlog)),
+        *(text.rtl_line(f"   ◦ {_status(code)}: {_n(n)}") for code, n in s.backlog_by_status),
+        _bullet(_("Oldest open case"), _age(s.oldest_open_age)),
+        _bullet(_("Median age of open cases"), _age(s.median_open_age)),
+    ]
+    sla = _age(s.sla)
+    lines.append(_bullet(_("Open longer than {sla}").format(sla=sla), _n(s.overdue_open)))
+    lines.append(_bullet(_("Resolved late (over {sla})").format(sla=sla), _n(s.overdue_resolved)))
+    return lines
+
+
+def _timing_lines(s: Summary) -> list[str]:
+    claim = _("median {median}, 90% within {p90}").format(
+        median=_age(s.claim_median), p90=_age(s.claim_p90)
+    )
+    resolve = _("median {median}, 90% within {p90}").format(
+        median=_age(s.resolve_median), p90=_age(s.resolve_p90)
+    )
+    return [
+        _heading(_("Response times")),
+        _bullet(_("Filing to first officer"), text.to_persian_digits(claim)),
+        _bullet(_("Filing to resolution"), text.to_persian_digits(resolve)),
+    ]
+
+
+def _breakdown_lines(s: Summary) -> list[str]:
+    lines = [_heading(_("New complaints by type"))]
+    lines += [_bullet(_label(VIOLATIONS_BY_CODE, code), _n(n)) for code, n in s.by_violation]
+    if not s.by_violation:
+        lines.append(_("No new complaints."))
+    lines.append(_heading(_("Provinces with most complaints")))
+    shown = s.by_province[:SUMMARY_PROVINCES]
+    lines += [_bullet(_label(PROVINCES_BY_CODE, code), _n(n)) for code, n in shown]
+    rest = len(s.by_province) - len(shown)
+    if rest > 0:
+        lines.append(_("and {n} more provinces").format(n=_n(rest)))
+    return lines
+
+
+def _business_lines(s: Summary) -> list[str]:
+    if not s.top_businesses:
+        return []
+    lines = [_heading(_("Most complained-of businesses"))]
+    for rank, biz in enumerate(s.top_businesses, start=1):
+        name = escape(text.excerpt(biz.name, 60))
+        lines.append(text.rtl_line(f"{_n(rank)}. {name}: {_n(biz.count)}"))
+    return lines
+
+
+def _workload_lines(s: Summary) -> list[str]:
+    if not s.workload:
+        return []
+    lines = [_heading(_("Open cases per officer"))]
+    for load in s.workload:
+        lines.append(_bullet(_officer(load.holder_id, load.name), _n(load.open_cases)))
+    return lines
+
+
+def _officer(holder_id: int, name: str) -> str:
+    shown = escape(text.excerpt(name, 40)) if name.strip() else _("unnamed officer")
+    return f"{shown} ({text.ltr(text.to_persian_digits(holder_id))})"
+
+
+def _rating_lines(s: Summary) -> list[str]:
+    if not s.ratings_count or s.ratings_mean is None:
+        value = _("no ratings")
+    else:
+        value = _("{mean} out of {max} from {n} ratings").format(
+            mean=_mean(s.ratings_mean), max=_n(5), n=_n(s.ratings_count)
+        )
+    return [_heading(_("Citizen satisfaction")), text.rtl_line(value)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Drill-downs
+# ---------------------------------------------------------------------------------------------
+
+
+def drilldown_keyboard(period_key: str) -> list[list[tuple[str, str]]]:
+    """Inline buttons under the digest; callback_data is ``r:<view>:<period key>``."""
+    return [
+        [
+            (_("By province"), f"{CALLBACK_PREFIX}:prov:{period_key}"),
+            (_("By unit"), f"{CALLBACK_PREFIX}:unit:{period_key}"),
+        ],
+        [(_("Overdue cases"), f"{CALLBACK_PREFIX}:over:{period_key}")],
+    ]
+
+
+def parse_drilldown(data: str) -> tuple[str, Period] | None:
+    """Read ``r:prov:d:20261128`` back into ("prov", Period); None if it is not ours or bad."""
+    prefix, _sep, rest = data.partition(":")
+    view, _sep, key = rest.partition(":")
+    if prefix != CALLBACK_PREFIX or view not in DRILLDOWNS:
+        return None
+    period = Period.parse(key)
+    return (view, period) if period else None
+
+
+def render_drilldown(view: str, summary: Summary, period: Period, *, tz: tzinfo) -> list[str]:
+    """Dispatch on the view named in the callback data."""
+    renderers = {"prov": render_by_province, "unit": render_by_unit, "over": render_overdue}
+    return renderers[view](summary, period, tz=tz)
+
+
+def render_by_province(summary: Summary, period: Period, *, tz: tzinfo) -> list[str]:
+    """Every province with its count of new complaints, most first, then catalogue order."""
+    counts = dict(summary.by_province)
+    order = {c.code: i for i, c in enumerate(PROVINCES)}
+    codes = sorted(
+        {*order, *counts}, key=lambda c: (-counts.get(c, 0), order.get(c, len(order)), c)
+    )
+    lines = _drill_title(_("New complaints by province"), period, tz)
+    lines += [_bullet(_label(PROVINCES_BY_CODE, c), _n(counts.get(c, 0))) for c in codes]
+    return split_message("\n".join(lines))
+
+
+def render_by_unit(summary: Summary, period: Period, *, tz: tzinfo) -> list[str]:
+    """New complaints of the period by the unit now holding them."""
+    lines = _drill_title(_("New complaints by unit"), period, tz)
+    for unit in summary.by_unit:
+        if unit.unit_id is None:
+            name = _("not referred")
+        else:
+            name = escape(unit.name or _("unit {id}").format(id=_n(unit.unit_id)))
+        lines.append(_bullet(name, _n(unit.count)))
+    if not summary.by_unit:
+        lines.append(_("No new complaints."))
+    return split_message("\n".join(lines))
+
+
+def render_overdue(summary: Summary, period: Period, *, tz: tzinfo) -> list[str]:
+    """Open cases past the SLA, oldest first: code, age, status; at most 30 lines."""
+    title = _("Open longer than {sla}").format(sla=_age(summary.sla))
+    lines = _drill_title(title, period, tz)
+    lines += list(_overdue_lines(summary.overdue[:OVERDUE_LINES]))
+    rest = len(summary.overdue) - OVERDUE_LINES
+    if rest > 0:
+        lines.append(_("and {n} more cases").format(n=_n(rest)))
+    if not summary.overdue:
+        lines.append(_("No overdue cases."))
+    return split_message("\n".join(lines))
+
+
+def _overdue_lines(items: Iterable[OverdueCase]) -> Iterable[str]:
+    for case in items:
+        code = tracking.format_code(case.code)
+        age = jalali.format_age(case.age)
+        yield text.rtl_line(f"{code} · {age} · {_status(case.status)}")
+
+
+def _drill_title(title: str, period: Period, tz: tzinfo) -> list[str]:
+    return [f"<b>{title}</b>", period_title(period, tz), ""]
