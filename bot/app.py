@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import random
 import warnings
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, InputFile, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
@@ -21,7 +22,7 @@ from bot.i18n import _
 from bot.ops.health import HealthServer
 from bot.ops.metrics import Metrics
 from bot.pacing import SlidingWindowRateLimiter, Window, _seconds
-from bot.services import people
+from bot.services import people, pushes
 from bot.services.delivery import Fatal, OutboxWorker, Retry
 from bot.services.desk import Desk
 from bot.services.filing import Filing
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 DRAFT_SWEEP_EVERY = timedelta(minutes=10)
 CLOSE_SWEEP_EVERY = timedelta(hours=1)
+PUSH_CHECK_EVERY = timedelta(minutes=1)
 
 
 @dataclass
@@ -75,7 +77,7 @@ def build_application(
     rng: random.Random | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `run_polling()` (or for a test harness to start by hand)."""
-    from handlers import citizen, errors, gate, staff  # handlers import bot.app's helpers
+    from handlers import citizen, errors, gate, managers, staff  # they import bot.app
 
     engine = engine or create_engine(settings.database_url)
     rt = Runtime(engine=engine, settings=settings, clock=clock)
@@ -96,6 +98,10 @@ def build_application(
     )
 
     async def send(method: str, params: dict) -> object:  # type: ignore[type-arg]
+        if "photo_b64" in params:  # the outbox keeps files as base64 inside its JSON
+            params = dict(params)
+            data = base64.b64decode(params.pop("photo_b64"))
+            params["photo"] = InputFile(data, filename="chart.png")
         # The outbox stores raw Bot API calls; PTB warns when a raw call has a typed twin.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PTBUserWarning)
@@ -112,6 +118,7 @@ def build_application(
     )
     gate.register(app)
     staff.register(app)  # before the citizen's catch-alls
+    managers.register(app)
     citizen.register(app)
     errors.register(app)
     return app
@@ -142,6 +149,9 @@ async def on_start(app: Application) -> None:  # type: ignore[type-arg]
     )
     app.job_queue.run_repeating(
         close_resolved, interval=CLOSE_SWEEP_EVERY, first=30, name="close-resolved"
+    )
+    app.job_queue.run_repeating(
+        push_summaries, interval=PUSH_CHECK_EVERY, first=PUSH_CHECK_EVERY, name="push-summaries"
     )
     await app.bot.set_my_commands(
         [
@@ -174,6 +184,13 @@ async def close_resolved(context: ContextTypes.DEFAULT_TYPE) -> None:
     closed = await services_of(context).desk.close_expired()
     if closed:
         log.info("closed %d resolved cases", closed)
+
+
+async def push_summaries(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Queue the daily and weekly summaries that are due and not pushed yet."""
+    pushed = await pushes.push_due(services_of(context).rt)
+    if pushed:
+        log.info("pushed summaries %s", pushed)
 
 
 def allowed_updates() -> list[str]:

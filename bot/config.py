@@ -6,6 +6,7 @@ the token's value: `load_settings()` turns pydantic's error into `ConfigError` f
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,6 +30,25 @@ def _int_list(value: object) -> object:
     return value
 
 
+WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+
+def parse_clock(value: str) -> time:
+    """ "20:00" -> time(20, 0); ValueError for anything else."""
+    hours, sep, minutes = value.strip().partition(":")
+    if not sep or not hours.isdigit() or not minutes.isdigit() or len(minutes) != 2:
+        raise ValueError("must be HH:MM")
+    return time(int(hours), int(minutes))
+
+
+def parse_weekly(value: str) -> tuple[int, time]:
+    """ "fri 20:00" -> (4, time(20, 0)) with Python's weekday numbers (Monday = 0)."""
+    day, _sep, clock = value.strip().lower().partition(" ")
+    if day[:3] not in WEEKDAYS:
+        raise ValueError("must be like 'fri 20:00' or 'sat 08:00'")
+    return WEEKDAYS[day[:3]], parse_clock(clock)
+
+
 class Settings(BaseSettings):
     """Everything the bot reads from its environment."""
 
@@ -50,6 +70,13 @@ class Settings(BaseSettings):
     # Messages the bot sends into one private chat per second at most (Telegram: about one a
     # second sustained, short bursts tolerated).
     chat_messages_per_second: int = Field(default=3, ge=1, le=30)
+    # When managers get their summaries, on the Tehran clock: "HH:MM", and "DAY HH:MM" for the
+    # Iranian week (Saturday to Friday): "fri 20:00" (the week so far) or "sat 08:00" (the
+    # week just ended).
+    daily_summary_at: str = "20:00"
+    weekly_summary_at: str = "fri 20:00"
+    # Cases open longer than this count as SLA breaches in summaries.
+    sla_hours: float = Field(default=72.0, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = False
     # 127.0.0.1 port for GET /healthz and /metrics; 0 = off.
@@ -99,6 +126,18 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("unknown time zone") from exc
         return v
+
+    @field_validator("daily_summary_at")
+    @classmethod
+    def _daily(cls, v: str) -> str:
+        parse_clock(v)
+        return v.strip()
+
+    @field_validator("weekly_summary_at")
+    @classmethod
+    def _weekly(cls, v: str) -> str:
+        parse_weekly(v)
+        return v.strip().lower()
 
     @property
     def tz(self) -> ZoneInfo:

@@ -220,3 +220,17 @@ staff_prompts = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("chat_id", "message_id"),
 )
+
+
+# Scheduled pushes already made: one row per (kind, period), so a restart neither repeats a
+# push nor skips one that fell while the bot was down.
+scheduled_pushes = Table(
+    "scheduled_pushes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("period_key", String(32), nullable=False),
+    Column("slot_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("kind", "period_key"),
+)

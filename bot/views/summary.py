@@ -189,9 +189,13 @@ def date_range(period: Period, tz: tzinfo) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def render_summary(summary: Summary, period: Period, *, tz: tzinfo) -> list[str]:
-    """The digest for `period`, as one or more HTML messages (parse_mode HTML)."""
-    lines = [f"📊 <b>{period_title(period, tz)}</b>"]
+def render_summary(
+    summary: Summary, period: Period | None, *, tz: tzinfo, title: str | None = None
+) -> list[str]:
+    """The digest for `period` (or a custom range with its own `title`), as one or more HTML
+    messages (parse_mode HTML)."""
+    heading = title if title is not None else period_title(period, tz) if period else ""
+    lines = [f"📊 <b>{heading}</b>"]
     lines += _flow_lines(summary)
     lines += _backlog_lines(summary)
     lines += _timing_lines(summary)
