@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ STAFF_CHAT_ID = -1001000000001
 # well below the server so that a loaded CI machine bunching requests still meets no 429.
 FAST_CHAT_RATE = 20
 FAST_SERVER_RATE = 40
+_UPDATE_IDS = itertools.count(1, 1_000_000)
 
 
 @dataclass
@@ -81,6 +83,9 @@ async def running_bot(
 ) -> AsyncIterator[Bot]:
     limits = limits or Limits(private_per_second=FAST_SERVER_RATE)
     async with FakeTelegram(token="123456:TEST-TOKEN-abcdef", limits=limits) as server:
+        # Update ids grow across the bots of one test run, as Telegram's do for one bot: a test
+        # that starts a second bot on the same database must not look like a redelivery.
+        server.updates.next_id = next(_UPDATE_IDS)
         server.group(STAFF_CHAT_ID, title="Staff")
         bot = Bot(server, make_settings(server, db_url, **overrides), Clock())
         await bot.start()
