@@ -18,6 +18,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.warnings import PTBUserWarning
 
 from bot.config import Settings
+from bot.flood import FloodGuard
 from bot.i18n import _
 from bot.ops.health import HealthServer
 from bot.ops.metrics import Metrics
@@ -48,6 +49,7 @@ class Services:
     desk: Desk
     worker: OutboxWorker
     metrics: Metrics
+    flood: FloodGuard
     health: HealthServer | None = None
 
 
@@ -77,7 +79,7 @@ def build_application(
     rng: random.Random | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `run_polling()` (or for a test harness to start by hand)."""
-    from handlers import citizen, errors, gate, managers, staff  # they import bot.app
+    from handlers import admin, citizen, errors, gate, managers, staff  # they import bot.app
 
     engine = engine or create_engine(settings.database_url)
     rt = Runtime(engine=engine, settings=settings, clock=clock)
@@ -115,10 +117,12 @@ def build_application(
         desk=Desk(rt),
         worker=worker,
         metrics=metrics,
+        flood=FloodGuard(),
     )
     gate.register(app)
     staff.register(app)  # before the citizen's catch-alls
     managers.register(app)
+    admin.register(app)
     citizen.register(app)
     errors.register(app)
     return app

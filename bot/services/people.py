@@ -53,3 +53,26 @@ async def forget_old_updates(rt: Runtime) -> None:
         await conn.execute(
             delete(processed_updates).where(processed_updates.c.at < rt.now() - PROCESSED_KEPT)
         )
+
+
+async def touch_and_check(
+    rt: Runtime, user_id: int, first_name: str, username: str | None, language_code: str | None
+) -> bool:
+    """Record the user; True when they are banned (nothing they send may go further)."""
+    async with rt.engine.begin() as conn:
+        await user_store.touch(
+            conn,
+            user_id,
+            first_name=first_name,
+            username=username,
+            language_code=language_code,
+            now=rt.now(),
+        )
+        user = await user_store.get(conn, user_id)
+    return bool(user and user["banned"])
+
+
+async def set_ban(rt: Runtime, user_id: int, reason: str | None) -> bool:
+    """Ban (reason given) or unban (None). False when the bot has never met the user."""
+    async with rt.engine.begin() as conn:
+        return await user_store.set_ban(conn, user_id, reason)

@@ -54,3 +54,12 @@ async def set_pending_input(conn: AsyncConnection, user_id: int, value: str | No
 
 async def set_phone(conn: AsyncConnection, user_id: int, phone: str | None) -> None:
     await conn.execute(update(users).where(users.c.id == user_id).values(phone=phone))
+
+
+async def set_ban(conn: AsyncConnection, user_id: int, reason: str | None) -> bool:
+    result = await conn.execute(
+        update(users)
+        .where(users.c.id == user_id)
+        .values(banned=reason is not None, ban_reason=reason)
+    )
+    return bool(result.rowcount)

@@ -1,0 +1,56 @@
+"""Admins: ban and unban users, with a reason (a banned user gets one clear message per
+attempt, and nothing they send reaches staff)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, ContextTypes, filters
+
+from bot import text
+from bot.app import services_of
+from bot.domain.roles import Role
+from bot.services import people
+from bot.views import gate as views
+
+log = logging.getLogger(__name__)
+
+
+async def _admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    message = update.message
+    assert message
+    if message.sender_chat is not None or message.from_user is None:
+        return False
+    actor = await services_of(context).desk.actor(message.from_user.id)
+    return actor.role == Role.ADMIN
+
+
+async def cmd_ban(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.message
+    assert message
+    args = context.args or []
+    reason = text.normalize(" ".join(args[1:]))
+    if not await _admin(update, context) or not args or not args[0].isdigit() or not reason:
+        return await message.reply_text(views.ban_usage())
+    if not await people.set_ban(services_of(context).rt, int(args[0]), reason):
+        return await message.reply_text(views.unknown_user())
+    log.info("user %s banned by %s", args[0], message.from_user.id if message.from_user else "?")
+    await message.reply_text(views.ban_done(int(args[0])))
+
+
+async def cmd_unban(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.message
+    assert message
+    args = context.args or []
+    if not await _admin(update, context) or len(args) != 1 or not args[0].isdigit():
+        return await message.reply_text(views.ban_usage())
+    if not await people.set_ban(services_of(context).rt, int(args[0]), None):
+        return await message.reply_text(views.unknown_user())
+    await message.reply_text(views.unban_done(int(args[0])))
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    new = filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler("ban", cmd_ban, filters=new))
+    app.add_handler(CommandHandler("unban", cmd_unban, filters=new))
