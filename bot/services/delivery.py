@@ -21,12 +21,15 @@ from bot.services.runtime import Runtime
 from bot.storage import cases as case_store
 from bot.storage import desk as desk_store
 from bot.storage import outbox as outbox_store
+from bot.views.gate import delivery_failed
+from bot.views.summary import MESSAGE_LIMIT, split_message, utf16_len
 
 log = logging.getLogger(__name__)
 
 Send = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
 MAX_ATTEMPTS = 12
+CAPTION_LIMIT = 1024
 MAX_BACKOFF = timedelta(minutes=10)
 
 
@@ -163,7 +166,32 @@ class OutboxWorker:
                 async with self.rt.engine.begin() as conn:
                     await desk_store.set_card_hash(conn, target["id"], digest)
             return None
-        return await self.send(row["method"], {"chat_id": row["chat_id"], **row["payload"]})
+        return await self._send_within_limits(
+            row["method"], {"chat_id": row["chat_id"], **row["payload"]}
+        )
+
+    async def _send_within_limits(self, method: str, params: dict[str, Any]) -> Any:
+        """Long texts go out as several messages split between lines (the buttons on the last);
+        a caption over Telegram's limit moves to a follow-up message."""
+        if method == "sendMessage" and utf16_len(params.get("text", "")) > MESSAGE_LIMIT:
+            parts = split_message(params["text"], MESSAGE_LIMIT)
+            markup = params.pop("reply_markup", None)
+            result: Any = None
+            for index, part in enumerate(parts):
+                last = index == len(parts) - 1
+                extra = {"reply_markup": markup} if last and markup is not None else {}
+                result = await self.send(method, {**params, "text": part, **extra})
+            return result
+        caption = params.get("caption")
+        if caption and utf16_len(caption) > CAPTION_LIMIT:
+            first = await self.send(method, {k: v for k, v in params.items() if k != "caption"})
+            follow = {"chat_id": params["chat_id"], "text": caption, "parse_mode": "HTML"}
+            for key in ("message_thread_id",):
+                if key in params:
+                    follow[key] = params[key]
+            await self._send_within_limits("sendMessage", follow)
+            return first
+        return await self.send(method, params)
 
     async def _deliver(self, row: dict[str, Any]) -> float:
         try:
@@ -181,6 +209,17 @@ class OutboxWorker:
                     return float(outcome.after or 0.0)
                 reason = getattr(outcome, "reason", repr(exc))
                 await outbox_store.mark_failed(conn, row["id"], reason)
+                if row["purpose"] != "admin_alert":  # never alert about the alerts themselves
+                    for admin_id in self.rt.settings.admin_ids:
+                        await outbox_store.enqueue(
+                            conn,
+                            chat_id=admin_id,
+                            method="sendMessage",
+                            payload=delivery_failed(row, reason),
+                            purpose="admin_alert",
+                            case_id=row["case_id"],
+                            now=self.rt.now(),
+                        )
                 if row["chat_id"] > 0 and _unreachable(reason):
                     await desk_store.mark_unreachable(conn, row["chat_id"])
                     if row["case_id"] is not None:  # show it on the card

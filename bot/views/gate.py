@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from html import escape
+from typing import Any
+
 from bot.i18n import _
 
 
@@ -30,3 +33,12 @@ def ban_usage() -> str:
 
 def unknown_user() -> str:
     return _("The bot has never met this user.")
+
+
+def delivery_failed(row: dict[str, Any], reason: str) -> dict[str, Any]:
+    """For admins: a queued message that can never be delivered."""
+    body = _(
+        "⚠️ A message could not be delivered and will not be retried.\n"
+        "Chat: {chat}\nKind: {purpose}\nReason: {reason}"
+    ).format(chat=row["chat_id"], purpose=escape(str(row["purpose"])), reason=escape(reason[:300]))
+    return {"text": body, "parse_mode": "HTML"}
