@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 DRAFT_SWEEP_EVERY = timedelta(minutes=10)
 CLOSE_SWEEP_EVERY = timedelta(hours=1)
 PUSH_CHECK_EVERY = timedelta(minutes=1)
+SHUTDOWN_FLUSH_SECONDS = 5.0
 
 
 @dataclass
@@ -95,7 +96,8 @@ def build_application(
         .rate_limiter(limiter)
         .concurrent_updates(PerChatUpdateProcessor(metrics))
         .post_init(on_start)
-        .post_shutdown(on_stop)
+        .post_stop(on_stop)
+        .post_shutdown(on_shutdown)
         .build()
     )
 
@@ -168,11 +170,16 @@ async def on_start(app: Application) -> None:  # type: ignore[type-arg]
 
 
 async def on_stop(app: Application) -> None:  # type: ignore[type-arg]
+    """After updates stopped and handlers in flight finished: flush the outbox (bounded), while
+    the bot can still talk to Telegram."""
     services: Services = app.bot_data["services"]
-    await services.worker.stop()
+    await services.worker.stop(flush_seconds=SHUTDOWN_FLUSH_SECONDS)
     if services.health is not None:
         await services.health.stop()
-    await services.rt.engine.dispose()
+
+
+async def on_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    await app.bot_data["services"].rt.engine.dispose()
 
 
 async def sweep_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:

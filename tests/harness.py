@@ -50,11 +50,14 @@ class Bot:
 
     async def stop(self) -> None:
         assert self.app.updater is not None
+        # The order run_polling uses: stop fetching, stop (handlers finish), post_stop (the
+        # outbox flushes), shutdown, post_shutdown.
         await self.app.updater.stop()
         await self.app.stop()
-        assert self.app.post_shutdown is not None
-        await self.app.post_shutdown(self.app)
+        assert self.app.post_stop is not None and self.app.post_shutdown is not None
+        await self.app.post_stop(self.app)
         await self.app.shutdown()
+        await self.app.post_shutdown(self.app)
 
     async def restart(self) -> None:
         await self.stop()

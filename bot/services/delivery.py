@@ -67,7 +67,8 @@ class OutboxWorker:
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="outbox-worker")
 
-    async def stop(self) -> None:
+    async def stop(self, flush_seconds: float = 0.0) -> None:
+        """Stop the loop; then, for at most `flush_seconds`, send what is already due."""
         self._stopping = True
         self.rt.ring()
         if self._task is not None:
@@ -76,6 +77,18 @@ class OutboxWorker:
             except TimeoutError:
                 self._task.cancel()
             self._task = None
+        if flush_seconds > 0:
+            self._stopping = False
+            try:
+                await asyncio.wait_for(self.deliver_due(), timeout=flush_seconds)
+            except TimeoutError:
+                log.warning(
+                    "outbox flush cut short after %.0fs; the rest goes after restart", flush_seconds
+                )
+            except Exception:
+                log.exception("outbox flush failed; the rest goes after restart")
+            finally:
+                self._stopping = True
 
     async def _run(self) -> None:
         while not self._stopping:
