@@ -11,11 +11,15 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.domain import holidays as holiday_files
+from bot.domain.worktime import parse_shift
 
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/tazirat.sqlite3"
+DEFAULT_HOLIDAYS_DIR = Path(__file__).resolve().parent / "data" / "holidays"
 
 
 class ConfigError(Exception):
@@ -70,6 +74,9 @@ class Settings(BaseSettings):
     # Messages the bot sends into one private chat per second at most (Telegram: about one a
     # second sustained, short bursts tolerated).
     chat_messages_per_second: int = Field(default=3, ge=1, le=30)
+    # One user's updates past this many in the window are dropped (after one warning).
+    flood_max_updates: int = Field(default=20, ge=1)
+    flood_window_seconds: float = Field(default=10.0, gt=0)
     # When managers get their summaries, on the Tehran clock: "HH:MM", and "DAY HH:MM" for the
     # Iranian week (Saturday to Friday): "fri 20:00" (the week so far) or "sat 08:00" (the
     # week just ended).
@@ -83,6 +90,21 @@ class Settings(BaseSettings):
     health_port: int = Field(default=0, ge=0, le=65535)
     # /healthz answers 503 once the oldest pending outbox row is older than this.
     max_outbox_age_seconds: float = Field(default=900.0, gt=0)
+    # Spikes: this many complaints within SPIKE_WINDOW_MINUTES about one business, or of one
+    # violation type in one province, alert the managers at once (once per window).
+    spike_window_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
+    spike_business_threshold: int = Field(default=3, ge=2, le=100_000)
+    spike_province_threshold: int = Field(default=10, ge=2, le=100_000)
+    # Working time for SLA clocks, on the TIMEZONE clock: Saturday to Wednesday WORK_HOURS,
+    # Thursday WORK_THURSDAY_HOURS ("off": none), Friday and the days in HOLIDAYS_DIR off.
+    work_hours: str = "08:00-16:00"
+    work_thursday_hours: str = "08:00-12:00"
+    holidays_dir: Path = DEFAULT_HOLIDAYS_DIR
+    # Working hours until an unclaimed case is announced again in the staff group, and until
+    # a referred case with no update reminds its holder (or unit), then the supervisors.
+    sla_unclaimed_work_hours: float = Field(default=4.0, gt=0, le=10_000)
+    sla_referral_remind_work_hours: float = Field(default=8.0, gt=0, le=10_000)
+    sla_referral_escalate_work_hours: float = Field(default=16.0, gt=0, le=10_000)
 
     @field_validator("bot_token")
     @classmethod
@@ -138,6 +160,37 @@ class Settings(BaseSettings):
     def _weekly(cls, v: str) -> str:
         parse_weekly(v)
         return v.strip().lower()
+
+    @field_validator("work_hours")
+    @classmethod
+    def _work_hours(cls, v: str) -> str:
+        if parse_shift(v) is None:
+            raise ValueError("must be like 08:00-16:00")
+        return v.strip()
+
+    @field_validator("work_thursday_hours")
+    @classmethod
+    def _thursday_hours(cls, v: str) -> str:
+        parse_shift(v)
+        return v.strip().lower()
+
+    @field_validator("holidays_dir")
+    @classmethod
+    def _holidays(cls, v: Path) -> Path:
+        """A broken holiday file stops the bot at start, not the SLA clocks later."""
+        try:
+            holiday_files.load_folder(v)
+        except holiday_files.HolidayFileError as exc:
+            raise ValueError(str(exc)) from None
+        return v
+
+    @field_validator("sla_referral_escalate_work_hours")
+    @classmethod
+    def _escalate_after_remind(cls, v: float, info: ValidationInfo) -> float:
+        remind = info.data.get("sla_referral_remind_work_hours")
+        if remind is not None and v <= remind:
+            raise ValueError("must be longer than SLA_REFERRAL_REMIND_WORK_HOURS")
+        return v
 
     @property
     def tz(self) -> ZoneInfo:

@@ -74,6 +74,7 @@ def make_settings(server: FakeTelegram, db_url: str, **overrides: Any) -> Settin
         "outbox_poll_seconds": 0.2,
         # Test citizens answer faster than people can; see test_pacing for the real window.
         "chat_messages_per_second": FAST_CHAT_RATE,
+        "flood_max_updates": 10_000,  # likewise: test_abuse checks the real guard
         "_env_file": None,
     }
     values.update(overrides)

@@ -42,7 +42,7 @@ async def test_ban_and_unban(db_url: str) -> None:
 
 
 async def test_a_flood_is_cut_off_for_the_flooder_only(db_url: str) -> None:
-    async with running_bot(db_url) as bot:
+    async with running_bot(db_url, flood_max_updates=20, flood_window_seconds=10) as bot:
         flooder = bot.server.user(CITIZEN, first_name="پرحرف")
         other = bot.server.user(OTHER, first_name="آرام")
         for _ in range(30):

@@ -12,7 +12,7 @@ from bot.config import load_settings
 from bot.domain import tracking
 from bot.domain.complaint import Problem, Step
 from bot.services.filing import Attachment, Filing, Submitted
-from bot.services.people import touch_user
+from bot.services.people import touch_and_check
 from bot.services.runtime import Runtime
 from bot.storage.db import create_engine
 from bot.storage.tables import cases, outbox
@@ -35,7 +35,7 @@ async def filing(db_url: str):  # type: ignore[no-untyped-def]
 
 
 async def _ready_for_review(filing: Filing, user_id: int) -> None:
-    await touch_user(filing.rt, user_id, "x", None, None)
+    await touch_and_check(filing.rt, user_id, "x", None, None)
     await filing.begin(user_id)
     await filing.choose(user_id, "violation", "no_invoice")
     await filing.choose(user_id, "sector", "online")
@@ -55,7 +55,7 @@ async def _ready_for_review(filing: Filing, user_id: int) -> None:
 
 
 async def test_text_limits_are_checked_after_normalising(filing: Filing) -> None:
-    await touch_user(filing.rt, 1, "x", None, None)
+    await touch_and_check(filing.rt, 1, "x", None, None)
     await filing.begin(1)
     await filing.choose(1, "violation", "overpricing")
     await filing.choose(1, "sector", "food")
@@ -71,7 +71,7 @@ async def test_text_limits_are_checked_after_normalising(filing: Filing) -> None
 
 
 async def test_buttons_of_another_step_or_forged_codes_change_nothing(filing: Filing) -> None:
-    await touch_user(filing.rt, 2, "x", None, None)
+    await touch_and_check(filing.rt, 2, "x", None, None)
     await filing.begin(2)
     assert (await filing.choose(2, "sector", "food")).problem == Problem.STALE_BUTTON
     assert (await filing.choose(2, "violation", "bribery")).problem == Problem.STALE_BUTTON

@@ -125,18 +125,20 @@ class OutboxWorker:
                 return pause
         return 0.0 if len(rows) >= 50 else self.rt.settings.outbox_poll_seconds
 
+    async def _card(self, case_id: int, purpose: str) -> dict[str, Any] | None:
+        async with self.rt.engine.connect() as conn:
+            return await cards.render(
+                conn,
+                case_id,
+                now=self.rt.now(),
+                tz=self.rt.settings.tz,
+                unit_chat=purpose == "unit_card",
+            )
+
     async def _call(self, row: dict[str, Any]) -> Any:
         """Make the row's Bot API call(s); cards are drawn now, from the case as it is now."""
-        tz = self.rt.settings.tz
         if row["purpose"] in cards.CARD_PURPOSES and row["case_id"] is not None:
-            async with self.rt.engine.connect() as conn:
-                payload = await cards.render(
-                    conn,
-                    row["case_id"],
-                    now=self.rt.now(),
-                    tz=tz,
-                    unit_chat=row["purpose"] == "unit_card",
-                )
+            payload = await self._card(row["case_id"], row["purpose"])
             if payload is None:
                 return None
             result = await self.send(
@@ -157,14 +159,7 @@ class OutboxWorker:
             async with self.rt.engine.connect() as conn:
                 targets = await cards.targets(conn, row["case_id"])
             for target in targets:
-                async with self.rt.engine.connect() as conn:
-                    payload = await cards.render(
-                        conn,
-                        row["case_id"],
-                        now=self.rt.now(),
-                        tz=tz,
-                        unit_chat=target["purpose"] == "unit_card",
-                    )
+                payload = await self._card(row["case_id"], target["purpose"])
                 if payload is None:
                     continue
                 digest = cards.content_hash(payload)

@@ -15,20 +15,6 @@ from bot.storage.tables import processed_updates
 PROCESSED_KEPT = timedelta(days=1)
 
 
-async def touch_user(
-    rt: Runtime, user_id: int, first_name: str, username: str | None, language_code: str | None
-) -> None:
-    async with rt.engine.begin() as conn:
-        await user_store.touch(
-            conn,
-            user_id,
-            first_name=first_name,
-            username=username,
-            language_code=language_code,
-            now=rt.now(),
-        )
-
-
 async def already_handled(rt: Runtime, update_id: int) -> bool:
     """Whether this update was handled before (redelivered after a crash)."""
     async with rt.engine.connect() as conn:
