@@ -23,7 +23,7 @@ from bot.i18n import _
 from bot.ops.health import HealthServer
 from bot.ops.metrics import Metrics
 from bot.pacing import SlidingWindowRateLimiter, Window, _seconds
-from bot.services import people, pushes
+from bot.services import alerts, people, pushes
 from bot.services.delivery import Fatal, OutboxWorker, Retry
 from bot.services.desk import Desk
 from bot.services.filing import Filing
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 DRAFT_SWEEP_EVERY = timedelta(minutes=10)
 CLOSE_SWEEP_EVERY = timedelta(hours=1)
 PUSH_CHECK_EVERY = timedelta(minutes=1)
+ALERT_CHECK_EVERY = timedelta(minutes=1)
 SHUTDOWN_FLUSH_SECONDS = 5.0
 
 
@@ -159,6 +160,12 @@ async def on_start(app: Application) -> None:  # type: ignore[type-arg]
     app.job_queue.run_repeating(
         push_summaries, interval=PUSH_CHECK_EVERY, first=PUSH_CHECK_EVERY, name="push-summaries"
     )
+    app.job_queue.run_repeating(
+        alert_spikes, interval=ALERT_CHECK_EVERY, first=ALERT_CHECK_EVERY, name="spike-alerts"
+    )
+    app.job_queue.run_repeating(
+        sla_reminders, interval=ALERT_CHECK_EVERY, first=ALERT_CHECK_EVERY, name="sla-reminders"
+    )
     await app.bot.set_my_commands(
         [
             BotCommand("start", _("Main menu")),
@@ -202,6 +209,20 @@ async def push_summaries(context: ContextTypes.DEFAULT_TYPE) -> None:
     pushed = await pushes.push_due(services_of(context).rt)
     if pushed:
         log.info("pushed summaries %s", pushed)
+
+
+async def alert_spikes(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Alert managers to complaint spikes in the last window, once per window."""
+    alerted = await alerts.check_spikes(services_of(context).rt)
+    if alerted:
+        log.info("spike alerts %s", alerted)
+
+
+async def sla_reminders(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Re-announce unclaimed cases and nudge quiet referrals, once per crossing."""
+    sent = await alerts.check_sla(services_of(context).rt)
+    if sent:
+        log.info("SLA alerts %s", sent)
 
 
 def allowed_updates() -> list[str]:

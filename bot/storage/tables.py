@@ -234,3 +234,33 @@ scheduled_pushes = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("kind", "period_key"),
 )
+
+
+# Spikes already alerted: one row per (kind, key, window bucket), written in the same transaction
+# as the managers' messages, so each spike is pushed once per window whatever runs the check.
+spike_alerts = Table(
+    "spike_alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),  # business / province
+    Column("spike_key", String(200), nullable=False),  # business_key, or "violation:province"
+    Column("bucket", BigInteger, nullable=False),  # window number: epoch seconds // window
+    Column("case_count", Integer, nullable=False),
+    Column("newest_case_id", Integer, nullable=False),  # a later window re-alerts only past it
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("kind", "spike_key", "bucket"),
+)
+
+# SLA alerts already made: one row per (case, kind, the event that started the clock), so a
+# case is re-announced or escalated once per threshold crossing, not every minute.
+sla_alerts = Table(
+    "sla_alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(24), nullable=False),  # unclaimed / referral_remind / referral_escalate
+    Column("since_event_id", Integer, nullable=False),
+    Column("working_seconds", Integer, nullable=False),  # the working age when alerted
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("case_id", "kind", "since_event_id"),
+)
