@@ -24,7 +24,7 @@ from bot.ops.health import HealthServer
 from bot.ops.metrics import Metrics
 from bot.pacing import SlidingWindowRateLimiter, Window, _seconds
 from bot.services import alerts, people, pushes
-from bot.services.delivery import Fatal, OutboxWorker, Retry
+from bot.services.delivery import Fatal, Moved, OutboxWorker, Retry
 from bot.services.desk import Desk
 from bot.services.filing import Filing
 from bot.services.my_cases import MyCases
@@ -65,7 +65,7 @@ def classify_error(exc: Exception) -> Exception:
         seconds = _seconds(exc.retry_after)
         return Retry(f"429 retry after {seconds:.0f}", after=seconds)
     if isinstance(exc, ChatMigrated):
-        return Fatal(f"chat migrated to {exc.new_chat_id}")
+        return Moved(int(exc.new_chat_id))
     if isinstance(exc, Forbidden | BadRequest):
         return Fatal(exc.message)
     if isinstance(exc, TimedOut | NetworkError):

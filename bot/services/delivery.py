@@ -19,6 +19,7 @@ from typing import Any
 from bot.services import cards
 from bot.services.runtime import Runtime
 from bot.storage import cases as case_store
+from bot.storage import chats
 from bot.storage import desk as desk_store
 from bot.storage import outbox as outbox_store
 from bot.views.gate import delivery_failed
@@ -39,6 +40,13 @@ class Retry(Exception):
 
     reason: str
     after: float | None = None
+
+
+@dataclass(frozen=True)
+class Moved(Exception):
+    """The group became a supergroup with a new id: send there, now and from now on."""
+
+    new_chat_id: int
 
 
 @dataclass(frozen=True)
@@ -162,6 +170,20 @@ class OutboxWorker:
                 payload = await self._card(row["case_id"], target["purpose"])
                 if payload is None:
                     continue
+                async with self.rt.engine.connect() as conn:
+                    now_at = await chats.current_id(conn, target["chat_id"])
+                if now_at != target["chat_id"]:
+                    # The group became a supergroup: its old messages cannot be edited, so
+                    # the card is posted afresh where the group lives now.
+                    sent = await self.send("sendMessage", {"chat_id": now_at, **payload})
+                    async with self.rt.engine.begin() as conn:
+                        await case_store.move_message(
+                            conn, target["id"], now_at, sent["message_id"]
+                        )
+                        await desk_store.set_card_hash(
+                            conn, target["id"], cards.content_hash(payload)
+                        )
+                    continue
                 digest = cards.content_hash(payload)
                 if digest == target["content_hash"]:
                     continue  # nothing new to show: Telegram would say "message is not modified"
@@ -202,10 +224,22 @@ class OutboxWorker:
         return await self.send(method, params)
 
     async def _deliver(self, row: dict[str, Any]) -> float:
+        async with self.rt.engine.connect() as conn:
+            row = {**row, "chat_id": await chats.current_id(conn, row["chat_id"])}
         try:
             result = await self._call(row)
-        except Exception as exc:  # mapped to Retry / Fatal below
+        except Exception as exc:  # mapped to Moved / Retry / Fatal below
             outcome = self.classify(exc)
+            if isinstance(outcome, Moved) and row["attempts"] + 1 < MAX_ATTEMPTS:
+                async with self.rt.engine.begin() as conn:
+                    await chats.record_move(
+                        conn, row["chat_id"], outcome.new_chat_id, self.rt.now()
+                    )
+                    await outbox_store.mark_retry(
+                        conn, row["id"], f"moved to {outcome.new_chat_id}", self.rt.now()
+                    )
+                log.warning("chat %s moved to %s", row["chat_id"], outcome.new_chat_id)
+                return 0.0
             async with self.rt.engine.begin() as conn:
                 if isinstance(outcome, Retry) and row["attempts"] + 1 < MAX_ATTEMPTS:
                     wait = outcome.after if outcome.after is not None else _backoff(row["attempts"])

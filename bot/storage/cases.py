@@ -170,3 +170,12 @@ async def save_rating_comment(
         .values(comment=comment or None)
     )
     return bool(result.rowcount)
+
+
+async def move_message(conn: AsyncConnection, row_id: int, chat_id: int, message_id: int) -> None:
+    """The card now lives in another chat (its group became a supergroup)."""
+    await conn.execute(
+        update(case_messages)
+        .where(case_messages.c.id == row_id)
+        .values(chat_id=chat_id, message_id=message_id)
+    )

@@ -264,3 +264,12 @@ sla_alerts = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("case_id", "kind", "since_event_id"),
 )
+
+# A group upgraded to a supergroup gets a new id: messages for the old one go to the new one.
+chat_moves = Table(
+    "chat_moves",
+    metadata,
+    Column("old_chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("new_chat_id", BigInteger, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)
