@@ -31,7 +31,7 @@ from telegram.ext import (
 from bot.app import services_of
 from bot.domain.lifecycle import Action
 from bot.domain.roles import Role
-from bot.services.desk import Actor, Done, Refusal, Refused
+from bot.services.desk import OUTCOMES, Actor, Done, Refusal, Refused
 from bot.views import staff as views
 from bot.views.staff_card import submenu
 
@@ -113,6 +113,8 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await query.answer()
         return await _show_submenu(query, submenu(case_id, views.outcome_choices(case_id)))
     if act == "ro" and arg:
+        if arg not in OUTCOMES:  # a forged outcome would leave a prompt nobody can answer
+            return await query.answer(views.refusal(Refusal.BAD_INPUT), show_alert=True)
         refused = await desk.check(actor, case_id, Action.RESOLVE)
         if refused:
             return await outcome(refused)

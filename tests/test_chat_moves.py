@@ -16,7 +16,7 @@ async def test_cards_follow_the_group_to_its_new_supergroup(db_url: str) -> None
     async with running_bot(db_url, staff_chat_id=OLD, admin_ids=[ADMIN]) as bot:
         old = bot.server.group(OLD, title="Staff")
         admin = bot.server.user(ADMIN, first_name="مدیر")
-        staff1 = bot.server.user(STAFF1, first_name="کارشناس")
+        bot.server.user(STAFF1, first_name="کارشناس")
         await old.send_text(from_user=admin, text=f"/staff add {STAFF1} staff")
         await old.expect_message("کارکنان")
         citizen = bot.server.user(1001, first_name="شهروند")

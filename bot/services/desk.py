@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import text
@@ -80,6 +81,12 @@ class _Change:
     public: bool = True
     notice: dict[str, Any] | None = None  # sendMessage payload for the citizen
     extra: list[tuple[int, str, dict[str, Any], str]] = field(default_factory=list)
+    # Columns the case must still have for the action to make sense (e.g. not urgent yet);
+    # checked against the row read and again in the compare-and-set.
+    requires: dict[str, Any] = field(default_factory=dict)
+    # Where the case ends up when that is not the table's entry for the action itself (handing
+    # over an unclaimed case claims it); still a status the table allows.
+    status: Status | None = None
 
 
 class Desk:
@@ -129,16 +136,30 @@ class Desk:
             self.rt.settings.admin_ids
         ):
             return Refused(Refusal.BAD_INPUT)
-        return await self._act(
-            actor,
-            case_id,
-            Action.REASSIGN,
-            lambda case, now: _Change(
+        if not actor.on_desk:
+            return Refused(Refusal.NOT_STAFF)
+        if not may(actor.role, Action.REASSIGN, is_holder=True):
+            return Refused(Refusal.NOT_ALLOWED)
+        try:  # the case refers to its holder's user row
+            async with self.rt.engine.begin() as conn:
+                await desk_store.ensure_user(conn, to_user, self.rt.now())
+        except IntegrityError:
+            pass  # created meanwhile by their first message
+
+        def change(case: dict[str, Any], now: datetime) -> _Change:
+            c = _Change(
                 values={"holder_id": to_user, "claimed_at": case["claimed_at"] or now},
                 note=str(to_user),
                 public=False,
-            ),
-        )
+            )
+            if case["status"] in (Status.NEW, Status.REOPENED):
+                # Nobody held it: handing it over is taking it up on their behalf, or it would
+                # sit as "new" with a holder, in neither the queue nor anyone's /mine.
+                c.status = transition(Action.CLAIM, Status(case["status"]))
+                c.notice = notices.claimed(case)
+            return c
+
+        return await self._act(actor, case_id, Action.REASSIGN, change)
 
     async def refer(self, actor: Actor, case_id: int, unit_id: int) -> Result:
         async with self.rt.engine.connect() as conn:
@@ -198,7 +219,9 @@ class Desk:
             actor,
             case_id,
             Action.MARK_URGENT,
-            lambda case, now: _Change(values={"urgent": True}, public=False),
+            lambda case, now: _Change(
+                values={"urgent": True}, public=False, requires={"urgent": False}
+            ),
         )
 
     async def ask(self, actor: Actor, case_id: int, question: str) -> Result:
@@ -428,6 +451,10 @@ class Desk:
                 return Refused(Refusal.WRONG_STATE)
             now = self.rt.now()
             c = change(case, now)
+            if any(case[column] != value for column, value in c.requires.items()):
+                return Refused(Refusal.WRONG_STATE)
+            if c.status is not None:
+                new_status = c.status
             if c.note is not None:
                 c.note = text.normalize(c.note)[:NOTE_LIMIT]
             ok = await desk_store.compare_and_set(
@@ -436,6 +463,7 @@ class Desk:
                 status=case["status"],
                 holder_id=case["holder_id"],
                 values={"status": new_status.value, "updated_at": now, **c.values},
+                also=c.requires,
             )
             if not ok:
                 return Refused(Refusal.CHANGED)

@@ -19,21 +19,31 @@ async def role_of(conn: AsyncConnection, user_id: int) -> str | None:
 
 async def set_role(conn: AsyncConnection, user_id: int, role: str | None, now: datetime) -> None:
     """Give (or take away) a role; creates the user row if the bot has not met them yet."""
+    if await ensure_user(conn, user_id, now, role=role):
+        return
+    await conn.execute(update(users).where(users.c.id == user_id).values(role=role))
+
+
+async def ensure_user(
+    conn: AsyncConnection, user_id: int, now: datetime, *, role: str | None = None
+) -> bool:
+    """Create the user row (cases refer to it) if the bot has not met them yet; True if it did.
+    An admin named only in the settings may hold a case before ever writing to the bot."""
     exists = (await conn.execute(select(users.c.id).where(users.c.id == user_id))).first()
     if exists:
-        await conn.execute(update(users).where(users.c.id == user_id).values(role=role))
-    else:
-        await conn.execute(
-            insert(users).values(
-                id=user_id,
-                first_name="",
-                role=role,
-                blocked_bot=False,
-                banned=False,
-                created_at=now,
-                updated_at=now,
-            )
+        return False
+    await conn.execute(
+        insert(users).values(
+            id=user_id,
+            first_name="",
+            role=role,
+            blocked_bot=False,
+            banned=False,
+            created_at=now,
+            updated_at=now,
         )
+    )
+    return True
 
 
 async def staff_members(conn: AsyncConnection) -> list[dict[str, Any]]:
@@ -87,10 +97,13 @@ async def compare_and_set(
     status: str,
     holder_id: int | bool | None,
     values: dict[str, Any],
+    also: dict[str, Any] | None = None,
 ) -> bool:
     """Update the case only if it is still in `status` (and held by `holder_id`, unless that is
-    False). The winner of a race is whoever's UPDATE matched; the others change nothing."""
+    False, and still has the column values in `also`). The winner of a race is whoever's UPDATE
+    matched; the others change nothing."""
     cond = [cases.c.id == case_id, cases.c.status == status]
+    cond += [cases.c[column] == value for column, value in (also or {}).items()]
     if holder_id is None:
         cond.append(cases.c.holder_id.is_(None))
     elif holder_id is not False:

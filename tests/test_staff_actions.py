@@ -1,0 +1,857 @@
+"""End to end: the staff desk's remaining actions, each with what the citizen sees and the audit
+rows it leaves. Release, urgent, reject and reopen, merge, a unit returning a referral, the
+evidence album, /reassign, /find, /mine, /help, and the ForceReply prompts: only the person a
+prompt was addressed to may answer it, and never as the anonymous group admin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot import text
+from bot.domain import tracking
+from bot.services.desk import Done
+from bot.storage.tables import outbox, staff_prompts
+from tests.fakebot import FakeGroup, FakeUser
+from tests.fakebot.models import BotMessage
+from tests.flows import (
+    answer_until_evidence,
+    case_rows,
+    confirm,
+    file_complaint,
+    finish_after_evidence,
+    start_filing,
+)
+from tests.harness import Bot, running_bot
+from tests.test_staff_desk import (
+    ADMIN,
+    CITIZEN,
+    OUTSIDER,
+    STAFF1,
+    STAFF2,
+    SUPERVISOR,
+    UNIT_CHAT,
+    _alert,
+    _case,
+    _events,
+    _setup,
+)
+
+CITIZEN2 = 1002
+NEWCOMER = 9103  # a staff member who never opened the bot's private chat
+SECOND_ADMIN = 9002  # named in ADMIN_IDS only, never wrote to the bot
+PHONE = "+989121234567"
+
+NOT_YOURS = "اجازهٔ این کار"
+ANONYMOUS_ADMIN = "ناشناس ماندن"
+BAD_INPUT = "این ورودی اینجا معتبر نیست"
+WRONG_STATE = "در وضعیت کنونی"
+NOT_STAFF = "فقط از کارکنان"
+CLAIM = "✋ برمی‌دارم"
+CLAIMED_NOTICE = "رسیدگی به شکایت"
+STATUS_NEW = "دریافت شد، در انتظار بررسی کارشناس"
+STATUS_CLAIMED = "در حال رسیدگی توسط کارشناس"
+HOLDER = "مسئول:"
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _short(code: str) -> str:
+    """What a card or a list shows of a code: its first five digits, in Persian."""
+    return text.to_persian_digits(code[:5])
+
+
+def _typed(code: str) -> str:
+    """A code as staff type it from the card: Persian digits and a dash."""
+    return text.to_persian_digits(f"{code[:5]}-{code[5:]}")
+
+
+async def _file(
+    bot: Bot, staff: FakeGroup, citizen: FakeUser, **kwargs: Any
+) -> tuple[dict[str, Any], BotMessage]:
+    """The citizen files a complaint; returns its row and its card in the staff group."""
+    await file_complaint(citizen, **kwargs)
+    row = (await case_rows(bot, citizen.id))[-1]
+    card = await staff.expect_message(_short(row["code"]))
+    return row, card
+
+
+async def _claim(group: FakeGroup, user: FakeUser, card: BotMessage) -> None:
+    qid = await group.press(from_user=user, text=CLAIM, message=card)
+    assert (await group.expect_answer(qid))["text"] == "پرونده با شماست."
+    await group.expect_edit(card, user.first_name)
+
+
+async def _open_prompt(
+    group: FakeGroup, user: FakeUser, button: str, card: BotMessage, contains: str
+) -> BotMessage:
+    """Press a card button that asks for text; returns the ForceReply prompt aimed at `user`.
+
+    The bot records the prompt just after posting it. It handles one person's updates in order,
+    so once a later press of theirs (the read-only phone button) is answered, the prompt is on
+    record and others' replies to it meet it."""
+    data = card.button_data(button)
+    qid = await group.press(from_user=user, data=data, message=card)
+    answer = await group.expect_answer(qid)
+    assert not answer.get("show_alert"), answer
+    prompt = await group.expect_message(contains)
+    assert prompt.reply_markup == {"force_reply": True, "selective": True}
+    assert f"tg://user?id={user.id}" in (prompt.html or "")
+    case_id = data.split(":")[2]
+    await group.expect_answer(
+        await group.press(from_user=user, data=f"s:phone:{case_id}", message=card)
+    )
+    return prompt
+
+
+async def _prompts(bot: Bot) -> list[tuple[int, str]]:
+    async with bot.services.rt.engine.connect() as conn:
+        rows = await conn.execute(
+            select(staff_prompts.c.user_id, staff_prompts.c.action).order_by(staff_prompts.c.id)
+        )
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+async def _refused_reply(
+    bot: Bot,
+    group: FakeGroup,
+    prompt: BotMessage,
+    reply: str,
+    expect: str,
+    case_id: int,
+    *,
+    by: FakeUser | None = None,
+) -> None:
+    """Answer `prompt` as `by` (None: the anonymous group admin); the bot refuses with `expect`
+    and nothing changes: no event, the case as it was, the prompt still open."""
+    events, case, prompts = (
+        await _events(bot, case_id),
+        await _case(bot, case_id),
+        await _prompts(bot),
+    )
+    if by is None:
+        await group.send_as_anonymous_admin(reply, reply_to=prompt)
+    else:
+        await group.send_text(from_user=by, text=reply, reply_to=prompt)
+    answer = await group.expect_message(expect)
+    assert answer.reply_to_message_id is not None
+    assert await _events(bot, case_id) == events
+    assert await _case(bot, case_id) == case
+    assert await _prompts(bot) == prompts
+
+
+async def _answer(
+    group: FakeGroup, user: FakeUser, prompt: BotMessage, reply: str, done: str
+) -> None:
+    await group.send_text(from_user=user, text=reply, reply_to=prompt)
+    await group.expect_message(done)
+
+
+async def _notices(bot: Bot, chat_id: int) -> list[str]:
+    """Texts queued for a citizen about their cases, in order (written in the action's own
+    transaction, so this is exact without waiting for delivery)."""
+    async with bot.services.rt.engine.connect() as conn:
+        rows = await conn.execute(
+            select(outbox.c.payload)
+            .where(outbox.c.chat_id == chat_id, outbox.c.purpose == "citizen_notice")
+            .order_by(outbox.c.id)
+        )
+        return [str(payload["text"]) for payload in rows.scalars()]
+
+
+async def _lookup(citizen: FakeUser, code: str) -> BotMessage:
+    """The citizen's «پیگیری شکایت» with the code typed in Persian digits."""
+    await citizen.send_text("پیگیری شکایت")
+    await citizen.expect_message("کد رهگیری ۱۰ رقمی")
+    await citizen.send_text(_typed(code))
+    return await citizen.expect_message(_short(code))
+
+
+def _unknown_code(*taken: str) -> str:
+    for body in ("123456789", "987654321", "555555555"):
+        code = body + tracking.check_digit(body)
+        if code not in taken:
+            return code
+    raise AssertionError("no free code")
+
+
+# -- release ------------------------------------------------------------------------------------
+
+
+async def test_release_with_a_reason_returns_the_case_to_the_queue(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff, citizen = p["staff"], p["citizen"]
+        row, card = await _file(bot, staff, citizen, phone=PHONE)
+        cid, code = row["id"], row["code"]
+        await _claim(staff, p["s1"], card)
+        assert HOLDER in card.text and "رها کردن" in card.buttons()
+        await citizen.expect_message(CLAIMED_NOTICE)
+
+        # Only the holder may release: another staff member's press asks nothing.
+        qid = await staff.press(from_user=p["s2"], text="رها کردن", message=card)
+        assert NOT_YOURS in await _alert(staff, qid)
+
+        prompt = await _open_prompt(staff, p["s1"], "رها کردن", card, "را رها می‌کنید")
+        await _refused_reply(bot, staff, prompt, "رها شد", NOT_YOURS, cid, by=p["s2"])
+        await _refused_reply(bot, staff, prompt, "رها شد", NOT_YOURS, cid, by=p["sup"])
+        await _refused_reply(bot, staff, prompt, "رها شد", ANONYMOUS_ADMIN, cid)
+        await _refused_reply(bot, staff, prompt, "   ", BAD_INPUT, cid, by=p["s1"])
+        await _answer(staff, p["s1"], prompt, "باید کارشناس بازار بررسی کند", "به صف برگشت")
+        await staff.expect_edit(card, STATUS_NEW)
+        assert HOLDER not in card.text and p["s1"].first_name not in card.text
+        assert CLAIM in card.buttons() and "رها کردن" not in card.buttons()
+        case = await _case(bot, cid)
+        assert (case["status"], case["holder_id"]) == ("new", None)
+        assert await _prompts(bot) == []
+
+        await staff.send_text(from_user=p["s2"], text="/queue")
+        queue = await staff.expect_message("شکایت‌های بی‌مسئول")
+        assert _short(code) in queue.text
+        await staff.send_text(from_user=p["s1"], text="/mine")
+        await staff.expect_message("شکایت بازی در دست شما نیست")
+
+        # Someone else takes it up; the citizen hears of that, never of the internal release.
+        await _claim(staff, p["s2"], card)
+        assert p["s1"].first_name not in card.text
+        await citizen.expect_message(CLAIMED_NOTICE)
+        case = await _case(bot, cid)
+        assert (case["status"], case["holder_id"]) == ("claimed", STAFF2)
+        notices = await _notices(bot, CITIZEN)
+        assert len(notices) == 2 and all(CLAIMED_NOTICE in n for n in notices)
+        shown = await _lookup(citizen, code)
+        assert STATUS_CLAIMED in shown.text and "رها" not in shown.text
+
+        assert await _events(bot, cid) == [
+            ("submit", CITIZEN, None, "new", None, True),
+            ("claim", STAFF1, "new", "claimed", None, True),
+            ("release", STAFF1, "claimed", "new", "باید کارشناس بازار بررسی کند", False),
+            ("claim", STAFF2, "new", "claimed", None, True),
+        ]
+
+
+# -- urgent ----------------------------------------------------------------------------------------
+
+
+async def test_mark_urgent_shows_on_the_card_and_leads_the_queue(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff = p["staff"]
+        citizen2 = bot.server.user(CITIZEN2, first_name="شهرونددو")
+        first, first_card = await _file(bot, staff, p["citizen"])
+        second, card = await _file(bot, staff, citizen2, phone=PHONE)
+        assert first_card.text.startswith("🆕") and card.text.startswith("🆕")
+
+        await staff.send_text(from_user=p["s1"], text="/queue")
+        queue = await staff.expect_message("شکایت‌های بی‌مسئول")
+        assert queue.text.index(_short(first["code"])) < queue.text.index(_short(second["code"]))
+
+        qid = await staff.press(from_user=p["s1"], text="🔴 فوری", message=card)
+        answer = await staff.expect_answer(qid)
+        assert answer["text"] == "فوری شد." and not answer.get("show_alert")
+        await staff.expect_edit(card)
+        assert card.text.startswith("🔴") and "🔴 فوری" not in card.buttons()
+        assert CLAIM in card.buttons()
+        assert first_card.text.startswith("🆕") and "🔴 فوری" in first_card.buttons()
+
+        # The stale button pressed again: it is urgent already, nothing is written twice.
+        qid = await staff.press(from_user=p["s2"], data=f"s:urgent:{second['id']}", message=card)
+        assert WRONG_STATE in await _alert(staff, qid)
+
+        await staff.send_text(from_user=p["s1"], text="/queue")
+        queue = await staff.expect_message("شکایت‌های بی‌مسئول")
+        assert queue.text.index(_short(second["code"])) < queue.text.index(_short(first["code"]))
+        urgent_line = next(ln for ln in queue.text.splitlines() if _short(second["code"]) in ln)
+        assert "🔴" in urgent_line
+
+        # It stays urgent once claimed: still no urgent button.
+        await _claim(staff, p["s2"], card)
+        assert card.text.startswith("🔴") and "🔴 فوری" not in card.buttons()
+        assert (await _case(bot, second["id"]))["urgent"] is True
+
+        # Urgency is internal: the citizen is told of the claim only.
+        await citizen2.expect_message(CLAIMED_NOTICE)
+        assert len(await _notices(bot, CITIZEN2)) == 1
+        assert await _events(bot, second["id"]) == [
+            ("submit", CITIZEN2, None, "new", None, True),
+            ("mark_urgent", STAFF1, "new", "new", None, False),
+            ("claim", STAFF2, "new", "claimed", None, True),
+        ]
+        assert await _events(bot, first["id"]) == [("submit", CITIZEN, None, "new", None, True)]
+
+
+# -- reject and reopen ---------------------------------------------------------------------------
+
+
+async def test_reject_with_a_reason_then_staff_reopen(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff, citizen = p["staff"], p["citizen"]
+        row, card = await _file(bot, staff, citizen, phone=PHONE)
+        cid, code = row["id"], row["code"]
+
+        # A staff member rejects only what they hold.
+        qid = await staff.press(from_user=p["s1"], text="رد", message=card)
+        assert NOT_YOURS in await _alert(staff, qid)
+        await _claim(staff, p["s1"], card)
+        await citizen.expect_message(CLAIMED_NOTICE)
+
+        prompt = await _open_prompt(staff, p["s1"], "رد", card, "رد می‌شود")
+        await _refused_reply(bot, staff, prompt, "نامعتبر", NOT_YOURS, cid, by=p["s2"])
+        await _refused_reply(bot, staff, prompt, "نامعتبر", ANONYMOUS_ADMIN, cid)
+        reason = "شکایت دربارهٔ کالای قاچاق است و <b> اینجا جایش نیست"
+        await _answer(staff, p["s1"], prompt, reason, "رد شد؛ به شهروند")
+        told = await citizen.expect_message("پذیرفته نشد")
+        assert reason in told.text and _short(code) in told.text
+        await staff.expect_edit(card, "وضعیت: رد شد")
+        assert card.buttons()[:2] == ["بازگشایی", "یادداشت"] and CLAIM not in card.buttons()
+        case = await _case(bot, cid)
+        assert (case["status"], case["outcome"]) == ("rejected", "rejected")
+
+        # Any staff member may reopen; the prompt is theirs alone.
+        prompt = await _open_prompt(staff, p["s2"], "بازگشایی", card, "بازگشایی می‌شود")
+        await _refused_reply(bot, staff, prompt, "باز شود", NOT_YOURS, cid, by=p["s1"])
+        await _refused_reply(bot, staff, prompt, "باز شود", ANONYMOUS_ADMIN, cid)
+        await staff.send_text(from_user=p["out"], text="باز شود", reply_to=prompt)
+        await staff.expect_message(NOT_STAFF)
+        await _answer(staff, p["s2"], prompt, "شهروند مدرک تازه فرستاد", "بازگشایی شد.")
+        await citizen.expect_message("بازگشایی شد و دوباره بررسی")
+        await staff.expect_edit(card, "وضعیت: بازگشایی شد")
+        assert CLAIM in card.buttons() and HOLDER not in card.text
+        case = await _case(bot, cid)
+        assert (case["status"], case["holder_id"], case["outcome"], case["resolved_at"]) == (
+            "reopened",
+            None,
+            None,
+            None,
+        )
+
+        # Claimable again, by someone else.
+        await _claim(staff, p["s2"], card)
+        await citizen.expect_message(CLAIMED_NOTICE)
+        notices = await _notices(bot, CITIZEN)
+        assert len(notices) == 4
+        assert CLAIMED_NOTICE in notices[0] and "پذیرفته نشد" in notices[1]
+        assert "بازگشایی شد" in notices[2] and CLAIMED_NOTICE in notices[3]
+        shown = await _lookup(citizen, code)
+        assert STATUS_CLAIMED in shown.text and "رد شد" in shown.text
+
+        assert await _events(bot, cid) == [
+            ("submit", CITIZEN, None, "new", None, True),
+            ("claim", STAFF1, "new", "claimed", None, True),
+            ("reject", STAFF1, "claimed", "rejected", reason, True),
+            ("reopen", STAFF2, "rejected", "reopened", "شهروند مدرک تازه فرستاد", True),
+            ("claim", STAFF2, "reopened", "claimed", None, True),
+        ]
+
+
+# -- merge ---------------------------------------------------------------------------------------
+
+
+async def test_merge_into_another_case_by_its_code(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff, citizen = p["staff"], p["citizen"]
+        citizen2 = bot.server.user(CITIZEN2, first_name="شهرونددو")
+        target, target_card = await _file(bot, staff, citizen, phone=PHONE)
+        dup, card = await _file(bot, staff, citizen2, phone="+989351112233")
+        await _claim(staff, p["s1"], target_card)
+        await _claim(staff, p["s2"], card)
+        await citizen2.expect_message(CLAIMED_NOTICE)
+
+        prompt = await _open_prompt(staff, p["s2"], "ادغام", card, "تکرار آن است")
+        await _refused_reply(
+            bot, staff, prompt, _typed(target["code"]), NOT_YOURS, dup["id"], by=p["s1"]
+        )
+        await _refused_reply(bot, staff, prompt, _typed(target["code"]), ANONYMOUS_ADMIN, dup["id"])
+        # Into itself, an unknown code, or not a code at all: refused, the prompt stays open.
+        for wrong in (
+            _typed(dup["code"]),
+            _typed(_unknown_code(target["code"], dup["code"])),
+            "همان قبلی",
+        ):
+            await _refused_reply(bot, staff, prompt, wrong, BAD_INPUT, dup["id"], by=p["s2"])
+        assert await _events(bot, target["id"]) == [
+            ("submit", CITIZEN, None, "new", None, True),
+            ("claim", STAFF1, "new", "claimed", None, True),
+        ]
+
+        await _answer(staff, p["s2"], prompt, _typed(target["code"]), "ادغام شد.")
+        told = await citizen2.expect_message("همان موضوع شکایت دیگری")
+        assert _short(dup["code"]) in told.text and _short(target["code"]) not in told.text
+        await staff.expect_edit(card, "ادغام با پروندهٔ دیگر")
+        assert CLAIM not in card.buttons() and "ادغام" not in card.buttons()
+        case = await _case(bot, dup["id"])
+        assert (case["status"], case["merged_into"], case["holder_id"]) == (
+            "merged",
+            target["id"],
+            None,
+        )
+        assert await _prompts(bot) == []
+
+        # The citizen looks the merged case up: it follows the other case's status, whose
+        # code and reporter stay hidden.
+        shown = await _lookup(citizen2, dup["code"])
+        assert "ادغام با پروندهٔ دیگر" in shown.text
+        assert "همراه با شکایت دیگری" in shown.text
+        after = shown.text.split("همراه با شکایت دیگری")[1]
+        assert STATUS_CLAIMED in after
+        assert _short(target["code"]) not in shown.text and "شهروند" not in shown.text
+
+        # Merging the other case back into the merged one is refused too.
+        back = await _open_prompt(staff, p["s1"], "ادغام", target_card, "تکرار آن است")
+        await _refused_reply(
+            bot, staff, back, _typed(dup["code"]), BAD_INPUT, target["id"], by=p["s1"]
+        )
+
+        notices = await _notices(bot, CITIZEN2)
+        assert len(notices) == 2
+        assert CLAIMED_NOTICE in notices[0] and "همان موضوع شکایت دیگری" in notices[1]
+        assert await _events(bot, dup["id"]) == [
+            ("submit", CITIZEN2, None, "new", None, True),
+            ("claim", STAFF2, "new", "claimed", None, True),
+            ("merge", STAFF2, "claimed", "merged", target["code"], True),
+        ]
+        assert (await _case(bot, target["id"]))["status"] == "claimed"
+
+
+# -- a unit returns a referral ---------------------------------------------------------------------
+
+
+async def test_unit_returns_a_referral_with_a_reason(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff, unit, citizen = p["staff"], p["unit"], p["citizen"]
+        row, card = await _file(bot, staff, citizen, phone=PHONE)
+        cid, code = row["id"], row["code"]
+        await _claim(staff, p["s1"], card)
+        await staff.press(from_user=p["s1"], text="ارجاع", message=card)
+        menu = await staff.expect_edit(card)
+        qid = await staff.press(from_user=p["s1"], text="تنظیم بازار", message=menu)
+        assert (await staff.expect_answer(qid))["text"] == "ارجاع شد."
+        await citizen.expect_message("ارجاع شد")
+        unit_card = await unit.expect_message(_short(code))
+        await staff.expect_edit(card, "واحد: تنظیم بازار")
+
+        prompt = await _open_prompt(unit, p["s2"], "برگرداندن", unit_card, "برمی‌گرداند")
+        assert prompt.chat_id == UNIT_CHAT
+        await _refused_reply(bot, unit, prompt, "مال ما نیست", NOT_YOURS, cid, by=p["s1"])
+        await _refused_reply(bot, unit, prompt, "مال ما نیست", ANONYMOUS_ADMIN, cid)
+        await _answer(unit, p["s2"], prompt, "در حوزهٔ این واحد نیست", "به صف برگشت")
+
+        case = await _case(bot, cid)
+        assert (case["status"], case["unit_id"], case["holder_id"]) == ("new", None, None)
+        await staff.expect_edit(card, STATUS_NEW)
+        assert "واحد:" not in card.text and HOLDER not in card.text and CLAIM in card.buttons()
+        await unit.expect_edit(unit_card, STATUS_NEW)
+        assert "پذیرش" not in unit_card.buttons() and "برگرداندن" not in unit_card.buttons()
+
+        await staff.send_text(from_user=p["s2"], text="/queue")
+        queue = await staff.expect_message("شکایت‌های بی‌مسئول")
+        assert _short(code) in queue.text
+
+        # The citizen was told of the referral; the return is internal, and their lookup shows
+        # the case waiting for an officer again.
+        notices = await _notices(bot, CITIZEN)
+        assert len(notices) == 2 and "ارجاع شد" in notices[1]
+        shown = await _lookup(citizen, code)
+        assert STATUS_NEW in shown.text
+
+        assert await _events(bot, cid) == [
+            ("submit", CITIZEN, None, "new", None, True),
+            ("claim", STAFF1, "new", "claimed", None, True),
+            ("refer", STAFF1, "claimed", "referred", "تنظیم بازار", True),
+            ("return_referral", STAFF2, "referred", "new", "در حوزهٔ این واحد نیست", False),
+        ]
+
+
+# -- the evidence ----------------------------------------------------------------------------------
+
+
+async def test_evidence_goes_to_the_private_chat_as_an_album(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        newcomer = bot.server.user(NEWCOMER, first_name="تازه‌کار", started=False)
+        p = await _setup(bot)
+        staff, citizen = p["staff"], p["citizen"]
+        await staff.send_text(from_user=p["admin"], text=f"/staff add {NEWCOMER} staff")
+        await staff.expect_message("کارکنان")
+        row, card = await _file(bot, staff, citizen, photos=3, phone=PHONE)
+        button = "📎 مدارک (۳)"
+        assert button in card.buttons() and "۳ فایل" in card.text
+
+        qid = await staff.press(from_user=p["s1"], text=button, message=card)
+        answer = await staff.expect_answer(qid)
+        assert "مدارک به گفت‌وگوی خصوصی" in answer["text"] and not answer.get("show_alert")
+        items = p["s1"].inbox
+        assert [m.kind for m in items] == ["media_group_item"] * 3
+        assert len({m.media_group_id for m in items}) == 1
+        assert [m.media_type for m in items] == ["photo"] * 3
+        sent = {bot.server.files[m.media[0]].file_unique_id for m in items}
+        assert len(sent) == 3 and all(u.startswith("album") for u in sent)
+        calls = [c for c in bot.server.calls if c.method == "sendMediaGroup"]
+        assert len(calls) == 1 and int(calls[0].params["chat_id"]) == STAFF1
+
+        # Someone who never opened the bot cannot be written to: they are told what to do.
+        bot.server.expect_refusal("bot can't initiate conversation")
+        qid = await staff.press(from_user=newcomer, text=button, message=card)
+        assert "گفت‌وگوی خصوصی با ربات را باز کنید" in await _alert(staff, qid)
+        assert newcomer.inbox == []
+        # ... and once they have, it works.
+        await newcomer.send_text("/start")
+        await newcomer.expect_message("سلام")
+        qid = await staff.press(from_user=newcomer, text=button, message=card)
+        assert "مدارک به گفت‌وگوی خصوصی" in (await staff.expect_answer(qid))["text"]
+        assert [m.kind for m in newcomer.inbox[1:]] == ["media_group_item"] * 3
+
+        # Not for members who are not staff; nothing about the case changes either way.
+        qid = await staff.press(from_user=p["out"], text=button, message=card)
+        assert NOT_STAFF in await _alert(staff, qid)
+        assert p["out"].inbox == []
+        assert await _events(bot, row["id"]) == [("submit", CITIZEN, None, "new", None, True)]
+        assert await _notices(bot, CITIZEN) == []
+
+
+async def test_evidence_of_photos_and_documents_in_two_albums(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff, citizen = p["staff"], p["citizen"]
+        await start_filing(citizen)
+        await answer_until_evidence(citizen)
+        await citizen.send_album(kinds=["photo", "video"])
+        await citizen.expect_message("فایل‌های دریافت‌شده")
+        await citizen.send_album(kinds=["document", "document"])
+        await citizen.expect_message("۴ از ۵")
+        await finish_after_evidence(citizen, phone=None)
+        await confirm(citizen)
+        [row] = await case_rows(bot, CITIZEN)
+        card = await staff.expect_message(_short(row["code"]))
+        qid = await staff.press(from_user=p["sup"], text="📎 مدارک (۴)", message=card)
+        assert not (await staff.expect_answer(qid)).get("show_alert")
+        items = p["sup"].inbox
+        assert [m.media_type for m in items] == ["photo", "video", "document", "document"]
+        assert len({m.media_group_id for m in items}) == 2
+
+
+# -- /reassign -----------------------------------------------------------------------------------
+
+
+async def test_supervisor_reassigns_and_staff_may_not(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff, citizen = p["staff"], p["citizen"]
+        row, card = await _file(bot, staff, citizen, phone=PHONE)
+        cid, code = row["id"], row["code"]
+        await _claim(staff, p["s1"], card)
+        await citizen.expect_message(CLAIMED_NOTICE)
+
+        await staff.send_text(from_user=p["s1"], text=f"/reassign {code} {STAFF2}")
+        await staff.expect_message(NOT_YOURS)
+        await staff.send_text(from_user=p["s2"], text=f"/reassign {_typed(code)} {STAFF2}")
+        await staff.expect_message(NOT_YOURS)
+        await staff.send_text(from_user=p["out"], text=f"/reassign {code} {OUTSIDER}")
+        await staff.expect_message(NOT_STAFF)
+        await staff.send_as_anonymous_admin(f"/reassign {code} {STAFF2}")
+        await staff.expect_message(ANONYMOUS_ADMIN)
+        # To someone who is not staff, or with no one named: refused.
+        await staff.send_text(from_user=p["sup"], text=f"/reassign {code} {OUTSIDER}")
+        await staff.expect_message(BAD_INPUT)
+        await staff.send_text(from_user=p["sup"], text=f"/reassign {code}")
+        await staff.expect_message(BAD_INPUT)
+        assert (await _case(bot, cid))["holder_id"] == STAFF1
+
+        await staff.send_text(from_user=p["sup"], text=f"/reassign {_typed(code)} {STAFF2}")
+        await staff.expect_message("به کارشناس دیگر سپرده شد")
+        await staff.expect_edit(card, p["s2"].first_name)
+        assert p["s1"].first_name not in card.text and STATUS_CLAIMED in card.text
+        case = await _case(bot, cid)
+        assert (case["status"], case["holder_id"]) == ("claimed", STAFF2)
+
+        await staff.send_text(from_user=p["s2"], text="/mine")
+        mine = await staff.expect_message("شکایت‌هایی که در دست شماست")
+        assert _short(code) in mine.text
+        await staff.send_text(from_user=p["s1"], text="/mine")
+        await staff.expect_message("شکایت بازی در دست شما نیست")
+        # The old holder's buttons no longer work for them; the new holder's do.
+        qid = await staff.press(from_user=p["s1"], data=f"s:release:{cid}", message=card)
+        assert NOT_YOURS in await _alert(staff, qid)
+        qid = await staff.press(from_user=p["s2"], text="📞 شماره", message=card)
+        assert PHONE in await _alert(staff, qid)
+
+        # Handing over is internal: the citizen was told of the claim only.
+        assert len(await _notices(bot, CITIZEN)) == 1
+        assert await _events(bot, cid) == [
+            ("submit", CITIZEN, None, "new", None, True),
+            ("claim", STAFF1, "new", "claimed", None, True),
+            ("reassign", SUPERVISOR, "claimed", "claimed", str(STAFF2), False),
+        ]
+
+
+async def test_reassigning_an_unclaimed_case_hands_it_over(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN, SECOND_ADMIN]) as bot:
+        p = await _setup(bot)
+        staff, citizen = p["staff"], p["citizen"]
+        row, card = await _file(bot, staff, citizen, phone=PHONE)
+        cid, code = row["id"], row["code"]
+        await staff.send_text(from_user=p["s1"], text="/mine")
+        await staff.expect_message("شکایت بازی در دست شما نیست")
+        await staff.send_text(from_user=p["admin"], text=f"/reassign {code} {STAFF1}")
+        await staff.expect_message("به کارشناس دیگر سپرده شد")
+        await staff.expect_edit(card, p["s1"].first_name)
+        assert STATUS_CLAIMED in card.text and CLAIM not in card.buttons()
+        case = await _case(bot, cid)
+        assert (case["status"], case["holder_id"]) == ("claimed", STAFF1)
+        assert case["claimed_at"] is not None
+        await citizen.expect_message(CLAIMED_NOTICE)
+
+        await staff.send_text(from_user=p["s1"], text="/mine")
+        mine = await staff.expect_message("شکایت‌هایی که در دست شماست")
+        assert _short(code) in mine.text
+        await staff.send_text(from_user=p["s2"], text="/queue")
+        await staff.expect_message("صف خالی است")
+        # Nobody else can take it by pressing the (stale) claim button.
+        qid = await staff.press(from_user=p["s2"], data=f"s:claim:{cid}", message=card)
+        assert p["s1"].first_name in await _alert(staff, qid)
+        assert (await _case(bot, cid))["holder_id"] == STAFF1
+
+        # To an admin named only in the settings, who has never written to the bot.
+        await staff.send_text(from_user=p["sup"], text=f"/reassign {code} {SECOND_ADMIN}")
+        await staff.expect_message("به کارشناس دیگر سپرده شد")
+        await staff.expect_edit(card, "مسئول: —")
+        assert (await _case(bot, cid))["holder_id"] == SECOND_ADMIN
+        assert len(await _notices(bot, CITIZEN)) == 1
+        assert await _events(bot, cid) == [
+            ("submit", CITIZEN, None, "new", None, True),
+            ("reassign", ADMIN, "new", "claimed", str(STAFF1), False),
+            ("reassign", SUPERVISOR, "claimed", "claimed", str(SECOND_ADMIN), False),
+        ]
+
+
+# -- /find, /mine, /help -------------------------------------------------------------------------
+# Each test stays under Telegram's 20 messages a minute in one group, which the bot keeps to.
+
+FOUND = "نتیجهٔ جست‌وجو"
+NOTHING = "چیزی پیدا نشد"
+
+
+async def test_find_by_name_code_and_phone(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff = p["staff"]
+        citizen2 = bot.server.user(CITIZEN2, first_name="شهرونددو")
+        one, _card = await _file(bot, staff, p["citizen"], phone=PHONE)
+        two, _card2 = await _file(bot, staff, citizen2)  # anonymous
+        a, b = _short(one["code"]), _short(two["code"])
+
+        async def find(user: FakeUser, query: str) -> str:
+            await staff.send_text(from_user=user, text=f"/find {query}")
+            found = await staff.expect_message(
+                predicate=lambda m: FOUND in (m.text or "") or NOTHING in (m.text or "")
+            )
+            assert PHONE not in found.text and "9121234567" not in found.text
+            return str(found.text)
+
+        # By business name (a part of it, typed with Arabic letters): both cases.
+        found = await find(p["s1"], "زنجيره‌اي")
+        assert FOUND in found and a in found and b in found
+        assert "فروشگاه زنجیره‌ای نمونه" in found
+        # By tracking code, as typed: that case only.
+        for typed in (one["code"], _typed(one["code"])):
+            found = await find(p["s2"], typed)
+            assert a in found and b not in found
+        # By phone: supervisors and admins find the case, however the number is written.
+        for user, typed in (
+            (p["sup"], "09121234567"),
+            (p["sup"], "۰۹۱۲ ۱۲۳ ۴۵۶۷"),
+            (p["admin"], PHONE),
+        ):
+            found = await find(user, typed)
+            assert a in found and b not in found
+        # A staff member's phone search finds nothing: numbers are not theirs to look up.
+        for typed in ("09121234567", PHONE):
+            assert NOTHING in await find(p["s1"], typed)
+        assert NOTHING in await find(p["s1"], "نانوایی")
+        await staff.send_text(from_user=p["out"], text="/find زنجیره‌ای")
+        await staff.expect_message(NOT_STAFF)
+
+
+async def test_mine_lists_held_cases_and_help_fits_the_role(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff = p["staff"]
+        citizen2 = bot.server.user(CITIZEN2, first_name="شهرونددو")
+        one, card = await _file(bot, staff, p["citizen"], phone=PHONE)
+        two, _card2 = await _file(bot, staff, citizen2)
+
+        await staff.send_text(from_user=p["s1"], text="/mine")
+        await staff.expect_message("شکایت بازی در دست شما نیست")
+        await _claim(staff, p["s1"], card)
+        await staff.send_text(from_user=p["s1"], text="/mine")
+        mine = await staff.expect_message("شکایت‌هایی که در دست شماست (۱)")
+        assert _short(one["code"]) in mine.text and _short(two["code"]) not in mine.text
+        await staff.send_text(from_user=p["s2"], text="/mine")
+        await staff.expect_message("شکایت بازی در دست شما نیست")
+
+        async def help_for(user: FakeUser) -> str:
+            await staff.send_text(from_user=user, text="/help")
+            return str((await staff.expect_message("میز کارشناسان")).text)
+
+        staff_help = await help_for(p["s1"])
+        sup_help = await help_for(p["sup"])
+        admin_help = await help_for(p["admin"])
+        for shown in (staff_help, sup_help, admin_help):
+            for command in ("/queue", "/mine", "/case", "/find", "/note", "/ask", "/refer"):
+                assert command in shown
+        assert "/reassign" not in staff_help and "/staff" not in staff_help
+        assert "/reassign" in sup_help and "/staff" not in sup_help
+        assert "/reassign" in admin_help and "/staff" in admin_help
+        await staff.send_text(from_user=p["out"], text="/help")
+        await staff.expect_message(NOT_STAFF)
+
+
+# -- prompts: the addressee only, never the anonymous admin ----------------------------------------
+
+
+async def test_a_prompt_answered_as_the_anonymous_admin_changes_nothing(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff, citizen = p["staff"], p["citizen"]
+        row, card = await _file(bot, staff, citizen, phone=PHONE)
+        cid = row["id"]
+        await _claim(staff, p["s1"], card)
+        before = await _notices(bot, CITIZEN)
+        for button, contains in (
+            ("یادداشت", "یادداشت داخلی"),
+            ("پرسش از شهروند", "پرسش خود"),
+            ("رها کردن", "را رها می‌کنید"),
+            ("رد", "رد می‌شود"),
+        ):
+            prompt = await _open_prompt(staff, p["s1"], button, card, contains)
+            await _refused_reply(bot, staff, prompt, "متن ناشناس", ANONYMOUS_ADMIN, cid)
+        assert await _notices(bot, CITIZEN) == before
+        # The last prompt is still the holder's to answer.
+        await _answer(staff, p["s1"], prompt, "تکراری است", "رد شد؛")
+        await citizen.expect_message("تکراری است")
+        assert (await _events(bot, cid))[-1] == (
+            "reject",
+            STAFF1,
+            "claimed",
+            "rejected",
+            "تکراری است",
+            True,
+        )
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of prompt, and the audit row and citizen's side of answering it."""
+
+    button: str
+    prompt: str  # words of the prompt
+    owner: str  # who opens it
+    reply: str
+    done: str  # what the bot says when it is carried out
+    action: str
+    before: str
+    after: str
+    public: bool
+    citizen_told: bool
+
+
+PROMPT_KINDS = {
+    "note": Kind(
+        "یادداشت", "یادداشت داخلی", "s1", "سابقه دارد", "یادداشت ثبت شد",
+        "note", "claimed", "claimed", public=False, citizen_told=False,
+    ),
+    "ask": Kind(
+        "پرسش از شهروند", "پرسش خود", "s1", "ساعت خرید؟", "پرسش برای شهروند",
+        "ask", "claimed", "awaiting_citizen", public=True, citizen_told=True,
+    ),
+    "release": Kind(
+        "رها کردن", "را رها می‌کنید", "s1", "مرخصی", "به صف برگشت",
+        "release", "claimed", "new", public=False, citizen_told=False,
+    ),
+    "reject": Kind(
+        "رد", "رد می‌شود", "s1", "بی‌پایه است", "رد شد؛",
+        "reject", "claimed", "rejected", public=True, citizen_told=True,
+    ),
+    "merge": Kind(
+        "ادغام", "تکرار آن است", "s1", "", "ادغام شد.",
+        "merge", "claimed", "merged", public=True, citizen_told=True,
+    ),
+    "resolve": Kind(
+        "رسیدگی شد", "توضیح برای شهروند", "s1", "تذکر داده شد", "نتیجه ثبت شد",
+        "resolve", "claimed", "resolved", public=True, citizen_told=True,
+    ),
+    "reopen": Kind(
+        "بازگشایی", "بازگشایی می‌شود", "s2", "مدرک تازه", "بازگشایی شد.",
+        "reopen", "rejected", "reopened", public=True, citizen_told=True,
+    ),
+    "return": Kind(
+        "برگرداندن", "برمی‌گرداند", "s2", "مال ما نیست", "به صف برگشت",
+        "return_referral", "referred", "new", public=False, citizen_told=False,
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", list(PROMPT_KINDS))
+async def test_only_the_addressee_may_answer_a_prompt(db_url: str, kind: str) -> None:
+    """Other staff, the supervisor, an admin, a non-staff member and the anonymous group admin
+    are refused and change nothing; the addressee's answer is carried out."""
+    k = PROMPT_KINDS[kind]
+    reply = k.reply
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff, unit, citizen = p["staff"], p["unit"], p["citizen"]
+        row, card = await _file(bot, staff, citizen, phone=PHONE)
+        cid = row["id"]
+        if kind == "merge":
+            other, _other_card = await _file(bot, staff, bot.server.user(CITIZEN2, first_name="دو"))
+            reply = _typed(other["code"])
+        desk = bot.services.desk
+        await _claim(staff, p["s1"], card)
+        group, on = staff, card
+        if kind == "resolve":
+            await staff.press(from_user=p["s1"], text="اعلام نتیجه", message=card)
+            on = await staff.expect_edit(card)
+            # A forged outcome asks for nothing: its prompt could never be answered.
+            qid = await staff.press(from_user=p["s1"], data=f"s:ro:{cid}:bogus", message=on)
+            assert BAD_INPUT in await _alert(staff, qid)
+            assert await _prompts(bot) == []
+        elif kind == "reopen":
+            assert isinstance(await desk.reject(await desk.actor(STAFF1), cid, "تکراری"), Done)
+            await staff.expect_edit(card, "وضعیت: رد شد")
+        elif kind == "return":
+            [market] = [u for u in await desk.units() if u["chat_id"] == UNIT_CHAT]
+            assert isinstance(await desk.refer(await desk.actor(STAFF1), cid, market["id"]), Done)
+            group, on = unit, await unit.expect_message(_short(row["code"]))
+        owner = p[k.owner]
+        notices = await _notices(bot, CITIZEN)
+
+        prompt = await _open_prompt(group, owner, k.button, on, k.prompt)
+        for intruder in (p[key] for key in ("s1", "s2", "sup", "admin") if key != k.owner):
+            await _refused_reply(bot, group, prompt, reply, NOT_YOURS, cid, by=intruder)
+        await _refused_reply(bot, group, prompt, reply, NOT_STAFF, cid, by=p["out"])
+        await _refused_reply(bot, group, prompt, reply, ANONYMOUS_ADMIN, cid)
+        assert await _notices(bot, CITIZEN) == notices
+        await _answer(group, owner, prompt, reply, k.done)
+
+        assert await _prompts(bot) == []
+        note = other["code"] if kind == "merge" else reply
+        assert (await _events(bot, cid))[-1] == (
+            k.action,
+            owner.id,
+            k.before,
+            k.after,
+            note,
+            k.public,
+        )
+        assert (await _case(bot, cid))["status"] == k.after
+        # The citizen's side: told of what concerns them, not of internal steps.
+        new = (await _notices(bot, CITIZEN))[len(notices) :]
+        assert len(new) == (1 if k.citizen_told else 0)
+        if k.citizen_told:
+            await citizen.expect_message(predicate=lambda m: m.html == new[0])
