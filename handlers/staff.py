@@ -34,6 +34,7 @@ from bot.domain.roles import Role
 from bot.services.desk import OUTCOMES, Actor, Done, Refusal, Refused
 from bot.views import staff as views
 from bot.views.staff_card import submenu
+from bot.views.summary import split_message
 
 log = logging.getLogger(__name__)
 
@@ -297,7 +298,9 @@ async def cmd_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     card = await services.desk.card(case["id"], unit_chat=False)
     assert card is not None
     await update.message.reply_text(card["text"])
-    await _reply(update.message, views.timeline(case, events, names, services.rt.settings.tz))
+    timeline = views.timeline(case, events, names, services.rt.settings.tz)
+    for part in split_message(timeline):  # a long history goes out in several messages
+        await _reply(update.message, part)
 
 
 async def _with_case(update: Update, context: ContextTypes.DEFAULT_TYPE):  # type: ignore[no-untyped-def]

@@ -355,3 +355,38 @@ async def test_resolved_cases_close_when_the_reopen_window_passes(db_url: str) -
         )
         refused = await desk.citizen_reopen(CITIZEN, row["id"], "دوباره")
         assert type(refused).__name__ == "Refused"
+
+
+async def test_deciding_without_the_answer_stops_asking_the_citizen(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        citizen = p["citizen"]
+        await file_complaint(citizen, phone="+989121234567")
+        [row] = await case_rows(bot, CITIZEN)
+        desk = bot.services.desk
+        s1 = await desk.actor(STAFF1)
+        await desk.claim(s1, row["id"])
+        await desk.ask(s1, row["id"], "فاکتور دارید؟")
+        await citizen.expect_message("فاکتور دارید؟")
+        await desk.resolve(s1, row["id"], "resolved", "بدون پاسخ بررسی شد")
+        await citizen.expect_message("به شکایت")
+        await citizen.send_text("بله دارم")  # no longer an answer: just text, so the menu
+        await citizen.expect_message("از منوی زیر استفاده کنید")
+        assert [e[0] for e in await _events(bot, row["id"])][-1] == "resolve"
+
+
+async def test_a_long_timeline_is_split_between_messages(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        await file_complaint(p["citizen"])
+        [row] = await case_rows(bot, CITIZEN)
+        desk = bot.services.desk
+        s1 = await desk.actor(STAFF1)
+        for i in range(30):
+            await desk.note(s1, row["id"], f"یادداشت {i} " + "جزئیات " * 60)
+        staff = p["staff"]
+        await staff.send_text(from_user=p["s1"], text=f"/case {row['code']}")
+        first = await staff.expect_message("روند پروندهٔ")
+        rest = [await staff.expect_message("یادداشت") for _ in range(2)]
+        for part in (first, *rest):
+            assert len(part.text.encode("utf-16-le")) // 2 <= 4096

@@ -480,8 +480,9 @@ class Desk:
             )
             if action == Action.ASK:
                 await user_store.set_pending_input(conn, case["citizen_id"], f"answer:{case_id}")
-            elif action == Action.CITIZEN_ANSWER:
-                await user_store.set_pending_input(conn, case["citizen_id"], None)
+            elif case["status"] == Status.AWAITING_CITIZEN:
+                # Answered, or decided without the answer: the citizen is no longer asked.
+                await user_store.clear_pending_input(conn, case["citizen_id"], f"answer:{case_id}")
             if c.notice is not None:
                 await outbox_store.enqueue(
                     conn,

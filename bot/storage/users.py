@@ -52,8 +52,13 @@ async def set_pending_input(conn: AsyncConnection, user_id: int, value: str | No
     await conn.execute(update(users).where(users.c.id == user_id).values(pending_input=value))
 
 
-async def set_phone(conn: AsyncConnection, user_id: int, phone: str | None) -> None:
-    await conn.execute(update(users).where(users.c.id == user_id).values(phone=phone))
+async def clear_pending_input(conn: AsyncConnection, user_id: int, value: str) -> None:
+    """Clear what the user's next text means, only if it still means `value`."""
+    await conn.execute(
+        update(users)
+        .where((users.c.id == user_id) & (users.c.pending_input == value))
+        .values(pending_input=None)
+    )
 
 
 async def set_ban(conn: AsyncConnection, user_id: int, reason: str | None) -> bool:
