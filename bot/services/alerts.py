@@ -26,6 +26,7 @@ from bot.domain.worktime import WorkCalendar
 from bot.services import pushes, workcal
 from bot.services.runtime import Runtime
 from bot.storage import alerts as alert_store
+from bot.storage import cases as case_store
 from bot.storage import desk as desk_store
 from bot.storage import outbox as outbox_store
 from bot.views import alerts as views
@@ -112,7 +113,7 @@ async def _unclaimed(rt: Runtime, calendar: WorkCalendar) -> list[str]:
         if age < limit:
             continue
         async with rt.engine.connect() as conn:
-            reply_to = await alert_store.card_message_id(
+            reply_to = await case_store.card_message_id(
                 conn, case["id"], settings.staff_chat_id, "case_card"
             )
         body = views.unclaimed(case, age, tz=settings.tz)
@@ -157,7 +158,7 @@ async def _reminder_targets(
     if case["holder_id"] is not None:
         return [(case["holder_id"], _message(body), "sla_reminder")]
     if unit is not None and unit["chat_id"] is not None:
-        reply_to = await alert_store.card_message_id(conn, case["id"], unit["chat_id"], "unit_card")
+        reply_to = await case_store.card_message_id(conn, case["id"], unit["chat_id"], "unit_card")
         message = _message(body, thread=unit["thread_id"], reply_to=reply_to)
         return [(unit["chat_id"], message, "sla_reminder")]
     return await _staff_group(rt, conn, case, body, "sla_reminder")
@@ -188,7 +189,7 @@ async def _staff_group(
     chat_id = rt.settings.staff_chat_id
     if chat_id is None:
         return []
-    reply_to = await alert_store.card_message_id(conn, case["id"], chat_id, "case_card")
+    reply_to = await case_store.card_message_id(conn, case["id"], chat_id, "case_card")
     return [
         (chat_id, _message(body, thread=rt.settings.staff_thread_id, reply_to=reply_to), purpose)
     ]

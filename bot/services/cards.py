@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage import cases as case_store
 from bot.storage import desk as desk_store
+from bot.storage import outbox as outbox_store
 from bot.views import staff_card
 
 CARD_PURPOSES = ("case_card", "unit_card")
@@ -57,3 +58,18 @@ async def targets(conn: AsyncConnection, case_id: int) -> list[dict[str, Any]]:
     return [
         m for m in await desk_store.card_messages(conn, case_id) if m["purpose"] in CARD_PURPOSES
     ]
+
+
+async def queue_refresh(
+    conn: AsyncConnection, case_id: int, *, staff_chat_id: int | None, now: datetime
+) -> None:
+    """Ask the outbox to redraw the case's cards; it renders the newest state when sending."""
+    await outbox_store.enqueue(
+        conn,
+        chat_id=staff_chat_id or 0,
+        method="editMessageText",
+        payload={},
+        purpose="card_refresh",
+        case_id=case_id,
+        now=now,
+    )

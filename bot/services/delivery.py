@@ -265,13 +265,10 @@ class OutboxWorker:
                 if row["chat_id"] > 0 and _unreachable(reason):
                     await desk_store.mark_unreachable(conn, row["chat_id"])
                     if row["case_id"] is not None:  # show it on the card
-                        await outbox_store.enqueue(
+                        await cards.queue_refresh(
                             conn,
-                            chat_id=self.rt.settings.staff_chat_id or 0,
-                            method="editMessageText",
-                            payload={},
-                            purpose="card_refresh",
-                            case_id=row["case_id"],
+                            row["case_id"],
+                            staff_chat_id=self.rt.settings.staff_chat_id,
                             now=self.rt.now(),
                         )
                 log.error("outbox %s failed for good: %s", row["id"], reason)

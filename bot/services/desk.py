@@ -511,15 +511,8 @@ class Desk:
         return Done(updated, action)
 
     async def _queue_refresh(self, conn: AsyncConnection, case_id: int, now: datetime) -> None:
-        """Ask the outbox to redraw the case's cards; it renders the newest state when sending."""
-        await outbox_store.enqueue(
-            conn,
-            chat_id=self.rt.settings.staff_chat_id or 0,
-            method="editMessageText",
-            payload={},
-            purpose="card_refresh",
-            case_id=case_id,
-            now=now,
+        await cards.queue_refresh(
+            conn, case_id, staff_chat_id=self.rt.settings.staff_chat_id, now=now
         )
 
     # -- reading -----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from sqlalchemy import and_, exists, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.storage.tables import case_events, case_messages, cases, sla_alerts, spike_alerts, users
+from bot.storage.tables import case_events, cases, sla_alerts, spike_alerts, users
 
 QUEUE_STATES = ("new", "reopened")
 # A referred case is watched while the unit has it: before it accepts and after.
@@ -201,24 +201,6 @@ async def record_sla(
             created_at=now,
         )
     )
-
-
-async def card_message_id(
-    conn: AsyncConnection, case_id: int, chat_id: int, purpose: str
-) -> int | None:
-    """Where the case's card is in `chat_id`, to reply to it; None if never posted there."""
-    value = (
-        await conn.execute(
-            select(case_messages.c.message_id).where(
-                and_(
-                    case_messages.c.case_id == case_id,
-                    case_messages.c.chat_id == chat_id,
-                    case_messages.c.purpose == purpose,
-                )
-            )
-        )
-    ).scalar_one_or_none()
-    return int(value) if value is not None else None
 
 
 async def users_with_role(conn: AsyncConnection, role: str) -> list[int]:

@@ -116,13 +116,13 @@ async def case_attachments(conn: AsyncConnection, case_id: int) -> list[dict[str
     return [dict(r) for r in rows.mappings()]
 
 
-async def remember_message(
-    conn: AsyncConnection, case_id: int, chat_id: int, message_id: int, purpose: str
-) -> None:
-    """Record where a case's card lives so that later changes edit it in place."""
-    existing = (
+async def _card_row(
+    conn: AsyncConnection, case_id: int, chat_id: int, purpose: str
+) -> tuple[int, int] | None:
+    """(row id, message id) of the case's card of `purpose` in `chat_id`, if posted there."""
+    row = (
         await conn.execute(
-            select(case_messages.c.id).where(
+            select(case_messages.c.id, case_messages.c.message_id).where(
                 and_(
                     case_messages.c.case_id == case_id,
                     case_messages.c.chat_id == chat_id,
@@ -130,8 +130,24 @@ async def remember_message(
                 )
             )
         )
-    ).scalar_one_or_none()
-    if existing is None:
+    ).first()
+    return (int(row[0]), int(row[1])) if row is not None else None
+
+
+async def card_message_id(
+    conn: AsyncConnection, case_id: int, chat_id: int, purpose: str
+) -> int | None:
+    """Where the case's card is in `chat_id`, to reply to it; None if never posted there."""
+    found = await _card_row(conn, case_id, chat_id, purpose)
+    return found[1] if found else None
+
+
+async def remember_message(
+    conn: AsyncConnection, case_id: int, chat_id: int, message_id: int, purpose: str
+) -> None:
+    """Record where a case's card lives so that later changes edit it in place."""
+    found = await _card_row(conn, case_id, chat_id, purpose)
+    if found is None:
         await conn.execute(
             insert(case_messages).values(
                 case_id=case_id, chat_id=chat_id, message_id=message_id, purpose=purpose
@@ -140,7 +156,7 @@ async def remember_message(
     else:
         await conn.execute(
             update(case_messages)
-            .where(case_messages.c.id == existing)
+            .where(case_messages.c.id == found[0])
             .values(message_id=message_id)
         )
 
