@@ -82,3 +82,23 @@ def test_cli_migrate_creates_the_sqlite_database(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "data" / "tazirat.sqlite3").exists()
     assert "SECRET" not in proc.stdout + proc.stderr
+
+
+def test_cli_backup_copies_the_sqlite_database(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "STAFF_"))}
+    env.update({"BOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)})
+    for args in (["migrate"], ["backup", str(tmp_path / "copy.sqlite3")]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 0, proc.stderr
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "copy.sqlite3") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("SELECT count(*) FROM units").fetchone() == (4,)
