@@ -28,6 +28,7 @@ from bot.services.filing import Attachment, Outcome, Submitted
 from bot.views import citizen as views
 from bot.views import labels as L
 from bot.views.screen import Screen
+from handlers.common import answer
 
 PRIVATE = filters.ChatType.PRIVATE
 ALBUM_SETTLE_SECONDS = 1.0
@@ -349,11 +350,11 @@ async def on_filing_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         current = await filing.current(user_id)
         if current.draft is None or current.draft.step != Step.PROVINCE:
             return await _stale(query)
-        await query.answer()
+        await answer(query)
         return await _edit_markup(query, views.province_screen(int(parts[2])))
     if action == "cancel" and len(parts) == 2:
         cancelled = await filing.cancel(user_id)
-        await query.answer()
+        await answer(query)
         if not cancelled:
             return await _close_prompt_quietly(query)
         await _close_prompt(query, views.cancelled_note())
@@ -363,20 +364,18 @@ async def on_filing_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if action == "ok" and len(parts) == 2:
         result = await filing.submit(user_id)
         if isinstance(result, Submitted):
-            await query.answer()
-            await _close_prompt(query, views.sent_note())
-            if message:
-                await _send(message, views.submitted(result.code))
+            await answer(query)
+            await _close_prompt(query, views.sent_note())  # the receipt comes via the outbox
             return
         if result.problem in (Problem.STALE_BUTTON, Problem.NO_DRAFT):
             return await _stale(query)
-        await query.answer()
+        await answer(query)
         return await _after_button(query, result, services.rt.settings.max_complaints_per_day)
     if action == "edit" and len(parts) == 2:
         current = await filing.current(user_id)
         if current.draft is None or current.draft.step != Step.REVIEW:
             return await _stale(query)
-        await query.answer()
+        await answer(query)
         return await _edit_markup(
             query, views.review_with_edit_menu(current.draft.data, current.draft.attachments)
         )
@@ -384,7 +383,7 @@ async def on_filing_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         outcome = await filing.edit(user_id, None)
         if outcome.problem or outcome.draft is None:
             return await _stale(query)
-        await query.answer()
+        await answer(query)
         return await _edit_markup(
             query, views.review_screen(outcome.draft.data, outcome.draft.attachments)
         )
@@ -392,7 +391,7 @@ async def on_filing_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         outcome = await filing.edit(user_id, parts[2])
         if outcome.problem or outcome.draft is None:
             return await _stale(query)
-        await query.answer()
+        await answer(query)
         await _close_prompt(query, views.editing_note(parts[2]))
         if message:
             await _send(message, *_screens_for(outcome, Step.REVIEW))
@@ -401,7 +400,7 @@ async def on_filing_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         outcome = await filing.choose(user_id, parts[1], parts[2])
         if outcome.problem == Problem.STALE_BUTTON or outcome.draft is None:
             return await _stale(query)
-        await query.answer()
+        await answer(query)
         await _close_prompt(query, views.choice_note(parts[1], parts[2]))
         if message:
             await _send(message, *_screens_for(outcome, Step(parts[1])))
@@ -426,7 +425,7 @@ async def _close_prompt_quietly(query: CallbackQuery) -> None:
 
 
 async def _stale(query: CallbackQuery) -> None:
-    await query.answer(views.problem_text(Problem.STALE_BUTTON, None), show_alert=True)
+    await answer(query, views.problem_text(Problem.STALE_BUTTON, None), show_alert=True)
 
 
 async def on_cases_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -436,12 +435,12 @@ async def on_cases_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     parts = query.data.split(":")
     if len(parts) == 3 and parts[1] == "l" and parts[2].isdigit() and len(parts[2]) < 6:
         rows, total, page = await services.my_cases.page(query.from_user.id, int(parts[2]))
-        await query.answer()
+        await answer(query)
         return await _edit_markup(query, views.my_cases(rows, total, page, services.rt.settings.tz))
     if len(parts) == 4 and parts[1] == "rate" and parts[2].isdigit() and parts[3].isdigit():
         if not await services.my_cases.rate(query.from_user.id, int(parts[2]), int(parts[3])):
             return await _stale(query)
-        await query.answer("⭐" * int(parts[3]))
+        await answer(query, "⭐" * int(parts[3]))
         if isinstance(query.message, Message):
             await _send(query.message, views.rated())
         return
@@ -454,17 +453,17 @@ async def on_cases_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             or case["resolved_at"] is None
             or services.rt.now() - case["resolved_at"] > window
         ):
-            return await query.answer(views.reopen_refused(), show_alert=True)
+            return await answer(query, views.reopen_refused(), show_alert=True)
         await services.my_cases.set_pending(query.from_user.id, f"reopen:{case['id']}")
-        await query.answer()
+        await answer(query)
         if isinstance(query.message, Message):
             await _send(query.message, views.ask_reopen_reason())
         return
     if len(parts) == 3 and parts[1] == "o":
         detail = await services.my_cases.open(query.from_user.id, parts[2])
         if detail is None:
-            return await query.answer(views.stale_case_button(), show_alert=True)
-        await query.answer()
+            return await answer(query, views.stale_case_button(), show_alert=True)
+        await answer(query)
         if isinstance(query.message, Message):
             screen = views.case_screen(
                 detail.case,

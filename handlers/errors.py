@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes
 
 from bot.i18n import _
+from handlers.common import answer
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     ):
         try:
             if update.callback_query is not None:
-                await update.callback_query.answer()
+                await answer(update.callback_query)
             await context.bot.send_message(
                 update.effective_chat.id,
                 _("Sorry, something went wrong on our side. Please try again in a moment."),

@@ -14,6 +14,7 @@ from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, Type
 from bot.app import services_of
 from bot.services import people
 from bot.views import gate as views
+from handlers.common import answer
 
 
 async def skip_duplicates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -36,7 +37,7 @@ async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     )
     if banned:
         if update.callback_query is not None:
-            await update.callback_query.answer(views.banned(), show_alert=True)
+            await answer(update.callback_query, views.banned(), show_alert=True)
         elif update.effective_chat and update.effective_chat.type == "private":
             await context.bot.send_message(user.id, views.banned())
         raise ApplicationHandlerStop

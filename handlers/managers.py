@@ -17,6 +17,7 @@ from bot.services import periods, pushes
 from bot.services.export import export_cases
 from bot.views import summary as summary_views
 from bot.views.screen import inline
+from handlers.common import answer
 
 REPORT_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.MANAGER})
 PHONE_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
@@ -101,15 +102,15 @@ async def on_drilldown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     query = update.callback_query
     assert query and query.data is not None
     if not await _allowed(update, context):
-        return await query.answer(_refused(), show_alert=True)
+        return await answer(query, _refused(), show_alert=True)
     parsed = summary_views.parse_drilldown(query.data)
     if parsed is None:
-        return await query.answer(_("This button is no longer active."), show_alert=True)
+        return await answer(query, _("This button is no longer active."), show_alert=True)
     view, period = parsed
     rt = services_of(context).rt
     start, end = period.bounds(rt.settings.tz)
     summary = await pushes.build_summary_for(rt, start, end)
-    await query.answer()
+    await answer(query)
     if isinstance(query.message, Message):
         for part in summary_views.render_drilldown(view, summary, period, tz=rt.settings.tz):
             await query.message.reply_text(part)

@@ -35,6 +35,7 @@ from bot.services.desk import OUTCOMES, Actor, Done, Refusal, Refused
 from bot.views import staff as views
 from bot.views.staff_card import submenu
 from bot.views.summary import split_message
+from handlers.common import answer
 
 log = logging.getLogger(__name__)
 
@@ -71,18 +72,18 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     desk = services_of(context).desk
     parts = query.data.split(":")
     if len(parts) not in (3, 4) or not parts[2].isdigit() or len(parts[2]) > 12:
-        return await query.answer(views.refusal(Refusal.NO_CASE), show_alert=True)
+        return await answer(query, views.refusal(Refusal.NO_CASE), show_alert=True)
     act, case_id, arg = parts[1], int(parts[2]), (parts[3] if len(parts) == 4 else "")
     actor = await desk.actor(query.from_user.id)
     if not actor.on_desk:
-        return await query.answer(views.refusal(Refusal.NOT_STAFF), show_alert=True)
+        return await answer(query, views.refusal(Refusal.NOT_STAFF), show_alert=True)
     message = query.message if isinstance(query.message, Message) else None
 
     async def outcome(result: Done | Refused) -> None:
         if isinstance(result, Refused):
-            await query.answer(views.refusal(result.reason, result.holder_name), show_alert=True)
+            await answer(query, views.refusal(result.reason, result.holder_name), show_alert=True)
         else:
-            await query.answer(views.done(result.action))
+            await answer(query, views.done(result.action))
 
     if act == "claim":
         return await outcome(await desk.claim(actor, case_id))
@@ -95,15 +96,15 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if act == "phone":
         phone = await desk.phone_for(actor, case_id)
         if isinstance(phone, Refused):
-            return await query.answer(views.refusal(phone.reason), show_alert=True)
-        return await query.answer(views.phone_alert(phone), show_alert=True)
+            return await answer(query, views.refusal(phone.reason), show_alert=True)
+        return await answer(query, views.phone_alert(phone), show_alert=True)
     if act == "files":
         return await _send_files(update, context, actor, case_id)
     if act in PROMPTED:
         refused = await desk.check(actor, case_id, PROMPTED[act])
         if refused:
             return await outcome(refused)
-        await query.answer()
+        await answer(query)
         if message:
             await _prompt(context, message, actor, query.from_user.first_name, case_id, act)
         return
@@ -111,15 +112,15 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         refused = await desk.check(actor, case_id, Action.RESOLVE)
         if refused:
             return await outcome(refused)
-        await query.answer()
+        await answer(query)
         return await _show_submenu(query, submenu(case_id, views.outcome_choices(case_id)))
     if act == "ro" and arg:
         if arg not in OUTCOMES:  # a forged outcome would leave a prompt nobody can answer
-            return await query.answer(views.refusal(Refusal.BAD_INPUT), show_alert=True)
+            return await answer(query, views.refusal(Refusal.BAD_INPUT), show_alert=True)
         refused = await desk.check(actor, case_id, Action.RESOLVE)
         if refused:
             return await outcome(refused)
-        await query.answer()
+        await answer(query)
         if message:
             await _prompt(
                 context, message, actor, query.from_user.first_name, case_id, "resolve", arg
@@ -129,11 +130,11 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         refused = await desk.check(actor, case_id, Action.REFER)
         if refused:
             return await outcome(refused)
-        await query.answer()
+        await answer(query)
         units = await desk.units()
         return await _show_submenu(query, submenu(case_id, views.unit_choices(case_id, units)))
     if act == "back":
-        await query.answer()
+        await answer(query)
         if message:
             unit_chat = await desk.is_unit_chat(message.chat_id)
             card = await desk.card(case_id, unit_chat=unit_chat)
@@ -141,7 +142,7 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                 markup = InlineKeyboardMarkup.de_json(card["reply_markup"], context.bot)
                 await _show_submenu(query, markup)
         return
-    await query.answer(views.refusal(Refusal.BAD_INPUT), show_alert=True)
+    await answer(query, views.refusal(Refusal.BAD_INPUT), show_alert=True)
 
 
 async def _show_submenu(query, markup: InlineKeyboardMarkup) -> None:  # type: ignore[no-untyped-def]
@@ -184,9 +185,9 @@ async def _send_files(
     assert query
     files = await services_of(context).desk.files(case_id)
     if files is None:
-        return await query.answer(views.refusal(Refusal.NO_CASE), show_alert=True)
+        return await answer(query, views.refusal(Refusal.NO_CASE), show_alert=True)
     if not files:
-        return await query.answer(views.files_none(), show_alert=True)
+        return await answer(query, views.files_none(), show_alert=True)
     visual = [f for f in files if f["kind"] in ("photo", "video")]
     documents = [f for f in files if f["kind"] == "document"]
     try:
@@ -208,8 +209,8 @@ async def _send_files(
                 ]
                 await context.bot.send_media_group(actor.user_id, media)
     except Forbidden:
-        return await query.answer(views.start_private_first(), show_alert=True)
-    await query.answer(views.files_sent(), show_alert=False)
+        return await answer(query, views.start_private_first(), show_alert=True)
+    await answer(query, views.files_sent(), show_alert=False)
 
 
 # -- replies to prompts ------------------------------------------------------------------------

@@ -98,7 +98,11 @@ async def test_outbox_row_is_marked_sent_with_the_card_message_id(db_url: str) -
 
         async def sent() -> list[tuple[str, int | None]]:
             async with bot.services.rt.engine.connect() as conn:
-                rows = await conn.execute(select(outbox.c.status, outbox.c.result_message_id))
+                rows = await conn.execute(
+                    select(outbox.c.status, outbox.c.result_message_id).where(
+                        outbox.c.purpose == "case_card"
+                    )
+                )
                 return [tuple(r) for r in rows]
 
         # The worker marks the row after Telegram accepted it; wait for that commit.

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 Send = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
-MAX_ATTEMPTS = 12
+MAX_ATTEMPTS = 12  # for chat moves: a chain of moves longer than this is a bug, not a move
 CAPTION_LIMIT = 1024
 MAX_BACKOFF = timedelta(minutes=10)
 
@@ -241,7 +241,9 @@ class OutboxWorker:
                 log.warning("chat %s moved to %s", row["chat_id"], outcome.new_chat_id)
                 return 0.0
             async with self.rt.engine.begin() as conn:
-                if isinstance(outcome, Retry) and row["attempts"] + 1 < MAX_ATTEMPTS:
+                # A transient failure (an outage, a reset, a 429) is retried for as long as it
+                # lasts, at most every MAX_BACKOFF; only a refusal that can never pass is final.
+                if isinstance(outcome, Retry):
                     wait = outcome.after if outcome.after is not None else _backoff(row["attempts"])
                     await outbox_store.mark_retry(
                         conn, row["id"], outcome.reason, self.rt.now() + timedelta(seconds=wait)

@@ -311,7 +311,8 @@ class Filing:
     # -- submitting --------------------------------------------------------------------------
 
     async def submit(self, user_id: int) -> Submitted | Outcome:
-        """Commit the case, its first event, its evidence and the staff card, atomically."""
+        """Commit the case, its first event, its evidence, the citizen's receipt and the staff
+        card, atomically; the outbox then delivers the receipt and the card."""
         async with self.rt.engine.begin() as conn:
             loaded, expired = await self._load(conn, user_id, lock=True)
             if loaded is None:
@@ -342,6 +343,17 @@ class Filing:
             )
             await case_store.move_attachments(conn, loaded.row["id"], case_id)
             await draft_store.delete_draft(conn, loaded.row["id"])
+            # The receipt with the tracking code goes through the outbox too: committed with
+            # the case, it reaches the citizen even if the first attempt to send it fails.
+            await outbox_store.enqueue(
+                conn,
+                chat_id=user_id,
+                method="sendMessage",
+                payload=citizen_views.submitted(code).payload(),
+                purpose="receipt",
+                case_id=case_id,
+                now=now,
+            )
             await self._queue_staff_card(conn, case_id, now)
         self.rt.ring()
         return Submitted(code=code, case_id=case_id, created_at=now)
