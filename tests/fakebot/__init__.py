@@ -18,6 +18,16 @@ failed call in ``server.calls`` / ``server.refused``.
 from .actors import FakeGroup, FakeUser
 from .limits import Limits
 from .models import BotMessage, Call
+from .outage import Hold, Outage
 from .server import FakeTelegram
 
-__all__ = ["BotMessage", "Call", "FakeGroup", "FakeTelegram", "FakeUser", "Limits"]
+__all__ = [
+    "BotMessage",
+    "Call",
+    "FakeGroup",
+    "FakeTelegram",
+    "FakeUser",
+    "Hold",
+    "Limits",
+    "Outage",
+]

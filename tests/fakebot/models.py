@@ -23,6 +23,7 @@ class Call:
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     retry_after: int | None = None
     migrate_to_chat_id: int | None = None
+    outage: bool = False  # answered by an outage (502 or reset), see FakeTelegram.outage()
 
     def short(self) -> str:
         """One line for failure dumps."""
@@ -34,7 +35,9 @@ class Call:
             status = "ok"
         else:
             status = f"{self.error_code} {self.description!r}"
-            if self.expected:
+            if self.outage:
+                status += " (outage)"
+            elif self.expected:
                 status += " (expected)"
         return f"{self.method}({text}) -> {status}"
 

@@ -23,6 +23,16 @@ from .actors import FakeGroup, FakeUser
 from .errors import ApiError, bad_request
 from .limits import Limits
 from .models import BotMessage, Call, ChatState
+from .outage import (
+    BAD_GATEWAY,
+    CONNECTION_RESET,
+    OUTAGE_MODES,
+    Hold,
+    Outage,
+    OutageInterrupt,
+    interruptible,
+    outage_response,
+)
 from .registry import HANDLERS, generic_handler
 from .spec import ParamDecodeError, decode_value, lookup
 from .state import ApiRequest, ServerState, Upload
@@ -77,6 +87,12 @@ class FakeTelegram(ServerState):
         self._expected: list[Callable[[Call], bool]] = []
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        self.outages: list[Outage] = []
+        self._outage: Outage | None = None
+        self._outage_begun = asyncio.Event()
+        self._holds: list[Hold] = []
+        self._listeners: list[Callable[[Call], None]] = []
+        self._arrival_listeners: list[Callable[[Call], None]] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -110,6 +126,10 @@ class FakeTelegram(ServerState):
 
     async def stop(self) -> None:
         """Answer waiting polls and close the listener."""
+        if self._outage is not None:
+            self._outage.end()
+        for hold in list(self._holds):
+            hold.release()
         self.updates.terminate_pollers()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -146,6 +166,25 @@ class FakeTelegram(ServerState):
                 await asyncio.wait_for(changed.wait(), remaining)
             except TimeoutError:
                 pass
+
+    async def wait_for(
+        self,
+        predicate: Callable[[], bool],
+        timeout: float,  # noqa: ASYNC109
+    ) -> bool:
+        """Like ``wait_until``, but answers False on timeout instead of raising (for callers,
+        such as simulated people, for whom silence is an outcome, not a failure)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not predicate():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            try:
+                await asyncio.wait_for(self._changed.wait(), remaining)
+            except TimeoutError:
+                pass
+        return True
 
     async def wait_updates_consumed(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Wait until the bot confirmed (via getUpdates offset) every injected update.
@@ -342,6 +381,100 @@ class FakeTelegram(ServerState):
             )
         )
 
+    # ------------------------------------------------------------------ outages, holds, listeners
+
+    def outage(self, seconds: float | None = None, mode: str = "502") -> Outage:
+        """Make the whole Bot API unreachable, now, for ``seconds`` (None: until ``end()``).
+
+        ``mode`` is "502" (HTTP 502 with Telegram's ``{"ok":false,"error_code":502,
+        "description":"Bad Gateway"}``), "502-html" (HTTP 502 with nginx's HTML page) or
+        "drop" (the connection is reset, no answer at all). Calls already in flight - a
+        parked long poll, a held call - get the same answer. Every refused call is recorded
+        with ``outage=True`` and ``expected=True``, so ``assert_no_refusals`` ignores it.
+        """
+        if mode not in OUTAGE_MODES:
+            raise ValueError(f"mode must be one of {OUTAGE_MODES}, not {mode!r}")
+        if self._outage is not None:
+            raise RuntimeError("an outage is already going on")
+        loop = asyncio.get_running_loop()
+        outage = Outage(mode=mode, seconds=seconds, started=loop.time(), server=self)
+        if seconds is not None:
+            outage._timer = loop.call_later(max(0.0, seconds), outage.end)
+        self._outage = outage
+        self.outages.append(outage)
+        self._outage_begun.set()  # interrupts parked polls and held calls
+        log.info("outage begins (%s, %s s)", mode, seconds)
+        self.notify()
+        return outage
+
+    def end_outage(self) -> None:
+        """End the current outage, if any."""
+        if self._outage is not None:
+            self._outage.end()
+
+    def _end_outage(self, outage: Outage) -> None:
+        if outage.ended is not None:
+            return
+        outage.ended = asyncio.get_running_loop().time()
+        if outage._timer is not None:
+            outage._timer.cancel()
+        if self._outage is outage:
+            self._outage = None
+            self._outage_begun = asyncio.Event()
+        outage._over.set()
+        log.info(
+            "outage over after %.2f s, %d calls refused",
+            outage.ended - outage.started,
+            outage.refused,
+        )
+        self.notify()
+
+    @property
+    def outage_active(self) -> bool:
+        return self._outage is not None
+
+    @property
+    def outage_refusals(self) -> list[Call]:
+        """Every call answered by an outage (they are also in ``calls``)."""
+        return [c for c in self.calls if c.outage]
+
+    def hold(self, predicate: Callable[[Call], bool] | str) -> Hold:
+        """Park calls matching ``predicate`` (a str: that method) until ``release()``.
+
+        The call is read and checked (token, method, parameters) before it is parked, so the
+        predicate sees ``call.params``. Parked calls are not processed: the test decides what
+        happens first. An outage beginning meanwhile answers them with the outage.
+        """
+        if isinstance(predicate, str):
+            method = predicate.lower()
+            predicate = lambda c: c.method.lower() == method  # noqa: E731
+        hold = Hold(predicate=predicate, server=self)
+        self._holds.append(hold)
+        return hold
+
+    def on_call(
+        self, listener: Callable[[Call], None], *, on_arrival: bool = False
+    ) -> Callable[[], None]:
+        """Call ``listener(call)`` each time a call has been answered and recorded (before the
+        answer is written to the socket), or with ``on_arrival=True`` as soon as the call has
+        been read (method and parameters known; a long poll is then still to be answered).
+        Returns a function that removes the listener."""
+        listeners = self._arrival_listeners if on_arrival else self._listeners
+        listeners.append(listener)
+
+        def remove() -> None:
+            if listener in listeners:
+                listeners.remove(listener)
+
+        return remove
+
+    def _notify_listeners(self, listeners: list[Callable[[Call], None]], call: Call) -> None:
+        for listener in list(listeners):
+            try:
+                listener(call)
+            except Exception:
+                log.exception("FakeTelegram: on_call listener failed")
+
     def dump(self, calls: int = 25) -> str:
         """Readable state for assertion messages."""
         u = self.updates
@@ -349,6 +482,14 @@ class FakeTelegram(ServerState):
             f"--- FakeTelegram: updates injected={u.last_injected} confirmed={u.confirmed} "
             f"pending={[x['update_id'] for x in u.pending]}"
         ]
+        if self._outage is not None:
+            lines.append(
+                f"OUTAGE in progress: mode={self._outage.mode} seconds={self._outage.seconds} "
+                f"refused so far={self._outage.refused}"
+            )
+        parked = [c for h in self._holds for c in h.parked]
+        if parked:
+            lines.append("held calls: " + "; ".join(c.short() for c in parked))
         recent = [c for c in self.calls if c.method != "getUpdates"][-calls:]
         lines.append(f"recent calls ({len(recent)} of {len(self.calls)}):")
         lines += ["  " + c.short() for c in recent]
@@ -432,9 +573,56 @@ class FakeTelegram(ServerState):
             call.expected = any(p(call) for p in self._expected)
         self.calls.append(call)
         self.notify()
+        self._notify_listeners(self._listeners, call)
 
-    async def _handle_api(self, request: web.Request) -> web.Response:
+    async def _outage_answer(
+        self, request: web.Request, call: Call, outage: Outage, *, read: bool = False
+    ) -> web.StreamResponse:
+        """Record ``call`` as refused by the outage and answer (or reset) accordingly;
+        ``read``: the call was already read (and its arrival announced) before the outage."""
+        if not read:
+            # Best effort, so that tests can see which calls the outage refused: the
+            # parameters decoded as for an answered call (chat_id an int, and so on).
+            try:
+                raw, _ = await self._read_params(request)
+            except Exception:
+                raw = {}
+            spec = lookup(call.method)
+            if spec is not None:
+                call.method = spec.name
+            try:
+                call.params = self._decode(call.method, raw) if spec is not None else raw
+            except ApiError:
+                call.params = raw
+            self._notify_listeners(self._arrival_listeners, call)
+        call.ok = False
+        call.expected = True
+        call.outage = True
+        if outage.mode == "drop":
+            call.error_code, call.description = None, CONNECTION_RESET
+        else:
+            call.error_code, call.description = 502, BAD_GATEWAY
+        outage.calls.append(call)
+        self._record(call)
+        return outage_response(outage.mode, request)
+
+    def _matching_hold(self, call: Call) -> Hold | None:
+        for hold in self._holds:
+            if hold.predicate(call):
+                return hold
+        return None
+
+    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         call = Call(method=request.match_info["method"])
+        if self._outage is not None:
+            return await self._outage_answer(request, call, self._outage)
+        try:
+            return await self._handle_api_call(request, call)
+        except OutageInterrupt:
+            assert self._outage is not None
+            return await self._outage_answer(request, call, self._outage, read=True)
+
+    async def _handle_api_call(self, request: web.Request, call: Call) -> web.Response:
         status = 200
         try:
             try:
@@ -457,15 +645,27 @@ class FakeTelegram(ServerState):
                 for name in spec.required:
                     if params.get(name) in (None, "") and name not in uploads:
                         raise bad_request(E.missing_param(name))
+                self._notify_listeners(self._arrival_listeners, call)
+                hold = self._matching_hold(call)
+                if hold is not None:
+                    await hold.park(call, self._outage_begun)
+                    if self._outage is not None:
+                        raise OutageInterrupt
                 self._injected_failure(spec.name, params)
                 handler: Handler = HANDLERS.get(spec.name) or generic_handler(spec)
-                result = await handler(self, ApiRequest(spec.name, params, uploads))
+                work = handler(self, ApiRequest(spec.name, params, uploads))
+                if spec.name == "getUpdates":  # a long poll: an outage answers it at once
+                    result = await interruptible(work, self._outage_begun)
+                else:
+                    result = await work
             except ApiError as err:
                 if err.error_code == 409 and (
                     request.transport is None or request.transport.is_closing()
                 ):
                     err.expected = True  # nobody is listening any more
                 raise
+            except OutageInterrupt:
+                raise  # answered by _handle_api
             except Exception as exc:
                 log.exception("FakeTelegram crashed on %s", call.method)
                 raise ApiError(500, f"Internal Server Error: FakeTelegram bug: {exc!r}") from exc
@@ -488,7 +688,15 @@ class FakeTelegram(ServerState):
         self._record(call)
         return web.json_response({"ok": True, "result": result}, status=status, dumps=_dumps)
 
-    async def _handle_file(self, request: web.Request) -> web.Response:
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        outage = self._outage
+        if outage is not None:  # counted in outage.calls only: server.calls is for API calls
+            path = request.match_info["path"]
+            outage.calls.append(
+                Call(method="file download", params={"path": path}, expected=True, outage=True)
+            )
+            self.notify()
+            return outage_response(outage.mode, request)
         if request.match_info["token"] != self.token:
             return web.json_response(
                 ApiError(401, E.UNAUTHORIZED).payload(), status=401, dumps=_dumps
