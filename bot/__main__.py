@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import logging
 import sys
+import time
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.ops.logging import setup_logging
@@ -24,13 +25,33 @@ def migrate(settings: Settings) -> None:
     log.info("database is up to date")
 
 
+START_RETRY_MAX_SECONDS = 60.0
+
+
 def run(settings: Settings) -> None:
+    """Run until stopped. If Telegram cannot be reached at start (an outage, no network yet),
+    wait and try again with backoff instead of exiting: the queued work is all in the
+    database and goes out once Telegram answers."""
+    from telegram.error import NetworkError
+
     from bot.app import allowed_updates, build_application
 
     migrate(settings)
-    app = build_application(settings)
-    log.info("starting the bot (long polling)")
-    app.run_polling(allowed_updates=allowed_updates(), timeout=settings.polling_timeout)
+    delay = 1.0
+    while True:
+        app = build_application(settings)
+        log.info("starting the bot (long polling)")
+        try:
+            app.run_polling(
+                allowed_updates=allowed_updates(),
+                timeout=settings.polling_timeout,
+                close_loop=False,
+            )
+            return
+        except NetworkError as exc:  # TimedOut is a NetworkError too
+            log.warning("Telegram unreachable at start (%s); retrying in %.0fs", exc, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, START_RETRY_MAX_SECONDS)
 
 
 def main(argv: list[str] | None = None) -> int:
