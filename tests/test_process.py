@@ -15,26 +15,33 @@ ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "424242:PROCESS-secret-token"
 
 
+async def _start_bot(
+    server: FakeTelegram, db_url: str, tmp_path: Path, **extra: str
+) -> asyncio.subprocess.Process:
+    """`python -m bot` against the fake server, with only these settings in its environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
+    env.update(
+        BOT_TOKEN=TOKEN,
+        BOT_API_URL=server.base_url,
+        DATABASE_URL=db_url,
+        POLLING_TIMEOUT="1",
+        PYTHONPATH=str(ROOT),
+        **extra,
+    )
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
 async def test_runs_answers_and_stops_gracefully_on_sigterm(db_url: str, tmp_path: Path) -> None:
     async with FakeTelegram(token=TOKEN) as server:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
-        env.update(
-            BOT_TOKEN=TOKEN,
-            BOT_API_URL=server.base_url,
-            DATABASE_URL=db_url,
-            POLLING_TIMEOUT="1",
-            LOG_JSON="true",
-            PYTHONPATH=str(ROOT),
-        )
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            cwd=tmp_path,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        proc = await _start_bot(server, db_url, tmp_path, LOG_JSON="true")
         try:
             user = server.user(1001, first_name="فرآیند")
             await user.send_text("/start")
@@ -57,23 +64,7 @@ async def test_a_bot_started_during_an_outage_waits_for_telegram(
 ) -> None:
     async with FakeTelegram(token=TOKEN) as server:
         outage = server.outage(seconds=None, mode="502")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
-        env.update(
-            BOT_TOKEN=TOKEN,
-            BOT_API_URL=server.base_url,
-            DATABASE_URL=db_url,
-            POLLING_TIMEOUT="1",
-            PYTHONPATH=str(ROOT),
-        )
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            cwd=tmp_path,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        proc = await _start_bot(server, db_url, tmp_path)
         try:
             # It keeps trying getMe instead of exiting...
             await server.wait_until(
