@@ -113,7 +113,9 @@ async def my_cases(message: Message, context: ContextTypes.DEFAULT_TYPE, page: i
     assert message.from_user
     services = services_of(context)
     await services.my_cases.stop_lookup(message.from_user.id)
-    rows, total, page = await services.my_cases.page(message.from_user.id, page)
+    rows, total, page = await services.my_cases.page(
+        message.from_user.id, page, views.CASES_PER_PAGE
+    )
     await _send(message, views.my_cases(rows, total, page, services.rt.settings.tz))
 
 
@@ -434,7 +436,9 @@ async def on_cases_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     services = services_of(context)
     parts = query.data.split(":")
     if len(parts) == 3 and parts[1] == "l" and parts[2].isdigit() and len(parts[2]) < 6:
-        rows, total, page = await services.my_cases.page(query.from_user.id, int(parts[2]))
+        rows, total, page = await services.my_cases.page(
+            query.from_user.id, int(parts[2]), views.CASES_PER_PAGE
+        )
         await answer(query)
         return await _edit_markup(query, views.my_cases(rows, total, page, services.rt.settings.tz))
     if len(parts) == 4 and parts[1] == "rate" and parts[2].isdigit() and parts[3].isdigit():

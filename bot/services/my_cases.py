@@ -15,8 +15,6 @@ from bot.services.runtime import Runtime
 from bot.storage import cases as case_store
 from bot.storage import users as user_store
 
-PAGE_SIZE = 5
-
 
 @dataclass(frozen=True)
 class CaseDetail:
@@ -76,17 +74,19 @@ class MyCases:
                 return None
             return await self._detail(conn, case)
 
-    async def page(self, user_id: int, page: int) -> tuple[list[dict[str, Any]], int, int]:
+    async def page(
+        self, user_id: int, page: int, page_size: int
+    ) -> tuple[list[dict[str, Any]], int, int]:
         """(cases on the page, total, the page actually shown)."""
         page = max(0, page)
         async with self.rt.engine.connect() as conn:
             rows, total = await case_store.of_citizen(
-                conn, user_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+                conn, user_id, offset=page * page_size, limit=page_size
             )
             if not rows and total and page:
-                page = (total - 1) // PAGE_SIZE
+                page = (total - 1) // page_size
                 rows, total = await case_store.of_citizen(
-                    conn, user_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+                    conn, user_id, offset=page * page_size, limit=page_size
                 )
             return rows, total, page
 

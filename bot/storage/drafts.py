@@ -86,10 +86,3 @@ async def add_attachment(
 
 async def clear_attachments(conn: AsyncConnection, draft_id: int) -> None:
     await conn.execute(delete(attachments).where(attachments.c.draft_id == draft_id))
-
-
-async def list_attachments(conn: AsyncConnection, draft_id: int) -> list[dict[str, Any]]:
-    rows = await conn.execute(
-        select(attachments).where(attachments.c.draft_id == draft_id).order_by(attachments.c.id)
-    )
-    return [dict(r) for r in rows.mappings()]
