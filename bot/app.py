@@ -24,6 +24,7 @@ from bot.ops.health import HealthServer
 from bot.ops.metrics import Metrics
 from bot.pacing import SlidingWindowRateLimiter, Window, _seconds
 from bot.services import alerts, people, pushes
+from bot.services.citizen_input import CitizenInput
 from bot.services.delivery import Fatal, Moved, OutboxWorker, Retry
 from bot.services.desk import Desk
 from bot.services.filing import Filing
@@ -49,6 +50,7 @@ class Services:
     filing: Filing
     my_cases: MyCases
     desk: Desk
+    citizen_input: CitizenInput
     worker: OutboxWorker
     metrics: Metrics
     flood: FloodGuard
@@ -113,11 +115,13 @@ def build_application(
             return await app.bot.do_api_request(method, api_kwargs=params)
 
     worker = OutboxWorker(rt, send, classify_error, on_result=metrics.delivery)
+    filing, my_cases, desk = Filing(rt, rng), MyCases(rt), Desk(rt)
     app.bot_data["services"] = Services(
         rt=rt,
-        filing=Filing(rt, rng),
-        my_cases=MyCases(rt),
-        desk=Desk(rt),
+        filing=filing,
+        my_cases=my_cases,
+        desk=desk,
+        citizen_input=CitizenInput(rt, desk, filing, my_cases),
         worker=worker,
         metrics=metrics,
         flood=FloodGuard(settings.flood_max_updates, settings.flood_window_seconds),
@@ -192,6 +196,7 @@ async def on_shutdown(app: Application) -> None:  # type: ignore[type-arg]
 async def sweep_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Drop drafts idle for longer than the limit; their citizens are told via the outbox."""
     await people.forget_old_updates(services_of(context).rt)
+    await services_of(context).citizen_input.forget_old()
     dropped = await services_of(context).filing.expire_idle()
     if dropped:
         log.info("dropped %d idle drafts", dropped)

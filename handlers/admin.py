@@ -10,6 +10,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from bot import text
 from bot.app import services_of
+from bot.domain import ids
 from bot.domain.roles import Role
 from bot.services import people
 from bot.views import gate as views
@@ -31,23 +32,25 @@ async def cmd_ban(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert message
     args = context.args or []
     reason = text.normalize(" ".join(args[1:]))
-    if not await _admin(update, context) or not args or not args[0].isdigit() or not reason:
+    user = ids.user_id(args[0]) if args else None
+    if not await _admin(update, context) or user is None or not reason:
         return await message.reply_text(views.ban_usage())
-    if not await people.set_ban(services_of(context).rt, int(args[0]), reason):
+    if not await people.set_ban(services_of(context).rt, user, reason):
         return await message.reply_text(views.unknown_user())
-    log.info("user %s banned by %s", args[0], message.from_user.id if message.from_user else "?")
-    await message.reply_text(views.ban_done(int(args[0])))
+    log.info("user %s banned by %s", user, message.from_user.id if message.from_user else "?")
+    await message.reply_text(views.ban_done(user))
 
 
 async def cmd_unban(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.message
     assert message
     args = context.args or []
-    if not await _admin(update, context) or len(args) != 1 or not args[0].isdigit():
+    user = ids.user_id(args[0]) if len(args) == 1 else None
+    if not await _admin(update, context) or user is None:
         return await message.reply_text(views.ban_usage())
-    if not await people.set_ban(services_of(context).rt, int(args[0]), None):
+    if not await people.set_ban(services_of(context).rt, user, None):
         return await message.reply_text(views.unknown_user())
-    await message.reply_text(views.unban_done(int(args[0])))
+    await message.reply_text(views.unban_done(user))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

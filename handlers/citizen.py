@@ -7,7 +7,7 @@ second process continues where the citizen stood.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
@@ -20,11 +20,28 @@ from telegram.ext import (
     filters,
 )
 
+from bot import callbacks as cb
 from bot import text
 from bot.app import services_of
 from bot.domain.complaint import CHOICE_STEPS, Problem, Step
-from bot.services.desk import Done
+from bot.services.citizen_input import (
+    Answered,
+    Ask,
+    BadCode,
+    CommentSaved,
+    CommentSkipped,
+    Filed,
+    Gone,
+    HeldQuietly,
+    LookedUp,
+    NotAwaited,
+    Reopened,
+    ReopenRefused,
+    Result,
+)
+from bot.services.citizen_input import Message as Received
 from bot.services.filing import Attachment, Outcome, Submitted
+from bot.services.my_cases import CaseDetail
 from bot.views import citizen as views
 from bot.views import labels as L
 from bot.views.screen import Screen
@@ -64,8 +81,18 @@ def _screens_for(outcome: Outcome, before: Step | None) -> list[Screen]:
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert update.message and update.effective_user
-    await services_of(context).my_cases.stop_lookup(update.effective_user.id)
+    services = services_of(context)
+    await services.citizen_input.drop_focus(update.effective_user.id)
     await _send(update.message, views.welcome(update.effective_user.first_name))
+    await _remind_questions(update.message, context)
+
+
+async def _remind_questions(message: Message, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An officer's question stays open whatever the citizen pressed: say so."""
+    assert message.from_user
+    questions = await services_of(context).citizen_input.open_questions(message.from_user.id)
+    if questions:
+        await _send(message, views.questions_waiting(questions))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -76,7 +103,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert update.message and update.effective_user
     services = services_of(context)
-    if await services.my_cases.stop_lookup(update.effective_user.id):
+    if await services.citizen_input.drop_focus(update.effective_user.id):
         await _send(update.message, views.use_menu())
     elif await services.filing.cancel(update.effective_user.id):
         await _send(update.message, views.cancelled())
@@ -87,7 +114,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def file_complaint(message: Message, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert message.from_user
     services = services_of(context)
-    await services.my_cases.stop_lookup(message.from_user.id)
+    await services.citizen_input.drop_focus(message.from_user.id)
     was_open = (await services.filing.current(message.from_user.id)).draft is not None
     outcome = await services.filing.begin(message.from_user.id)
     if outcome.problem == Problem.DAILY_LIMIT:
@@ -112,7 +139,7 @@ async def track(message: Message, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def my_cases(message: Message, context: ContextTypes.DEFAULT_TYPE, page: int = 0) -> None:
     assert message.from_user
     services = services_of(context)
-    await services.my_cases.stop_lookup(message.from_user.id)
+    await services.citizen_input.drop_focus(message.from_user.id)
     rows, total, page = await services.my_cases.page(
         message.from_user.id, page, views.CASES_PER_PAGE
     )
@@ -137,63 +164,61 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return await help_command(update, context)
     if L.matches(raw, L.CANCEL):
         return await cancel(update, context)
-    pending = await services.my_cases.pending(user_id) or ""
-    if pending.startswith(("answer:", "comment:", "reopen:")):
-        return await _pending_reply(message, context, pending, raw)
-    if pending == "track":
-        code = services.my_cases.parse_code(raw)
-        if code is None:
-            return await _send(message, views.bad_code_format())
-        detail = await services.my_cases.lookup(user_id, code)
-        if detail is None:
-            return await _send(message, views.code_not_found())
-        screen = views.case_screen(
-            detail.case, detail.events, detail.evidence, services.rt.settings.tz, detail.merged_into
-        )
-        return await _send(message, screen)
-    filing = services.filing
-    current = await filing.current(user_id)
-    if current.expired:
-        return await _send(message, views.draft_expired())
-    before = current.draft
+    inputs = services.citizen_input
     if L.matches(raw, L.SKIP):
-        outcome = await filing.skip(user_id)
-    elif L.matches(raw, L.EVIDENCE_DONE):
-        outcome = await filing.finish_evidence(user_id)
-    elif L.matches(raw, L.ANONYMOUS):
-        outcome = await filing.stay_anonymous(user_id)
-    else:
-        outcome = await filing.text(user_id, raw)
-    await _send(message, *_screens_for(outcome, before.step if before else None))
+        return await _show(message, context, await inputs.skip(user_id))
+    if L.matches(raw, L.EVIDENCE_DONE):
+        return await _show(message, context, await inputs.finish_evidence(user_id))
+    if L.matches(raw, L.ANONYMOUS):
+        return await _show(message, context, await inputs.stay_anonymous(user_id))
+    received = Received(message.chat_id, message.message_id, text=raw)
+    await _show(message, context, await services.citizen_input.receive(user_id, received))
 
 
-async def _pending_reply(
-    message: Message, context: ContextTypes.DEFAULT_TYPE, pending: str, raw: str
-) -> None:
-    """Text that answers something the bot asked about an existing case."""
-    assert message.from_user
-    services = services_of(context)
-    user_id = message.from_user.id
-    kind, _sep, case_ref = pending.partition(":")
-    case_id = int(case_ref) if case_ref.isdigit() else -1
-    if kind == "answer":
-        result = await services.desk.citizen_answer(user_id, case_id, text.normalize(raw), None)
-        ok = isinstance(result, Done)
-        await _send(message, views.answer_sent() if ok else views.answer_not_expected())
-        if not ok:
-            await services.my_cases.set_pending(user_id, None)
-        return
-    if kind == "comment":
-        if L.matches(raw, L.SKIP):
-            await services.my_cases.set_pending(user_id, None)
-            return await _send(message, views.use_menu())
-        await services.my_cases.comment(user_id, case_id, raw)
-        return await _send(message, views.comment_saved())
-    result = await services.desk.citizen_reopen(user_id, case_id, raw)
-    await services.my_cases.set_pending(user_id, None)
-    if isinstance(result, Done):
-        return await _send(message, views.reopened())
-    await _send(message, Screen(views.reopen_refused(), views.main_menu()))
+async def _show(message: Message, context: ContextTypes.DEFAULT_TYPE, result: Result) -> None:
+    """Tell the citizen where their message went (or ask where it should go)."""
+    settings = services_of(context).rt.settings
+    match result:
+        case Answered():
+            await _send(message, views.answer_sent())
+        case NotAwaited():
+            await _send(message, views.answer_not_expected())
+        case BadCode():
+            await _send(message, views.bad_code_format())
+        case LookedUp(None):
+            await _send(message, views.code_not_found())
+        case LookedUp(detail) if detail is not None:
+            await _send(message, _case_screen(detail, settings.tz))
+        case CommentSaved():
+            await _send(message, views.comment_saved())
+        case CommentSkipped():
+            await _send(message, views.use_menu())
+        case Reopened():
+            await _send(message, views.reopened())
+        case ReopenRefused():
+            await _send(message, Screen(views.reopen_refused(), views.main_menu()))
+        case Filed(outcome, before):
+            await _show_filing(message, outcome, before, settings.max_complaints_per_day)
+        case Ask(held_id, options, excerpt):
+            await _send(message, views.which_one(held_id, options, excerpt))
+        case HeldQuietly():
+            pass  # an album's later item: its first item asked already
+        case Gone():
+            await _send(message, Screen(views.problem_text(Problem.STALE_BUTTON, None)))
+
+
+async def _show_filing(message: Message, outcome: Outcome, before: Step | None, limit: int) -> None:
+    if outcome.problem == Problem.DAILY_LIMIT:
+        return await _send(message, views.daily_limit(limit))
+    draft = outcome.draft
+    if draft is not None and draft.step == Step.EVIDENCE and before == Step.EVIDENCE:
+        if outcome.problem is None:  # a file taken: albums are acknowledged once, see on_media
+            return await _send(message, views.evidence_progress(draft.attachments))
+    await _send(message, *_screens_for(outcome, before))
+
+
+def _case_screen(detail: CaseDetail, tz: ZoneInfo) -> Screen:
+    return views.case_screen(detail.case, detail.events, detail.evidence, tz, detail.merged_into)
 
 
 async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -252,33 +277,24 @@ def _attachment(message: Message) -> Attachment | None:
 
 
 async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Evidence. Items of an album arrive as separate updates: acknowledge the album once."""
+    """Evidence, or a file answering an officer. Items of an album arrive as separate updates:
+    acknowledge the album once."""
     message = update.message
     assert message and message.from_user
     item = _attachment(message)
     assert item is not None
     services = services_of(context)
-    pending = await services.my_cases.pending(message.from_user.id) or ""
-    if pending.startswith("answer:") and pending[7:].isdigit():
-        # A photo or document answering an officer's question: copied to the staff as is.
-        result = await services.desk.citizen_answer(
-            message.from_user.id,
-            int(pending[7:]),
-            text.normalize(message.caption or "") or None,
-            (message.chat_id, message.message_id),
-        )
-        await _send(
-            message,
-            views.answer_sent() if isinstance(result, Done) else views.answer_not_expected(),
-        )
-        return
-    outcome = await services.filing.attach(message.from_user.id, item)
-    if outcome.problem is not None or outcome.draft is None or outcome.draft.step != Step.EVIDENCE:
-        await _send(message, *_screens_for(outcome, Step.EVIDENCE))
-        return
-    if message.media_group_id is None:
-        await _send(message, views.evidence_progress(outcome.draft.attachments))
-        return
+    caption = text.normalize(message.caption or "") or None
+    received = Received(message.chat_id, message.message_id, text=caption, attachment=item)
+    result = await services.citizen_input.receive(message.from_user.id, received)
+    taken = (
+        isinstance(result, Filed)
+        and result.outcome.problem is None
+        and result.outcome.draft is not None
+        and result.outcome.draft.step == Step.EVIDENCE
+    )
+    if not taken or message.media_group_id is None:
+        return await _show(message, context, result)
     assert context.job_queue is not None
     name = f"album:{message.chat_id}:{message.media_group_id}"
     for job in context.job_queue.get_jobs_by_name(name):
@@ -340,74 +356,68 @@ async def _close_prompt(query: CallbackQuery, note: str) -> None:
 
 async def on_filing_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    assert query and query.data is not None and query.from_user
+    assert query and query.from_user
     user_id = query.from_user.id
     services = services_of(context)
     filing = services.filing
-    parts = query.data.split(":")
-    action = parts[1] if len(parts) > 1 else ""
     message = query.message if isinstance(query.message, Message) else None
-
-    if action == "pp" and len(parts) == 3 and parts[2].isdigit():
-        current = await filing.current(user_id)
-        if current.draft is None or current.draft.step != Step.PROVINCE:
-            return await _stale(query)
-        await answer(query)
-        return await _edit_markup(query, views.province_screen(int(parts[2])))
-    if action == "cancel" and len(parts) == 2:
-        cancelled = await filing.cancel(user_id)
-        await answer(query)
-        if not cancelled:
-            return await _close_prompt_quietly(query)
-        await _close_prompt(query, views.cancelled_note())
-        if message:
-            await _send(message, views.cancelled())
-        return
-    if action == "ok" and len(parts) == 2:
-        result = await filing.submit(user_id)
-        if isinstance(result, Submitted):
+    match cb.parse_filing(query.data or ""):
+        case cb.ProvincePage(page):
+            current = await filing.current(user_id)
+            if current.draft is None or current.draft.step != Step.PROVINCE:
+                return await _stale(query)
             await answer(query)
-            await _close_prompt(query, views.sent_note())  # the receipt comes via the outbox
-            return
-        if result.problem in (Problem.STALE_BUTTON, Problem.NO_DRAFT):
-            return await _stale(query)
-        await answer(query)
-        return await _after_button(query, result, services.rt.settings.max_complaints_per_day)
-    if action == "edit" and len(parts) == 2:
-        current = await filing.current(user_id)
-        if current.draft is None or current.draft.step != Step.REVIEW:
-            return await _stale(query)
-        await answer(query)
-        return await _edit_markup(
-            query, views.review_with_edit_menu(current.draft.data, current.draft.attachments)
-        )
-    if action == "back" and len(parts) == 2:
-        outcome = await filing.edit(user_id, None)
-        if outcome.problem or outcome.draft is None:
-            return await _stale(query)
-        await answer(query)
-        return await _edit_markup(
-            query, views.review_screen(outcome.draft.data, outcome.draft.attachments)
-        )
-    if action == "eg" and len(parts) == 3:
-        outcome = await filing.edit(user_id, parts[2])
-        if outcome.problem or outcome.draft is None:
-            return await _stale(query)
-        await answer(query)
-        await _close_prompt(query, views.editing_note(parts[2]))
-        if message:
-            await _send(message, *_screens_for(outcome, Step.REVIEW))
-        return
-    if len(parts) == 3 and parts[1] in {s.value for s in CHOICE_STEPS}:
-        outcome = await filing.choose(user_id, parts[1], parts[2])
-        if outcome.problem == Problem.STALE_BUTTON or outcome.draft is None:
-            return await _stale(query)
-        await answer(query)
-        await _close_prompt(query, views.choice_note(parts[1], parts[2]))
-        if message:
-            await _send(message, *_screens_for(outcome, Step(parts[1])))
-        return
-    await _stale(query)
+            await _edit_markup(query, views.province_screen(page))
+        case cb.CancelFiling():
+            cancelled = await filing.cancel(user_id)
+            await answer(query)
+            if not cancelled:
+                return await _close_prompt_quietly(query)
+            await _close_prompt(query, views.cancelled_note())
+            if message:
+                await _send(message, views.cancelled())
+        case cb.Confirm():
+            result = await filing.submit(user_id)
+            if isinstance(result, Submitted):
+                await answer(query)
+                await _close_prompt(query, views.sent_note())  # the receipt comes via the outbox
+                return
+            if result.problem in (Problem.STALE_BUTTON, Problem.NO_DRAFT):
+                return await _stale(query)
+            await answer(query)
+            await _after_button(query, result, services.rt.settings.max_complaints_per_day)
+        case cb.EditMenu():
+            current = await filing.current(user_id)
+            if current.draft is None or current.draft.step != Step.REVIEW:
+                return await _stale(query)
+            await answer(query)
+            draft = current.draft
+            await _edit_markup(query, views.review_with_edit_menu(draft.data, draft.attachments))
+        case cb.BackToReview():
+            outcome = await filing.edit(user_id, None)
+            if outcome.problem or outcome.draft is None:
+                return await _stale(query)
+            await answer(query)
+            draft = outcome.draft
+            await _edit_markup(query, views.review_screen(draft.data, draft.attachments))
+        case cb.EditPart(group):
+            outcome = await filing.edit(user_id, group)
+            if outcome.problem or outcome.draft is None:
+                return await _stale(query)
+            await answer(query)
+            await _close_prompt(query, views.editing_note(group))
+            if message:
+                await _send(message, *_screens_for(outcome, Step.REVIEW))
+        case cb.Choose(step, code):
+            outcome = await filing.choose(user_id, step.value, code)
+            if outcome.problem == Problem.STALE_BUTTON or outcome.draft is None:
+                return await _stale(query)
+            await answer(query)
+            await _close_prompt(query, views.choice_note(step.value, code))
+            if message:
+                await _send(message, *_screens_for(outcome, step))
+        case None:
+            await _stale(query)
 
 
 async def _after_button(query: CallbackQuery, outcome: Outcome, limit: int) -> None:
@@ -432,53 +442,52 @@ async def _stale(query: CallbackQuery) -> None:
 
 async def on_cases_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    assert query and query.data is not None and query.from_user
+    assert query and query.from_user
+    user_id = query.from_user.id
     services = services_of(context)
-    parts = query.data.split(":")
-    if len(parts) == 3 and parts[1] == "l" and parts[2].isdigit() and len(parts[2]) < 6:
-        rows, total, page = await services.my_cases.page(
-            query.from_user.id, int(parts[2]), views.CASES_PER_PAGE
-        )
-        await answer(query)
-        return await _edit_markup(query, views.my_cases(rows, total, page, services.rt.settings.tz))
-    if len(parts) == 4 and parts[1] == "rate" and parts[2].isdigit() and parts[3].isdigit():
-        if not await services.my_cases.rate(query.from_user.id, int(parts[2]), int(parts[3])):
-            return await _stale(query)
-        await answer(query, "⭐" * int(parts[3]))
-        if isinstance(query.message, Message):
-            await _send(query.message, views.rated())
-        return
-    if len(parts) == 3 and parts[1] == "reo" and parts[2].isdigit():
-        case = await services.my_cases.case_of(query.from_user.id, int(parts[2]))
-        window = timedelta(days=services.rt.settings.reopen_window_days)
-        if (
-            case is None
-            or case["status"] != "resolved"
-            or case["resolved_at"] is None
-            or services.rt.now() - case["resolved_at"] > window
-        ):
-            return await answer(query, views.reopen_refused(), show_alert=True)
-        await services.my_cases.set_pending(query.from_user.id, f"reopen:{case['id']}")
-        await answer(query)
-        if isinstance(query.message, Message):
-            await _send(query.message, views.ask_reopen_reason())
-        return
-    if len(parts) == 3 and parts[1] == "o":
-        detail = await services.my_cases.open(query.from_user.id, parts[2])
-        if detail is None:
-            return await answer(query, views.stale_case_button(), show_alert=True)
-        await answer(query)
-        if isinstance(query.message, Message):
-            screen = views.case_screen(
-                detail.case,
-                detail.events,
-                detail.evidence,
-                services.rt.settings.tz,
-                detail.merged_into,
-            )
-            await _send(query.message, screen)
-        return
-    await _stale(query)
+    message = query.message if isinstance(query.message, Message) else None
+    tz = services.rt.settings.tz
+    match cb.parse_cases(query.data or ""):
+        case cb.CasesPage(page):
+            rows, total, shown = await services.my_cases.page(user_id, page, views.CASES_PER_PAGE)
+            await answer(query)
+            await _edit_markup(query, views.my_cases(rows, total, shown, tz))
+        case cb.Rate(case_id, score):
+            if not await services.my_cases.rate(user_id, case_id, score):
+                return await _stale(query)
+            await answer(query, "⭐" * score)
+            if message:
+                await _send(message, views.rated())
+        case cb.AskReopen(case_id):
+            if not await services.citizen_input.choose_reopen(user_id, case_id):
+                return await answer(query, views.reopen_refused(), show_alert=True)
+            await answer(query)
+            if message:
+                await _send(message, views.ask_reopen_reason())
+        case cb.AnswerQuestion(case_id):
+            code = await services.citizen_input.choose_answer(user_id, case_id)
+            if code is None:
+                return await answer(query, views.answer_not_expected().text, show_alert=True)
+            await answer(query)
+            if message:
+                await _send(message, views.write_answer(code))
+        case cb.Route(held_id, target):
+            result = await services.citizen_input.route(user_id, held_id, target)
+            if isinstance(result, Gone):
+                return await _stale(query)
+            await answer(query)
+            if message:
+                await _close_prompt_quietly(query)
+                await _show(message, context, result)
+        case cb.OpenCase(code):
+            detail = await services.my_cases.open(user_id, code)
+            if detail is None:
+                return await answer(query, views.stale_case_button(), show_alert=True)
+            await answer(query)
+            if message:
+                await _send(message, _case_screen(detail, tz))
+        case None:
+            await _stale(query)
 
 
 async def on_unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot import jalali
 from bot.app import services_of
+from bot.callbacks import Drilldown, parse_report
 from bot.domain.roles import Role
 from bot.i18n import _
 from bot.services import periods, pushes
@@ -103,10 +104,11 @@ async def on_drilldown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     assert query and query.data is not None
     if not await _allowed(update, context):
         return await answer(query, _refused(), show_alert=True)
-    parsed = summary_views.parse_drilldown(query.data)
-    if parsed is None:
-        return await answer(query, _("This button is no longer active."), show_alert=True)
-    view, period = parsed
+    match parse_report(query.data):
+        case Drilldown(view, period):
+            pass
+        case None:
+            return await answer(query, _("This button is no longer active."), show_alert=True)
     rt = services_of(context).rt
     start, end = period.bounds(rt.settings.tz)
     summary = await pushes.build_summary_for(rt, start, end)

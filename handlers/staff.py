@@ -28,10 +28,12 @@ from telegram.ext import (
     filters,
 )
 
+from bot import callbacks as cb
 from bot.app import services_of
-from bot.domain.lifecycle import Action
+from bot.domain import ids
+from bot.domain.lifecycle import NEEDS_TEXT, Action, Outcome
 from bot.domain.roles import Role
-from bot.services.desk import OUTCOMES, Actor, Done, Refusal, Refused
+from bot.services.desk import Actor, Done, Refusal, Refused
 from bot.views import staff as views
 from bot.views.staff_card import submenu
 from bot.views.summary import split_message
@@ -40,15 +42,6 @@ from handlers.common import answer
 log = logging.getLogger(__name__)
 
 ANONYMOUS_ADMIN_BOT = 1087968824
-PROMPTED = {
-    "note": Action.NOTE,
-    "ask": Action.ASK,
-    "release": Action.RELEASE,
-    "reject": Action.REJECT,
-    "merge": Action.MERGE,
-    "reopen": Action.REOPEN,
-    "return": Action.RETURN_REFERRAL,
-}
 DESK_CHATS = filters.ChatType.GROUPS | filters.ChatType.PRIVATE
 
 
@@ -68,16 +61,16 @@ async def _reply(message: Message, body: str) -> None:
 
 async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    assert query and query.data is not None and query.from_user
+    assert query and query.from_user
     desk = services_of(context).desk
-    parts = query.data.split(":")
-    if len(parts) not in (3, 4) or not parts[2].isdigit() or len(parts[2]) > 12:
+    press = cb.parse_card(query.data or "")
+    if press is None:  # malformed or forged: as if the case did not exist
         return await answer(query, views.refusal(Refusal.NO_CASE), show_alert=True)
-    act, case_id, arg = parts[1], int(parts[2]), (parts[3] if len(parts) == 4 else "")
     actor = await desk.actor(query.from_user.id)
     if not actor.on_desk:
         return await answer(query, views.refusal(Refusal.NOT_STAFF), show_alert=True)
     message = query.message if isinstance(query.message, Message) else None
+    name = query.from_user.first_name
 
     async def outcome(result: Done | Refused) -> None:
         if isinstance(result, Refused):
@@ -85,64 +78,48 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         else:
             await answer(query, views.done(result.action))
 
-    if act == "claim":
-        return await outcome(await desk.claim(actor, case_id))
-    if act == "urgent":
-        return await outcome(await desk.mark_urgent(actor, case_id))
-    if act == "accept":
-        return await outcome(await desk.accept_referral(actor, case_id))
-    if act == "ru" and arg.isdigit():
-        return await outcome(await desk.refer(actor, case_id, int(arg)))
-    if act == "phone":
-        phone = await desk.phone_for(actor, case_id)
-        if isinstance(phone, Refused):
-            return await answer(query, views.refusal(phone.reason), show_alert=True)
-        return await answer(query, views.phone_alert(phone), show_alert=True)
-    if act == "files":
-        return await _send_files(update, context, actor, case_id)
-    if act in PROMPTED:
-        refused = await desk.check(actor, case_id, PROMPTED[act])
+    async def checked(case_id: int, action: Action) -> bool:
+        """Answer the press; False (after saying why) when the action is not possible now."""
+        refused = await desk.check(actor, case_id, action)
         if refused:
-            return await outcome(refused)
+            await outcome(refused)
+            return False
         await answer(query)
-        if message:
-            await _prompt(context, message, actor, query.from_user.first_name, case_id, act)
-        return
-    if act == "resolve":
-        refused = await desk.check(actor, case_id, Action.RESOLVE)
-        if refused:
-            return await outcome(refused)
-        await answer(query)
-        return await _show_submenu(query, submenu(case_id, views.outcome_choices(case_id)))
-    if act == "ro" and arg:
-        if arg not in OUTCOMES:  # a forged outcome would leave a prompt nobody can answer
-            return await answer(query, views.refusal(Refusal.BAD_INPUT), show_alert=True)
-        refused = await desk.check(actor, case_id, Action.RESOLVE)
-        if refused:
-            return await outcome(refused)
-        await answer(query)
-        if message:
-            await _prompt(
-                context, message, actor, query.from_user.first_name, case_id, "resolve", arg
-            )
-        return
-    if act == "refer":
-        refused = await desk.check(actor, case_id, Action.REFER)
-        if refused:
-            return await outcome(refused)
-        await answer(query)
-        units = await desk.units()
-        return await _show_submenu(query, submenu(case_id, views.unit_choices(case_id, units)))
-    if act == "back":
-        await answer(query)
-        if message:
-            unit_chat = await desk.is_unit_chat(message.chat_id)
-            card = await desk.card(case_id, unit_chat=unit_chat)
-            if card:
-                markup = InlineKeyboardMarkup.de_json(card["reply_markup"], context.bot)
-                await _show_submenu(query, markup)
-        return
-    await answer(query, views.refusal(Refusal.BAD_INPUT), show_alert=True)
+        return True
+
+    match press:
+        case cb.CardAction(Action.RESOLVE, case_id):
+            if await checked(case_id, Action.RESOLVE):
+                await _show_submenu(query, submenu(case_id, views.outcome_choices(case_id)))
+        case cb.CardAction(Action.REFER, case_id):
+            if await checked(case_id, Action.REFER):
+                options = views.unit_choices(case_id, await desk.units())
+                await _show_submenu(query, submenu(case_id, options))
+        case cb.CardAction(action, case_id) if action in NEEDS_TEXT:
+            if await checked(case_id, action) and message:
+                await _prompt(context, message, actor, name, case_id, action)
+        case cb.CardAction(action, case_id):
+            await outcome(await desk.act(actor, action, case_id))
+        case cb.ResolveAs(case_id, result):
+            if await checked(case_id, Action.RESOLVE) and message:
+                await _prompt(context, message, actor, name, case_id, Action.RESOLVE, result)
+        case cb.ReferTo(case_id, unit_id):
+            await outcome(await desk.refer(actor, case_id, unit_id))
+        case cb.CardShow(cb.Show.PHONE, case_id):
+            phone = await desk.phone_for(actor, case_id)
+            if isinstance(phone, Refused):
+                return await answer(query, views.refusal(phone.reason), show_alert=True)
+            await answer(query, views.phone_alert(phone), show_alert=True)
+        case cb.CardShow(cb.Show.FILES, case_id):
+            await _send_files(update, context, actor, case_id)
+        case cb.CardShow(cb.Show.CARD, case_id):
+            await answer(query)
+            if message:
+                unit_chat = await desk.is_unit_chat(message.chat_id)
+                card = await desk.card(case_id, unit_chat=unit_chat)
+                if card:
+                    markup = InlineKeyboardMarkup.de_json(card["reply_markup"], context.bot)
+                    await _show_submenu(query, markup)
 
 
 async def _show_submenu(query, markup: InlineKeyboardMarkup) -> None:  # type: ignore[no-untyped-def]
@@ -162,19 +139,19 @@ async def _prompt(
     actor: Actor,
     name: str,
     case_id: int,
-    kind: str,
-    extra: str | None = None,
+    action: Action,
+    result: Outcome | None = None,
 ) -> None:
     """Ask the staff member for text with a selective ForceReply aimed at them."""
     desk = services_of(context).desk
     case, *_ = await desk.case_detail(case_id)
-    body = views.prompt(kind, user_id=actor.user_id, name=name, code=case["code"], outcome=extra)
+    body = views.prompt(action, user_id=actor.user_id, name=name, code=case["code"], outcome=result)
     sent = await card.reply_text(
         body,
         reply_markup=ForceReply(selective=True),
         do_quote=True,
     )
-    await desk.remember_prompt(actor, case_id, kind, sent.chat_id, sent.message_id, extra)
+    await desk.remember_prompt(actor, case_id, action, sent.chat_id, sent.message_id, result)
 
 
 async def _send_files(
@@ -363,11 +340,10 @@ async def cmd_reassign(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     got = await _with_case(update, context)
     if got:
         actor, case, rest = got
-        if not rest or not rest[0].lstrip("-").isdigit():
+        to_user = ids.user_id(rest[0]) if rest else None
+        if to_user is None:
             return await _finish(update, Refused(Refusal.BAD_INPUT))
-        await _finish(
-            update, await services_of(context).desk.reassign(actor, case["id"], int(rest[0]))
-        )
+        await _finish(update, await services_of(context).desk.reassign(actor, case["id"], to_user))
 
 
 async def cmd_units(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -377,9 +353,12 @@ async def cmd_units(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert update.message
     desk = services_of(context).desk
     args = context.args or []
-    if len(args) >= 2 and args[1].lstrip("-").isdigit():
-        thread = int(args[2]) if len(args) > 2 and args[2].isdigit() else None
-        result = await desk.set_unit_chat(actor, args[0], int(args[1]), thread)
+    if len(args) >= 2:
+        chat = ids.chat_id(args[1])
+        thread = ids.row_id(args[2]) if len(args) > 2 else None
+        if chat is None or (len(args) > 2 and thread is None):
+            return await _reply(update.message, views.refusal(Refusal.BAD_INPUT))
+        result = await desk.set_unit_chat(actor, args[0], chat, thread)
         if isinstance(result, Refused):
             return await _reply(update.message, views.refusal(result.reason))
     await _reply(update.message, views.units(await desk.units()))
@@ -393,14 +372,15 @@ async def cmd_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     desk = services_of(context).desk
     args = context.args or []
     if args and args[0] in ("add", "remove"):
-        if len(args) < 2 or not args[1].isdigit():
+        user = ids.user_id(args[1]) if len(args) >= 2 else None
+        if user is None:
             return await _reply(update.message, views.refusal(Refusal.BAD_INPUT))
         role: Role | None = None
         if args[0] == "add":
             if len(args) < 3 or args[2] not in Role._value2member_map_:
                 return await _reply(update.message, views.refusal(Refusal.BAD_INPUT))
             role = Role(args[2])
-        refused = await desk.set_role(actor, int(args[1]), role)
+        refused = await desk.set_role(actor, user, role)
         if refused:
             return await _reply(update.message, views.refusal(refused.reason))
     await _reply(update.message, views.staff_list(await desk.staff()))

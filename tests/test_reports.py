@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from bot import text
+from bot.callbacks import DrillView, parse_report
 from bot.domain import tracking
 from bot.domain.catalogue import PROVINCES, VIOLATION_TYPES
 from bot.domain.lifecycle import OPEN_STATES, Action, Status, transition
@@ -517,7 +518,7 @@ async def test_digest_is_persian_valid_html_and_escaped(tmp_path: Path) -> None:
     finally:
         await engine.dispose()
     views = [view.render_summary(summary, DAY, tz=TZ)]
-    views += [view.render_drilldown(v, summary, DAY, tz=TZ) for v in view.DRILLDOWNS]
+    views += [view.render_drilldown(v, summary, DAY, tz=TZ) for v in DrillView]
     for messages in views:
         for message in messages:
             visible = _checked(message)
@@ -553,15 +554,22 @@ def test_long_digest_is_split_and_capped() -> None:
 
 
 def test_drilldown_buttons_round_trip() -> None:
-    rows = view.drilldown_keyboard(DAY.key)
+    rows = view.drilldown_keyboard(DAY)
     data = [d for row in rows for _label, d in row]
     assert data == ["r:prov:d:20261127", "r:unit:d:20261127", "r:over:d:20261127"]
     for d in data:
         assert d.isascii() and len(d.encode()) <= 64
-        parsed = view.parse_drilldown(d)
-        assert parsed is not None and parsed[1] == DAY and parsed[0] in view.DRILLDOWNS
-    for bad in ("r:evil:d:20261127", "x:prov:d:20261127", "r:prov:d:2026", "r:prov"):
-        assert view.parse_drilldown(bad) is None
+        parsed = parse_report(d)
+        assert parsed is not None and parsed.period == DAY and parsed.encode() == d
+    for bad in (
+        "r:evil:d:20261127",
+        "x:prov:d:20261127",
+        "r:prov:d:2026",
+        "r:prov",
+        "r:prov:d:99991231",  # a forged far-future day once overflowed the calendar
+        "r:prov:d:2026112٧",
+    ):
+        assert parse_report(bad) is None
 
 
 def _bare_summary() -> Summary:

@@ -817,9 +817,10 @@ async def test_only_the_addressee_may_answer_a_prompt(db_url: str, kind: str) ->
         if kind == "resolve":
             await staff.press(from_user=p["s1"], text="اعلام نتیجه", message=card)
             on = await staff.expect_edit(card)
-            # A forged outcome asks for nothing: its prompt could never be answered.
+            # A forged outcome asks for nothing: its prompt could never be answered. Forged
+            # callback data is answered like a case that does not exist.
             qid = await staff.press(from_user=p["s1"], data=f"s:ro:{cid}:bogus", message=on)
-            assert BAD_INPUT in await _alert(staff, qid)
+            assert "چنین پرونده‌ای نیست" in await _alert(staff, qid)
             assert await _prompts(bot) == []
         elif kind == "reopen":
             assert isinstance(await desk.reject(await desk.actor(STAFF1), cid, "تکراری"), Done)

@@ -40,7 +40,6 @@ EDIT_GROUPS: dict[str, tuple[Step, ...]] = {
 }
 
 CHOICE_STEPS = {Step.VIOLATION, Step.SECTOR, Step.PROVINCE}
-TEXT_STEPS = {Step.CITY, Step.BUSINESS, Step.ADDRESS, Step.DESCRIPTION}
 PRICE_STEPS = {Step.PRICE_PAID, Step.PRICE_FAIR}
 SKIPPABLE_STEPS = {Step.LOCATION, Step.PRICE_PAID, Step.PRICE_FAIR, Step.EVIDENCE}
 
@@ -51,6 +50,9 @@ TEXT_LIMITS: dict[Step, tuple[int, int]] = {
     Step.ADDRESS: (5, 300),
     Step.DESCRIPTION: (20, 2000),
 }
+
+# The free-text steps are exactly those with a length limit.
+TEXT_STEPS = frozenset(TEXT_LIMITS)
 
 MAX_ATTACHMENTS = 5
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024  # what a bot may download through the Bot API is less,

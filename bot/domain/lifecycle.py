@@ -8,6 +8,7 @@ still refused on cases where they make no sense (a note on a merged case, say).
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.i18n import N_
@@ -58,6 +59,7 @@ TRANSITIONS: dict[tuple[Action, Status | None], Status] = {
     (Action.ACCEPT_REFERRAL, S.REFERRED): S.CLAIMED,
     (Action.RETURN_REFERRAL, S.REFERRED): S.NEW,
     **{(Action.ASK, s): S.AWAITING_CITIZEN for s in (S.CLAIMED, S.REFERRED)},
+    # The answer returns the case to where it was asked from (`after_answer`); this is the default.
     (Action.CITIZEN_ANSWER, S.AWAITING_CITIZEN): S.CLAIMED,
     **{(Action.NOTE, s): s for s in (*OPEN_STATES, S.RESOLVED, S.CLOSED, S.REJECTED)},
     **{(Action.MARK_URGENT, s): s for s in OPEN_STATES},
@@ -67,6 +69,21 @@ TRANSITIONS: dict[tuple[Action, Status | None], Status] = {
     **{(Action.REOPEN, s): S.REOPENED for s in (S.RESOLVED, S.CLOSED, S.REJECTED)},
     (Action.CLOSE, S.RESOLVED): S.CLOSED,
 }
+
+# Actions that carry a staff member's text (a note, a question, a reason, an explanation): the
+# card asks for it with a prompt, and the action is refused without it.
+NEEDS_TEXT = frozenset(
+    {
+        Action.NOTE,
+        Action.ASK,
+        Action.RELEASE,
+        Action.REJECT,
+        Action.MERGE,
+        Action.REOPEN,
+        Action.RETURN_REFERRAL,
+        Action.RESOLVE,
+    }
+)
 
 STATUS_LABELS: dict[Status, str] = {
     S.NEW: N_("Received, waiting for an officer"),
@@ -79,6 +96,15 @@ STATUS_LABELS: dict[Status, str] = {
     S.MERGED: N_("Merged into another case"),
     S.REOPENED: N_("Reopened"),
 }
+
+
+class Outcome(StrEnum):
+    """How a resolved case ended, for the citizen and for reports."""
+
+    BRANCH = "branch"  # sent to a Ta'zirat branch for a ruling
+    NO_VIOLATION = "no_violation"
+    NOT_JURISDICTION = "not_jurisdiction"
+    RESOLVED = "resolved"
 
 
 class IllegalTransition(Exception):
@@ -96,6 +122,23 @@ def transition(action: Action, current: Status | None) -> Status:
         return TRANSITIONS[(action, current)]
     except KeyError:
         raise IllegalTransition(action, current) from None
+
+
+def citizen_may_reopen(
+    status: Status, resolved_at: datetime | None, now: datetime, window: timedelta
+) -> bool:
+    """The citizen may reopen a resolved case within the window after its resolution; staff
+    may reopen a decided case (resolved, closed, rejected) at any time, as the table says."""
+    return status == Status.RESOLVED and resolved_at is not None and now - resolved_at <= window
+
+
+def after_answer(asked_from: str | None) -> Status:
+    """Where the citizen's answer returns a case: to the status the question was asked from
+    (the holder's desk, or the unit it was referred to, with its unit), so that someone can still
+    act on it. A case asked before this was recorded goes where the table says."""
+    if asked_from in (Status.CLAIMED, Status.REFERRED):
+        return Status(asked_from)
+    return transition(Action.CITIZEN_ANSWER, Status.AWAITING_CITIZEN)
 
 
 def allowed_actions(current: Status) -> frozenset[Action]:

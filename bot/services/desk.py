@@ -18,8 +18,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import text
-from bot.domain import tracking
-from bot.domain.lifecycle import Action, IllegalTransition, Status, transition
+from bot.domain import pending, tracking
+from bot.domain.lifecycle import (
+    Action,
+    IllegalTransition,
+    Outcome,
+    Status,
+    after_answer,
+    citizen_may_reopen,
+    transition,
+)
 from bot.domain.roles import DESK_ROLES, Role, may, sees_phone
 from bot.services import cards
 from bot.services.runtime import Runtime
@@ -29,9 +37,8 @@ from bot.storage import outbox as outbox_store
 from bot.storage import users as user_store
 from bot.views import notices
 
-OUTCOMES = ("branch", "no_violation", "not_jurisdiction", "resolved")
+OUTCOMES = tuple(o.value for o in Outcome)
 REJECT_REASONS = ("empty", "abusive", "other")
-NOTE_LIMIT = 2000
 
 
 class Refusal(StrEnum):
@@ -234,7 +241,9 @@ class Desk:
             case_id,
             Action.ASK,
             lambda case, now: _Change(
-                note=question, notice=notices.question(case, text.normalize(question))
+                values={"asked_from": case["status"]},
+                note=question,
+                notice=notices.question(case, text.normalize(question)),
             ),
             needs_text=question,
         )
@@ -247,7 +256,7 @@ class Desk:
             case_id,
             Action.RESOLVE,
             lambda case, now: _Change(
-                values={"outcome": outcome, "resolved_at": now},
+                values={"outcome": outcome, "resolved_at": now, "asked_from": None},
                 note=explanation,
                 notice=notices.resolved(case, outcome, text.normalize(explanation)),
             ),
@@ -306,7 +315,11 @@ class Desk:
         settings = self.rt.settings
 
         def change(case: dict[str, Any], now: datetime) -> _Change:
-            c = _Change(values={"holder_id": case["holder_id"]}, note=answer or "[media]")
+            c = _Change(
+                values={"asked_from": None},
+                note=answer or "[media]",
+                status=after_answer(case["asked_from"]),
+            )
             if settings.staff_chat_id is not None:
                 thread = (
                     {"message_thread_id": settings.staff_thread_id}
@@ -342,10 +355,8 @@ class Desk:
             case = await case_store.by_id(conn, case_id)
         if case is None or case["citizen_id"] != citizen_id:
             return Refused(Refusal.NO_CASE)
-        if (
-            case["status"] != Status.RESOLVED
-            or case["resolved_at"] is None
-            or (self.rt.now() - case["resolved_at"] > window)
+        if not citizen_may_reopen(
+            Status(case["status"]), case["resolved_at"], self.rt.now(), window
         ):
             return Refused(Refusal.WINDOW_CLOSED)
         return await self._act(
@@ -358,6 +369,43 @@ class Desk:
             needs_text=reason,
             citizen=True,
         )
+
+    async def act(self, actor: Actor, action: Action, case_id: int) -> Result:
+        """An action that needs nothing but the press (claim, urgent, accepting a referral)."""
+        match action:
+            case Action.CLAIM:
+                return await self.claim(actor, case_id)
+            case Action.MARK_URGENT:
+                return await self.mark_urgent(actor, case_id)
+            case Action.ACCEPT_REFERRAL:
+                return await self.accept_referral(actor, case_id)
+            case _:
+                return Refused(Refusal.BAD_INPUT)
+
+    async def act_with_text(
+        self, actor: Actor, action: Action, case_id: int, body: str, outcome: Outcome | None
+    ) -> Result:
+        """An action that carries the staff member's text (`NEEDS_TEXT`), from a prompt's
+        answer or a command."""
+        match action:
+            case Action.NOTE:
+                return await self.note(actor, case_id, body)
+            case Action.ASK:
+                return await self.ask(actor, case_id, body)
+            case Action.RELEASE:
+                return await self.release(actor, case_id, body)
+            case Action.REJECT:
+                return await self.reject(actor, case_id, body)
+            case Action.MERGE:
+                return await self.merge(actor, case_id, body)
+            case Action.REOPEN:
+                return await self.reopen(actor, case_id, body)
+            case Action.RETURN_REFERRAL:
+                return await self.return_referral(actor, case_id, body)
+            case Action.RESOLVE if outcome is not None:
+                return await self.resolve(actor, case_id, outcome.value, body)
+            case _:
+                return Refused(Refusal.BAD_INPUT)
 
     async def check(self, actor: Actor, case_id: int, action: Action) -> Refused | None:
         """Would `action` be allowed now? Used before asking for its text with a prompt; the
@@ -456,7 +504,7 @@ class Desk:
             if c.status is not None:
                 new_status = c.status
             if c.note is not None:
-                c.note = text.normalize(c.note)[:NOTE_LIMIT]
+                c.note = text.normalize(c.note)  # whole: the audit holds what was sent
             ok = await desk_store.compare_and_set(
                 conn,
                 case_id,
@@ -478,11 +526,11 @@ class Desk:
                 note=c.note,
                 public=c.public,
             )
-            if action == Action.ASK:
-                await user_store.set_pending_input(conn, case["citizen_id"], f"answer:{case_id}")
-            elif case["status"] == Status.AWAITING_CITIZEN:
+            if case["status"] == Status.AWAITING_CITIZEN and new_status != Status.AWAITING_CITIZEN:
                 # Answered, or decided without the answer: the citizen is no longer asked.
-                await user_store.clear_pending_input(conn, case["citizen_id"], f"answer:{case_id}")
+                await user_store.clear_pending_input(
+                    conn, case["citizen_id"], pending.Answer(case_id).encode()
+                )
             if c.notice is not None:
                 await outbox_store.enqueue(
                     conn,
@@ -609,10 +657,10 @@ class Desk:
         self,
         actor: Actor,
         case_id: int,
-        action: str,
+        action: Action,
         chat_id: int,
         message_id: int,
-        extra: str | None = None,
+        outcome: Outcome | None = None,
     ) -> None:
         async with self.rt.engine.begin() as conn:
             await desk_store.add_prompt(
@@ -622,8 +670,8 @@ class Desk:
                     "message_id": message_id,
                     "user_id": actor.user_id,
                     "case_id": case_id,
-                    "action": action,
-                    "extra": extra,
+                    "action": action.value,
+                    "extra": outcome.value if outcome else None,
                     "created_at": self.rt.now(),
                 },
             )
@@ -636,20 +684,12 @@ class Desk:
         """Carry out the action a ForceReply prompt was for; only its addressee may answer."""
         if prompt["user_id"] != actor.user_id:
             return Refused(Refusal.NOT_ALLOWED)
-        action, case_id = prompt["action"], prompt["case_id"]
-        handlers: dict[str, Callable[[], Any]] = {
-            "note": lambda: self.note(actor, case_id, reply),
-            "ask": lambda: self.ask(actor, case_id, reply),
-            "release": lambda: self.release(actor, case_id, reply),
-            "reject": lambda: self.reject(actor, case_id, reply),
-            "merge": lambda: self.merge(actor, case_id, reply),
-            "reopen": lambda: self.reopen(actor, case_id, reply),
-            "return": lambda: self.return_referral(actor, case_id, reply),
-            "resolve": lambda: self.resolve(actor, case_id, prompt["extra"] or "", reply),
-        }
-        if action not in handlers:
+        try:
+            action = Action(prompt["action"])
+            outcome = Outcome(prompt["extra"]) if prompt["extra"] else None
+        except ValueError:
             return Refused(Refusal.BAD_INPUT)
-        result: Result = await handlers[action]()
+        result = await self.act_with_text(actor, action, prompt["case_id"], reply, outcome)
         if isinstance(result, Done) or result.reason != Refusal.BAD_INPUT:
             async with self.rt.engine.begin() as conn:
                 await desk_store.drop_prompt(conn, prompt["id"])

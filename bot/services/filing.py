@@ -9,7 +9,7 @@ same transaction, and only then returns the tracking code.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from bot.domain.complaint import (
     PRICE_STEPS,
     SKIPPABLE_STEPS,
     TEXT_LIMITS,
+    TEXT_STEPS,
     DraftData,
     Problem,
     Step,
@@ -64,6 +65,9 @@ class Attachment:
     mime_type: str | None = None
     file_size: int | None = None
     media_group_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,7 @@ class Filing:
             if loaded is None:
                 return Outcome(problem=Problem.NO_DRAFT, expired=expired)
             step = loaded.step
-            if step in TEXT_STEPS_SET:
+            if step in TEXT_STEPS:
                 value = text.normalize(raw)
                 low, high = TEXT_LIMITS[step]
                 if text.length(value) < low:
@@ -455,9 +459,6 @@ class Filing:
             case_id=case_id,
             now=now,
         )
-
-
-TEXT_STEPS_SET = frozenset(TEXT_LIMITS)
 
 
 def _case_values(data: DraftData, user_id: int, now: datetime) -> dict[str, Any]:

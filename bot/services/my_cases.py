@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import text
-from bot.domain import tracking
+from bot.domain import pending, tracking
+from bot.domain.lifecycle import Status
 from bot.services.runtime import Runtime
 from bot.storage import cases as case_store
 from bot.storage import users as user_store
@@ -31,20 +32,9 @@ class MyCases:
     async def start_lookup(self, user_id: int) -> None:
         """The next text from this citizen is a tracking code."""
         async with self.rt.engine.begin() as conn:
-            await user_store.set_pending_input(conn, user_id, "track")
-
-    async def pending(self, user_id: int) -> str | None:
-        async with self.rt.engine.connect() as conn:
-            user = await user_store.get(conn, user_id)
-            return user["pending_input"] if user else None
-
-    async def stop_lookup(self, user_id: int) -> bool:
-        async with self.rt.engine.begin() as conn:
-            user = await user_store.get(conn, user_id)
-            if not user or not user["pending_input"]:
-                return False
-            await user_store.set_pending_input(conn, user_id, None)
-            return True
+            await user_store.set_pending_input(
+                conn, user_id, pending.TrackingCode().encode(), self.rt.now()
+            )
 
     @staticmethod
     def parse_code(raw: str) -> str | None:
@@ -57,9 +47,9 @@ class MyCases:
         return case if case is not None and case["citizen_id"] == user_id else None
 
     async def lookup(self, user_id: int, code: str) -> CaseDetail | None:
-        """The case with `code` if it is this citizen's; clears the pending lookup either way."""
+        """The case with `code` if it is this citizen's; ends the lookup either way."""
         async with self.rt.engine.begin() as conn:
-            await user_store.set_pending_input(conn, user_id, None)
+            await user_store.clear_pending_input(conn, user_id, pending.TrackingCode().encode())
             if not tracking.is_valid(code):
                 return None
             case = await case_store.by_code(conn, code)
@@ -107,10 +97,6 @@ class MyCases:
 
     # -- after the staff acted: answers, ratings, reopening ------------------------------------
 
-    async def set_pending(self, user_id: int, value: str | None) -> None:
-        async with self.rt.engine.begin() as conn:
-            await user_store.set_pending_input(conn, user_id, value)
-
     async def rate(self, user_id: int, case_id: int, score: int) -> bool:
         """Record the citizen's 1–5 rating of a resolved case of theirs (once; later presses
         change it). False when the case is not theirs or not resolved."""
@@ -121,20 +107,18 @@ class MyCases:
             if (
                 case is None
                 or case["citizen_id"] != user_id
-                or case["status"]
-                not in (
-                    "resolved",
-                    "closed",
-                )
+                or case["status"] not in (Status.RESOLVED, Status.CLOSED)
             ):
                 return False
             await case_store.save_rating(conn, case_id, user_id, score, self.rt.now())
-            await user_store.set_pending_input(conn, user_id, f"comment:{case_id}")
+            await user_store.set_pending_input(
+                conn, user_id, pending.Comment(case_id).encode(), self.rt.now()
+            )
         return True
 
     async def comment(self, user_id: int, case_id: int, comment: str) -> bool:
         async with self.rt.engine.begin() as conn:
-            await user_store.set_pending_input(conn, user_id, None)
+            await user_store.clear_pending_input(conn, user_id, pending.Comment(case_id).encode())
             return await case_store.save_rating_comment(
                 conn, case_id, user_id, text.normalize(comment)[:1000]
             )

@@ -101,7 +101,7 @@ def summary_messages(
     parts = summary_views.render_summary(summary, period, tz=tz, title=title)
     payloads: list[dict[str, Any]] = [{"text": p, "parse_mode": "HTML"} for p in parts]
     if period is not None and payloads:
-        markup = inline(summary_views.drilldown_keyboard(period.key))
+        markup = inline(summary_views.drilldown_keyboard(period))
         payloads[-1]["reply_markup"] = markup.to_dict()
     return payloads
 

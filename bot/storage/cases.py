@@ -9,6 +9,7 @@ from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.lifecycle import Status
 from bot.storage.tables import attachments, case_events, case_messages, cases, ratings
 
 
@@ -99,6 +100,16 @@ async def of_citizen(
         .limit(limit)
     )
     return [dict(r) for r in rows.mappings()], int(total)
+
+
+async def awaiting_answer(conn: AsyncConnection, citizen_id: int) -> list[dict[str, Any]]:
+    """The citizen's cases with an officer's question open, oldest first."""
+    rows = await conn.execute(
+        select(cases)
+        .where((cases.c.citizen_id == citizen_id) & (cases.c.status == Status.AWAITING_CITIZEN))
+        .order_by(cases.c.id)
+    )
+    return [dict(r) for r in rows.mappings()]
 
 
 async def events(conn: AsyncConnection, case_id: int, *, public_only: bool) -> list[dict[str, Any]]:

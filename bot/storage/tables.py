@@ -40,7 +40,8 @@ users = Table(
     Column("language_code", String(16)),
     Column("phone", String(20)),
     Column("role", String(16)),  # admin / supervisor / staff / manager; NULL for citizens
-    Column("pending_input", String(32)),  # what free text from this user means now (e.g. "track")
+    Column("pending_input", String(32)),  # the citizen's current focus: bot.domain.pending
+    Column("pending_at", UTCDateTime),  # when they chose it
     Column("blocked_bot", Boolean, nullable=False, default=False),
     Column("banned", Boolean, nullable=False, default=False, server_default=false()),
     Column("ban_reason", Text),
@@ -121,6 +122,7 @@ cases = Table(
     Column("holder_id", BigInteger, ForeignKey("users.id")),
     Column("unit_id", Integer, ForeignKey("units.id")),
     Column("merged_into", Integer, ForeignKey("cases.id")),
+    Column("asked_from", String(24)),  # while awaiting_citizen: the status the answer returns to
     Column("outcome", String(32)),  # why it was resolved / rejected, for the citizen and reports
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
@@ -191,6 +193,22 @@ outbox = Table(
     Column("last_error", Text),
     Column("result_message_id", BigInteger),
     Index(None, "status", "next_attempt_at"),
+)
+
+# A citizen's message that could be meant for more than one open thing (an officer's question,
+# a rating comment, the complaint being filed…): kept until the citizen says which, never lost.
+held_inputs = Table(
+    "held_inputs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("text", Text),  # typed text, or a file's caption
+    Column("attachment", JSON),  # a file: the fields of bot.services.filing.Attachment
+    Column("chat_id", BigInteger, nullable=False),  # where the message is, to copy it to staff
+    Column("message_id", BigInteger, nullable=False),
+    Column("media_group_id", String(64)),  # an album's items are routed together
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "user_id", "id"),
 )
 
 # Where the bot posted a case's card, so later changes edit it in place.

@@ -48,8 +48,13 @@ async def get(conn: AsyncConnection, user_id: int) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-async def set_pending_input(conn: AsyncConnection, user_id: int, value: str | None) -> None:
-    await conn.execute(update(users).where(users.c.id == user_id).values(pending_input=value))
+async def set_pending_input(
+    conn: AsyncConnection, user_id: int, value: str | None, at: datetime | None = None
+) -> None:
+    """What the user's next text means now (`bot.domain.pending`), chosen at `at`."""
+    await conn.execute(
+        update(users).where(users.c.id == user_id).values(pending_input=value, pending_at=at)
+    )
 
 
 async def clear_pending_input(conn: AsyncConnection, user_id: int, value: str) -> None:

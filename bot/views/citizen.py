@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from html import escape
 from math import ceil
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from telegram import KeyboardButton
 
+from bot import callbacks as cb
 from bot import jalali, text
-from bot.domain import tracking
+from bot.domain import pending, tracking
 from bot.domain.catalogue import (
     PROVINCES,
     PROVINCES_BY_CODE,
@@ -23,7 +24,11 @@ from bot.domain.complaint import EDIT_GROUPS, MAX_ATTACHMENTS, TEXT_LIMITS, Draf
 from bot.domain.lifecycle import STATUS_LABELS, Action, Status
 from bot.i18n import N_, _
 from bot.views import labels as L
+from bot.views.notices import ANSWER_BUTTON
 from bot.views.screen import Screen, inline, reply_keyboard
+
+if TYPE_CHECKING:
+    from bot.services.citizen_input import Option
 
 PROVINCES_PER_PAGE = 12
 CASES_PER_PAGE = 5
@@ -210,20 +215,20 @@ def _head(step: Step) -> str:
 
 
 def _cancel_row() -> list[tuple[str, str]]:
-    return [(_(L.CANCEL), "f:cancel")]
+    return [(_(L.CANCEL), cb.CancelFiling().encode())]
 
 
 def step_screen(step: Step, data: DraftData, attachments: int, *, page: int = 0) -> Screen:
     """The prompt for `step`."""
     head = f"<b>{_head(step)}</b>\n"
     if step == Step.VIOLATION:
-        rows = [[(_(c.label), f"f:violation:{c.code}")] for c in VIOLATION_TYPES]
+        rows = [[(_(c.label), cb.Choose(step, c.code).encode())] for c in VIOLATION_TYPES]
         return Screen(
             head + _("What kind of violation did you see? Choose one:"),
             inline([*rows, _cancel_row()]),
         )
     if step == Step.SECTOR:
-        buttons = [(_(c.label), f"f:sector:{c.code}") for c in SECTORS]
+        buttons = [(_(c.label), cb.Choose(step, c.code).encode()) for c in SECTORS]
         rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
         return Screen(head + _("Which trade or sector is it?"), inline([*rows, _cancel_row()]))
     if step == Step.PROVINCE:
@@ -326,13 +331,13 @@ def province_screen(page: int) -> Screen:
     pages = ceil(len(names) / PROVINCES_PER_PAGE)
     page = max(0, min(page, pages - 1))
     chunk = names[page * PROVINCES_PER_PAGE : (page + 1) * PROVINCES_PER_PAGE]
-    buttons = [(name, f"f:province:{code}") for code, name in chunk]
+    buttons = [(name, cb.Choose(Step.PROVINCE, code).encode()) for code, name in chunk]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     nav: list[tuple[str, str]] = []
     if page > 0:
-        nav.append((_("« Previous"), f"f:pp:{page - 1}"))
+        nav.append((_("« Previous"), cb.ProvincePage(page - 1).encode()))
     if page < pages - 1:
-        nav.append((_("Next »"), f"f:pp:{page + 1}"))
+        nav.append((_("Next »"), cb.ProvincePage(page + 1).encode()))
     body = f"<b>{_head(Step.PROVINCE)}</b>\n" + _(
         "In which province? (page {page} of {pages})"
     ).format(page=digits(page + 1), pages=digits(pages))
@@ -415,8 +420,8 @@ def review_screen(data: DraftData, attachments: int) -> Screen:
         body,
         inline(
             [
-                [(_("Confirm and send"), "f:ok")],
-                [(_("Edit"), "f:edit"), (_(L.CANCEL), "f:cancel")],
+                [(_("Confirm and send"), cb.Confirm().encode())],
+                [(_("Edit"), cb.EditMenu().encode()), (_(L.CANCEL), cb.CancelFiling().encode())],
             ]
         ),
     )
@@ -424,14 +429,14 @@ def review_screen(data: DraftData, attachments: int) -> Screen:
 
 def review_with_edit_menu(data: DraftData, attachments: int) -> Screen:
     """The review again, its buttons replaced by the parts that can be changed."""
-    buttons = [(_(EDIT_LABELS[g]), f"f:eg:{g}") for g in EDIT_GROUPS]
+    buttons = [(_(EDIT_LABELS[g]), cb.EditPart(g).encode()) for g in EDIT_GROUPS]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     body = (
         review_screen(data, attachments).text.rsplit("\n\n", 1)[0]
         + "\n\n"
         + _("Which part do you want to change?")
     )
-    return Screen(body, inline([*rows, [(_("Back to the review"), "f:back")]]))
+    return Screen(body, inline([*rows, [(_("Back to the review"), cb.BackToReview().encode())]]))
 
 
 def editing_note(group: str) -> str:
@@ -672,15 +677,15 @@ def my_cases(rows: list[dict[str, Any]], total: int, page: int, tz: ZoneInfo) ->
             [
                 (
                     f"{text.to_persian_digits(case['code'])} · {status_label(case['status'])}",
-                    f"c:o:{case['code']}",
+                    cb.OpenCase(case["code"]).encode(),
                 )
             ]
         )
     nav: list[tuple[str, str]] = []
     if page > 0:
-        nav.append((_("« Newer"), f"c:l:{page - 1}"))
+        nav.append((_("« Newer"), cb.CasesPage(page - 1).encode()))
     if page < pages - 1:
-        nav.append((_("Older »"), f"c:l:{page + 1}"))
+        nav.append((_("Older »"), cb.CasesPage(page + 1).encode()))
     if nav:
         buttons.append(nav)
     return Screen("\n".join(lines), inline(buttons))
@@ -688,3 +693,58 @@ def my_cases(rows: list[dict[str, Any]], total: int, page: int, tz: ZoneInfo) ->
 
 def stale_case_button() -> str:
     return _("This complaint could not be opened.")
+
+
+# -- several things open at once ------------------------------------------------------------------
+
+
+def questions_waiting(cases: list[dict[str, Any]]) -> Screen:
+    """After /start: officers' questions are still open, whatever was pressed since."""
+    codes = "، ".join(tracking.format_code(c["code"]) for c in cases)
+    body = _(
+        "An officer is waiting for your answer about complaint {codes}. Press «{button}», or "
+        "simply send your answer as a message."
+    ).format(codes=codes, button=_(ANSWER_BUTTON))
+    rows = [
+        [
+            (
+                f"{_(ANSWER_BUTTON)} · {tracking.format_code(c['code'])}",
+                cb.AnswerQuestion(c["id"]).encode(),
+            )
+        ]
+        for c in cases[:5]
+    ]
+    return Screen(body, inline(rows))
+
+
+def write_answer(code: str) -> Screen:
+    return Screen(
+        _("Write your answer about complaint {code} (text, photo or document):").format(
+            code=tracking.format_code(code)
+        ),
+        reply_keyboard([[_(L.CANCEL)]]),
+    )
+
+
+def _option_label(option: Option) -> str:
+    code = tracking.format_code(option.code) if option.code else ""
+    match option.target:
+        case pending.Answer():
+            return _("Answer to the question about {code}").format(code=code)
+        case pending.Comment():
+            return _("Comment on my rating of {code}").format(code=code)
+        case pending.ReopenReason():
+            return _("Reason to reopen {code}").format(code=code)
+        case pending.TrackingCode():
+            return _("Look up a tracking code")
+        case cb.ToDraft():
+            return _("The complaint I am filing now")
+
+
+def which_one(held_id: int, options: tuple[Option, ...], excerpt: str) -> Screen:
+    """Several things are open: the message is kept until the citizen says which it is for."""
+    body = _("You have more than one thing open. What is this message for?")
+    if excerpt:
+        body += "\n\n«" + escape(text.to_persian_digits(excerpt)) + "»"
+    rows = [[(_option_label(o), cb.Route(held_id, o.target).encode())] for o in options[:8]]
+    return Screen(body, inline(rows))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from bot import callbacks as cb
 from bot.domain import tracking
 from bot.i18n import N_, _
 from bot.views.screen import Screen, inline
@@ -15,6 +16,9 @@ OUTCOME_LABELS = {
     "not_jurisdiction": N_("Not within Ta'zirat's jurisdiction"),
     "resolved": N_("Resolved"),
 }
+
+
+ANSWER_BUTTON = N_("Answer this question")
 
 
 def _code(case: dict[str, Any]) -> str:
@@ -46,9 +50,10 @@ def unit_accepted(case: dict[str, Any]) -> dict[str, Any]:
 def question(case: dict[str, Any], text: str) -> dict[str, Any]:
     body = _(
         "The officer handling your complaint {code} asks:\n\n<i>{question}</i>\n\n"
-        "Please send your answer here as your next message (text, photo or document)."
-    ).format(code=_code(case), question=escape(text))
-    return Screen(body).payload()
+        "Press «{button}» below, or simply send your answer here (text, photo or document)."
+    ).format(code=_code(case), question=escape(text), button=_(ANSWER_BUTTON))
+    button = [(_(ANSWER_BUTTON), cb.AnswerQuestion(case["id"]).encode())]
+    return Screen(body, inline([button])).payload()
 
 
 def resolved(case: dict[str, Any], outcome: str, explanation: str) -> dict[str, Any]:
@@ -56,8 +61,8 @@ def resolved(case: dict[str, Any], outcome: str, explanation: str) -> dict[str, 
         "Your complaint {code} has been dealt with.\n<b>Outcome:</b> {outcome}\n\n{explanation}"
         "\n\nHow well was your complaint handled? Please rate it from 1 (poor) to 5 (excellent)."
     ).format(code=_code(case), outcome=_(OUTCOME_LABELS[outcome]), explanation=escape(explanation))
-    stars = [(f"{'⭐' * n}", f"c:rate:{case['id']}:{n}") for n in range(1, 6)]
-    rows = [stars[:3], stars[3:], [(_("Reopen the complaint"), f"c:reo:{case['id']}")]]
+    stars = [("⭐" * n, cb.Rate(case["id"], n).encode()) for n in range(1, 6)]
+    rows = [stars[:3], stars[3:], [(_("Reopen the complaint"), cb.AskReopen(case["id"]).encode())]]
     return Screen(body, inline(rows)).payload()
 
 

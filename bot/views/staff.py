@@ -7,10 +7,11 @@ from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import callbacks as cb
 from bot import jalali, text
 from bot.domain import tracking
 from bot.domain.catalogue import VIOLATIONS_BY_CODE
-from bot.domain.lifecycle import STATUS_LABELS, Action, Status
+from bot.domain.lifecycle import STATUS_LABELS, Action, Outcome, Status
 from bot.domain.roles import ROLE_LABELS, Role
 from bot.i18n import N_, _
 from bot.services.desk import Refusal
@@ -50,15 +51,21 @@ DONE = {
     Action.REOPEN: N_("Reopened."),
 }
 
-PROMPTS = {
-    "note": N_("{who}, write the internal note for complaint {code} in reply to this message."),
-    "ask": N_("{who}, write your question to the citizen about {code} in reply to this message."),
-    "release": N_("{who}, why are you releasing {code}? Reply to this message."),
-    "reject": N_("{who}, why is {code} rejected? The reason is sent to the citizen. Reply here."),
-    "merge": N_("{who}, reply with the tracking code of the case that {code} duplicates."),
-    "reopen": N_("{who}, why is {code} reopened? Reply to this message."),
-    "return": N_("{who}, why is the unit returning {code}? Reply to this message."),
-    "resolve": N_(
+PROMPTS: dict[Action, str] = {
+    Action.NOTE: N_(
+        "{who}, write the internal note for complaint {code} in reply to this message."
+    ),
+    Action.ASK: N_(
+        "{who}, write your question to the citizen about {code} in reply to this message."
+    ),
+    Action.RELEASE: N_("{who}, why are you releasing {code}? Reply to this message."),
+    Action.REJECT: N_(
+        "{who}, why is {code} rejected? The reason is sent to the citizen. Reply here."
+    ),
+    Action.MERGE: N_("{who}, reply with the tracking code of the case that {code} duplicates."),
+    Action.REOPEN: N_("{who}, why is {code} reopened? Reply to this message."),
+    Action.RETURN_REFERRAL: N_("{who}, why is the unit returning {code}? Reply to this message."),
+    Action.RESOLVE: N_(
         "{who}, write the explanation for the citizen about {code} ({outcome}) in reply to "
         "this message."
     ),
@@ -96,8 +103,10 @@ def mention(user_id: int, name: str) -> str:
     return f'<a href="tg://user?id={user_id}">{escape(name or str(user_id))}</a>'
 
 
-def prompt(kind: str, *, user_id: int, name: str, code: str, outcome: str | None = None) -> str:
-    return _(PROMPTS[kind]).format(
+def prompt(
+    action: Action, *, user_id: int, name: str, code: str, outcome: Outcome | None = None
+) -> str:
+    return _(PROMPTS[action]).format(
         who=mention(user_id, name),
         code=tracking.format_code(code),
         outcome=_(OUTCOME_LABELS[outcome]) if outcome in OUTCOME_LABELS else "",
@@ -105,11 +114,14 @@ def prompt(kind: str, *, user_id: int, name: str, code: str, outcome: str | None
 
 
 def outcome_choices(case_id: int) -> list[tuple[str, str]]:
-    return [(_(label), f"s:ro:{case_id}:{key}") for key, label in OUTCOME_LABELS.items()]
+    return [
+        (_(label), cb.ResolveAs(case_id, Outcome(key)).encode())
+        for key, label in OUTCOME_LABELS.items()
+    ]
 
 
 def unit_choices(case_id: int, units: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    return [(u["name"], f"s:ru:{case_id}:{u['id']}") for u in units]
+    return [(u["name"], cb.ReferTo(case_id, u["id"]).encode()) for u in units]
 
 
 def case_line(case: dict[str, Any], now: datetime) -> str:

@@ -11,10 +11,14 @@ from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from telegram import InlineKeyboardMarkup
+
+from bot import callbacks as cb
 from bot import jalali, text
 from bot.domain import tracking
 from bot.domain.catalogue import PROVINCES_BY_CODE, SECTORS_BY_CODE, VIOLATIONS_BY_CODE
-from bot.domain.lifecycle import STATUS_LABELS, Status
+from bot.domain.lifecycle import STATUS_LABELS, Action, Status, allowed_actions
+from bot.domain.roles import UNIT_ACTIONS
 from bot.i18n import N_, _
 from bot.views.notices import OUTCOME_LABELS
 from bot.views.screen import inline
@@ -101,47 +105,51 @@ def card_text(
     return "\n".join(lines)
 
 
-def card_buttons(case: dict[str, Any], evidence_count: int, *, unit_chat: bool = False):  # type: ignore[no-untyped-def]
-    """The buttons that fit the case's state (the server re-checks every press anyway)."""
-    cid = case["id"]
-    status = Status(case["status"])
+# A card shows, in this order, the buttons of the actions the lifecycle table allows from the
+# case's status (`allowed_actions`); whether the presser may take them is checked on the press.
+CARD_ACTIONS: tuple[tuple[Action, str], ...] = (
+    (Action.RESOLVE, B_RESOLVE),
+    (Action.ASK, B_ASK),
+    (Action.CLAIM, B_CLAIM),
+    (Action.ACCEPT_REFERRAL, B_ACCEPT),
+    (Action.RETURN_REFERRAL, B_RETURN),
+    (Action.REFER, B_REFER),
+    (Action.REJECT, B_REJECT),
+    (Action.RELEASE, B_RELEASE),
+    (Action.MERGE, B_MERGE),
+    (Action.MARK_URGENT, B_URGENT),
+    (Action.REOPEN, B_REOPEN),
+    (Action.NOTE, B_NOTE),
+)
 
-    def b(label: str, act: str) -> tuple[str, str]:
-        return (_(label), f"s:{act}:{cid}")
 
-    files = (_(B_FILES).format(n=text.to_persian_digits(evidence_count)), f"s:files:{cid}")
+def card_buttons(
+    case: dict[str, Any], evidence_count: int, *, unit_chat: bool = False
+) -> InlineKeyboardMarkup:
+    """The buttons that fit the case's state (the server re-checks every press anyway). A unit's
+    chat gets only the unit's own actions."""
+    allowed = allowed_actions(Status(case["status"]))
     if unit_chat:
-        rows = [[b(B_ACCEPT, "accept"), b(B_RETURN, "return")]] if status == Status.REFERRED else []
-        return inline([*rows, [files]])
-    rows: list[list[tuple[str, str]]]
-    if status in (Status.NEW, Status.REOPENED):
-        rows = [
-            [b(B_CLAIM, "claim"), b(B_URGENT, "urgent")],
-            [b(B_REFER, "refer"), b(B_REJECT, "reject")],
-            [b(B_MERGE, "merge"), b(B_NOTE, "note")],
-        ]
-    elif status == Status.CLAIMED:
-        rows = [
-            [b(B_RESOLVE, "resolve"), b(B_ASK, "ask")],
-            [b(B_REFER, "refer"), b(B_NOTE, "note")],
-            [b(B_RELEASE, "release"), b(B_REJECT, "reject")],
-            [b(B_MERGE, "merge"), b(B_URGENT, "urgent")],
-        ]
-    elif status == Status.REFERRED:
-        rows = [[b(B_ACCEPT, "accept"), b(B_RETURN, "return")], [b(B_NOTE, "note")]]
-    elif status == Status.AWAITING_CITIZEN:
-        rows = [[b(B_RESOLVE, "resolve"), b(B_NOTE, "note")]]
-    elif status in (Status.RESOLVED, Status.CLOSED, Status.REJECTED):
-        rows = [[b(B_REOPEN, "reopen"), b(B_NOTE, "note")]]
-    else:
-        rows = []
+        allowed &= UNIT_ACTIONS
     if case.get("urgent"):
-        rows = [[btn for btn in row if not btn[1].startswith("s:urgent")] for row in rows]
-    tail = [files, b(B_PHONE, "phone")] if case.get("contact_phone") else [files]
-    return inline([*[r for r in rows if r], tail])
+        allowed -= {Action.MARK_URGENT}
+    buttons = [
+        (_(label), cb.CardAction(action, case["id"]).encode())
+        for action, label in CARD_ACTIONS
+        if action in allowed
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    files = (
+        _(B_FILES).format(n=text.to_persian_digits(evidence_count)),
+        cb.CardShow(cb.Show.FILES, case["id"]).encode(),
+    )
+    tail = [files]
+    if case.get("contact_phone") and not unit_chat:
+        tail.append((_(B_PHONE), cb.CardShow(cb.Show.PHONE, case["id"]).encode()))
+    return inline([*rows, tail])
 
 
-def submenu(case_id: int, options: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
+def submenu(case_id: int, options: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     """A card's buttons replaced by choices (units, outcomes), with a way back."""
     rows = [[opt] for opt in options]
-    return inline([*rows, [(_(B_BACK), f"s:back:{case_id}")]])
+    return inline([*rows, [(_(B_BACK), cb.CardShow(cb.Show.CARD, case_id).encode())]])

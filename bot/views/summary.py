@@ -13,6 +13,7 @@ from datetime import timedelta, tzinfo
 from html import escape
 
 from bot import jalali, text
+from bot.callbacks import Drilldown, DrillView
 from bot.domain import tracking
 from bot.domain.catalogue import PROVINCES, PROVINCES_BY_CODE, VIOLATIONS_BY_CODE, Choice
 from bot.domain.lifecycle import Status
@@ -29,8 +30,6 @@ MESSAGE_LIMIT = 4096
 OVERDUE_LINES = 30
 SUMMARY_PROVINCES = 5
 DASH = "—"
-CALLBACK_PREFIX = "r"
-DRILLDOWNS = ("prov", "unit", "over")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,31 +297,27 @@ def _rating_lines(s: Summary) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def drilldown_keyboard(period_key: str) -> list[list[tuple[str, str]]]:
-    """Inline buttons under the digest; callback_data is ``r:<view>:<period key>``."""
+def drilldown_keyboard(period: Period) -> list[list[tuple[str, str]]]:
+    """Inline buttons under the digest (see `bot.callbacks.Drilldown`)."""
+
+    def button(label: str, view: DrillView) -> tuple[str, str]:
+        return (label, Drilldown(view, period).encode())
+
     return [
-        [
-            (_("By province"), f"{CALLBACK_PREFIX}:prov:{period_key}"),
-            (_("By unit"), f"{CALLBACK_PREFIX}:unit:{period_key}"),
-        ],
-        [(_("Overdue cases"), f"{CALLBACK_PREFIX}:over:{period_key}")],
+        [button(_("By province"), DrillView.BY_PROVINCE), button(_("By unit"), DrillView.BY_UNIT)],
+        [button(_("Overdue cases"), DrillView.OVERDUE)],
     ]
 
 
-def parse_drilldown(data: str) -> tuple[str, Period] | None:
-    """Read ``r:prov:d:20261128`` back into ("prov", Period); None if it is not ours or bad."""
-    prefix, _sep, rest = data.partition(":")
-    view, _sep, key = rest.partition(":")
-    if prefix != CALLBACK_PREFIX or view not in DRILLDOWNS:
-        return None
-    period = Period.parse(key)
-    return (view, period) if period else None
-
-
-def render_drilldown(view: str, summary: Summary, period: Period, *, tz: tzinfo) -> list[str]:
-    """Dispatch on the view named in the callback data."""
-    renderers = {"prov": render_by_province, "unit": render_by_unit, "over": render_overdue}
-    return renderers[view](summary, period, tz=tz)
+def render_drilldown(view: DrillView, summary: Summary, period: Period, *, tz: tzinfo) -> list[str]:
+    """The drill-down a button under the digest asked for."""
+    match view:
+        case DrillView.BY_PROVINCE:
+            return render_by_province(summary, period, tz=tz)
+        case DrillView.BY_UNIT:
+            return render_by_unit(summary, period, tz=tz)
+        case DrillView.OVERDUE:
+            return render_overdue(summary, period, tz=tz)
 
 
 def render_by_province(summary: Summary, period: Period, *, tz: tzinfo) -> list[str]:

@@ -1,0 +1,378 @@
+"""Where a citizen's typed text or sent file goes when several things are open at once.
+
+A citizen may owe an officer an answer on case A, have just rated case B (a comment is
+welcome), be looking up a code, and be half-way through filing a new complaint — all at once.
+None of them may swallow a message meant for another. The rule:
+
+- what the citizen explicitly chose last (the «پاسخ به این پرسش» button, «پیگیری شکایت», a
+  rating, «بازگشایی») is their *focus* (`bot.domain.pending`), but an open question is not a
+  focus: it lives in the case (`awaiting_citizen`) and survives any menu, /start or rating;
+- a message with exactly one place to go goes there (the common case: one question open, the
+  citizen simply types the answer);
+- a message with several is *held* in the database and the citizen is asked, with buttons,
+  which it is for; nothing is dropped while they decide.
+
+The focus chosen with «پاسخ به این پرسش» is the one exception: the citizen said which case,
+so the message goes there without asking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from bot import text
+from bot.callbacks import RouteTarget, ToDraft
+from bot.domain import pending as p
+from bot.domain import tracking
+from bot.domain.complaint import Step
+from bot.domain.lifecycle import Status, citizen_may_reopen
+from bot.services.desk import Desk, Done
+from bot.services.filing import Attachment, Filing, Outcome
+from bot.services.my_cases import CaseDetail, MyCases
+from bot.services.runtime import Runtime
+from bot.storage import cases as case_store
+from bot.storage import drafts as draft_store
+from bot.storage import held as held_store
+from bot.storage import users as user_store
+
+# -- what the citizen is told afterwards --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answered:
+    code: str
+
+
+@dataclass(frozen=True)
+class NotAwaited:
+    """The case no longer waits for the citizen's answer."""
+
+
+@dataclass(frozen=True)
+class LookedUp:
+    detail: CaseDetail | None  # None: no case of theirs has this code (or it is malformed)
+
+
+@dataclass(frozen=True)
+class BadCode:
+    """What was typed for a lookup is not a tracking code at all."""
+
+
+@dataclass(frozen=True)
+class CommentSaved:
+    pass
+
+
+@dataclass(frozen=True)
+class CommentSkipped:
+    pass
+
+
+@dataclass(frozen=True)
+class Reopened:
+    pass
+
+
+@dataclass(frozen=True)
+class ReopenRefused:
+    pass
+
+
+@dataclass(frozen=True)
+class Filed:
+    """The message went to the complaint being filed: show what filing says."""
+
+    outcome: Outcome
+    before: Step | None
+
+
+@dataclass(frozen=True)
+class Option:
+    target: RouteTarget
+    code: str | None  # the tracking code of the case it is about, if any
+    step: Step | None = None  # for the draft: where the citizen stands
+
+
+@dataclass(frozen=True)
+class Ask:
+    """Held: which of `options` is this message for?"""
+
+    held_id: int
+    options: tuple[Option, ...]
+    excerpt: str
+
+
+@dataclass(frozen=True)
+class HeldQuietly:
+    """Another item of an album whose first item already asked."""
+
+
+@dataclass(frozen=True)
+class Gone:
+    """The held message was already routed, or expired."""
+
+
+Result = (
+    Answered
+    | NotAwaited
+    | LookedUp
+    | BadCode
+    | CommentSaved
+    | CommentSkipped
+    | Reopened
+    | ReopenRefused
+    | Filed
+    | Ask
+    | HeldQuietly
+    | Gone
+)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A citizen's message as the router sees it: text, or a file with its caption."""
+
+    chat_id: int
+    message_id: int
+    text: str | None = None
+    attachment: Attachment | None = None
+
+    @property
+    def is_file(self) -> bool:
+        return self.attachment is not None
+
+
+class CitizenInput:
+    def __init__(self, rt: Runtime, desk: Desk, filing: Filing, my_cases: MyCases) -> None:
+        self.rt, self.desk, self.filing, self.my_cases = rt, desk, filing, my_cases
+
+    # -- focus -------------------------------------------------------------------------------
+
+    async def focus(self, user_id: int, what: p.Pending | None) -> None:
+        """What the citizen chose to do now (None: nothing in particular)."""
+        async with self.rt.engine.begin() as conn:
+            value = what.encode() if what else None
+            await user_store.set_pending_input(conn, user_id, value, self.rt.now())
+
+    async def current_focus(self, user_id: int) -> p.Pending | None:
+        async with self.rt.engine.connect() as conn:
+            user = await user_store.get(conn, user_id)
+        return p.parse(user["pending_input"]) if user else None
+
+    async def drop_focus(self, user_id: int) -> bool:
+        """Forget the focus (a menu choice, /start, «انصراف»); True if there was one. Open
+        questions stay open: they belong to the case, not to the focus."""
+        async with self.rt.engine.begin() as conn:
+            user = await user_store.get(conn, user_id)
+            if not user or not user["pending_input"]:
+                return False
+            await user_store.set_pending_input(conn, user_id, None)
+            return True
+
+    async def choose_answer(self, user_id: int, case_id: int) -> str | None:
+        """«پاسخ به این پرسش»: the next message answers this case. Its code, or None when the
+        case is not the citizen's or no longer waits for them."""
+        async with self.rt.engine.begin() as conn:
+            case = await case_store.by_id(conn, case_id)
+            if not _awaits(case, user_id):
+                return None
+            assert case is not None
+            await user_store.set_pending_input(
+                conn, user_id, p.Answer(case_id).encode(), self.rt.now()
+            )
+            return str(case["code"])
+
+    async def choose_reopen(self, user_id: int, case_id: int) -> bool:
+        """«بازگشایی شکایت»: the next text is the reason, if the case may still be reopened."""
+        window = timedelta(days=self.rt.settings.reopen_window_days)
+        async with self.rt.engine.begin() as conn:
+            case = await case_store.by_id(conn, case_id)
+            if case is None or case["citizen_id"] != user_id:
+                return False
+            if not citizen_may_reopen(
+                Status(case["status"]), case["resolved_at"], self.rt.now(), window
+            ):
+                return False
+            await user_store.set_pending_input(
+                conn, user_id, p.ReopenReason(case_id).encode(), self.rt.now()
+            )
+            return True
+
+    async def open_questions(self, user_id: int) -> list[dict[str, Any]]:
+        async with self.rt.engine.connect() as conn:
+            return await case_store.awaiting_answer(conn, user_id)
+
+    # -- a message arrives -----------------------------------------------------------------
+
+    async def skip(self, user_id: int) -> CommentSkipped | Filed:
+        """«بعدی»/«رد شدن»: no comment on the rating, if one was invited; else the filing step."""
+        if isinstance(await self.current_focus(user_id), p.Comment):
+            await self.drop_focus(user_id)
+            return CommentSkipped()
+        return await self._filing_step(user_id, self.filing.skip)
+
+    async def finish_evidence(self, user_id: int) -> Filed:
+        return await self._filing_step(user_id, self.filing.finish_evidence)
+
+    async def stay_anonymous(self, user_id: int) -> Filed:
+        return await self._filing_step(user_id, self.filing.stay_anonymous)
+
+    async def _filing_step(self, user_id: int, step: Callable[[int], Awaitable[Outcome]]) -> Filed:
+        current = await self.filing.current(user_id)
+        before = current.draft.step if current.draft else None
+        return Filed(await step(user_id), before)
+
+    async def receive(self, user_id: int, message: Message) -> Result:
+        """Send the message where it belongs, or hold it and ask."""
+        options, chosen = await self._options(user_id, message)
+        if chosen is not None:
+            return await self._deliver(user_id, chosen, message)
+        if len(options) == 1:
+            return await self._deliver(user_id, options[0].target, message)
+        if not options:
+            return await self._deliver(user_id, ToDraft(), message)
+        return await self._hold(user_id, message, options)
+
+    async def route(self, user_id: int, held_id: int, target: RouteTarget) -> Result:
+        """The citizen said which open thing a held message is for."""
+        async with self.rt.engine.begin() as conn:
+            row = await held_store.get(conn, held_id, user_id)
+            if row is None:
+                return Gone()
+            rows = [row]
+            if row["media_group_id"]:
+                rows = await held_store.album(conn, user_id, row["media_group_id"])
+            await held_store.drop(conn, [r["id"] for r in rows])
+        if isinstance(target, ToDraft):
+            await self.focus(user_id, p.Filing())
+        result: Result = Gone()
+        for held in rows:
+            attachment = Attachment(**held["attachment"]) if held["attachment"] else None
+            message = Message(held["chat_id"], held["message_id"], held["text"], attachment)
+            result = await self._deliver(user_id, target, message)
+        return result
+
+    async def forget_old(self) -> int:
+        """Held messages nobody routed within the draft idle time are dropped."""
+        cutoff = self.rt.now() - timedelta(hours=self.rt.settings.draft_idle_hours)
+        async with self.rt.engine.begin() as conn:
+            return await held_store.drop_older_than(conn, cutoff)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    async def _options(
+        self, user_id: int, message: Message
+    ) -> tuple[list[Option], RouteTarget | None]:
+        """Every open thing the message could be for, or the one the citizen chose."""
+        async with self.rt.engine.connect() as conn:
+            user = await user_store.get(conn, user_id)
+            focus = p.parse(user["pending_input"]) if user else None
+            questions = await case_store.awaiting_answer(conn, user_id)
+            draft = await draft_store.get(conn, user_id)
+            focus_case = (
+                await case_store.by_id(conn, focus.case_id)
+                if isinstance(focus, p.Comment | p.ReopenReason)
+                else None
+            )
+        if isinstance(focus, p.Answer) and any(q["id"] == focus.case_id for q in questions):
+            return [], focus
+        idle = timedelta(hours=self.rt.settings.draft_idle_hours)
+        if draft is not None and draft["updated_at"] < self.rt.now() - idle:
+            draft = None  # filing drops it and says so when it is next touched
+        chosen_at = user["pending_at"] if user else None
+        if (
+            isinstance(focus, p.Filing)
+            and draft is not None
+            and chosen_at is not None
+            and all(q["updated_at"] <= chosen_at for q in questions)
+            and (not message.is_file or draft["step"] == Step.EVIDENCE)
+        ):
+            return [], ToDraft()  # chosen once already, and no question came since
+        options = [Option(p.Answer(q["id"]), q["code"]) for q in questions]
+        if not message.is_file:
+            match focus:
+                case p.TrackingCode():
+                    if text.parse_tracking_input(message.text or "") is not None:
+                        return [], focus  # a code typed after «پیگیری شکایت» is a lookup
+                    options.append(Option(focus, None))
+                case p.Comment() | p.ReopenReason() if focus_case is not None:
+                    options.append(Option(focus, focus_case["code"]))
+                case _:
+                    pass
+        if draft is not None:
+            step = Step(draft["step"])
+            if not message.is_file or step == Step.EVIDENCE or not options:
+                options.append(Option(ToDraft(), None, step))
+        return options, None
+
+    async def _hold(self, user_id: int, message: Message, options: list[Option]) -> Result:
+        attachment = message.attachment
+        group = attachment.media_group_id if attachment else None
+        async with self.rt.engine.begin() as conn:
+            earlier = await held_store.album(conn, user_id, group) if group else []
+            held_id = await held_store.hold(
+                conn,
+                {
+                    "user_id": user_id,
+                    "text": message.text,
+                    "attachment": attachment.as_dict() if attachment else None,
+                    "chat_id": message.chat_id,
+                    "message_id": message.message_id,
+                    "media_group_id": group,
+                    "created_at": self.rt.now(),
+                },
+            )
+        if earlier:
+            return HeldQuietly()
+        return Ask(held_id, tuple(options), text.excerpt(message.text or "", 80))
+
+    async def _deliver(self, user_id: int, target: RouteTarget, message: Message) -> Result:
+        raw = message.text or ""
+        match target:
+            case p.Answer(case_id):
+                copy_of = (message.chat_id, message.message_id) if message.is_file else None
+                answer = text.normalize(raw) or None
+                result = await self.desk.citizen_answer(user_id, case_id, answer, copy_of)
+                if isinstance(result, Done):
+                    return Answered(str(result.case["code"]))
+                await self._drop_focus_if(user_id, target)
+                return NotAwaited()
+            case p.TrackingCode():
+                code = text.parse_tracking_input(raw)
+                if code is None:
+                    return BadCode()
+                return LookedUp(await self.my_cases.lookup(user_id, code))
+            case p.Comment(case_id):
+                await self.my_cases.comment(user_id, case_id, raw)
+                return CommentSaved()
+            case p.ReopenReason(case_id):
+                reopened = await self.desk.citizen_reopen(user_id, case_id, raw)
+                await self._drop_focus_if(user_id, target)
+                return Reopened() if isinstance(reopened, Done) else ReopenRefused()
+            case ToDraft():
+                return await self._to_draft(user_id, message)
+
+    async def _to_draft(self, user_id: int, message: Message) -> Filed:
+        current = await self.filing.current(user_id)
+        before = current.draft.step if current.draft else None
+        if current.expired:
+            return Filed(current, before)
+        if message.attachment is not None:
+            return Filed(await self.filing.attach(user_id, message.attachment), before)
+        return Filed(await self.filing.text(user_id, message.text or ""), before)
+
+    async def _drop_focus_if(self, user_id: int, what: p.Pending) -> None:
+        async with self.rt.engine.begin() as conn:
+            await user_store.clear_pending_input(conn, user_id, what.encode())
+
+
+def _awaits(case: dict[str, Any] | None, user_id: int) -> bool:
+    return (
+        case is not None
+        and case["citizen_id"] == user_id
+        and case["status"] == Status.AWAITING_CITIZEN
+        and tracking.is_valid(case["code"])
+    )
