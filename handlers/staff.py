@@ -30,11 +30,12 @@ from telegram.ext import (
 
 from bot.app import services_of
 from bot.domain.lifecycle import Action
+from bot.domain.refusal import Refusal
 from bot.domain.roles import Role
-from bot.services.desk import OUTCOMES, Actor, Done, Refusal, Refused
+from bot.services.desk import OUTCOMES, Actor, Done, Refused
+from bot.text import split_message
 from bot.views import staff as views
 from bot.views.staff_card import submenu
-from bot.views.summary import split_message
 from handlers.common import answer
 
 log = logging.getLogger(__name__)

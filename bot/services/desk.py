@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot import text
 from bot.domain import tracking
 from bot.domain.lifecycle import Action, IllegalTransition, Status, transition
+from bot.domain.refusal import Refusal
 from bot.domain.roles import DESK_ROLES, Role, may, sees_phone
 from bot.services import cards
 from bot.services.runtime import Runtime
@@ -32,19 +32,6 @@ from bot.views import notices
 OUTCOMES = ("branch", "no_violation", "not_jurisdiction", "resolved")
 REJECT_REASONS = ("empty", "abusive", "other")
 NOTE_LIMIT = 2000
-
-
-class Refusal(StrEnum):
-    NOT_STAFF = "not_staff"
-    ANONYMOUS_ADMIN = "anonymous_admin"
-    NO_CASE = "no_case"
-    NOT_ALLOWED = "not_allowed"
-    WRONG_STATE = "wrong_state"
-    HELD = "held"
-    CHANGED = "changed"
-    ANONYMOUS_CITIZEN = "anonymous_citizen"
-    BAD_INPUT = "bad_input"
-    WINDOW_CLOSED = "window_closed"
 
 
 @dataclass(frozen=True)
