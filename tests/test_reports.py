@@ -28,7 +28,7 @@ from bot.domain.lifecycle import OPEN_STATES, Action, Status, transition
 from bot.domain.periods import Period, PeriodKind
 from bot.domain.summary import BusinessCount, HolderLoad, OverdueCase, Summary, UnitCount
 from bot.i18n import _
-from bot.services.reports import summarize
+from bot.services.reports import median, percentile, summarize
 from bot.storage.db import create_engine
 from bot.storage.migrate import upgrade
 from bot.storage.tables import case_events, cases, ratings, units, users
@@ -566,6 +566,15 @@ def _bare_summary() -> Summary:
         by_violation=(), by_province=(), by_unit=(), top_businesses=(), workload=(),
         ratings_count=0, ratings_mean=None,
     )  # fmt: skip
+
+
+def test_median_and_percentile_of_durations() -> None:
+    hours = [timedelta(hours=h) for h in (5, 1, 3, 2)]
+    assert median(hours) == timedelta(hours=2.5)  # even count: mean of the middle two
+    assert median(hours[:3]) == timedelta(hours=3)
+    assert median([]) is None and percentile([], 0.9) is None
+    assert percentile(hours, 0.9) == timedelta(hours=5)  # nearest rank: an observed value
+    assert percentile(hours, 0.5) == timedelta(hours=2)
 
 
 # ---------------------------------------------------------------------------------------------
