@@ -31,7 +31,8 @@ from sqlalchemy import insert
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.domain import tracking
-from bot.services.reports import Period, PeriodKind, summarize
+from bot.domain.periods import Period, PeriodKind
+from bot.services.reports import summarize
 from bot.storage.db import create_engine
 from bot.storage.migrate import upgrade
 from bot.storage.tables import case_events, cases, ratings, users

@@ -21,7 +21,7 @@ from bot.domain import ids
 from bot.domain import pending as p
 from bot.domain.complaint import CHOICE_STEPS, EDIT_GROUPS, Step
 from bot.domain.lifecycle import Action, Outcome
-from bot.services.reports import Period
+from bot.domain.periods import Period
 
 MAX_BYTES = 64
 _CODE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")

@@ -19,12 +19,13 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.ft2font import FT2Font
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from bot import text
 from bot.domain.catalogue import VIOLATIONS_BY_CODE
+from bot.domain.summary import Summary
 from bot.i18n import _
-from bot.services.reports import Summary
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,7 @@ def _violation_label(code: str) -> str:
 
 def build_figure(summary: Summary, title: str) -> Figure:
     """The chart as a Figure (bars of new complaints by violation type), not yet rendered."""
-    fig = Figure(figsize=SIZE_INCHES, dpi=DPI, layout="constrained")
-    fig.get_layout_engine().set(w_pad=0.3, h_pad=0.2)  # type: ignore[union-attr, call-arg]
+    fig = Figure(figsize=SIZE_INCHES, dpi=DPI, layout=ConstrainedLayoutEngine(w_pad=0.3, h_pad=0.2))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     fig.suptitle(title, fontproperties=_font(18, "bold"))

@@ -208,6 +208,7 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Build settings, turning validation errors into one readable `ConfigError` line."""
     try:
+        # Ignored below: overrides are untyped on purpose; pydantic validates them right here.
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]

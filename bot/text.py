@@ -1,4 +1,5 @@
-"""Persian text helpers: one input normaliser, digits, money, phone numbers and direction marks.
+"""Persian text helpers: one input normaliser, digits, money, phone numbers, direction marks,
+and cutting HTML into messages Telegram accepts.
 
 Everything here is a pure function so that handlers, storage and reports all agree on what a
 citizen "typed", whatever keyboard (Persian, Arabic, Latin) or client they used.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Final
 
@@ -430,3 +432,95 @@ def excerpt(text: str, limit: int) -> str:
         room = room[:cut]
     room = room.rstrip(" " + ZWNJ + "،,.;:؛-")
     return room + ELLIPSIS
+
+
+# ---------------------------------------------------------------------------------------------
+# Cutting long messages
+# ---------------------------------------------------------------------------------------------
+
+#: Telegram refuses a message longer than this, counted in UTF-16 code units.
+MESSAGE_LIMIT: Final = 4096
+
+# A tag, an entity, or one character: the units a message may be cut between.
+_ATOM = re.compile(r"<[^<>]*>|&#?\w+;|.", re.DOTALL)
+_TAG = re.compile(r"<(/?)([A-Za-z][\w-]*)")
+
+
+def utf16_len(s: str) -> int:
+    """Length as Telegram counts it: astral characters (most emoji) count twice."""
+    return len(s.encode("utf-16-le")) // 2
+
+
+def _closers(stack: Sequence[tuple[str, str]]) -> str:
+    return "".join(f"</{name}>" for name, _opener in reversed(stack))
+
+
+def _openers(stack: Sequence[tuple[str, str]]) -> str:
+    return "".join(opener for _name, opener in stack)
+
+
+def _apply_tag(stack: list[tuple[str, str]], atom: str) -> None:
+    """Track which tags are open, to close them at a cut and reopen them after it."""
+    m = _TAG.match(atom)
+    if not m or not atom.endswith(">"):
+        return
+    name = m[2].lower()
+    if not m[1]:
+        stack.append((name, atom))
+        return
+    for i in range(len(stack) - 1, -1, -1):
+        if stack[i][0] == name:
+            del stack[i]
+            return
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Cut HTML text into messages of at most `limit` UTF-16 units.
+
+    Cuts go between lines; a line that alone is too long is cut at a space, and a word that
+    alone is too long between characters. A tag or entity is never cut, and tags open at a cut
+    are closed before it and reopened after it, so every piece is valid HTML on its own.
+    """
+    if utf16_len(text) <= limit:
+        return [text] if text.strip() else []
+    atoms = _ATOM.findall(text)
+    chunks: list[str] = []
+    stack: list[tuple[str, str]] = []
+    i = 0
+    while i < len(atoms):
+        while i < len(atoms) and atoms[i] == "\n":
+            i += 1  # a piece never starts with an empty line
+        if i == len(atoms):
+            break
+        end, skip, stack_at_end = _cut(atoms, i, stack, limit)
+        piece = _openers(stack) + "".join(atoms[i:end]) + _closers(stack_at_end)
+        if piece.strip():
+            chunks.append(piece)
+        stack, i = stack_at_end, end + skip
+    return chunks
+
+
+def _cut(
+    atoms: list[str], start: int, stack: list[tuple[str, str]], limit: int
+) -> tuple[int, int, list[tuple[str, str]]]:
+    """Where the piece starting at `start` ends: (end index, atoms to skip, open tags there)."""
+    room = limit - utf16_len(_openers(stack))
+    state = list(stack)
+    used = 0
+    best: dict[str, tuple[int, list[tuple[str, str]]]] = {}
+    for k in range(start, len(atoms)):
+        atom = atoms[k]
+        if atom in ("\n", " ") and k > start:
+            best["line" if atom == "\n" else "word"] = (k, list(state))
+        used += utf16_len(atom)
+        _apply_tag(state, atom)
+        if used + utf16_len(_closers(state)) > room:
+            break
+        best["any"] = (k + 1, list(state))
+    else:
+        return len(atoms), 0, state
+    for kind, skip in (("line", 1), ("word", 1), ("any", 0)):
+        if kind in best:
+            end, at_end = best[kind]
+            return end, skip, at_end
+    raise ValueError("limit too small for the tags that must be reopened")

@@ -34,9 +34,11 @@ async def cmd_ban(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     reason = text.normalize(" ".join(args[1:]))
     user = ids.user_id(args[0]) if args else None
     if not await _admin(update, context) or user is None or not reason:
-        return await message.reply_text(views.ban_usage())
+        await message.reply_text(views.ban_usage())
+        return
     if not await people.set_ban(services_of(context).rt, user, reason):
-        return await message.reply_text(views.unknown_user())
+        await message.reply_text(views.unknown_user())
+        return
     log.info("user %s banned by %s", user, message.from_user.id if message.from_user else "?")
     await message.reply_text(views.ban_done(user))
 
@@ -47,9 +49,11 @@ async def cmd_unban(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
     user = ids.user_id(args[0]) if len(args) == 1 else None
     if not await _admin(update, context) or user is None:
-        return await message.reply_text(views.ban_usage())
+        await message.reply_text(views.ban_usage())
+        return
     if not await people.set_ban(services_of(context).rt, user, None):
-        return await message.reply_text(views.unknown_user())
+        await message.reply_text(views.unknown_user())
+        return
     await message.reply_text(views.unban_done(user))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from telegram import CallbackQuery, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
@@ -338,10 +338,12 @@ async def _edit_markup(query: CallbackQuery, screen: Screen) -> None:
     message = query.message
     if not isinstance(message, Message):
         return
-    if message.reply_markup == screen.markup and message.text_html == screen.text:
+    markup = screen.markup
+    assert markup is None or isinstance(markup, InlineKeyboardMarkup)  # edits keep inline ones
+    if message.reply_markup == markup and message.text_html == screen.text:
         return
     try:
-        await query.edit_message_text(screen.text, reply_markup=screen.markup)
+        await query.edit_message_text(screen.text, reply_markup=markup)
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             raise

@@ -54,11 +54,13 @@ async def cmd_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     message = update.message
     assert message
     if not await _allowed(update, context):
-        return await message.reply_text(_refused())
+        await message.reply_text(_refused())
+        return
     rt = services_of(context).rt
     asked = periods.parse(context.args or [], rt.now(), rt.settings.tz)
     if asked is None:
-        return await message.reply_text(_usage())
+        await message.reply_text(_usage())
+        return
     summary = await pushes.build_summary_for(rt, asked.start, asked.end)
     title = asked.title or summary_views.period_title(asked.period, rt.settings.tz)  # type: ignore[arg-type]
     png = await pushes.chart_png(summary, title)
@@ -84,11 +86,13 @@ async def cmd_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     assert message
     role = await _allowed(update, context)
     if not role:
-        return await message.reply_text(_refused())
+        await message.reply_text(_refused())
+        return
     rt = services_of(context).rt
     asked = periods.parse(context.args or [], rt.now(), rt.settings.tz)
     if asked is None:
-        return await message.reply_text(_usage())
+        await message.reply_text(_usage())
+        return
     xlsx, csv = await export_cases(
         rt.engine, asked.start, asked.end, include_phone=role in PHONE_ROLES, tz=rt.settings.tz
     )

@@ -32,11 +32,12 @@ from bot import callbacks as cb
 from bot.app import services_of
 from bot.domain import ids
 from bot.domain.lifecycle import NEEDS_TEXT, Action, Outcome
+from bot.domain.refusal import Refusal
 from bot.domain.roles import Role
-from bot.services.desk import Actor, Done, Refusal, Refused
+from bot.services.desk import Actor, Done, Refused
+from bot.text import split_message
 from bot.views import staff as views
 from bot.views.staff_card import submenu
-from bot.views.summary import split_message
 from handlers.common import answer
 
 log = logging.getLogger(__name__)
@@ -171,12 +172,12 @@ async def _send_files(
         for group in (visual, documents):
             if len(group) == 1:
                 f = group[0]
-                send = {
-                    "photo": context.bot.send_photo,
-                    "video": context.bot.send_video,
-                    "document": context.bot.send_document,
-                }[f["kind"]]
-                await send(actor.user_id, f["file_id"])
+                if f["kind"] == "photo":
+                    await context.bot.send_photo(actor.user_id, f["file_id"])
+                elif f["kind"] == "video":
+                    await context.bot.send_video(actor.user_id, f["file_id"])
+                else:
+                    await context.bot.send_document(actor.user_id, f["file_id"])
             elif group:
                 media = [
                     {"photo": InputMediaPhoto, "video": InputMediaVideo}.get(

@@ -22,7 +22,7 @@ from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.ft2font import FT2Font
 
 from bot import charts
-from bot.services.reports import Summary
+from bot.domain.summary import Summary
 
 NOW = datetime(2026, 11, 28, 6, 30, tzinfo=UTC)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -13,9 +13,10 @@ from openpyxl import load_workbook
 from bot import jalali
 from bot.domain.catalogue import PROVINCES_BY_CODE, SECTORS_BY_CODE, VIOLATIONS_BY_CODE
 from bot.domain.lifecycle import Action, Status
+from bot.domain.periods import Period, PeriodKind
 from bot.i18n import _
 from bot.services.export import export_cases, headers
-from bot.services.reports import STAFF_STATUS_LABELS, Period, PeriodKind
+from bot.services.reports import STAFF_STATUS_LABELS
 from bot.storage.db import create_engine
 from bot.views.notices import OUTCOME_LABELS
 from tests.test_reports import DAY, TZ, SeedCase, seed_database

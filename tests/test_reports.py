@@ -26,17 +26,10 @@ from bot.callbacks import DrillView, parse_report
 from bot.domain import tracking
 from bot.domain.catalogue import PROVINCES, VIOLATION_TYPES
 from bot.domain.lifecycle import OPEN_STATES, Action, Status, transition
+from bot.domain.periods import Period, PeriodKind
+from bot.domain.summary import BusinessCount, HolderLoad, OverdueCase, Summary, UnitCount
 from bot.i18n import _
-from bot.services.reports import (
-    BusinessCount,
-    HolderLoad,
-    OverdueCase,
-    Period,
-    PeriodKind,
-    Summary,
-    UnitCount,
-    summarize,
-)
+from bot.services.reports import median, percentile, summarize
 from bot.storage.db import create_engine
 from bot.storage.migrate import upgrade
 from bot.storage.tables import case_events, cases, ratings, units, users
@@ -500,7 +493,7 @@ class _TagChecker(HTMLParser):
 
 def _checked(message: str, limit: int = 4096) -> str:
     """Assert Telegram would accept the message; return its visible text."""
-    assert 0 < view.utf16_len(message) <= limit
+    assert 0 < text.utf16_len(message) <= limit
     parser = _TagChecker()
     parser.feed(message)
     parser.close()
@@ -583,19 +576,28 @@ def _bare_summary() -> Summary:
     )  # fmt: skip
 
 
+def test_median_and_percentile_of_durations() -> None:
+    hours = [timedelta(hours=h) for h in (5, 1, 3, 2)]
+    assert median(hours) == timedelta(hours=2.5)  # even count: mean of the middle two
+    assert median(hours[:3]) == timedelta(hours=3)
+    assert median([]) is None and percentile([], 0.9) is None
+    assert percentile(hours, 0.9) == timedelta(hours=5)  # nearest rank: an observed value
+    assert percentile(hours, 0.5) == timedelta(hours=2)
+
+
 # ---------------------------------------------------------------------------------------------
-# split_message
+# bot.text.split_message
 # ---------------------------------------------------------------------------------------------
 
 
 def test_split_message_keeps_short_text_whole() -> None:
-    assert view.split_message("سلام\nدنیا") == ["سلام\nدنیا"]
-    assert view.split_message("") == []
+    assert text.split_message("سلام\nدنیا") == ["سلام\nدنیا"]
+    assert text.split_message("") == []
 
 
 def test_split_message_cuts_between_lines() -> None:
     lines = [f"<b>خط {text.to_persian_digits(i)}</b> " + "ب" * 40 for i in range(300)]
-    parts = view.split_message("\n".join(lines), limit=1000)
+    parts = text.split_message("\n".join(lines), limit=1000)
     assert len(parts) > 1
     assert [line for p in parts for line in p.split("\n")] == lines  # whole lines, in order
     for p in parts:
@@ -607,7 +609,7 @@ def test_split_message_cuts_a_long_line_at_words_and_reopens_tags() -> None:
     line = (
         '<a href="https://example.org/?a=1&amp;b=2"><b>' + " ".join(words) + "</b> &amp; دنباله</a>"
     )
-    parts = view.split_message(line, limit=500)
+    parts = text.split_message(line, limit=500)
     assert len(parts) > 2
     visible = [_checked(p, 500) for p in parts]
     assert " ".join(visible).split() == (" ".join(words) + " & دنباله").split()
@@ -616,11 +618,11 @@ def test_split_message_cuts_a_long_line_at_words_and_reopens_tags() -> None:
 
 def test_split_message_counts_utf16_and_cuts_an_endless_word() -> None:
     emoji = "📊" * 3000  # 6000 UTF-16 units, no space anywhere
-    parts = view.split_message(emoji, limit=4096)
-    assert [view.utf16_len(p) for p in parts] == [4096, 1904]
+    parts = text.split_message(emoji, limit=4096)
+    assert [text.utf16_len(p) for p in parts] == [4096, 1904]
     assert "".join(parts) == emoji
     entities = "&amp;" * 2000
-    parts = view.split_message(entities, limit=4096)
+    parts = text.split_message(entities, limit=4096)
     assert "".join(parts) == entities and all(p.endswith("&amp;") for p in parts)
 
 
@@ -635,7 +637,7 @@ def test_split_message_random_html(seed: int) -> None:
         pieces.append(rng.choice((" ", " ", "\n", "")))
     html = "".join(pieces)
     limit = rng.choice((64, 200, 1000))
-    parts = view.split_message(html, limit=limit)
+    parts = text.split_message(html, limit=limit)
     visible = "".join(_checked(p, limit) for p in parts)
     squash = re.compile(r"\s+")
     assert squash.sub("", visible) == squash.sub("", "".join(_checked(html, 10**6)))

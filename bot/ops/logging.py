@@ -141,6 +141,7 @@ def setup_logging(level: str = "INFO", json: bool = False, token: str | None = N
     for old in [h for h in root.handlers if getattr(h, "_bot_ops", False)]:
         root.removeHandler(old)
     handler = logging.StreamHandler(sys.stderr)
+    # Ignored below: a marker attribute of our own, so a second call finds this handler.
     handler._bot_ops = True  # type: ignore[attr-defined]
     handler.setFormatter(JsonFormatter() if json else PlainFormatter())
     root.addHandler(handler)

@@ -22,8 +22,8 @@ from bot.storage import cases as case_store
 from bot.storage import chats
 from bot.storage import desk as desk_store
 from bot.storage import outbox as outbox_store
+from bot.text import MESSAGE_LIMIT, split_message, utf16_len
 from bot.views.gate import delivery_failed
-from bot.views.summary import MESSAGE_LIMIT, split_message, utf16_len
 
 log = logging.getLogger(__name__)
 

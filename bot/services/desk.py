@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +27,7 @@ from bot.domain.lifecycle import (
     citizen_may_reopen,
     transition,
 )
+from bot.domain.refusal import Refusal
 from bot.domain.roles import DESK_ROLES, Role, may, sees_phone
 from bot.services import cards
 from bot.services.runtime import Runtime
@@ -39,19 +39,6 @@ from bot.views import notices
 
 OUTCOMES = tuple(o.value for o in Outcome)
 REJECT_REASONS = ("empty", "abusive", "other")
-
-
-class Refusal(StrEnum):
-    NOT_STAFF = "not_staff"
-    ANONYMOUS_ADMIN = "anonymous_admin"
-    NO_CASE = "no_case"
-    NOT_ALLOWED = "not_allowed"
-    WRONG_STATE = "wrong_state"
-    HELD = "held"
-    CHANGED = "changed"
-    ANONYMOUS_CITIZEN = "anonymous_citizen"
-    BAD_INPUT = "bad_input"
-    WINDOW_CLOSED = "window_closed"
 
 
 @dataclass(frozen=True)
@@ -107,7 +94,8 @@ class Desk:
             return Actor(user_id, Role.ADMIN)
         async with self.rt.engine.connect() as conn:
             role = await desk_store.role_of(conn, user_id)
-        return Actor(user_id, Role(role) if role in Role._value2member_map_ else None)
+        known = role is not None and role in Role._value2member_map_
+        return Actor(user_id, Role(role) if known and role is not None else None)
 
     # -- actions on a case -----------------------------------------------------------------
 
@@ -600,7 +588,8 @@ class Desk:
             return Refused(Refusal.NO_CASE)
         if not sees_phone(actor.role, is_holder=case["holder_id"] == actor.user_id):
             return Refused(Refusal.NOT_ALLOWED)
-        return case["contact_phone"]
+        phone: str | None = case["contact_phone"]
+        return phone
 
     async def queue(self) -> list[dict[str, Any]]:
         async with self.rt.engine.connect() as conn:

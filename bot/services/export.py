@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot import jalali
@@ -25,7 +24,7 @@ from bot.domain.catalogue import PROVINCES_BY_CODE, SECTORS_BY_CODE, VIOLATIONS_
 from bot.domain.lifecycle import Action, Status
 from bot.i18n import N_, _
 from bot.services.reports import STAFF_STATUS_LABELS
-from bot.storage.tables import case_events, cases, units
+from bot.storage import reports as report_store
 from bot.views.notices import OUTCOME_LABELS
 
 # (msgid of the header, width in characters) in column order; the phone column is last.
@@ -67,48 +66,23 @@ async def export_cases(
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("naive datetime: pass aware UTC datetimes")
     async with engine.connect() as conn:
-        rows = await _cases(conn, start, end)
+        rows = await report_store.filed_cases_with_unit(conn, start, end)
         firsts, lasts = await _milestones(conn, start, end)
     table = [_row(r, firsts.get(r["id"]), lasts.get(r["id"]), include_phone, tz) for r in rows]
     header = headers(include_phone)
     return _xlsx(header, table, _columns(include_phone)), _csv(header, table)
 
 
-async def _cases(conn: AsyncConnection, start: datetime, end: datetime) -> list[Any]:
-    stmt = (
-        select(cases, units.c.name.label("unit_name"))
-        .select_from(cases.outerjoin(units, units.c.id == cases.c.unit_id))
-        .where(cases.c.created_at >= start, cases.c.created_at < end)
-        .order_by(cases.c.created_at, cases.c.id)
-    )
-    return list((await conn.execute(stmt)).mappings())
-
-
 async def _milestones(
     conn: AsyncConnection, start: datetime, end: datetime
 ) -> tuple[dict[int, datetime], dict[int, datetime]]:
-    """First claim and latest resolution per case, from the audit trail.
-
-    Reached through the period's cases (created_at index), then each case's events through
-    the (case_id, at) index, so the cost follows the size of the export, not of the history.
-    """
-    period = select(cases.c.id).where(cases.c.created_at >= start, cases.c.created_at < end)
-    stmt = (
-        select(
-            case_events.c.case_id,
-            case_events.c.action,
-            func.min(case_events.c.at),
-            func.max(case_events.c.at),
-        )
-        .where(
-            case_events.c.case_id.in_(period.scalar_subquery()),
-            case_events.c.action.in_([Action.CLAIM.value, Action.RESOLVE.value]),
-        )
-        .group_by(case_events.c.case_id, case_events.c.action)
+    """First claim and latest resolution per case filed in the period, from the audit trail."""
+    spans = await report_store.event_spans(
+        conn, start, end, [Action.CLAIM.value, Action.RESOLVE.value]
     )
     first_claim: dict[int, datetime] = {}
     last_resolve: dict[int, datetime] = {}
-    for case_id, action, first, last in await conn.execute(stmt):
+    for case_id, action, first, last in spans:
         if action == Action.CLAIM:
             first_claim[case_id] = first
         else:
@@ -152,7 +126,7 @@ def _safe(value: str | None) -> str:
 
 
 def _row(
-    case: Any,
+    case: Mapping[str, Any],
     first_claim: datetime | None,
     last_resolve: datetime | None,
     include_phone: bool,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.services.runtime import Runtime
+from bot.storage import updates as update_store
 from bot.storage import users as user_store
-from bot.storage.tables import processed_updates
 
 # Telegram redelivers an update only until the bot confirms it; a day is far beyond that.
 PROCESSED_KEPT = timedelta(days=1)
@@ -18,10 +17,7 @@ PROCESSED_KEPT = timedelta(days=1)
 async def already_handled(rt: Runtime, update_id: int) -> bool:
     """Whether this update was handled before (redelivered after a crash)."""
     async with rt.engine.connect() as conn:
-        row = await conn.execute(
-            select(processed_updates.c.update_id).where(processed_updates.c.update_id == update_id)
-        )
-        return row.first() is not None
+        return await update_store.was_processed(conn, update_id)
 
 
 async def mark_handled(rt: Runtime, update_id: int) -> None:
@@ -29,16 +25,14 @@ async def mark_handled(rt: Runtime, update_id: int) -> None:
     once); the services' own state checks make a replay harmless."""
     try:
         async with rt.engine.begin() as conn:
-            await conn.execute(insert(processed_updates).values(update_id=update_id, at=rt.now()))
+            await update_store.record_processed(conn, update_id, rt.now())
     except IntegrityError:
         pass
 
 
 async def forget_old_updates(rt: Runtime) -> None:
     async with rt.engine.begin() as conn:
-        await conn.execute(
-            delete(processed_updates).where(processed_updates.c.at < rt.now() - PROCESSED_KEPT)
-        )
+        await update_store.forget_processed_before(conn, rt.now() - PROCESSED_KEPT)
 
 
 async def touch_and_check(

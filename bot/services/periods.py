@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from bot import jalali, text
+from bot.domain.periods import Period, PeriodKind
 from bot.i18n import _
-from bot.services.reports import Period, PeriodKind
 
 WORDS: dict[str, tuple[PeriodKind, int]] = {
     "today": (PeriodKind.DAY, 0),

@@ -15,16 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from bot import charts
 from bot.config import parse_clock, parse_weekly
+from bot.domain.periods import Period, PeriodKind
 from bot.domain.roles import Role
-from bot.services.reports import Period, PeriodKind, Summary, summarize
+from bot.domain.summary import Summary
+from bot.services.reports import summarize
 from bot.services.runtime import Runtime
 from bot.storage import outbox as outbox_store
-from bot.storage.tables import scheduled_pushes, users
+from bot.storage import pushes as push_store
+from bot.storage import users as user_store
 from bot.views import summary as summary_views
 from bot.views.screen import inline
 
@@ -71,10 +73,8 @@ def due_slots(rt: Runtime, now: datetime) -> list[Slot]:
 async def recipients(rt: Runtime) -> list[int]:
     """MANAGER_CHAT_IDS and every user with the manager role (their private chats)."""
     async with rt.engine.connect() as conn:
-        ids = (
-            await conn.execute(select(users.c.id).where(users.c.role == Role.MANAGER.value))
-        ).scalars()
-        found = list(rt.settings.manager_chat_ids) + [i for i in ids]
+        ids = await user_store.ids_with_role(conn, Role.MANAGER.value)
+        found = list(rt.settings.manager_chat_ids) + ids
     return list(dict.fromkeys(found))
 
 
@@ -113,13 +113,7 @@ async def push_due(rt: Runtime) -> list[str]:
     chats = await recipients(rt)
     for slot in due_slots(rt, now):
         async with rt.engine.connect() as conn:
-            done = await conn.execute(
-                select(scheduled_pushes.c.id).where(
-                    (scheduled_pushes.c.kind == slot.kind)
-                    & (scheduled_pushes.c.period_key == slot.period.key)
-                )
-            )
-            if done.first() is not None:
+            if await push_store.was_pushed(conn, slot.kind, slot.period.key):
                 continue
         summary = await build_summary(rt, slot.period)
         title = summary_views.period_title(slot.period, rt.settings.tz)
@@ -132,10 +126,8 @@ async def push_due(rt: Runtime) -> list[str]:
         }
         try:
             async with rt.engine.begin() as conn:
-                await conn.execute(
-                    insert(scheduled_pushes).values(
-                        kind=slot.kind, period_key=slot.period.key, slot_at=slot.at, created_at=now
-                    )
+                await push_store.record_push(
+                    conn, kind=slot.kind, period_key=slot.period.key, slot_at=slot.at, now=now
                 )
                 for chat_id in chats:
                     await outbox_store.enqueue(

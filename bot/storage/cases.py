@@ -26,6 +26,7 @@ async def insert_case(conn: AsyncConnection, values: dict[str, Any]) -> int:
         if "code" in str(exc.orig).lower():
             raise CodeTaken from exc
         raise
+    # Ignored below: SQLAlchemy types inserted_primary_key Optional; a one-row INSERT sets it.
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 

@@ -32,6 +32,7 @@ async def create(
         "updated_at": now,
     }
     result = await conn.execute(insert(drafts).values(**values))
+    # Ignored below: SQLAlchemy types inserted_primary_key Optional; a one-row INSERT sets it.
     return {"id": int(result.inserted_primary_key[0]), **values}  # type: ignore[index]
 
 

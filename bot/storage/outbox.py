@@ -35,6 +35,7 @@ async def enqueue(
             created_at=now,
         )
     )
+    # Ignored below: SQLAlchemy types inserted_primary_key Optional; a one-row INSERT sets it.
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 

@@ -48,6 +48,11 @@ async def get(conn: AsyncConnection, user_id: int) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
+async def ids_with_role(conn: AsyncConnection, role: str) -> list[int]:
+    """Every user holding `role`, in no particular order."""
+    return list((await conn.execute(select(users.c.id).where(users.c.role == role))).scalars())
+
+
 async def set_pending_input(
     conn: AsyncConnection, user_id: int, value: str | None, at: datetime | None = None
 ) -> None:

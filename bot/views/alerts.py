@@ -17,7 +17,6 @@ from bot import jalali, text
 from bot.domain import tracking
 from bot.domain.catalogue import PROVINCES_BY_CODE, VIOLATIONS_BY_CODE, Choice
 from bot.i18n import _
-from bot.views.summary import split_message
 
 CODES_SHOWN = 40
 BUSINESSES_SHOWN = 5
@@ -104,7 +103,7 @@ def spike(kind: str, cases: list[dict[str, Any]], window: timedelta, *, tz: tzin
     rest = len(cases) - CODES_SHOWN
     if rest > 0:
         lines.append(_("and {n} more cases").format(n=_n(rest)))
-    return split_message("\n".join(lines))
+    return text.split_message("\n".join(lines))
 
 
 def _violation(code: str) -> str:

@@ -12,9 +12,9 @@ from bot import jalali, text
 from bot.domain import tracking
 from bot.domain.catalogue import VIOLATIONS_BY_CODE
 from bot.domain.lifecycle import STATUS_LABELS, Action, Outcome, Status
+from bot.domain.refusal import Refusal
 from bot.domain.roles import ROLE_LABELS, Role
 from bot.i18n import N_, _
-from bot.services.desk import Refusal
 from bot.views.notices import OUTCOME_LABELS
 
 REFUSALS = {

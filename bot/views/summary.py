@@ -2,13 +2,12 @@
 
 Lines are short so they read on a phone; every figure uses Persian digits; every name a citizen
 or officer typed is escaped. Telegram refuses a message over 4096 UTF-16 code units, so every
-renderer returns a list of texts cut by `split_message`.
+renderer returns a list of texts cut by `bot.text.split_message`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import timedelta, tzinfo
 from html import escape
 
@@ -17,108 +16,14 @@ from bot.callbacks import Drilldown, DrillView
 from bot.domain import tracking
 from bot.domain.catalogue import PROVINCES, PROVINCES_BY_CODE, VIOLATIONS_BY_CODE, Choice
 from bot.domain.lifecycle import Status
+from bot.domain.periods import Period, PeriodKind
+from bot.domain.summary import OverdueCase, Summary
 from bot.i18n import _
-from bot.services.reports import (
-    STAFF_STATUS_LABELS,
-    OverdueCase,
-    Period,
-    PeriodKind,
-    Summary,
-)
+from bot.services.reports import STAFF_STATUS_LABELS
 
-MESSAGE_LIMIT = 4096
 OVERDUE_LINES = 30
 SUMMARY_PROVINCES = 5
 DASH = "—"
-
-
-# ---------------------------------------------------------------------------------------------
-# Splitting long messages
-# ---------------------------------------------------------------------------------------------
-
-# A tag, an entity, or one character: the units a message may be cut between.
-_ATOM = re.compile(r"<[^<>]*>|&#?\w+;|.", re.DOTALL)
-_TAG = re.compile(r"<(/?)([A-Za-z][\w-]*)")
-
-
-def utf16_len(s: str) -> int:
-    """Length as Telegram counts it: astral characters (most emoji) count twice."""
-    return len(s.encode("utf-16-le")) // 2
-
-
-def _closers(stack: Sequence[tuple[str, str]]) -> str:
-    return "".join(f"</{name}>" for name, _opener in reversed(stack))
-
-
-def _openers(stack: Sequence[tuple[str, str]]) -> str:
-    return "".join(opener for _name, opener in stack)
-
-
-def _apply_tag(stack: list[tuple[str, str]], atom: str) -> None:
-    """Track which tags are open, to close them at a cut and reopen them after it."""
-    m = _TAG.match(atom)
-    if not m or not atom.endswith(">"):
-        return
-    name = m[2].lower()
-    if not m[1]:
-        stack.append((name, atom))
-        return
-    for i in range(len(stack) - 1, -1, -1):
-        if stack[i][0] == name:
-            del stack[i]
-            return
-
-
-def split_message(text_: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Cut HTML text into messages of at most `limit` UTF-16 units.
-
-    Cuts go between lines; a line that alone is too long is cut at a space, and a word that
-    alone is too long between characters. A tag or entity is never cut, and tags open at a cut
-    are closed before it and reopened after it, so every piece is valid HTML on its own.
-    """
-    if utf16_len(text_) <= limit:
-        return [text_] if text_.strip() else []
-    atoms = _ATOM.findall(text_)
-    chunks: list[str] = []
-    stack: list[tuple[str, str]] = []
-    i = 0
-    while i < len(atoms):
-        while i < len(atoms) and atoms[i] == "\n":
-            i += 1  # a piece never starts with an empty line
-        if i == len(atoms):
-            break
-        end, skip, stack_at_end = _cut(atoms, i, stack, limit)
-        piece = _openers(stack) + "".join(atoms[i:end]) + _closers(stack_at_end)
-        if piece.strip():
-            chunks.append(piece)
-        stack, i = stack_at_end, end + skip
-    return chunks
-
-
-def _cut(
-    atoms: list[str], start: int, stack: list[tuple[str, str]], limit: int
-) -> tuple[int, int, list[tuple[str, str]]]:
-    """Where the piece starting at `start` ends: (end index, atoms to skip, open tags there)."""
-    room = limit - utf16_len(_openers(stack))
-    state = list(stack)
-    used = 0
-    best: dict[str, tuple[int, list[tuple[str, str]]]] = {}
-    for k in range(start, len(atoms)):
-        atom = atoms[k]
-        if atom in ("\n", " ") and k > start:
-            best["line" if atom == "\n" else "word"] = (k, list(state))
-        used += utf16_len(atom)
-        _apply_tag(state, atom)
-        if used + utf16_len(_closers(state)) > room:
-            break
-        best["any"] = (k + 1, list(state))
-    else:
-        return len(atoms), 0, state
-    for kind, skip in (("line", 1), ("word", 1), ("any", 0)):
-        if kind in best:
-            end, at_end = best[kind]
-            return end, skip, at_end
-    raise ValueError("limit too small for the tags that must be reopened")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,7 +107,7 @@ def render_summary(
     lines += _business_lines(summary)
     lines += _workload_lines(summary)
     lines += _rating_lines(summary)
-    return split_message("\n".join(lines))
+    return text.split_message("\n".join(lines))
 
 
 def _flow_lines(s: Summary) -> list[str]:
@@ -329,7 +234,7 @@ def render_by_province(summary: Summary, period: Period, *, tz: tzinfo) -> list[
     )
     lines = _drill_title(_("New complaints by province"), period, tz)
     lines += [_bullet(_label(PROVINCES_BY_CODE, c), _n(counts.get(c, 0))) for c in codes]
-    return split_message("\n".join(lines))
+    return text.split_message("\n".join(lines))
 
 
 def render_by_unit(summary: Summary, period: Period, *, tz: tzinfo) -> list[str]:
@@ -343,7 +248,7 @@ def render_by_unit(summary: Summary, period: Period, *, tz: tzinfo) -> list[str]
         lines.append(_bullet(name, _n(unit.count)))
     if not summary.by_unit:
         lines.append(_("No new complaints."))
-    return split_message("\n".join(lines))
+    return text.split_message("\n".join(lines))
 
 
 def render_overdue(summary: Summary, period: Period, *, tz: tzinfo) -> list[str]:
@@ -356,7 +261,7 @@ def render_overdue(summary: Summary, period: Period, *, tz: tzinfo) -> list[str]
         lines.append(_("and {n} more cases").format(n=_n(rest)))
     if not summary.overdue:
         lines.append(_("No overdue cases."))
-    return split_message("\n".join(lines))
+    return text.split_message("\n".join(lines))
 
 
 def _overdue_lines(items: Iterable[OverdueCase]) -> Iterable[str]:

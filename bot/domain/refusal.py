@@ -1,0 +1,22 @@
+"""Why an action on a case was refused: the services decide it, the views word it.
+
+A plain vocabulary with no behaviour, in the domain so that services, views and handlers can
+all name a refusal without importing one another.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Refusal(StrEnum):
+    NOT_STAFF = "not_staff"
+    ANONYMOUS_ADMIN = "anonymous_admin"
+    NO_CASE = "no_case"
+    NOT_ALLOWED = "not_allowed"
+    WRONG_STATE = "wrong_state"
+    HELD = "held"
+    CHANGED = "changed"
+    ANONYMOUS_CITIZEN = "anonymous_citizen"
+    BAD_INPUT = "bad_input"
+    WINDOW_CLOSED = "window_closed"
