@@ -112,12 +112,13 @@ def normalize(text: str) -> str:
 
 
 def length(text: str) -> int:
-    """User-visible length for min/max checks: code points after :func:`normalize`.
+    """Length for min/max checks, as Telegram counts it (UTF-16 units), after :func:`normalize`.
 
     Measuring the normalised form stops padding with spaces, tatweel or invisible marks from
-    passing a minimum-length rule.
+    passing a minimum-length rule; counting UTF-16 units (an emoji counts twice) keeps every
+    accepted answer within what Telegram will show back in one message.
     """
-    return len(normalize(text))
+    return utf16_len(normalize(text))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,8 +24,11 @@ async def start_filing(u: FakeUser) -> None:
     await u.expect_message("چه نوع تخلفی دیدید")
 
 
-async def answer_until_evidence(u: FakeUser, *, location: bool = True) -> None:
-    """From the violation step to the evidence step, with ordinary answers."""
+async def answer_until_evidence(
+    u: FakeUser, *, location: bool = True, description: bool = True
+) -> None:
+    """From the violation step to the evidence step, with ordinary answers (or only up to the
+    description's prompt, with ``description=False``)."""
     await u.press("گران‌فروشی")
     await u.expect_message("کدام صنف")
     await u.press("مواد غذایی و خواربار")
@@ -43,6 +46,8 @@ async def answer_until_evidence(u: FakeUser, *, location: bool = True) -> None:
     else:
         await u.send_text("رد شدن")
     await u.expect_message("چه اتفاقی افتاد")
+    if not description:
+        return
     await u.send_text(DESCRIPTION)
     await u.expect_message("چه مبلغی پرداخت کردید")
     await u.send_text("۱۸۰ هزار تومان")

@@ -3,15 +3,21 @@ expected — never silence, never a traceback, never a call Telegram refuses."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot import text
+from bot.domain.complaint import DraftData
+from bot.views import citizen as citizen_views
 from tests.flows import (
     answer_until_evidence,
     case_rows,
     confirm,
+    file_complaint,
     finish_after_evidence,
     start_filing,
 )
 from tests.harness import running_bot
+from tests.test_staff_desk import ADMIN, CITIZEN, _alert, _setup
 
 
 async def test_wrong_kinds_of_input_at_each_step_get_a_hint(db_url: str) -> None:
@@ -145,3 +151,114 @@ async def test_edited_messages_and_forged_buttons_change_nothing(db_url: str) ->
         await finish_after_evidence(u)
         await confirm(u)
         assert len(await case_rows(bot, 3002)) == 1
+
+
+FORGED_IDS = ("²", "٣", "99999999999999999999", "2147483648", "-5", "+5", " 5", "0x10", "")
+
+
+async def test_forged_ids_get_the_ordinary_answer_never_a_traceback(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ids that pass str.isdigit() but not int() («²»), or that overflow the column, in callback
+    data and in command arguments: every press is answered, every command gets a reply, and
+    nothing reaches the error handler."""
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        citizen, staff, admin = p["citizen"], p["staff"], p["admin"]
+        await file_complaint(citizen)
+        [row] = await case_rows(bot, CITIZEN)
+        caplog.clear()
+        for raw in FORGED_IDS:
+            for data in (f"c:rate:{raw}:5", f"c:reo:{raw}", f"c:l:{raw}", f"c:ans:{raw}"):
+                qid = await citizen.press(data=data, message=citizen.inbox[-1])
+                assert (await citizen.expect_answer(qid)).get("show_alert"), data
+            for data in (f"s:claim:{raw}", f"s:ru:{row['id']}:{raw}", f"s:phone:{raw}"):
+                qid = await staff.press(from_user=p["s1"], data=data, message=staff.inbox[-1])
+                assert "چنین پرونده‌ای نیست" in await _alert(staff, qid), data
+        for data in ("r:prov:d:99991231", "r:over:m:00010101", "r:unit:w:2026112٧"):
+            qid = await admin.press(data=data, message=staff.inbox[-1])
+            assert (await admin.expect_answer(qid)).get("show_alert"), data
+        commands = (
+            "/staff add 99999999999999999999 staff",
+            "/staff add ²³ staff",
+            f"/units market_regulation {'9' * 30}",
+            "/units market_regulation -²",
+            f"/reassign {row['code']} --5",
+            f"/reassign {row['code']} {'9' * 25}",
+        )
+        for command in commands:
+            await staff.send_text(from_user=admin, text=command)
+            await staff.expect_message("این ورودی اینجا معتبر نیست")
+        for command in ("/ban 99999999999999999999 spam", "/unban ²"):
+            await admin.send_text(command)
+            await admin.expect_message("/ban")
+        errors = [r for r in caplog.records if r.levelname == "ERROR"]
+        assert errors == [], [r.getMessage() for r in errors]
+
+
+async def test_emoji_count_as_telegram_counts_and_the_review_is_always_sent(db_url: str) -> None:
+    """Limits count UTF-16 units, as Telegram does: 2,000 emoji are too long for a description
+    (once accepted, the review could then never be sent); 1,000 are fine, and the review with
+    them goes out."""
+    async with running_bot(db_url) as bot:
+        u = bot.server.user(3003, first_name="نیلوفر")
+        await start_filing(u)
+        await answer_until_evidence(u, description=False)
+        await u.send_text("😡" * 2000)
+        await u.expect_message("حداکثر")
+        await u.send_text("😡" * 1000)
+        await u.expect_message("چه مبلغی پرداخت کردید")
+        await u.send_text("رد شدن")
+        await u.expect_message("عکس، ویدیو یا فایل بفرستید")
+        await finish_after_evidence(u)  # the review arrives: nothing refused by Telegram
+
+
+def test_a_review_that_would_overflow_shortens_the_quote_not_the_screen() -> None:
+    data = DraftData(
+        violation="overpricing",
+        sector="food",
+        province="23",
+        city="ش" * 60,
+        business="ب" * 120,
+        address="ن" * 300,
+        description="😡" * 2000 + "پایان",
+        anonymous=True,
+    )
+    screen = citizen_views.review_screen(data, 5)
+    assert citizen_views.visible_length(screen.text) <= 4096
+    assert "کوتاه شده" in screen.text and "پایان" not in screen.text
+    assert screen.markup is not None  # the confirm button is still there
+
+
+async def test_only_safe_evidence_types_are_kept_and_the_card_lists_each_file(
+    db_url: str,
+) -> None:
+    """An .exe, an .apk, an .html page or a script dressed as a picture is refused with a
+    hint; pictures, PDF, video and audio are kept, and the staff card names each file with
+    its type and size."""
+    async with running_bot(db_url) as bot:
+        staff = bot.server.group(-1001000000001)
+        u = bot.server.user(3004, first_name="سارا")
+        await start_filing(u)
+        await answer_until_evidence(u)
+        refused = (
+            ("setup.exe", "application/x-msdownload"),
+            ("app.apk", "application/vnd.android.package-archive"),
+            ("page.html", "text/html"),
+            ("invoice.pdf.exe", "application/pdf"),
+            ("photo.svg", "image/svg+xml"),
+            ("noextension", "application/octet-stream"),
+        )
+        for name, mime in refused:
+            await u.send_document(file_name=name, mime_type=mime)
+            await u.expect_message("این نوع فایل به‌عنوان مدرک پذیرفته نمی‌شود")
+        await u.send_document(file_name="فاکتور.pdf", mime_type="application/pdf", size=250_000)
+        await u.expect_message("فایل‌های دریافت‌شده: ۱")
+        await u.send_document(file_name="voice.m4a", mime_type="audio/mp4", size=3_400_000)
+        await u.expect_message("فایل‌های دریافت‌شده: ۲")
+        await finish_after_evidence(u)
+        await confirm(u)
+        card = await staff.expect_message("مدارک: ۲")
+        assert "فاکتور.pdf" in card.text and "application/pdf" in card.text
+        assert "۲۴۴ کیلوبایت" in card.text and "۳٫۲ مگابایت" in card.text
+        assert "setup.exe" not in card.text

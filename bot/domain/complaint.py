@@ -54,6 +54,34 @@ TEXT_LIMITS: dict[Step, tuple[int, int]] = {
 # The free-text steps are exactly those with a length limit.
 TEXT_STEPS = frozenset(TEXT_LIMITS)
 
+# Evidence a desk can open safely: pictures, video, audio and PDF, judged by both the MIME type
+# the client reports and the file name's extension (either can be forged, so both must pass).
+EVIDENCE_MIME_PREFIXES = ("image/", "video/", "audio/")
+EVIDENCE_MIME_TYPES = frozenset({"application/pdf"})
+EVIDENCE_EXTENSIONS = frozenset(
+    {
+        *("jpg", "jpeg", "png", "webp", "heic", "heif", "gif", "bmp", "tif", "tiff"),
+        *("mp4", "mov", "m4v", "3gp", "mkv", "webm", "avi"),
+        *("mp3", "m4a", "aac", "ogg", "oga", "opus", "wav", "amr", "flac"),
+        "pdf",
+    }
+)
+
+
+def acceptable_evidence(mime_type: str | None, file_name: str | None) -> bool:
+    """Whether a sent file may be kept as evidence and forwarded to officers."""
+    mime = (mime_type or "").lower().strip()
+    if not (mime.startswith(EVIDENCE_MIME_PREFIXES) or mime in EVIDENCE_MIME_TYPES):
+        return False
+    if mime in ("image/svg+xml",):  # a picture that is really a script
+        return False
+    if file_name:
+        _stem, dot, ext = file_name.rpartition(".")
+        if not dot or ext.lower() not in EVIDENCE_EXTENSIONS:
+            return False
+    return True
+
+
 MAX_ATTACHMENTS = 5
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024  # what a bot may download through the Bot API is less,
 # but the file stays on Telegram's side; this only refuses absurd sizes reported by clients.
@@ -120,6 +148,7 @@ class Problem(StrEnum):
     BAD_AMOUNT = "bad_amount"
     TOO_MANY_FILES = "too_many_files"
     FILE_TOO_BIG = "file_too_big"
+    FILE_TYPE = "file_type"
     NOT_OWN_CONTACT = "not_own_contact"
     BAD_PHONE = "bad_phone"
     DAILY_LIMIT = "daily_limit"

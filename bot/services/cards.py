@@ -26,7 +26,8 @@ async def render(
     case = await case_store.by_id(conn, case_id)
     if case is None:
         return None
-    files = len(await case_store.case_attachments(conn, case_id))
+    evidence = await case_store.case_attachments(conn, case_id)
+    files = len(evidence)
     holder = None
     if case["holder_id"] is not None:
         holder = (await desk_store.names(conn, {case["holder_id"]})).get(case["holder_id"], "")
@@ -37,6 +38,7 @@ async def render(
     text = staff_card.card_text(
         case,
         evidence_count=files,
+        files=evidence,
         now=now,
         tz=tz,
         holder=holder,

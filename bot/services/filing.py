@@ -30,6 +30,7 @@ from bot.domain.complaint import (
     DraftData,
     Problem,
     Step,
+    acceptable_evidence,
     next_step,
 )
 from bot.domain.lifecycle import Action, transition
@@ -228,6 +229,8 @@ class Filing:
                 return await self._refuse(conn, loaded, Problem.WRONG_INPUT)
             if item.file_size is not None and item.file_size > MAX_ATTACHMENT_BYTES:
                 return await self._refuse(conn, loaded, Problem.FILE_TOO_BIG)
+            if item.kind == "document" and not acceptable_evidence(item.mime_type, item.file_name):
+                return await self._refuse(conn, loaded, Problem.FILE_TYPE)
             count = await draft_store.attachment_count(conn, loaded.row["id"])
             if count >= MAX_ATTACHMENTS:
                 return await self._refuse(conn, loaded, Problem.TOO_MANY_FILES)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from html import escape
+import re
+from html import escape, unescape
 from math import ceil
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -408,14 +409,24 @@ def review_text(data: DraftData, attachments: int) -> str:
 
 
 def review_screen(data: DraftData, attachments: int) -> Screen:
-    body = (
-        f"<b>{_head(Step.REVIEW)}</b>\n"
-        + _("Please check your complaint:")
-        + "\n\n"
-        + review_text(data, attachments)
-        + "\n\n"
-        + _("If everything is right, press «{confirm}».").format(confirm=_("Confirm and send"))
-    )
+    def body_for(shown: DraftData) -> str:
+        return (
+            f"<b>{_head(Step.REVIEW)}</b>\n"
+            + _("Please check your complaint:")
+            + "\n\n"
+            + review_text(shown, attachments)
+            + "\n\n"
+            + _("If everything is right, press «{confirm}».").format(confirm=_("Confirm and send"))
+        )
+
+    body = body_for(data)
+    over = visible_length(body) - text.MESSAGE_LIMIT
+    if over > 0 and data.description:
+        # Never refuse the whole screen: shorten the quoted description to fit, and say so.
+        note = " " + _("(shortened here; the whole text is kept and sent)")
+        room = text.utf16_len(data.description) - over - text.utf16_len(note) - 1
+        short = _cut_utf16(data.description, max(room, 0)) + "…" + note
+        body = body_for(data.model_copy(update={"description": short}))
     return Screen(
         body,
         inline(
@@ -425,6 +436,21 @@ def review_screen(data: DraftData, attachments: int) -> Screen:
             ]
         ),
     )
+
+
+def visible_length(html: str) -> int:
+    """What Telegram counts of an HTML message: the text without tags, entities unescaped."""
+    return text.utf16_len(unescape(re.sub(r"<[^>]+>", "", html)))
+
+
+def _cut_utf16(value: str, units: int) -> str:
+    out, used = [], 0
+    for ch in value:
+        used += text.utf16_len(ch)
+        if used > units:
+            break
+        out.append(ch)
+    return "".join(out).rstrip()
 
 
 def review_with_edit_menu(data: DraftData, attachments: int) -> Screen:
@@ -519,6 +545,11 @@ def problem_text(problem: Problem, step: Step | None, *, limit: int = 0) -> str:
         )
     if problem == Problem.FILE_TOO_BIG:
         return _("That file is too large. Please send a smaller one.")
+    if problem == Problem.FILE_TYPE:
+        return _(
+            "This kind of file cannot be accepted as evidence. Please send photos, videos, "
+            "audio recordings or PDF files."
+        )
     if problem == Problem.NOT_OWN_CONTACT:
         return _("Please share your own number with the «{share}» button.").format(
             share=_(L.SHARE_PHONE)

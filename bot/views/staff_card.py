@@ -6,6 +6,7 @@ alert only the asker sees, and only to the holder and supervisors.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -47,10 +48,34 @@ def _label(table: dict[str, Any], code: str) -> str:
     return _(choice.label) if choice else escape(code)
 
 
+def file_size(size: int | None) -> str:
+    if size is None:
+        return "—"
+    if size < 1024 * 1024:
+        return _("{n} KB").format(n=text.format_number(max(1, round(size / 1024))))
+    megabytes = f"{size / (1024 * 1024):.1f}".replace(".", "٫")  # the Persian decimal mark
+    return _("{n} MB").format(n=text.to_persian_digits(megabytes))
+
+
+def _file_line(f: dict[str, Any]) -> str:
+    """One evidence file on the card: its name, type and size (names are the citizen's)."""
+    name = (
+        escape(text.excerpt(f["file_name"], 40))
+        if f.get("file_name")
+        else _(FILE_KINDS.get(f["kind"], N_("file")))
+    )
+    kind = escape(f.get("mime_type") or f["kind"])
+    return f"  • {text.ltr(name)} — {text.ltr(kind)} — {file_size(f.get('file_size'))}"
+
+
+FILE_KINDS = {"photo": N_("photo"), "video": N_("video"), "document": N_("file")}
+
+
 def card_text(
     case: dict[str, Any],
     *,
     evidence_count: int,
+    files: Sequence[dict[str, Any]] = (),
     now: datetime,
     tz: ZoneInfo,
     holder: str | None,
@@ -82,6 +107,7 @@ def card_text(
         lines.append(_("<b>Prices:</b> {value}").format(value="، ".join(prices)))
     lines += [
         _("<b>Evidence:</b> {n} files").format(n=text.to_persian_digits(evidence_count)),
+        *(_file_line(f) for f in files),
         _("<b>Contact:</b> {value}").format(
             value=_("number given (visible to the holder)")
             if case.get("contact_phone")
