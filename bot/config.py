@@ -105,6 +105,7 @@ class Settings(BaseSettings):
     sla_unclaimed_work_hours: float = Field(default=4.0, gt=0, le=10_000)
     sla_referral_remind_work_hours: float = Field(default=8.0, gt=0, le=10_000)
     sla_referral_escalate_work_hours: float = Field(default=16.0, gt=0, le=10_000)
+    sla_awaiting_citizen_work_hours: float = Field(default=16.0, gt=0, le=10_000)
 
     @field_validator("bot_token")
     @classmethod

@@ -419,3 +419,60 @@ async def test_a_quiet_referral_reminds_the_unit_then_the_supervisors_once_each(
         # Managers, the first officer and the manager group are not part of the SLA chain.
         assert not {MANAGER, STAFF1, MANAGERS_GROUP} & {chat for chat, _ in sent}
         assert await queued(bot, "spike_alert") == []
+
+
+async def test_an_unanswered_question_reminds_the_citizen_once_then_tells_the_holder(
+    db_url: str, tmp_path: Path
+) -> None:
+    """`awaiting_citizen` is on a clock too: the citizen is reminded once at half of
+    SLA_AWAITING_CITIZEN_WORK_HOURS, the holder is told once at its end, and an answer stops it."""
+    async with running_bot(
+        db_url,
+        admin_ids=[ADMIN],
+        sla_unclaimed_work_hours=500,
+        sla_referral_remind_work_hours=500,
+        sla_referral_escalate_work_hours=501,
+        sla_awaiting_citizen_work_hours=16,
+        holidays_dir=no_holidays(tmp_path),
+    ) as bot:
+        server = bot.server
+        holder = server.user(STAFF1, first_name="کارشناس‌یک")
+        citizen = server.user(CITIZENS[0], first_name="شهروند")
+        await give_roles(bot, {STAFF1: Role.STAFF})
+        bot.clock.now = tehran(11, 28, 10)  # Saturday 10:00
+        await file_complaint(citizen, phone="+989121234567")
+        [case] = await case_rows(bot, CITIZENS[0])
+        desk = bot.services.desk
+        await desk.claim(await desk.actor(STAFF1), case["id"])
+        await desk.ask(await desk.actor(STAFF1), case["id"], "فاکتور دارید؟")
+        await citizen.expect_message("فاکتور دارید؟")
+        code = digits(case["code"])
+
+        # Eight working hours: Sunday 10:00, the citizen is reminded, once.
+        bot.clock.now = tehran(11, 29, 9, 59)
+        await run_job(bot, "sla-reminders")
+        assert await queued(bot, "sla_reminder") == []
+        bot.clock.now = tehran(11, 29, 10)
+        await run_job(bot, "sla-reminders")
+        await run_job(bot, "sla-reminders")
+        reminder = await citizen.expect_message("یادآوری")
+        assert code in reminder.text and "پاسخ به این پرسش" in reminder.buttons()
+        assert await queued(bot, "sla_reminder") == [(CITIZENS[0], "sla_reminder")]
+
+        # Sixteen: Monday 10:00, the holder is told in private, once.
+        bot.clock.now = tehran(11, 30, 10)
+        await run_job(bot, "sla-reminders")
+        await run_job(bot, "sla-reminders")
+        late = await holder.expect_message("⏰")
+        assert code in late.text
+        assert await queued(bot, "sla_reminder") == [
+            (CITIZENS[0], "sla_reminder"),
+            (STAFF1, "sla_reminder"),
+        ]
+
+        # Answered: no clock runs any more.
+        await citizen.send_text("بله، فاکتور دارم")
+        await citizen.expect_message("پاسخ شما")
+        bot.clock.now = tehran(12, 5, 10)
+        await run_job(bot, "sla-reminders")
+        assert len(await queued(bot, "sla_reminder")) == 2

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 UNCLAIMED = "unclaimed"
 REMIND = "referral_remind"
 ESCALATE = "referral_escalate"
+AWAIT_REMIND = "awaiting_remind"  # the citizen, at half the clock
+AWAIT_LATE = "awaiting_late"  # whoever the answer goes back to, at its end
 
 
 # -- spikes --------------------------------------------------------------------------------------
@@ -93,6 +95,9 @@ async def check_sla(rt: Runtime) -> list[str]:
     done = await _unclaimed(rt, calendar)
     done += await _referrals(rt, calendar, REMIND, rt.settings.sla_referral_remind_work_hours)
     done += await _referrals(rt, calendar, ESCALATE, rt.settings.sla_referral_escalate_work_hours)
+    hours = rt.settings.sla_awaiting_citizen_work_hours
+    done += await _awaiting(rt, calendar, AWAIT_REMIND, hours / 2)
+    done += await _awaiting(rt, calendar, AWAIT_LATE, hours)
     if done:
         rt.ring()
     return done
@@ -146,6 +151,45 @@ async def _referrals(rt: Runtime, calendar: WorkCalendar, kind: str, hours: floa
 
 
 Target = tuple[int, dict[str, Any], str]  # chat id, sendMessage payload, outbox purpose
+
+
+async def _awaiting(rt: Runtime, calendar: WorkCalendar, kind: str, hours: float) -> list[str]:
+    """A question unanswered for a while: the citizen is reminded once at half the clock, and
+    at its end whoever the answer would go back to (the holder, else the unit) is told, so a
+    case waiting on the citizen never stalls unseen."""
+    now = rt.now()
+    limit = timedelta(hours=hours)
+    async with rt.engine.connect() as conn:
+        waiting = await alert_store.awaiting_since(conn, now - limit, kind)
+    done: list[str] = []
+    for case in waiting:
+        age = calendar.between(case["since"], now)
+        if age < limit:
+            continue
+        async with rt.engine.connect() as conn:
+            if kind == AWAIT_REMIND:
+                targets: list[Target] = [
+                    (case["citizen_id"], views.answer_reminder(case), "sla_reminder")
+                ]
+            else:
+                targets = await _late_answer_targets(rt, conn, case, age)
+        if targets and await _record_and_send(rt, case, kind, age, targets):
+            done.append(f"{kind}:{case['id']}")
+    return done
+
+
+async def _late_answer_targets(
+    rt: Runtime, conn: AsyncConnection, case: dict[str, Any], age: timedelta
+) -> list[Target]:
+    body = views.answer_overdue(case, age, tz=rt.settings.tz)
+    if case["holder_id"] is not None:
+        return [(case["holder_id"], _message(body), "sla_reminder")]
+    unit = await desk_store.unit(conn, case["unit_id"]) if case["unit_id"] is not None else None
+    if unit is not None and unit["chat_id"] is not None:
+        reply_to = await case_store.card_message_id(conn, case["id"], unit["chat_id"], "unit_card")
+        message = _message(body, thread=unit["thread_id"], reply_to=reply_to)
+        return [(unit["chat_id"], message, "sla_reminder")]
+    return await _staff_group(rt, conn, case, body, "sla_reminder")
 
 
 async def _reminder_targets(

@@ -15,6 +15,7 @@ from sqlalchemy import and_, exists, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.domain.lifecycle import Status
 from bot.storage.tables import case_events, cases, sla_alerts, spike_alerts, users
 
 QUEUE_STATES = ("new", "reopened")
@@ -147,6 +148,15 @@ async def referred_quiet_since(
     alerted for that quiet stretch yet."""
     with_unit = and_(cases.c.unit_id.is_not(None), cases.c.status.in_(REFERRAL_STATES))
     return await _clocked(conn, with_unit, None, quiet_before, kind)
+
+
+async def awaiting_since(
+    conn: AsyncConnection, asked_before: datetime, kind: str
+) -> list[dict[str, Any]]:
+    """Cases still waiting for the citizen's answer to a question asked no later than
+    `asked_before`, not alerted for that question yet."""
+    waiting = cases.c.status == Status.AWAITING_CITIZEN.value
+    return await _clocked(conn, waiting, case_events.c.action == "ask", asked_before, kind)
 
 
 async def _clocked(

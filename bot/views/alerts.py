@@ -14,9 +14,12 @@ from html import escape
 from typing import Any
 
 from bot import jalali, text
+from bot.callbacks import AnswerQuestion
 from bot.domain import tracking
 from bot.domain.catalogue import PROVINCES_BY_CODE, VIOLATIONS_BY_CODE, Choice
 from bot.i18n import _
+from bot.views.notices import ANSWER_BUTTON
+from bot.views.screen import Screen, inline
 
 CODES_SHOWN = 40
 BUSINESSES_SHOWN = 5
@@ -169,3 +172,22 @@ def referral_escalation(
         shown = escape(name) if name.strip() else text.ltr(text.to_persian_digits(holder_id))
         who = _("Held by: {name}").format(name=shown)
     return f"{text.rtl_line('🔺 ' + head)}\n{_about(case, tz)}\n{text.rtl_line(who)}"
+
+
+def answer_reminder(case: dict[str, Any]) -> dict[str, Any]:
+    """For the citizen: the officer's question is still waiting (sent once)."""
+    body = _(
+        "Reminder: an officer is still waiting for your answer about complaint {code}. Press "
+        "«{button}» below, or simply send your answer here."
+    ).format(code=tracking.format_code(case["code"]), button=_(ANSWER_BUTTON))
+    button = [(_(ANSWER_BUTTON), AnswerQuestion(case["id"]).encode())]
+    return Screen(body, inline([button])).payload()
+
+
+def answer_overdue(case: dict[str, Any], age: timedelta, *, tz: tzinfo) -> str:
+    """For the holder (or the unit): the citizen has not answered the question."""
+    head = _(
+        "The citizen has not answered the question about case {code} for {age}. Decide "
+        "without the answer, or call them."
+    ).format(code=tracking.format_code(case["code"]), age=work_age(age))
+    return f"{text.rtl_line('⏰ ' + head)}\n{_about(case, tz)}"
