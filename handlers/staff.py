@@ -243,7 +243,8 @@ async def cmd_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if actor:
         services = services_of(context)
         assert update.message
-        await _reply(update.message, views.queue(await services.desk.queue(), services.rt.now()))
+        cases, total = await services.desk.queue()
+        await _reply(update.message, views.queue(cases, total, services.rt.now()))
 
 
 async def cmd_mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot import text
 from bot.domain import tracking
 from bot.services.desk import Done
+from bot.storage import cases as case_store
 from bot.storage.tables import outbox, staff_prompts
 from tests.fakebot import FakeGroup, FakeUser
 from tests.fakebot.models import BotMessage
@@ -856,3 +857,24 @@ async def test_only_the_addressee_may_answer_a_prompt(db_url: str, kind: str) ->
         assert len(new) == (1 if k.citizen_told else 0)
         if k.citizen_told:
             await citizen.expect_message(predicate=lambda m: m.html == new[0])
+
+
+async def test_queue_counts_the_whole_backlog_not_the_lines_shown(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff = p["staff"]
+        await file_complaint(p["citizen"])
+        [row] = await case_rows(bot, CITIZEN)
+        now = bot.services.rt.now()
+        async with bot.services.rt.engine.begin() as conn:
+            for i in range(24):
+                body = f"{700000000 + i}"
+                values = {k: v for k, v in row.items() if k not in ("id", "code")}
+                values.update(
+                    code=body + tracking.check_digit(body), created_at=now, updated_at=now
+                )
+                await case_store.insert_case(conn, values)
+        await staff.send_text(from_user=p["s1"], text="/queue")
+        listing = await staff.expect_message("از قدیمی‌ترین")
+        assert "(۲۵)" in listing.text and "۲۰ مورد قدیمی‌تر" in listing.text
+        assert listing.text.count("•") == 20

@@ -591,7 +591,7 @@ class Desk:
         phone: str | None = case["contact_phone"]
         return phone
 
-    async def queue(self) -> list[dict[str, Any]]:
+    async def queue(self) -> tuple[list[dict[str, Any]], int]:
         async with self.rt.engine.connect() as conn:
             return await desk_store.queue(conn)
 

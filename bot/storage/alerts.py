@@ -18,9 +18,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.domain.lifecycle import Status
 from bot.storage.tables import case_events, cases, sla_alerts, spike_alerts, users
 
-QUEUE_STATES = ("new", "reopened")
+QUEUE_STATES = (Status.NEW.value, Status.REOPENED.value)
 # A referred case is watched while the unit has it: before it accepts and after.
-REFERRAL_STATES = ("referred", "claimed")
+REFERRAL_STATES = (Status.REFERRED.value, Status.CLAIMED.value)
 
 BUSINESS, PROVINCE = "business", "province"
 

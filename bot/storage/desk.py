@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.lifecycle import Status
 from bot.storage.tables import case_messages, cases, staff_prompts, units, users
 
 
@@ -112,15 +113,22 @@ async def compare_and_set(
     return bool(result.rowcount == 1)
 
 
-async def queue(conn: AsyncConnection, limit: int = 20) -> list[dict[str, Any]]:
-    """Unclaimed cases, oldest first."""
+_UNCLAIMED = and_(
+    cases.c.status.in_((Status.NEW.value, Status.REOPENED.value)), cases.c.holder_id.is_(None)
+)
+_HELD_STATES = (Status.CLAIMED, Status.REFERRED, Status.AWAITING_CITIZEN, Status.REOPENED)
+
+
+async def queue(conn: AsyncConnection, limit: int = 20) -> tuple[list[dict[str, Any]], int]:
+    """The oldest unclaimed cases (urgent first), and how many are unclaimed in all."""
     rows = await conn.execute(
         select(cases)
-        .where(and_(cases.c.status.in_(("new", "reopened")), cases.c.holder_id.is_(None)))
+        .where(_UNCLAIMED)
         .order_by(cases.c.urgent.desc(), cases.c.created_at, cases.c.id)
         .limit(limit)
     )
-    return [dict(r) for r in rows.mappings()]
+    total = await conn.execute(select(func.count()).select_from(cases).where(_UNCLAIMED))
+    return [dict(r) for r in rows.mappings()], int(total.scalar_one())
 
 
 async def held_by(conn: AsyncConnection, user_id: int, limit: int = 30) -> list[dict[str, Any]]:
@@ -129,7 +137,7 @@ async def held_by(conn: AsyncConnection, user_id: int, limit: int = 30) -> list[
         .where(
             and_(
                 cases.c.holder_id == user_id,
-                cases.c.status.in_(("claimed", "referred", "awaiting_citizen", "reopened")),
+                cases.c.status.in_([s.value for s in _HELD_STATES]),
             )
         )
         .order_by(cases.c.created_at)
@@ -204,7 +212,7 @@ async def resolved_before(
 ) -> list[dict[str, Any]]:
     rows = await conn.execute(
         select(cases)
-        .where(and_(cases.c.status == "resolved", cases.c.resolved_at < cutoff))
+        .where(and_(cases.c.status == Status.RESOLVED.value, cases.c.resolved_at < cutoff))
         .order_by(cases.c.resolved_at)
         .limit(limit)
     )

@@ -141,9 +141,13 @@ def case_list(title: str, cases: list[dict[str, Any]], now: datetime, empty: str
     return "\n".join([f"<b>{title}</b>", *(case_line(c, now) for c in cases)])
 
 
-def queue(cases: list[dict[str, Any]], now: datetime) -> str:
+def queue(cases: list[dict[str, Any]], total: int, now: datetime) -> str:
+    """The oldest unclaimed cases; the title counts the whole backlog, not the lines shown."""
+    title = _("Unclaimed complaints, oldest first ({n})").format(n=text.format_number(total))
+    if total > len(cases):
+        title += " — " + _("the {n} oldest shown").format(n=text.format_number(len(cases)))
     return case_list(
-        _("Unclaimed complaints, oldest first ({n})").format(n=text.format_number(len(cases))),
+        title,
         cases,
         now,
         _("The queue is empty."),
