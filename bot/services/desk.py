@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot import text
 from bot.domain import pending, tracking
 from bot.domain.lifecycle import (
+    NEEDS_TEXT,
     Action,
     IllegalTransition,
     Outcome,
@@ -52,6 +53,14 @@ class Actor:
 
 
 @dataclass(frozen=True)
+class Citizen:
+    """The citizen acting on their own case (answering, reopening): ownership is checked
+    instead of a desk role."""
+
+    user_id: int
+
+
+@dataclass(frozen=True)
 class Done:
     case: dict[str, Any]
     action: Action
@@ -81,6 +90,24 @@ class _Change:
     # Where the case ends up when that is not the table's entry for the action itself (handing
     # over an unclaimed case claims it); still a status the table allows.
     status: Status | None = None
+
+
+def _refusal(who: Actor | Citizen, case: dict[str, Any], action: Action) -> Refused | None:
+    """Why `who` may not take `action` on `case` now, or None."""
+    match who:
+        case Citizen(user_id):
+            if case["citizen_id"] != user_id:
+                return Refused(Refusal.NO_CASE)  # as if it did not exist: codes are not probed
+        case Actor():
+            if not who.on_desk:
+                return Refused(Refusal.NOT_STAFF)
+            if not may(who.role, action, is_holder=case["holder_id"] == who.user_id):
+                return Refused(Refusal.NOT_ALLOWED)
+    try:
+        transition(action, Status(case["status"]))
+    except IllegalTransition:
+        return Refused(Refusal.WRONG_STATE)
+    return None
 
 
 class Desk:
@@ -121,7 +148,7 @@ class Desk:
             case_id,
             Action.RELEASE,
             lambda case, now: _Change(values={"holder_id": None}, note=reason, public=False),
-            needs_text=reason,
+            body=reason,
         )
 
     async def reassign(self, actor: Actor, case_id: int, to_user: int) -> Result:
@@ -196,7 +223,7 @@ class Desk:
             lambda case, now: _Change(
                 values={"unit_id": None, "holder_id": None}, note=reason, public=False
             ),
-            needs_text=reason,
+            body=reason,
         )
 
     async def note(self, actor: Actor, case_id: int, note: str) -> Result:
@@ -205,7 +232,7 @@ class Desk:
             case_id,
             Action.NOTE,
             lambda case, now: _Change(note=note, public=False),
-            needs_text=note,
+            body=note,
             refresh=False,
         )
 
@@ -233,7 +260,7 @@ class Desk:
                 note=question,
                 notice=notices.question(case, text.normalize(question)),
             ),
-            needs_text=question,
+            body=question,
         )
 
     async def resolve(self, actor: Actor, case_id: int, outcome: str, explanation: str) -> Result:
@@ -248,7 +275,7 @@ class Desk:
                 note=explanation,
                 notice=notices.resolved(case, outcome, text.normalize(explanation)),
             ),
-            needs_text=explanation,
+            body=explanation,
         )
 
     async def reject(self, actor: Actor, case_id: int, reason: str) -> Result:
@@ -261,7 +288,7 @@ class Desk:
                 note=reason,
                 notice=notices.rejected(case, text.normalize(reason)),
             ),
-            needs_text=reason,
+            body=reason,
         )
 
     async def merge(self, actor: Actor, case_id: int, target_text: str) -> Result:
@@ -279,6 +306,7 @@ class Desk:
                 note=target["code"],
                 notice=notices.merged(case, target),
             ),
+            body=target_text,
         )
 
     async def reopen(self, actor: Actor, case_id: int, reason: str) -> Result:
@@ -291,7 +319,7 @@ class Desk:
                 note=reason,
                 notice=notices.reopened(case),
             ),
-            needs_text=reason,
+            body=reason,
         )
 
     # -- the citizen's side of a case --------------------------------------------------------
@@ -334,7 +362,7 @@ class Desk:
             return c
 
         return await self._act(
-            Actor(citizen_id, None), case_id, Action.CITIZEN_ANSWER, change, citizen=True
+            Citizen(citizen_id), case_id, Action.CITIZEN_ANSWER, change, body=answer
         )
 
     async def citizen_reopen(self, citizen_id: int, case_id: int, reason: str) -> Result:
@@ -348,14 +376,13 @@ class Desk:
         ):
             return Refused(Refusal.WINDOW_CLOSED)
         return await self._act(
-            Actor(citizen_id, None),
+            Citizen(citizen_id),
             case_id,
             Action.REOPEN,
             lambda case, now: _Change(
                 values={"holder_id": None, "outcome": None, "resolved_at": None}, note=reason
             ),
-            needs_text=reason,
-            citizen=True,
+            body=reason,
         )
 
     async def act(self, actor: Actor, action: Action, case_id: int) -> Result:
@@ -404,15 +431,10 @@ class Desk:
             case = await case_store.by_id(conn, case_id)
         if case is None:
             return Refused(Refusal.NO_CASE)
-        if not may(actor.role, action, is_holder=case["holder_id"] == actor.user_id):
-            return Refused(Refusal.NOT_ALLOWED)
-        try:
-            transition(action, Status(case["status"]))
-        except IllegalTransition:
-            return Refused(Refusal.WRONG_STATE)
-        if action == Action.ASK and case["contact_phone"] is None:
+        refused = _refusal(actor, case, action)
+        if refused is None and action == Action.ASK and case["contact_phone"] is None:
             return Refused(Refusal.ANONYMOUS_CITIZEN)
-        return None
+        return refused
 
     async def card(self, case_id: int, *, unit_chat: bool) -> dict[str, Any] | None:
         async with self.rt.engine.connect() as conn:
@@ -461,90 +483,104 @@ class Desk:
 
     async def _act(
         self,
-        actor: Actor,
+        who: Actor | Citizen,
         case_id: int,
         action: Action,
         change: Callable[[dict[str, Any], datetime], _Change],
         *,
-        needs_text: str | None = "-",
+        body: str | None = None,
         refresh: bool = True,
-        citizen: bool = False,
     ) -> Result:
-        if needs_text is not None and not text.normalize(needs_text):
+        """Check, then apply `action` with a compare-and-set; its audit row, the citizen's
+        notice, other chats' messages and the card refresh go in the same transaction.
+        `body` is the staff member's (or citizen's) text for actions that need one."""
+        if action in NEEDS_TEXT and not text.normalize(body or ""):
             return Refused(Refusal.BAD_INPUT)
         async with self.rt.engine.begin() as conn:
             case = await case_store.by_id(conn, case_id)
-            if case is None or (citizen and case["citizen_id"] != actor.user_id):
+            if case is None:
                 return Refused(Refusal.NO_CASE)
-            if not citizen:
-                if not actor.on_desk:
-                    return Refused(Refusal.NOT_STAFF)
-                if not may(actor.role, action, is_holder=case["holder_id"] == actor.user_id):
-                    return Refused(Refusal.NOT_ALLOWED)
-            try:
-                new_status = transition(action, Status(case["status"]))
-            except IllegalTransition:
-                return Refused(Refusal.WRONG_STATE)
+            refused = _refusal(who, case, action)
+            if refused is not None:
+                return refused
             now = self.rt.now()
             c = change(case, now)
             if any(case[column] != value for column, value in c.requires.items()):
                 return Refused(Refusal.WRONG_STATE)
-            if c.status is not None:
-                new_status = c.status
-            if c.note is not None:
-                c.note = text.normalize(c.note)  # whole: the audit holds what was sent
+            new_status = c.status or transition(action, Status(case["status"]))
+            values = {"status": new_status.value, "updated_at": now, **c.values}
             ok = await desk_store.compare_and_set(
                 conn,
                 case_id,
                 status=case["status"],
                 holder_id=case["holder_id"],
-                values={"status": new_status.value, "updated_at": now, **c.values},
+                values=values,
                 also=c.requires,
             )
             if not ok:
                 return Refused(Refusal.CHANGED)
-            await case_store.add_event(
-                conn,
-                case_id,
-                action=action,
-                at=now,
-                actor_id=actor.user_id,
-                from_status=case["status"],
-                to_status=new_status.value,
-                note=c.note,
-                public=c.public,
-            )
-            if case["status"] == Status.AWAITING_CITIZEN and new_status != Status.AWAITING_CITIZEN:
-                # Answered, or decided without the answer: the citizen is no longer asked.
-                await user_store.clear_pending_input(
-                    conn, case["citizen_id"], pending.Answer(case_id).encode()
-                )
-            if c.notice is not None:
-                await outbox_store.enqueue(
-                    conn,
-                    chat_id=case["citizen_id"],
-                    method="sendMessage",
-                    payload=c.notice,
-                    purpose="citizen_notice",
-                    case_id=case_id,
-                    now=now,
-                )
-            for chat_id, method, payload, purpose in c.extra:
-                await outbox_store.enqueue(
-                    conn,
-                    chat_id=chat_id,
-                    method=method,
-                    payload=payload,
-                    purpose=purpose,
-                    case_id=case_id,
-                    now=now,
-                )
+            await self._record(conn, case, action, who.user_id, new_status, c, now)
+            await self._tell(conn, case, c, now)
             if refresh:
                 await self._queue_refresh(conn, case_id, now)
             updated = await case_store.by_id(conn, case_id)
         self.rt.ring()
         assert updated is not None
         return Done(updated, action)
+
+    async def _record(
+        self,
+        conn: AsyncConnection,
+        case: dict[str, Any],
+        action: Action,
+        actor_id: int,
+        new_status: Status,
+        c: _Change,
+        now: datetime,
+    ) -> None:
+        """The audit row (with the whole text: it holds what was sent), and the citizen's
+        focus on a question that is no longer asked."""
+        await case_store.add_event(
+            conn,
+            case["id"],
+            action=action,
+            at=now,
+            actor_id=actor_id,
+            from_status=case["status"],
+            to_status=new_status.value,
+            note=text.normalize(c.note) if c.note is not None else None,
+            public=c.public,
+        )
+        if case["status"] == Status.AWAITING_CITIZEN and new_status != Status.AWAITING_CITIZEN:
+            # Answered, or decided without the answer: the citizen is no longer asked.
+            await user_store.clear_pending_input(
+                conn, case["citizen_id"], pending.Answer(case["id"]).encode()
+            )
+
+    async def _tell(
+        self, conn: AsyncConnection, case: dict[str, Any], c: _Change, now: datetime
+    ) -> None:
+        """Queue the citizen's notice and the messages for other chats."""
+        if c.notice is not None:
+            await outbox_store.enqueue(
+                conn,
+                chat_id=case["citizen_id"],
+                method="sendMessage",
+                payload=c.notice,
+                purpose="citizen_notice",
+                case_id=case["id"],
+                now=now,
+            )
+        for chat_id, method, payload, purpose in c.extra:
+            await outbox_store.enqueue(
+                conn,
+                chat_id=chat_id,
+                method=method,
+                payload=payload,
+                purpose=purpose,
+                case_id=case["id"],
+                now=now,
+            )
 
     async def _queue_refresh(self, conn: AsyncConnection, case_id: int, now: datetime) -> None:
         await cards.queue_refresh(

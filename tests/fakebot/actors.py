@@ -409,8 +409,9 @@ def _media(
     media_group_id: str | None,
     size: int = 150_000,
 ) -> dict[str, Any]:
-    mime = {"video": "video/mp4", "voice": "audio/ogg"}.get(kind)
-    rec = server.register_file(kind, unique, size, mime_type=mime)
+    mime = {"video": "video/mp4", "voice": "audio/ogg", "document": "application/pdf"}.get(kind)
+    name = f"{unique}.pdf" if kind == "document" else None  # as Telegram's clients send them
+    rec = server.register_file(kind, unique, size, name=name, mime_type=mime)
     content = server.media_payload(rec, kind)
     if caption:
         content["caption"] = caption
