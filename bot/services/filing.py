@@ -9,6 +9,7 @@ same transaction, and only then returns the tracking code.
 from __future__ import annotations
 
 import random
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -178,33 +179,26 @@ class Filing:
 
     async def wrong_input(self, user_id: int) -> Outcome:
         """Something the current step cannot take (a sticker, a voice note, a poll…)."""
-        async with self.rt.engine.begin() as conn:
-            loaded, expired = await self._load(conn, user_id, lock=True)
-            if loaded is None:
-                return Outcome(problem=Problem.NO_DRAFT, expired=expired)
+
+        async def refuse(conn: AsyncConnection, loaded: _Loaded) -> Outcome:
             return await self._refuse(conn, loaded, Problem.WRONG_INPUT)
 
+        return await self._on_draft(user_id, refuse)
+
     async def location(self, user_id: int, latitude: float, longitude: float) -> Outcome:
-        async with self.rt.engine.begin() as conn:
-            loaded, expired = await self._load(conn, user_id, lock=True)
-            if loaded is None:
-                return Outcome(problem=Problem.NO_DRAFT, expired=expired)
-            if loaded.step != Step.LOCATION:
-                return await self._refuse(conn, loaded, Problem.WRONG_INPUT)
+        async def take(conn: AsyncConnection, loaded: _Loaded) -> Outcome:
             loaded.data.latitude = max(-90.0, min(90.0, float(latitude)))
             loaded.data.longitude = max(-180.0, min(180.0, float(longitude)))
             loaded.data.location_skipped = False
             return await self._advance(conn, loaded)
 
+        return await self._on_draft(user_id, take, steps={Step.LOCATION})
+
     async def skip(self, user_id: int) -> Outcome:
         """«رد شدن» on an optional step (location, prices, evidence)."""
-        async with self.rt.engine.begin() as conn:
-            loaded, expired = await self._load(conn, user_id, lock=True)
-            if loaded is None:
-                return Outcome(problem=Problem.NO_DRAFT, expired=expired)
+
+        async def take(conn: AsyncConnection, loaded: _Loaded) -> Outcome:
             step = loaded.step
-            if step not in SKIPPABLE_STEPS:
-                return await self._refuse(conn, loaded, Problem.WRONG_INPUT)
             if step == Step.LOCATION:
                 loaded.data.latitude = loaded.data.longitude = None
                 loaded.data.location_skipped = True
@@ -219,14 +213,12 @@ class Filing:
                 loaded.data.evidence_done = True
             return await self._advance(conn, loaded)
 
+        return await self._on_draft(user_id, take, steps=SKIPPABLE_STEPS)
+
     async def attach(self, user_id: int, item: Attachment) -> Outcome:
         """A photo, document or video at the evidence step (albums arrive one item at a time)."""
-        async with self.rt.engine.begin() as conn:
-            loaded, expired = await self._load(conn, user_id, lock=True)
-            if loaded is None:
-                return Outcome(problem=Problem.NO_DRAFT, expired=expired)
-            if loaded.step != Step.EVIDENCE:
-                return await self._refuse(conn, loaded, Problem.WRONG_INPUT)
+
+        async def take(conn: AsyncConnection, loaded: _Loaded) -> Outcome:
             if item.file_size is not None and item.file_size > MAX_ATTACHMENT_BYTES:
                 return await self._refuse(conn, loaded, Problem.FILE_TOO_BIG)
             if item.kind == "document" and not acceptable_evidence(item.mime_type, item.file_name):
@@ -251,29 +243,26 @@ class Filing:
             await self._save(conn, loaded)
             return Outcome(draft=await self._view(conn, loaded), duplicate=not added)
 
+        return await self._on_draft(user_id, take, steps={Step.EVIDENCE})
+
     async def finish_evidence(self, user_id: int) -> Outcome:
         """«پایان ارسال مدارک»: move on with the files sent so far."""
         return await self.skip(user_id)
 
     async def clear_evidence(self, user_id: int) -> Outcome:
-        async with self.rt.engine.begin() as conn:
-            loaded, expired = await self._load(conn, user_id, lock=True)
-            if loaded is None:
-                return Outcome(problem=Problem.NO_DRAFT, expired=expired)
-            if loaded.step != Step.EVIDENCE:
-                return await self._refuse(conn, loaded, Problem.STALE_BUTTON)
+        async def take(conn: AsyncConnection, loaded: _Loaded) -> Outcome:
             await draft_store.clear_attachments(conn, loaded.row["id"])
             await self._save(conn, loaded)
             return Outcome(draft=await self._view(conn, loaded))
 
+        return await self._on_draft(
+            user_id, take, steps={Step.EVIDENCE}, otherwise=Problem.STALE_BUTTON
+        )
+
     async def contact(self, user_id: int, phone: str, contact_user_id: int | None) -> Outcome:
         """A shared contact: only the citizen's own number is taken."""
-        async with self.rt.engine.begin() as conn:
-            loaded, expired = await self._load(conn, user_id, lock=True)
-            if loaded is None:
-                return Outcome(problem=Problem.NO_DRAFT, expired=expired)
-            if loaded.step != Step.CONTACT:
-                return await self._refuse(conn, loaded, Problem.WRONG_INPUT)
+
+        async def take(conn: AsyncConnection, loaded: _Loaded) -> Outcome:
             if contact_user_id != user_id:
                 return await self._refuse(conn, loaded, Problem.NOT_OWN_CONTACT)
             # Telegram sends a shared contact's number in international form, often without +.
@@ -285,16 +274,15 @@ class Filing:
             loaded.data.anonymous = False
             return await self._advance(conn, loaded)
 
+        return await self._on_draft(user_id, take, steps={Step.CONTACT})
+
     async def stay_anonymous(self, user_id: int) -> Outcome:
-        async with self.rt.engine.begin() as conn:
-            loaded, expired = await self._load(conn, user_id, lock=True)
-            if loaded is None:
-                return Outcome(problem=Problem.NO_DRAFT, expired=expired)
-            if loaded.step != Step.CONTACT:
-                return await self._refuse(conn, loaded, Problem.WRONG_INPUT)
+        async def take(conn: AsyncConnection, loaded: _Loaded) -> Outcome:
             loaded.data.contact_phone = None
             loaded.data.anonymous = True
             return await self._advance(conn, loaded)
+
+        return await self._on_draft(user_id, take, steps={Step.CONTACT})
 
     async def edit(self, user_id: int, group: str | None) -> Outcome:
         """From the review: start editing one part (`group`), or None to stay on the review."""
@@ -393,6 +381,25 @@ class Filing:
         return timedelta(hours=self.rt.settings.draft_idle_hours)
 
     # -- internals -----------------------------------------------------------------------------
+
+    async def _on_draft(
+        self,
+        user_id: int,
+        work: Callable[[AsyncConnection, _Loaded], Awaitable[Outcome]],
+        *,
+        steps: Collection[Step] | None = None,
+        otherwise: Problem = Problem.WRONG_INPUT,
+    ) -> Outcome:
+        """The preamble every input shares: lock the open draft (dropping it if idle), refuse
+        with `otherwise` unless it stands at one of `steps`, then do `work` in the same
+        transaction."""
+        async with self.rt.engine.begin() as conn:
+            loaded, expired = await self._load(conn, user_id, lock=True)
+            if loaded is None:
+                return Outcome(problem=Problem.NO_DRAFT, expired=expired)
+            if steps is not None and loaded.step not in steps:
+                return await self._refuse(conn, loaded, otherwise)
+            return await work(conn, loaded)
 
     async def _load(
         self, conn: AsyncConnection, user_id: int, *, lock: bool = False
