@@ -250,30 +250,26 @@ def parse_cases(data: str) -> CasesPress | None:
 # -- s: the staff card --------------------------------------------------------------------------
 
 
+# Cards already posted carry the short tags of earlier versions; they still parse.
+_LEGACY_TAGS: dict[str, Action] = {
+    "urgent": Action.MARK_URGENT,
+    "accept": Action.ACCEPT_REFERRAL,
+    "return": Action.RETURN_REFERRAL,
+}
+# Lifecycle actions that are never a staff member's press.
+_NOT_PRESSED = frozenset({Action.SUBMIT, Action.CITIZEN_ANSWER, Action.CLOSE})
+
+
 @dataclass(frozen=True)
 class CardAction:
-    """A lifecycle action pressed on a card (one needing text opens a prompt first)."""
-
-    TAGS: ClassVar[dict[Action, str]] = {
-        Action.CLAIM: "claim",
-        Action.MARK_URGENT: "urgent",
-        Action.ACCEPT_REFERRAL: "accept",
-        Action.RETURN_REFERRAL: "return",
-        Action.NOTE: "note",
-        Action.ASK: "ask",
-        Action.RELEASE: "release",
-        Action.REJECT: "reject",
-        Action.MERGE: "merge",
-        Action.REOPEN: "reopen",
-        Action.RESOLVE: "resolve",  # opens the choice of outcome
-        Action.REFER: "refer",  # opens the choice of unit
-    }
+    """A lifecycle action pressed on a card (one needing text opens a prompt first; resolve
+    and refer open a choice of outcome or unit)."""
 
     action: Action
     case_id: int
 
     def encode(self) -> str:
-        return _join("s", self.TAGS[self.action], self.case_id)
+        return _join("s", self.action.value, self.case_id)
 
 
 class Show(StrEnum):
@@ -312,7 +308,10 @@ class ResolveAs:
 
 
 CardPress = CardAction | CardShow | ReferTo | ResolveAs
-_ACTION_BY_TAG = {tag: action for action, tag in CardAction.TAGS.items()}
+_ACTION_BY_TAG = {
+    **{a.value: a for a in Action if a not in _NOT_PRESSED},
+    **_LEGACY_TAGS,
+}
 _SHOW_BY_TAG = {s.value: s for s in Show}
 _OUTCOME_BY_VALUE = {o.value: o for o in Outcome}
 
