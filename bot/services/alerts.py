@@ -29,6 +29,7 @@ from bot.storage import alerts as alert_store
 from bot.storage import cases as case_store
 from bot.storage import desk as desk_store
 from bot.storage import outbox as outbox_store
+from bot.storage.rows import ClockedCase, SpikeCase, UnitRow
 from bot.views import alerts as views
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ async def check_spikes(rt: Runtime) -> list[str]:
     now = rt.now()
     window = timedelta(minutes=settings.spike_window_minutes)
     since, bucket = now - window, spike_bucket(now, window)
-    due: list[tuple[alert_store.SpikeGroup, list[dict[str, Any]]]] = []
+    due: list[tuple[alert_store.SpikeGroup, list[SpikeCase]]] = []
     async with rt.engine.connect() as conn:
         groups = await alert_store.spike_groups(
             conn,
@@ -179,12 +180,12 @@ async def _awaiting(rt: Runtime, calendar: WorkCalendar, kind: str, hours: float
 
 
 async def _late_answer_targets(
-    rt: Runtime, conn: AsyncConnection, case: dict[str, Any], age: timedelta
+    rt: Runtime, conn: AsyncConnection, case: ClockedCase, age: timedelta
 ) -> list[Target]:
     body = views.answer_overdue(case, age, tz=rt.settings.tz)
     if case["holder_id"] is not None:
         return [(case["holder_id"], _message(body), "sla_reminder")]
-    unit = await desk_store.unit(conn, case["unit_id"]) if case["unit_id"] is not None else None
+    unit = await _unit_of(conn, case)
     if unit is not None and unit["chat_id"] is not None:
         reply_to = await case_store.card_message_id(conn, case["id"], unit["chat_id"], "unit_card")
         message = _message(body, thread=unit["thread_id"], reply_to=reply_to)
@@ -192,12 +193,17 @@ async def _late_answer_targets(
     return await _staff_group(rt, conn, case, body, "sla_reminder")
 
 
+async def _unit_of(conn: AsyncConnection, case: ClockedCase) -> UnitRow | None:
+    unit_id = case["unit_id"]
+    return await desk_store.unit(conn, unit_id) if unit_id is not None else None
+
+
 async def _reminder_targets(
-    rt: Runtime, conn: AsyncConnection, case: dict[str, Any], age: timedelta
+    rt: Runtime, conn: AsyncConnection, case: ClockedCase, age: timedelta
 ) -> list[Target]:
     """The holder's private chat; with no holder yet, the unit's chat, else the staff group."""
     settings = rt.settings
-    unit = await desk_store.unit(conn, case["unit_id"])
+    unit = await _unit_of(conn, case)
     body = views.referral_reminder(case, age, unit=unit["name"] if unit else None, tz=settings.tz)
     if case["holder_id"] is not None:
         return [(case["holder_id"], _message(body), "sla_reminder")]
@@ -209,10 +215,10 @@ async def _reminder_targets(
 
 
 async def _escalation_targets(
-    rt: Runtime, conn: AsyncConnection, case: dict[str, Any], age: timedelta
+    rt: Runtime, conn: AsyncConnection, case: ClockedCase, age: timedelta
 ) -> list[Target]:
     """Every supervisor in private, and the staff group (replying to the card)."""
-    unit = await desk_store.unit(conn, case["unit_id"])
+    unit = await _unit_of(conn, case)
     holder = None
     if case["holder_id"] is not None:
         names = await desk_store.names(conn, {case["holder_id"]})
@@ -228,7 +234,7 @@ async def _escalation_targets(
 
 
 async def _staff_group(
-    rt: Runtime, conn: AsyncConnection, case: dict[str, Any], body: str, purpose: str
+    rt: Runtime, conn: AsyncConnection, case: ClockedCase, body: str, purpose: str
 ) -> list[Target]:
     chat_id = rt.settings.staff_chat_id
     if chat_id is None:
@@ -240,7 +246,7 @@ async def _staff_group(
 
 
 async def _record_and_send(
-    rt: Runtime, case: dict[str, Any], kind: str, age: timedelta, targets: list[Target]
+    rt: Runtime, case: ClockedCase, kind: str, age: timedelta, targets: list[Target]
 ) -> bool:
     """The dedupe row and the messages, together or not at all; False if already done."""
     now = rt.now()

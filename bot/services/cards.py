@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.storage import cases as case_store
 from bot.storage import desk as desk_store
 from bot.storage import outbox as outbox_store
+from bot.storage.rows import CardMessageRow
 from bot.views import staff_card
 
 CARD_PURPOSES = ("case_card", "unit_card")
@@ -55,7 +56,7 @@ def content_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-async def targets(conn: AsyncConnection, case_id: int) -> list[dict[str, Any]]:
+async def targets(conn: AsyncConnection, case_id: int) -> list[CardMessageRow]:
     """Where the case's cards live (staff group, unit chat)."""
     return [
         m for m in await desk_store.card_messages(conn, case_id) if m["purpose"] in CARD_PURPOSES

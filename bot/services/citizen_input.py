@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from bot import text
 from bot.callbacks import RouteTarget, ToDraft
@@ -37,6 +36,7 @@ from bot.storage import cases as case_store
 from bot.storage import drafts as draft_store
 from bot.storage import held as held_store
 from bot.storage import users as user_store
+from bot.storage.rows import CaseRow
 
 # -- what the citizen is told afterwards --------------------------------------------------------
 
@@ -201,7 +201,7 @@ class CitizenInput:
             )
             return True
 
-    async def open_questions(self, user_id: int) -> list[dict[str, Any]]:
+    async def open_questions(self, user_id: int) -> list[CaseRow]:
         async with self.rt.engine.connect() as conn:
             return await case_store.awaiting_answer(conn, user_id)
 
@@ -369,7 +369,7 @@ class CitizenInput:
             await user_store.clear_pending_input(conn, user_id, what.encode())
 
 
-def _awaits(case: dict[str, Any] | None, user_id: int) -> bool:
+def _awaits(case: CaseRow | None, user_id: int) -> bool:
     return (
         case is not None
         and case["citizen_id"] == user_id

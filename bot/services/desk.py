@@ -36,6 +36,14 @@ from bot.storage import cases as case_store
 from bot.storage import desk as desk_store
 from bot.storage import outbox as outbox_store
 from bot.storage import users as user_store
+from bot.storage.rows import (
+    AttachmentRow,
+    CaseRow,
+    EventRow,
+    PromptRow,
+    StaffMember,
+    UnitRow,
+)
 from bot.views import notices
 
 OUTCOMES = tuple(o.value for o in Outcome)
@@ -62,7 +70,7 @@ class Citizen:
 
 @dataclass(frozen=True)
 class Done:
-    case: dict[str, Any]
+    case: CaseRow
     action: Action
 
 
@@ -84,15 +92,15 @@ class _Change:
     public: bool = True
     notice: dict[str, Any] | None = None  # sendMessage payload for the citizen
     extra: list[tuple[int, str, dict[str, Any], str]] = field(default_factory=list)
-    # Columns the case must still have for the action to make sense (e.g. not urgent yet);
+    # The case must not be urgent yet for the action to make sense (marking it urgent);
     # checked against the row read and again in the compare-and-set.
-    requires: dict[str, Any] = field(default_factory=dict)
+    requires_not_urgent: bool = False
     # Where the case ends up when that is not the table's entry for the action itself (handing
     # over an unclaimed case claims it); still a status the table allows.
     status: Status | None = None
 
 
-def _refusal(who: Actor | Citizen, case: dict[str, Any], action: Action) -> Refused | None:
+def _refusal(who: Actor | Citizen, case: CaseRow, action: Action) -> Refused | None:
     """Why `who` may not take `action` on `case` now, or None."""
     match who:
         case Citizen(user_id):
@@ -127,7 +135,7 @@ class Desk:
     # -- actions on a case -----------------------------------------------------------------
 
     async def claim(self, actor: Actor, case_id: int) -> Result:
-        def change(case: dict[str, Any], now: datetime) -> _Change:
+        def change(case: CaseRow, now: datetime) -> _Change:
             return _Change(
                 values={"holder_id": actor.user_id, "claimed_at": case["claimed_at"] or now},
                 notice=notices.claimed(case),
@@ -168,7 +176,7 @@ class Desk:
         except IntegrityError:
             pass  # created meanwhile by their first message
 
-        def change(case: dict[str, Any], now: datetime) -> _Change:
+        def change(case: CaseRow, now: datetime) -> _Change:
             c = _Change(
                 values={"holder_id": to_user, "claimed_at": case["claimed_at"] or now},
                 note=str(to_user),
@@ -189,7 +197,7 @@ class Desk:
         if unit is None or not unit["active"]:
             return Refused(Refusal.BAD_INPUT)
 
-        def change(case: dict[str, Any], now: datetime) -> _Change:
+        def change(case: CaseRow, now: datetime) -> _Change:
             c = _Change(
                 values={"unit_id": unit_id, "holder_id": None, "referred_at": now},
                 note=unit["name"],
@@ -242,7 +250,7 @@ class Desk:
             case_id,
             Action.MARK_URGENT,
             lambda case, now: _Change(
-                values={"urgent": True}, public=False, requires={"urgent": False}
+                values={"urgent": True}, public=False, requires_not_urgent=True
             ),
         )
 
@@ -330,7 +338,7 @@ class Desk:
         """The citizen's answer to a question: text, or a message to copy (chat, message id)."""
         settings = self.rt.settings
 
-        def change(case: dict[str, Any], now: datetime) -> _Change:
+        def change(case: CaseRow, now: datetime) -> _Change:
             c = _Change(
                 values={"asked_from": None},
                 note=answer or "[media]",
@@ -486,7 +494,7 @@ class Desk:
         who: Actor | Citizen,
         case_id: int,
         action: Action,
-        change: Callable[[dict[str, Any], datetime], _Change],
+        change: Callable[[CaseRow, datetime], _Change],
         *,
         body: str | None = None,
         refresh: bool = True,
@@ -505,7 +513,7 @@ class Desk:
                 return refused
             now = self.rt.now()
             c = change(case, now)
-            if any(case[column] != value for column, value in c.requires.items()):
+            if c.requires_not_urgent and case["urgent"]:
                 return Refused(Refusal.WRONG_STATE)
             new_status = c.status or transition(action, Status(case["status"]))
             values = {"status": new_status.value, "updated_at": now, **c.values}
@@ -515,7 +523,7 @@ class Desk:
                 status=case["status"],
                 holder_id=case["holder_id"],
                 values=values,
-                also=c.requires,
+                also={"urgent": False} if c.requires_not_urgent else None,
             )
             if not ok:
                 return Refused(Refusal.CHANGED)
@@ -531,7 +539,7 @@ class Desk:
     async def _record(
         self,
         conn: AsyncConnection,
-        case: dict[str, Any],
+        case: CaseRow,
         action: Action,
         actor_id: int,
         new_status: Status,
@@ -557,9 +565,7 @@ class Desk:
                 conn, case["citizen_id"], pending.Answer(case["id"]).encode()
             )
 
-    async def _tell(
-        self, conn: AsyncConnection, case: dict[str, Any], c: _Change, now: datetime
-    ) -> None:
+    async def _tell(self, conn: AsyncConnection, case: CaseRow, c: _Change, now: datetime) -> None:
         """Queue the citizen's notice and the messages for other chats."""
         if c.notice is not None:
             await outbox_store.enqueue(
@@ -589,14 +595,14 @@ class Desk:
 
     # -- reading -----------------------------------------------------------------------------
 
-    async def case_by_code(self, raw: str) -> dict[str, Any] | None:
+    async def case_by_code(self, raw: str) -> CaseRow | None:
         code = text.parse_tracking_input(raw)
         if code is None or not tracking.is_valid(code):
             return None
         async with self.rt.engine.connect() as conn:
             return await case_store.by_code(conn, code)
 
-    async def files(self, case_id: int) -> list[dict[str, Any]] | None:
+    async def files(self, case_id: int) -> list[AttachmentRow] | None:
         """The case's evidence, or None when there is no such case."""
         async with self.rt.engine.connect() as conn:
             if await case_store.by_id(conn, case_id) is None:
@@ -605,7 +611,7 @@ class Desk:
 
     async def case_detail(
         self, case_id: int
-    ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], dict[int, str]]:
+    ) -> tuple[CaseRow, list[EventRow], list[AttachmentRow], dict[int, str]]:
         async with self.rt.engine.connect() as conn:
             case = await case_store.by_id(conn, case_id)
             assert case is not None
@@ -627,15 +633,15 @@ class Desk:
         phone: str | None = case["contact_phone"]
         return phone
 
-    async def queue(self) -> tuple[list[dict[str, Any]], int]:
+    async def queue(self) -> tuple[list[CaseRow], int]:
         async with self.rt.engine.connect() as conn:
             return await desk_store.queue(conn)
 
-    async def mine(self, actor: Actor) -> list[dict[str, Any]]:
+    async def mine(self, actor: Actor) -> list[CaseRow]:
         async with self.rt.engine.connect() as conn:
             return await desk_store.held_by(conn, actor.user_id)
 
-    async def find(self, actor: Actor, query: str) -> list[dict[str, Any]]:
+    async def find(self, actor: Actor, query: str) -> list[CaseRow]:
         normalized = text.normalize(query)
         code = text.parse_tracking_input(normalized)
         phone = (
@@ -649,11 +655,11 @@ class Desk:
                 phone=phone,
             )
 
-    async def units(self) -> list[dict[str, Any]]:
+    async def units(self) -> list[UnitRow]:
         async with self.rt.engine.connect() as conn:
             return await desk_store.all_units(conn)
 
-    async def staff(self) -> list[dict[str, Any]]:
+    async def staff(self) -> list[StaffMember]:
         async with self.rt.engine.connect() as conn:
             return await desk_store.staff_members(conn)
 
@@ -666,7 +672,7 @@ class Desk:
 
     async def set_unit_chat(
         self, actor: Actor, unit_code: str, chat_id: int | None, thread_id: int | None
-    ) -> Refused | dict[str, Any]:
+    ) -> Refused | UnitRow:
         if actor.role not in (Role.ADMIN, Role.SUPERVISOR):
             return Refused(Refusal.NOT_ALLOWED)
         async with self.rt.engine.begin() as conn:
@@ -701,11 +707,11 @@ class Desk:
                 },
             )
 
-    async def prompt(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
+    async def prompt(self, chat_id: int, message_id: int) -> PromptRow | None:
         async with self.rt.engine.connect() as conn:
             return await desk_store.take_prompt(conn, chat_id, message_id)
 
-    async def answer_prompt(self, actor: Actor, prompt: dict[str, Any], reply: str) -> Result:
+    async def answer_prompt(self, actor: Actor, prompt: PromptRow, reply: str) -> Result:
         """Carry out the action a ForceReply prompt was for; only its addressee may answer."""
         if prompt["user_id"] != actor.user_id:
             return Refused(Refusal.NOT_ALLOWED)

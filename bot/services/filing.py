@@ -39,6 +39,7 @@ from bot.services.runtime import Runtime
 from bot.storage import cases as case_store
 from bot.storage import drafts as draft_store
 from bot.storage import outbox as outbox_store
+from bot.storage.rows import DraftRow
 from bot.views import citizen as citizen_views
 
 
@@ -81,7 +82,7 @@ class Submitted:
 
 @dataclass
 class _Loaded:
-    row: dict[str, Any]
+    row: DraftRow
     data: DraftData
     step: Step
     edit_group: str | None

@@ -7,7 +7,8 @@ A code that does not exist and a code that belongs to someone else get the same 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import text
 from bot.domain import pending, tracking
@@ -15,14 +16,24 @@ from bot.domain.lifecycle import Status
 from bot.services.runtime import Runtime
 from bot.storage import cases as case_store
 from bot.storage import users as user_store
+from bot.storage.rows import CaseRow, EventRow
+
+
+@dataclass(frozen=True)
+class MergedInto:
+    """What the citizen sees of the case theirs was merged into: its status and public
+    timeline, never its reporter."""
+
+    status: str
+    events: list[EventRow]
 
 
 @dataclass(frozen=True)
 class CaseDetail:
-    case: dict[str, Any]
-    events: list[dict[str, Any]]
+    case: CaseRow
+    events: list[EventRow]
     evidence: int
-    merged_into: dict[str, Any] | None = None
+    merged_into: MergedInto | None = None
 
 
 class MyCases:
@@ -41,7 +52,7 @@ class MyCases:
         """10 ASCII digits from what was typed (any digits, spaces or dashes), else None."""
         return text.parse_tracking_input(raw)
 
-    async def case_of(self, user_id: int, case_id: int) -> dict[str, Any] | None:
+    async def case_of(self, user_id: int, case_id: int) -> CaseRow | None:
         async with self.rt.engine.connect() as conn:
             case = await case_store.by_id(conn, case_id)
         return case if case is not None and case["citizen_id"] == user_id else None
@@ -64,9 +75,7 @@ class MyCases:
                 return None
             return await self._detail(conn, case)
 
-    async def page(
-        self, user_id: int, page: int, page_size: int
-    ) -> tuple[list[dict[str, Any]], int, int]:
+    async def page(self, user_id: int, page: int, page_size: int) -> tuple[list[CaseRow], int, int]:
         """(cases on the page, total, the page actually shown)."""
         page = max(0, page)
         async with self.rt.engine.connect() as conn:
@@ -80,7 +89,7 @@ class MyCases:
                 )
             return rows, total, page
 
-    async def _detail(self, conn: Any, case: dict[str, Any]) -> CaseDetail:
+    async def _detail(self, conn: AsyncConnection, case: CaseRow) -> CaseDetail:
         events = await case_store.events(conn, case["id"], public_only=True)
         evidence = len(await case_store.case_attachments(conn, case["id"]))
         merged_into = None
@@ -89,10 +98,8 @@ class MyCases:
             # timeline, never its reporter.
             target = await case_store.by_id(conn, case["merged_into"])
             if target is not None:
-                merged_into = {
-                    "status": target["status"],
-                    "events": await case_store.events(conn, target["id"], public_only=True),
-                }
+                events = await case_store.events(conn, target["id"], public_only=True)
+                merged_into = MergedInto(target["status"], events)
         return CaseDetail(case, events, evidence, merged_into)
 
     # -- after the staff acted: answers, ratings, reopening ------------------------------------

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.domain.lifecycle import Status
+from bot.storage.rows import ClockedCase, SpikeCase, every
 from bot.storage.tables import case_events, cases, sla_alerts, spike_alerts, users
 
 QUEUE_STATES = (Status.NEW.value, Status.REOPENED.value)
@@ -65,7 +65,7 @@ async def spike_groups(
 
 async def spike_cases(
     conn: AsyncConnection, group: SpikeGroup, since: datetime, until: datetime
-) -> list[dict[str, Any]]:
+) -> list[SpikeCase]:
     """The group's cases in the window, newest first."""
     conds = [cases.c.created_at > since, cases.c.created_at <= until]
     conds += [cases.c[column] == value for column, value in group.where.items()]
@@ -83,7 +83,7 @@ async def spike_cases(
         .where(and_(*conds))
         .order_by(cases.c.created_at.desc(), cases.c.id.desc())
     )
-    return [dict(r) for r in rows.mappings()]
+    return every(rows.mappings(), SpikeCase)
 
 
 async def spike_already_alerted(conn: AsyncConnection, group: SpikeGroup, bucket: int) -> bool:
@@ -126,7 +126,7 @@ async def record_spike(
 
 async def unclaimed_since(
     conn: AsyncConnection, entered_before: datetime, kind: str
-) -> list[dict[str, Any]]:
+) -> list[ClockedCase]:
     """Unclaimed cases that entered the queue (filed, released, returned, reopened) no later
     than `entered_before` and were not alerted for that entry: the case plus `since_event_id`
     and `since` (when the clock started)."""
@@ -143,7 +143,7 @@ async def unclaimed_since(
 
 async def referred_quiet_since(
     conn: AsyncConnection, quiet_before: datetime, kind: str
-) -> list[dict[str, Any]]:
+) -> list[ClockedCase]:
     """Cases with a unit whose latest event of any kind is no later than `quiet_before`, not
     alerted for that quiet stretch yet."""
     with_unit = and_(cases.c.unit_id.is_not(None), cases.c.status.in_(REFERRAL_STATES))
@@ -152,7 +152,7 @@ async def referred_quiet_since(
 
 async def awaiting_since(
     conn: AsyncConnection, asked_before: datetime, kind: str
-) -> list[dict[str, Any]]:
+) -> list[ClockedCase]:
     """Cases still waiting for the citizen's answer to a question asked no later than
     `asked_before`, not alerted for that question yet."""
     waiting = cases.c.status == Status.AWAITING_CITIZEN.value
@@ -165,7 +165,7 @@ async def _clocked(
     event_cond: ColumnElement[bool] | None,
     before: datetime,
     kind: str,
-) -> list[dict[str, Any]]:
+) -> list[ClockedCase]:
     """Cases matching `case_cond` whose latest event matching `event_cond` happened no later
     than `before`, with no `kind` alert for that event yet."""
     candidates = select(cases.c.id).where(case_cond)
@@ -196,7 +196,7 @@ async def _clocked(
         .where(and_(case_cond, case_events.c.at <= before, ~done))
         .order_by(case_events.c.at, cases.c.id)
     )
-    return [dict(r) for r in rows.mappings()]
+    return every(rows.mappings(), ClockedCase)
 
 
 async def record_sla(

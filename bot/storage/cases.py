@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.lifecycle import Status
+from bot.storage.rows import AttachmentRow, CaseRow, EventRow, every, one
 from bot.storage.tables import attachments, case_events, case_messages, cases, ratings
 
 
@@ -74,19 +75,19 @@ async def count_since(conn: AsyncConnection, citizen_id: int, since: datetime) -
     return int((await conn.execute(stmt)).scalar_one())
 
 
-async def by_code(conn: AsyncConnection, code: str) -> dict[str, Any] | None:
+async def by_code(conn: AsyncConnection, code: str) -> CaseRow | None:
     row = (await conn.execute(select(cases).where(cases.c.code == code))).mappings().first()
-    return dict(row) if row else None
+    return one(row, CaseRow)
 
 
-async def by_id(conn: AsyncConnection, case_id: int) -> dict[str, Any] | None:
+async def by_id(conn: AsyncConnection, case_id: int) -> CaseRow | None:
     row = (await conn.execute(select(cases).where(cases.c.id == case_id))).mappings().first()
-    return dict(row) if row else None
+    return one(row, CaseRow)
 
 
 async def of_citizen(
     conn: AsyncConnection, citizen_id: int, *, offset: int, limit: int
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[CaseRow], int]:
     """A page of the citizen's cases, newest first, and how many they have in all."""
     total = (
         await conn.execute(
@@ -100,32 +101,32 @@ async def of_citizen(
         .offset(offset)
         .limit(limit)
     )
-    return [dict(r) for r in rows.mappings()], int(total)
+    return every(rows.mappings(), CaseRow), int(total)
 
 
-async def awaiting_answer(conn: AsyncConnection, citizen_id: int) -> list[dict[str, Any]]:
+async def awaiting_answer(conn: AsyncConnection, citizen_id: int) -> list[CaseRow]:
     """The citizen's cases with an officer's question open, oldest first."""
     rows = await conn.execute(
         select(cases)
         .where((cases.c.citizen_id == citizen_id) & (cases.c.status == Status.AWAITING_CITIZEN))
         .order_by(cases.c.id)
     )
-    return [dict(r) for r in rows.mappings()]
+    return every(rows.mappings(), CaseRow)
 
 
-async def events(conn: AsyncConnection, case_id: int, *, public_only: bool) -> list[dict[str, Any]]:
+async def events(conn: AsyncConnection, case_id: int, *, public_only: bool) -> list[EventRow]:
     stmt = select(case_events).where(case_events.c.case_id == case_id)
     if public_only:
         stmt = stmt.where(case_events.c.public.is_(True))
     rows = await conn.execute(stmt.order_by(case_events.c.at, case_events.c.id))
-    return [dict(r) for r in rows.mappings()]
+    return every(rows.mappings(), EventRow)
 
 
-async def case_attachments(conn: AsyncConnection, case_id: int) -> list[dict[str, Any]]:
+async def case_attachments(conn: AsyncConnection, case_id: int) -> list[AttachmentRow]:
     rows = await conn.execute(
         select(attachments).where(attachments.c.case_id == case_id).order_by(attachments.c.id)
     )
-    return [dict(r) for r in rows.mappings()]
+    return every(rows.mappings(), AttachmentRow)
 
 
 async def _card_row(

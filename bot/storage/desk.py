@@ -9,6 +9,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.lifecycle import Status
+from bot.storage.rows import CardMessageRow, CaseRow, PromptRow, StaffMember, UnitRow, every, one
 from bot.storage.tables import case_messages, cases, staff_prompts, units, users
 
 
@@ -47,13 +48,13 @@ async def ensure_user(
     return True
 
 
-async def staff_members(conn: AsyncConnection) -> list[dict[str, Any]]:
+async def staff_members(conn: AsyncConnection) -> list[StaffMember]:
     rows = await conn.execute(
         select(users.c.id, users.c.first_name, users.c.username, users.c.role)
         .where(users.c.role.is_not(None))
         .order_by(users.c.role, users.c.id)
     )
-    return [dict(r) for r in rows.mappings()]
+    return every(rows.mappings(), StaffMember)
 
 
 async def names(conn: AsyncConnection, ids: set[int]) -> dict[int, str]:
@@ -63,24 +64,24 @@ async def names(conn: AsyncConnection, ids: set[int]) -> dict[int, str]:
     return {r.id: r.first_name for r in rows}
 
 
-async def all_units(conn: AsyncConnection) -> list[dict[str, Any]]:
+async def all_units(conn: AsyncConnection) -> list[UnitRow]:
     rows = await conn.execute(select(units).where(units.c.active.is_(True)).order_by(units.c.id))
-    return [dict(r) for r in rows.mappings()]
+    return every(rows.mappings(), UnitRow)
 
 
-async def unit(conn: AsyncConnection, unit_id: int) -> dict[str, Any] | None:
+async def unit(conn: AsyncConnection, unit_id: int) -> UnitRow | None:
     row = (await conn.execute(select(units).where(units.c.id == unit_id))).mappings().first()
-    return dict(row) if row else None
+    return one(row, UnitRow)
 
 
-async def unit_by_code(conn: AsyncConnection, code: str) -> dict[str, Any] | None:
+async def unit_by_code(conn: AsyncConnection, code: str) -> UnitRow | None:
     row = (await conn.execute(select(units).where(units.c.code == code))).mappings().first()
-    return dict(row) if row else None
+    return one(row, UnitRow)
 
 
-async def unit_by_chat(conn: AsyncConnection, chat_id: int) -> dict[str, Any] | None:
+async def unit_by_chat(conn: AsyncConnection, chat_id: int) -> UnitRow | None:
     row = (await conn.execute(select(units).where(units.c.chat_id == chat_id))).mappings().first()
-    return dict(row) if row else None
+    return one(row, UnitRow)
 
 
 async def set_unit_chat(
@@ -119,7 +120,7 @@ _UNCLAIMED = and_(
 _HELD_STATES = (Status.CLAIMED, Status.REFERRED, Status.AWAITING_CITIZEN, Status.REOPENED)
 
 
-async def queue(conn: AsyncConnection, limit: int = 20) -> tuple[list[dict[str, Any]], int]:
+async def queue(conn: AsyncConnection, limit: int = 20) -> tuple[list[CaseRow], int]:
     """The oldest unclaimed cases (urgent first), and how many are unclaimed in all."""
     rows = await conn.execute(
         select(cases)
@@ -128,10 +129,10 @@ async def queue(conn: AsyncConnection, limit: int = 20) -> tuple[list[dict[str, 
         .limit(limit)
     )
     total = await conn.execute(select(func.count()).select_from(cases).where(_UNCLAIMED))
-    return [dict(r) for r in rows.mappings()], int(total.scalar_one())
+    return every(rows.mappings(), CaseRow), int(total.scalar_one())
 
 
-async def held_by(conn: AsyncConnection, user_id: int, limit: int = 30) -> list[dict[str, Any]]:
+async def held_by(conn: AsyncConnection, user_id: int, limit: int = 30) -> list[CaseRow]:
     rows = await conn.execute(
         select(cases)
         .where(
@@ -143,7 +144,7 @@ async def held_by(conn: AsyncConnection, user_id: int, limit: int = 30) -> list[
         .order_by(cases.c.created_at)
         .limit(limit)
     )
-    return [dict(r) for r in rows.mappings()]
+    return every(rows.mappings(), CaseRow)
 
 
 async def find(
@@ -153,7 +154,7 @@ async def find(
     code: str | None,
     phone: str | None,
     limit: int = 20,
-) -> list[dict[str, Any]]:
+) -> list[CaseRow]:
     conds = []
     if business_key:
         conds.append(cases.c.business_key.contains(business_key, autoescape=True))
@@ -166,12 +167,12 @@ async def find(
     rows = await conn.execute(
         select(cases).where(or_(*conds)).order_by(cases.c.created_at.desc()).limit(limit)
     )
-    return [dict(r) for r in rows.mappings()]
+    return every(rows.mappings(), CaseRow)
 
 
-async def card_messages(conn: AsyncConnection, case_id: int) -> list[dict[str, Any]]:
+async def card_messages(conn: AsyncConnection, case_id: int) -> list[CardMessageRow]:
     rows = await conn.execute(select(case_messages).where(case_messages.c.case_id == case_id))
-    return [dict(r) for r in rows.mappings()]
+    return every(rows.mappings(), CardMessageRow)
 
 
 async def set_card_hash(conn: AsyncConnection, row_id: int, content_hash: str) -> None:
@@ -184,9 +185,7 @@ async def add_prompt(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(insert(staff_prompts).values(**values))
 
 
-async def take_prompt(
-    conn: AsyncConnection, chat_id: int, message_id: int
-) -> dict[str, Any] | None:
+async def take_prompt(conn: AsyncConnection, chat_id: int, message_id: int) -> PromptRow | None:
     row = (
         (
             await conn.execute(
@@ -200,7 +199,7 @@ async def take_prompt(
         .mappings()
         .first()
     )
-    return dict(row) if row else None
+    return one(row, PromptRow)
 
 
 async def drop_prompt(conn: AsyncConnection, prompt_id: int) -> None:
@@ -209,14 +208,14 @@ async def drop_prompt(conn: AsyncConnection, prompt_id: int) -> None:
 
 async def resolved_before(
     conn: AsyncConnection, cutoff: datetime, limit: int = 500
-) -> list[dict[str, Any]]:
+) -> list[CaseRow]:
     rows = await conn.execute(
         select(cases)
         .where(and_(cases.c.status == Status.RESOLVED.value, cases.c.resolved_at < cutoff))
         .order_by(cases.c.resolved_at)
         .limit(limit)
     )
-    return [dict(r) for r in rows.mappings()]
+    return every(rows.mappings(), CaseRow)
 
 
 async def mark_unreachable(conn: AsyncConnection, user_id: int) -> None:

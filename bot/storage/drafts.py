@@ -9,31 +9,37 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.storage.rows import DraftRow, every, one
 from bot.storage.tables import attachments, drafts
 
 
-async def get(conn: AsyncConnection, user_id: int, *, lock: bool = False) -> dict[str, Any] | None:
+async def get(conn: AsyncConnection, user_id: int, *, lock: bool = False) -> DraftRow | None:
     stmt = select(drafts).where(drafts.c.user_id == user_id)
     if lock and conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     row = (await conn.execute(stmt)).mappings().first()
-    return dict(row) if row else None
+    return one(row, DraftRow)
 
 
 async def create(
     conn: AsyncConnection, user_id: int, step: str, data: dict[str, Any], now: datetime
-) -> dict[str, Any]:
-    values = {
-        "user_id": user_id,
-        "step": step,
-        "edit_group": None,
-        "data": data,
-        "created_at": now,
-        "updated_at": now,
-    }
-    result = await conn.execute(insert(drafts).values(**values))
+) -> DraftRow:
+    result = await conn.execute(
+        insert(drafts).values(
+            user_id=user_id, step=step, edit_group=None, data=data, created_at=now, updated_at=now
+        )
+    )
     # Ignored below: SQLAlchemy types inserted_primary_key Optional; a one-row INSERT sets it.
-    return {"id": int(result.inserted_primary_key[0]), **values}  # type: ignore[index]
+    draft_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    return DraftRow(
+        id=draft_id,
+        user_id=user_id,
+        step=step,
+        edit_group=None,
+        data=data,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 async def save(
@@ -57,13 +63,11 @@ async def delete_draft(conn: AsyncConnection, draft_id: int) -> None:
     await conn.execute(delete(drafts).where(drafts.c.id == draft_id))
 
 
-async def idle_since(
-    conn: AsyncConnection, cutoff: datetime, limit: int = 200
-) -> list[dict[str, Any]]:
+async def idle_since(conn: AsyncConnection, cutoff: datetime, limit: int = 200) -> list[DraftRow]:
     rows = await conn.execute(
         select(drafts).where(drafts.c.updated_at < cutoff).order_by(drafts.c.id).limit(limit)
     )
-    return [dict(r) for r in rows.mappings()]
+    return every(rows.mappings(), DraftRow)
 
 
 async def attachment_count(conn: AsyncConnection, draft_id: int) -> int:

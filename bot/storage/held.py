@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.storage.rows import HeldRow, every, one
 from bot.storage.tables import held_inputs
 
 
@@ -16,16 +17,16 @@ async def hold(conn: AsyncConnection, values: dict[str, Any]) -> int:
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
-async def get(conn: AsyncConnection, held_id: int, user_id: int) -> dict[str, Any] | None:
+async def get(conn: AsyncConnection, held_id: int, user_id: int) -> HeldRow | None:
     """The held input, only if it is this user's."""
     stmt = select(held_inputs).where(
         (held_inputs.c.id == held_id) & (held_inputs.c.user_id == user_id)
     )
     row = (await conn.execute(stmt)).mappings().first()
-    return dict(row) if row else None
+    return one(row, HeldRow)
 
 
-async def album(conn: AsyncConnection, user_id: int, media_group_id: str) -> list[dict[str, Any]]:
+async def album(conn: AsyncConnection, user_id: int, media_group_id: str) -> list[HeldRow]:
     """The user's held items of one album, in order."""
     stmt = (
         select(held_inputs)
@@ -34,7 +35,7 @@ async def album(conn: AsyncConnection, user_id: int, media_group_id: str) -> lis
         )
         .order_by(held_inputs.c.id)
     )
-    return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+    return every((await conn.execute(stmt)).mappings(), HeldRow)
 
 
 async def drop(conn: AsyncConnection, held_ids: list[int]) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.storage.rows import UserRow, one
 from bot.storage.tables import users
 
 
@@ -43,9 +44,9 @@ async def touch(
     await conn.execute(stmt)
 
 
-async def get(conn: AsyncConnection, user_id: int) -> dict[str, Any] | None:
+async def get(conn: AsyncConnection, user_id: int) -> UserRow | None:
     row = (await conn.execute(select(users).where(users.c.id == user_id))).mappings().first()
-    return dict(row) if row else None
+    return one(row, UserRow)
 
 
 async def ids_with_role(conn: AsyncConnection, role: str) -> list[int]:

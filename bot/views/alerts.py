@@ -18,6 +18,7 @@ from bot.callbacks import AnswerQuestion
 from bot.domain import tracking
 from bot.domain.catalogue import PROVINCES_BY_CODE, VIOLATIONS_BY_CODE, Choice
 from bot.i18n import _
+from bot.storage.rows import CaseRow, SpikeCase
 from bot.views.notices import ANSWER_BUTTON
 from bot.views.screen import Screen, inline
 
@@ -65,7 +66,7 @@ def work_age(age: timedelta) -> str:
 # -- spikes --------------------------------------------------------------------------------------
 
 
-def spike(kind: str, cases: list[dict[str, Any]], window: timedelta, *, tz: tzinfo) -> list[str]:
+def spike(kind: str, cases: list[SpikeCase], window: timedelta, *, tz: tzinfo) -> list[str]:
     """The alert for one spike; `cases` are the group's cases in the window, newest first."""
     newest = cases[0]
     count, span = _n(len(cases)), window_phrase(window)
@@ -127,7 +128,7 @@ def _counted(heading: str, values: list[str], show: Any) -> list[str]:
 # -- SLA -----------------------------------------------------------------------------------------
 
 
-def _about(case: dict[str, Any], tz: tzinfo) -> str:
+def _about(case: CaseRow, tz: tzinfo) -> str:
     """The business and when the complaint was filed, to recognise the case at a glance."""
     return text.rtl_line(
         _("{business} · filed {when}").format(
@@ -136,7 +137,7 @@ def _about(case: dict[str, Any], tz: tzinfo) -> str:
     )
 
 
-def unclaimed(case: dict[str, Any], age: timedelta, *, tz: tzinfo) -> str:
+def unclaimed(case: CaseRow, age: timedelta, *, tz: tzinfo) -> str:
     """For the staff group: the case is still waiting for someone to take it up."""
     head = _("Case {code} has been waiting {age} and nobody has taken it up yet.").format(
         code=tracking.format_code(case["code"]), age=work_age(age)
@@ -144,7 +145,7 @@ def unclaimed(case: dict[str, Any], age: timedelta, *, tz: tzinfo) -> str:
     return f"{text.rtl_line('⏰ ' + head)}\n{_about(case, tz)}"
 
 
-def referral_reminder(case: dict[str, Any], age: timedelta, *, unit: str | None, tz: tzinfo) -> str:
+def referral_reminder(case: CaseRow, age: timedelta, *, unit: str | None, tz: tzinfo) -> str:
     """For the holder, or the unit's chat: the referred case has had no update."""
     head = _("Reminder: case {code}, referred to {unit}, has had no update for {age}.").format(
         code=tracking.format_code(case["code"]), unit=escape(unit or "—"), age=work_age(age)
@@ -154,7 +155,7 @@ def referral_reminder(case: dict[str, Any], age: timedelta, *, unit: str | None,
 
 
 def referral_escalation(
-    case: dict[str, Any],
+    case: CaseRow,
     age: timedelta,
     *,
     unit: str | None,
@@ -174,7 +175,7 @@ def referral_escalation(
     return f"{text.rtl_line('🔺 ' + head)}\n{_about(case, tz)}\n{text.rtl_line(who)}"
 
 
-def answer_reminder(case: dict[str, Any]) -> dict[str, Any]:
+def answer_reminder(case: CaseRow) -> dict[str, Any]:
     """For the citizen: the officer's question is still waiting (sent once)."""
     body = _(
         "Reminder: an officer is still waiting for your answer about complaint {code}. Press "
@@ -184,7 +185,7 @@ def answer_reminder(case: dict[str, Any]) -> dict[str, Any]:
     return Screen(body, inline([button])).payload()
 
 
-def answer_overdue(case: dict[str, Any], age: timedelta, *, tz: tzinfo) -> str:
+def answer_overdue(case: CaseRow, age: timedelta, *, tz: tzinfo) -> str:
     """For the holder (or the unit): the citizen has not answered the question."""
     head = _(
         "The citizen has not answered the question about case {code} for {age}. Decide "

@@ -24,12 +24,14 @@ from bot.domain.catalogue import (
 from bot.domain.complaint import EDIT_GROUPS, MAX_ATTACHMENTS, TEXT_LIMITS, DraftData, Problem, Step
 from bot.domain.lifecycle import STATUS_LABELS, Action, Status
 from bot.i18n import N_, _
+from bot.storage.rows import CaseRow, EventRow
 from bot.views import labels as L
 from bot.views.notices import ANSWER_BUTTON
 from bot.views.screen import Screen, inline, reply_keyboard
 
 if TYPE_CHECKING:
     from bot.services.citizen_input import Option
+    from bot.services.my_cases import MergedInto
 
 PROVINCES_PER_PAGE = 12
 CASES_PER_PAGE = 5
@@ -612,11 +614,11 @@ def status_label(status: str) -> str:
 
 
 def case_screen(
-    case: dict[str, Any],
-    events: list[dict[str, Any]],
+    case: CaseRow,
+    events: list[EventRow],
     evidence: int,
     tz: ZoneInfo,
-    merged_into: dict[str, Any] | None = None,
+    merged_into: MergedInto | None = None,
 ) -> Screen:
     violation = VIOLATIONS_BY_CODE.get(case["violation"])
     lines = [
@@ -632,13 +634,13 @@ def case_screen(
         lines += [
             "",
             _("It is handled together with another complaint about the same matter:"),
-            _("<b>Status:</b> {status}").format(status=status_label(merged_into["status"])),
-            *_timeline(merged_into["events"], tz),
+            _("<b>Status:</b> {status}").format(status=status_label(merged_into.status)),
+            *_timeline(merged_into.events, tz),
         ]
     return Screen("\n".join(lines), main_menu())
 
 
-def _timeline(events: list[dict[str, Any]], tz: ZoneInfo) -> list[str]:
+def _timeline(events: list[EventRow], tz: ZoneInfo) -> list[str]:
     lines = []
     for event in events:
         label = PUBLIC_EVENT_LABELS.get(event["action"])
@@ -686,7 +688,7 @@ def reopen_refused() -> str:
     return _("This complaint can no longer be reopened here. You can file a new one, or call 135.")
 
 
-def my_cases(rows: list[dict[str, Any]], total: int, page: int, tz: ZoneInfo) -> Screen:
+def my_cases(rows: list[CaseRow], total: int, page: int, tz: ZoneInfo) -> Screen:
     if total == 0:
         return Screen(_("You have not filed any complaints yet."), main_menu())
     pages = ceil(total / CASES_PER_PAGE)
@@ -729,7 +731,7 @@ def stale_case_button() -> str:
 # -- several things open at once ------------------------------------------------------------------
 
 
-def questions_waiting(cases: list[dict[str, Any]]) -> Screen:
+def questions_waiting(cases: list[CaseRow]) -> Screen:
     """After /start: officers' questions are still open, whatever was pressed since."""
     codes = "، ".join(tracking.format_code(c["code"]) for c in cases)
     body = _(

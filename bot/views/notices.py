@@ -8,6 +8,7 @@ from typing import Any
 from bot import callbacks as cb
 from bot.domain import tracking
 from bot.i18n import N_, _
+from bot.storage.rows import CaseRow
 from bot.views.screen import Screen, inline
 
 OUTCOME_LABELS = {
@@ -21,11 +22,11 @@ OUTCOME_LABELS = {
 ANSWER_BUTTON = N_("Answer this question")
 
 
-def _code(case: dict[str, Any]) -> str:
+def _code(case: CaseRow) -> str:
     return tracking.format_code(case["code"])
 
 
-def claimed(case: dict[str, Any]) -> dict[str, Any]:
+def claimed(case: CaseRow) -> dict[str, Any]:
     return Screen(
         _("An officer has taken up your complaint {code} and is reviewing it.").format(
             code=_code(case)
@@ -33,7 +34,7 @@ def claimed(case: dict[str, Any]) -> dict[str, Any]:
     ).payload()
 
 
-def referred(case: dict[str, Any]) -> dict[str, Any]:
+def referred(case: CaseRow) -> dict[str, Any]:
     return Screen(
         _("Your complaint {code} was referred to a specialised unit for action.").format(
             code=_code(case)
@@ -41,13 +42,13 @@ def referred(case: dict[str, Any]) -> dict[str, Any]:
     ).payload()
 
 
-def unit_accepted(case: dict[str, Any]) -> dict[str, Any]:
+def unit_accepted(case: CaseRow) -> dict[str, Any]:
     return Screen(
         _("The specialised unit has taken up your complaint {code}.").format(code=_code(case))
     ).payload()
 
 
-def question(case: dict[str, Any], text: str) -> dict[str, Any]:
+def question(case: CaseRow, text: str) -> dict[str, Any]:
     body = _(
         "The officer handling your complaint {code} asks:\n\n<i>{question}</i>\n\n"
         "Press «{button}» below, or simply send your answer here (text, photo or document)."
@@ -56,7 +57,7 @@ def question(case: dict[str, Any], text: str) -> dict[str, Any]:
     return Screen(body, inline([button])).payload()
 
 
-def resolved(case: dict[str, Any], outcome: str, explanation: str) -> dict[str, Any]:
+def resolved(case: CaseRow, outcome: str, explanation: str) -> dict[str, Any]:
     body = _(
         "Your complaint {code} has been dealt with.\n<b>Outcome:</b> {outcome}\n\n{explanation}"
         "\n\nHow well was your complaint handled? Please rate it from 1 (poor) to 5 (excellent)."
@@ -66,7 +67,7 @@ def resolved(case: dict[str, Any], outcome: str, explanation: str) -> dict[str, 
     return Screen(body, inline(rows)).payload()
 
 
-def rejected(case: dict[str, Any], reason: str) -> dict[str, Any]:
+def rejected(case: CaseRow, reason: str) -> dict[str, Any]:
     return Screen(
         _("Your complaint {code} could not be accepted.\n<b>Reason:</b> {reason}").format(
             code=_code(case), reason=escape(reason)
@@ -74,7 +75,7 @@ def rejected(case: dict[str, Any], reason: str) -> dict[str, Any]:
     ).payload()
 
 
-def merged(case: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
+def merged(case: CaseRow, target: CaseRow) -> dict[str, Any]:
     return Screen(
         _(
             "Your complaint {code} reports the same matter as another complaint, so the two are "
@@ -83,13 +84,13 @@ def merged(case: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
     ).payload()
 
 
-def reopened(case: dict[str, Any]) -> dict[str, Any]:
+def reopened(case: CaseRow) -> dict[str, Any]:
     return Screen(
         _("Your complaint {code} was reopened and will be reviewed again.").format(code=_code(case))
     ).payload()
 
 
-def answer_posted(case: dict[str, Any], answer: str | None) -> dict[str, Any]:
+def answer_posted(case: CaseRow, answer: str | None) -> dict[str, Any]:
     """For the staff group: the citizen's answer to the holder's question."""
     body = _("💬 The citizen answered about complaint {code}:").format(code=_code(case))
     if answer:

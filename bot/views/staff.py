@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from html import escape
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import callbacks as cb
@@ -15,6 +14,7 @@ from bot.domain.lifecycle import STATUS_LABELS, Action, Outcome, Status
 from bot.domain.refusal import Refusal
 from bot.domain.roles import ROLE_LABELS, Role
 from bot.i18n import N_, _
+from bot.storage.rows import CaseRow, EventRow, StaffMember, UnitRow
 from bot.views.notices import OUTCOME_LABELS
 
 REFUSALS = {
@@ -120,11 +120,11 @@ def outcome_choices(case_id: int) -> list[tuple[str, str]]:
     ]
 
 
-def unit_choices(case_id: int, units: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def unit_choices(case_id: int, units: list[UnitRow]) -> list[tuple[str, str]]:
     return [(u["name"], cb.ReferTo(case_id, u["id"]).encode()) for u in units]
 
 
-def case_line(case: dict[str, Any], now: datetime) -> str:
+def case_line(case: CaseRow, now: datetime) -> str:
     violation = VIOLATIONS_BY_CODE.get(case["violation"])
     return "• {urgent}{code} — {age} — {kind} — {business}".format(
         urgent="🔴 " if case["urgent"] else "",
@@ -135,13 +135,13 @@ def case_line(case: dict[str, Any], now: datetime) -> str:
     )
 
 
-def case_list(title: str, cases: list[dict[str, Any]], now: datetime, empty: str) -> str:
+def case_list(title: str, cases: list[CaseRow], now: datetime, empty: str) -> str:
     if not cases:
         return empty
     return "\n".join([f"<b>{title}</b>", *(case_line(c, now) for c in cases)])
 
 
-def queue(cases: list[dict[str, Any]], total: int, now: datetime) -> str:
+def queue(cases: list[CaseRow], total: int, now: datetime) -> str:
     """The oldest unclaimed cases; the title counts the whole backlog, not the lines shown."""
     title = _("Unclaimed complaints, oldest first ({n})").format(n=text.format_number(total))
     if total > len(cases):
@@ -154,7 +154,7 @@ def queue(cases: list[dict[str, Any]], total: int, now: datetime) -> str:
     )
 
 
-def mine(cases: list[dict[str, Any]], now: datetime) -> str:
+def mine(cases: list[CaseRow], now: datetime) -> str:
     return case_list(
         _("Complaints you hold ({n})").format(n=text.format_number(len(cases))),
         cases,
@@ -163,13 +163,11 @@ def mine(cases: list[dict[str, Any]], now: datetime) -> str:
     )
 
 
-def found(cases: list[dict[str, Any]], now: datetime) -> str:
+def found(cases: list[CaseRow], now: datetime) -> str:
     return case_list(_("Found"), cases, now, _("Nothing found."))
 
 
-def timeline(
-    case: dict[str, Any], events: list[dict[str, Any]], names: dict[int, str], tz: ZoneInfo
-) -> str:
+def timeline(case: CaseRow, events: list[EventRow], names: dict[int, str], tz: ZoneInfo) -> str:
     lines = [
         _("<b>Timeline of {code}</b>").format(code=tracking.format_code(case["code"])),
         _("<b>Status:</b> {status}").format(status=_(STATUS_LABELS[Status(case["status"])])),
@@ -191,7 +189,7 @@ def timeline(
     return "\n".join(lines)
 
 
-def units(rows: list[dict[str, Any]]) -> str:
+def units(rows: list[UnitRow]) -> str:
     lines = [_("<b>Units</b>")]
     for u in rows:
         chat = text.ltr(str(u["chat_id"])) if u["chat_id"] else _("no chat of its own")
@@ -200,10 +198,11 @@ def units(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def staff_list(rows: list[dict[str, Any]]) -> str:
+def staff_list(rows: list[StaffMember]) -> str:
     lines = [_("<b>Staff</b>")]
     for r in rows:
-        role = Role(r["role"]) if r["role"] in Role._value2member_map_ else None
+        raw = r["role"]
+        role = Role(raw) if raw is not None and raw in Role._value2member_map_ else None
         label = _(ROLE_LABELS[role]) if role else escape(str(r["role"]))
         lines.append(f"• {escape(r['first_name'] or '—')} — {text.ltr(str(r['id']))} — {label}")
     lines.append(_("Admins: /staff add USER_ID ROLE, /staff remove USER_ID"))

@@ -21,6 +21,7 @@ from bot.domain.catalogue import PROVINCES_BY_CODE, SECTORS_BY_CODE, VIOLATIONS_
 from bot.domain.lifecycle import STATUS_LABELS, Action, Status, allowed_actions
 from bot.domain.roles import UNIT_ACTIONS
 from bot.i18n import N_, _
+from bot.storage.rows import AttachmentRow, CaseRow
 from bot.views.notices import OUTCOME_LABELS
 from bot.views.screen import inline
 
@@ -57,11 +58,12 @@ def file_size(size: int | None) -> str:
     return _("{n} MB").format(n=text.to_persian_digits(megabytes))
 
 
-def _file_line(f: dict[str, Any]) -> str:
+def _file_line(f: AttachmentRow) -> str:
     """One evidence file on the card: its name, type and size (names are the citizen's)."""
+    file_name = f["file_name"]
     name = (
-        escape(text.excerpt(f["file_name"], 40))
-        if f.get("file_name")
+        escape(text.excerpt(file_name, 40))
+        if file_name
         else _(FILE_KINDS.get(f["kind"], N_("file")))
     )
     kind = escape(f.get("mime_type") or f["kind"])
@@ -72,10 +74,10 @@ FILE_KINDS = {"photo": N_("photo"), "video": N_("video"), "document": N_("file")
 
 
 def card_text(
-    case: dict[str, Any],
+    case: CaseRow,
     *,
     evidence_count: int,
-    files: Sequence[dict[str, Any]] = (),
+    files: Sequence[AttachmentRow] = (),
     now: datetime,
     tz: ZoneInfo,
     holder: str | None,
@@ -83,10 +85,11 @@ def card_text(
     unreachable: bool = False,
 ) -> str:
     prices = []
-    if case.get("price_paid") is not None:
-        prices.append(_("paid {amount}").format(amount=text.format_toman(case["price_paid"])))
-    if case.get("price_fair") is not None:
-        prices.append(_("fair {amount}").format(amount=text.format_toman(case["price_fair"])))
+    paid, fair = case["price_paid"], case["price_fair"]
+    if paid is not None:
+        prices.append(_("paid {amount}").format(amount=text.format_toman(paid)))
+    if fair is not None:
+        prices.append(_("fair {amount}").format(amount=text.format_toman(fair)))
     lines = [
         ("🔴 " if case.get("urgent") else "🆕 ")
         + _("<b>Complaint {code}</b>").format(code=tracking.format_code(case["code"])),
@@ -98,8 +101,9 @@ def card_text(
         _("<b>Business:</b> {value}").format(value=escape(case["business"])),
         _("<b>Address:</b> {value}").format(value=escape(case["address"])),
     ]
-    if case.get("latitude") is not None and case.get("longitude") is not None:
-        lat, lon = float(case["latitude"]), float(case["longitude"])
+    latitude, longitude = case["latitude"], case["longitude"]
+    if latitude is not None and longitude is not None:
+        lat, lon = float(latitude), float(longitude)
         url = f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=17/{lat:.6f}/{lon:.6f}"
         link = '<a href="{url}">{label}</a>'.format(url=url, label=_("open on the map"))
         lines.append(_("<b>Map:</b> {link}").format(link=link))
@@ -125,8 +129,9 @@ def card_text(
         lines.append(_("<b>Unit:</b> {name}").format(name=escape(unit)))
     if unreachable:
         lines.append(_("⚠️ The citizen has blocked the bot: they cannot be told or asked."))
-    if case.get("outcome") in OUTCOME_LABELS:
-        lines.append(_("<b>Outcome:</b> {value}").format(value=_(OUTCOME_LABELS[case["outcome"]])))
+    outcome = case["outcome"]
+    if outcome is not None and outcome in OUTCOME_LABELS:
+        lines.append(_("<b>Outcome:</b> {value}").format(value=_(OUTCOME_LABELS[outcome])))
     lines += ["", escape(text.excerpt(case["description"], DESCRIPTION_EXCERPT))]
     return "\n".join(lines)
 
@@ -150,7 +155,7 @@ CARD_ACTIONS: tuple[tuple[Action, str], ...] = (
 
 
 def card_buttons(
-    case: dict[str, Any], evidence_count: int, *, unit_chat: bool = False
+    case: CaseRow, evidence_count: int, *, unit_chat: bool = False
 ) -> InlineKeyboardMarkup:
     """The buttons that fit the case's state (the server re-checks every press anyway). A unit's
     chat gets only the unit's own actions."""
