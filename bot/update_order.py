@@ -83,27 +83,27 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                     await self._run(update, coroutine)
                 return
             verdict = self._screen(update)
-            if verdict == "drop":
-                self.dropped += 1
-                return
+            if verdict != "ok":
+                _discard(coroutine)  # the handlers never see this update
+                if verdict == "drop":
+                    self.dropped += 1
+                    return
+                assert self._flood_warning is not None and isinstance(update, Update)
+                coroutine = self._flood_warning(update)  # "warn": the warning takes its place
             lane = self._lanes.get(key)
             if lane is None:
                 lane = self._lanes[key] = _Lane()
             lane.updates += 1
             try:
                 async with lane.lock, self._semaphore:
-                    if verdict == "warn":
-                        assert self._flood_warning is not None and isinstance(update, Update)
-                        await self._run(update, self._flood_warning(update))
-                    else:
-                        started = True
-                        await self._run(update, coroutine)
+                    started = True
+                    await self._run(update, coroutine)
             finally:
                 lane.updates -= 1
                 if not lane.updates:  # forget idle senders so the table stays small
                     del self._lanes[key]
         finally:
-            if not started:  # dropped, warned about instead, or cancelled while waiting
+            if not started:  # dropped, or cancelled while it waited
                 _discard(coroutine)
 
     def _screen(self, update: object) -> str:
