@@ -2,7 +2,9 @@
 
 This is protection, not state: it lives in memory on purpose. Telegram already paces what the
 bot sends (`bot.pacing`), and updates from one user are handled in order, so a flooder only
-delays themself; this guard also spares the database their flood.
+delays themself; this guard also spares the database their flood. It is asked as each update
+arrives, before the update waits for anything (`bot.update_order`), so what it drops costs
+nothing but this check.
 """
 
 from __future__ import annotations

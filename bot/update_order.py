@@ -4,13 +4,26 @@ PTB either handles every update in sequence (one citizen waiting for Telegram's 
 holds up everybody) or all at once (two quick answers from one citizen could be applied out of
 order). Serialising per sender gives each citizen their order and nobody else's queue; staff
 pressing buttons in one group at the same moment really race, and the database decides.
+
+Each sender has a lane: their updates wait in it, in arrival order, holding nothing shared.
+Only the update at the head of a lane takes one of the global slots (the bound on updates
+being handled at once), so a sender holds one slot at most, however much they send. PTB's own
+`process_update` takes the slot first and only then lets `do_process_update` wait: one user's
+backlog then held every slot while waiting for its own lane, and everybody else waited behind.
+
+The flood guard is asked as an update arrives, before it joins its lane: a flooder's surplus
+is dropped at once and costs nothing more (no slot, no query, no call to Telegram). The first
+update over the limit becomes the flooder's one warning, which waits in their lane like an
+update, so it comes after the answers to what was let through.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
@@ -20,6 +33,17 @@ from bot.ops.logging import log_context
 from bot.ops.metrics import Metrics
 from bot.ops.ptb import update_kind
 
+log = logging.getLogger(__name__)
+
+FloodCheck = Callable[[int], str]  # FloodGuard.check: user id -> "ok", "warn" or "drop"
+FloodWarning = Callable[[Update], Awaitable[None]]  # tell the sender of this update to slow down
+
+
+@dataclass
+class _Lane:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    updates: int = 0  # in the lane: the one being handled and those waiting behind it
+
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Also the one place that sees a whole update: it times it for the metrics and names it
@@ -28,24 +52,70 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, metrics: Metrics | None = None, max_concurrent_updates: int = 64) -> None:
         super().__init__(max_concurrent_updates)
         self.metrics = metrics
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._waiting: dict[int, int] = {}
+        self._lanes: dict[int, _Lane] = {}
+        self._flood_check: FloodCheck | None = None
+        self._flood_warning: FloodWarning | None = None
+        self.dropped = 0  # updates the flood guard turned away at the door
+
+    def guard_floods(self, check: FloodCheck, warning: FloodWarning) -> None:
+        """Ask `check(user_id)` about every update from a person as it arrives: "drop" drops
+        it, "warn" handles it with `warning(update)` instead of the handlers."""
+        self._flood_check, self._flood_warning = check, warning
+
+    def waiting(self, key: int) -> int:
+        """Updates in this sender's lane (being handled or waiting), for tests and benchmarks."""
+        lane = self._lanes.get(key)
+        return lane.updates if lane else 0
+
+    async def process_update(  # type: ignore[misc]  # final in PTB; see the module docstring
+        self, update: object, coroutine: Awaitable[Any]
+    ) -> None:
+        """Wait in the sender's lane first, then for a slot (PTB: slot first)."""
+        await self.do_process_update(update, coroutine)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = _chat_key(update)
-        if key is None:
-            await self._run(update, coroutine)
-            return
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._waiting[key] = self._waiting.get(key, 0) + 1
+        started = False
         try:
-            async with lock:
-                await self._run(update, coroutine)
+            key = _chat_key(update)
+            if key is None:
+                async with self._semaphore:
+                    started = True
+                    await self._run(update, coroutine)
+                return
+            verdict = self._screen(update)
+            if verdict != "ok":
+                _discard(coroutine)  # the handlers never see this update
+                if verdict == "drop":
+                    self.dropped += 1
+                    return
+                assert self._flood_warning is not None and isinstance(update, Update)
+                coroutine = self._flood_warning(update)  # "warn": the warning takes its place
+            lane = self._lanes.get(key)
+            if lane is None:
+                lane = self._lanes[key] = _Lane()
+            lane.updates += 1
+            try:
+                async with lane.lock, self._semaphore:
+                    started = True
+                    await self._run(update, coroutine)
+            finally:
+                lane.updates -= 1
+                if not lane.updates:  # forget idle senders so the table stays small
+                    del self._lanes[key]
         finally:
-            self._waiting[key] -= 1
-            if not self._waiting[key]:  # forget idle chats so the table stays small
-                del self._waiting[key]
-                self._locks.pop(key, None)
+            if not started:  # dropped, or cancelled while it waited
+                _discard(coroutine)
+
+    def _screen(self, update: object) -> str:
+        if self._flood_check is None or not isinstance(update, Update):
+            return "ok"
+        user = update.effective_user
+        if user is None or user.is_bot:
+            return "ok"
+        verdict = self._flood_check(user.id)
+        if verdict == "warn":
+            log.info("user %s floods the bot: their updates are dropped for a while", user.id)
+        return verdict
 
     async def _run(self, update: object, coroutine: Awaitable[Any]) -> None:
         fields: dict[str, Any] = {}
@@ -65,6 +135,13 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         pass
+
+
+def _discard(coroutine: Awaitable[Any]) -> None:
+    """Close a handler coroutine that will never run (Python warns about one never awaited)."""
+    close = getattr(coroutine, "close", None)
+    if close is not None:
+        close()
 
 
 def _chat_key(update: object) -> int | None:

@@ -1,9 +1,15 @@
 """Cross-cutting handlers that run around every update, in handler groups of their own.
 
 Group order matters: -2 drops an update that was handled before (Telegram redelivers after a
-crash), -1 records who is talking and stops banned users and floods (one handler: in a group
-only the first matching handler runs), the audience handlers run in group 0, and group 99
-marks the update handled only after they ran.
+crash), -1 records who is talking and stops banned users (one handler: in a group only the
+first matching handler runs), the audience handlers run in group 0, and group 99 marks the
+update handled only after they ran.
+
+Floods are stopped before all of that, as updates arrive (`bot.update_order`): a flooder's
+surplus never reaches these handlers. Like the updates stopped here (ApplicationHandlerStop
+skips group 99), those are not marked handled: marking costs a write per update, the load the
+guard exists to spare, and PTB confirms each batch to Telegram as soon as it has fetched it, so
+a redelivery, and with it a second chance for a dropped update, hardly ever happens.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, Type
 
 from bot.app import services_of
 from bot.services import people
+from bot.update_order import PerChatUpdateProcessor
 from bot.views import gate as views
 from handlers.common import answer
 
@@ -27,11 +34,6 @@ async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if user is None or user.is_bot:
         return
     services = services_of(context)
-    verdict = services.flood.check(user.id)
-    if verdict != "ok":
-        if verdict == "warn" and update.effective_chat and update.effective_chat.type == "private":
-            await context.bot.send_message(user.id, views.slow_down())
-        raise ApplicationHandlerStop
     banned = await people.touch_and_check(
         services.rt, user.id, user.first_name, user.username, user.language_code
     )
@@ -48,6 +50,15 @@ async def mark_handled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
+    async def slow_down(update: Update) -> None:
+        """The flooder's one warning, in place of the first update over the limit."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is not None and chat is not None and chat.type == "private":
+            await app.bot.send_message(user.id, views.slow_down())
+
+    processor = app.update_processor
+    assert isinstance(processor, PerChatUpdateProcessor), "bot.app builds it"
+    processor.guard_floods(app.bot_data["services"].flood.check, slow_down)
     app.add_handler(TypeHandler(Update, skip_duplicates), group=-2)
     app.add_handler(TypeHandler(Update, gatekeeper), group=-1)
     app.add_handler(TypeHandler(Update, mark_handled), group=99)
