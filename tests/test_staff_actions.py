@@ -878,3 +878,20 @@ async def test_queue_counts_the_whole_backlog_not_the_lines_shown(db_url: str) -
         listing = await staff.expect_message("از قدیمی‌ترین")
         assert "(۲۵)" in listing.text and "۲۰ مورد قدیمی‌تر" in listing.text
         assert listing.text.count("•") == 20
+
+
+async def test_the_audit_trail_holds_the_whole_text_the_citizen_was_sent(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        citizen = p["citizen"]
+        await file_complaint(citizen, phone=PHONE)
+        [row] = await case_rows(bot, CITIZEN)
+        desk = bot.services.desk
+        s1 = await desk.actor(STAFF1)
+        await desk.claim(s1, row["id"])
+        explanation = "بازرسان از فروشگاه بازدید کردند و " + "پروندهٔ تخلف تشکیل شد. " * 150
+        assert len(explanation) > 3000
+        assert isinstance(await desk.resolve(s1, row["id"], "branch", explanation), Done)
+        notice = (await _notices(bot, CITIZEN))[-1]
+        assert text.normalize(explanation).strip() in text.normalize(notice)
+        assert (await _events(bot, row["id"]))[-1][4] == text.normalize(explanation)
