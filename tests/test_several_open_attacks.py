@@ -35,7 +35,7 @@ USE_MENU = "از منوی زیر استفاده کنید"
 
 
 def _is_photo(message: Any) -> bool:
-    return message.kind == "photo"
+    return bool(message.kind == "photo")
 
 
 async def _copies(bot: Bot) -> int:
