@@ -33,6 +33,7 @@ from bot.services.citizen_input import (
     CommentSaved,
     CommentSkipped,
     Filed,
+    FileRefused,
     Gone,
     HeldQuietly,
     LookedUp,
@@ -200,6 +201,8 @@ async def _show(message: Chat, context: ContextTypes.DEFAULT_TYPE, result: Resul
             await _send(message, views.answer_sent())
         case NotAwaited():
             await _send(message, views.answer_not_expected())
+        case FileRefused():
+            await _send(message, Screen("⚠️ " + views.problem_text(Problem.FILE_TYPE, None)))
         case BadCode():
             await _send(message, views.bad_code_format())
         case LookedUp(None):
@@ -371,10 +374,16 @@ async def _album_answer_settled(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stickers, voice notes, polls…: say what the current step expects."""
+    """Stickers, voice notes, polls…: say what the current step expects — or, with no
+    complaint being filed, that an officer's question takes text, photos or documents."""
     message = update.message
     assert message and message.from_user
-    outcome = await services_of(context).filing.wrong_input(message.from_user.id)
+    services = services_of(context)
+    outcome = await services.filing.wrong_input(message.from_user.id)
+    if outcome.draft is None and not outcome.expired:
+        questions = await services.citizen_input.open_questions(message.from_user.id)
+        if questions:
+            return await _send(message, views.answer_kinds(), views.questions_waiting(questions))
     await _send(message, *_screens_for(outcome, None))
 
 

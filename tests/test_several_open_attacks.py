@@ -225,3 +225,30 @@ async def test_cancel_after_choosing_the_draft_cancels_the_draft(
         assert (await bot.services.filing.current(CITIZEN)).draft is None
         assert len(await case_rows(bot, CITIZEN)) == 1
     _no_tracebacks(caplog)
+
+
+async def test_an_answer_takes_no_file_the_evidence_rules_refuse_and_no_voice(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        citizen = p["citizen"]
+        row = await _asked_case(bot, p, "فاکتور را بفرستید")
+
+        # A program dressed as an answer never reaches the staff chat.
+        await citizen.send_document("factor.exe", "application/x-msdownload", caption="فاکتور")
+        await citizen.expect_message("این نوع فایل")
+        # A voice note is not taken either, and the citizen is told how to answer instead of
+        # being sent to the menu.
+        await citizen.send_voice()
+        await citizen.expect_message("به‌صورت متن، عکس یا فایل")
+        reminder = await citizen.expect_message("منتظر پاسخ شما")
+        assert any("پاسخ به این پرسش" in b for b in reminder.buttons())
+        assert await _copies(bot) == 0 and await _answers(bot, row["id"]) == []
+        assert (await _case(bot, row["id"]))["status"] == "awaiting_citizen"
+
+        # A PDF is an answer.
+        await citizen.send_document("factor.pdf", "application/pdf")
+        await citizen.expect_message(SENT)
+        assert await _copies(bot) == 1
+    _no_tracebacks(caplog)

@@ -27,7 +27,7 @@ from bot import text
 from bot.callbacks import RouteTarget, ToDraft
 from bot.domain import pending as p
 from bot.domain import tracking
-from bot.domain.complaint import Step
+from bot.domain.complaint import Step, acceptable_evidence
 from bot.domain.lifecycle import Status, citizen_may_reopen
 from bot.services.desk import Desk, Done
 from bot.services.filing import Attachment, Filing, Outcome
@@ -49,6 +49,12 @@ class Answered:
 @dataclass(frozen=True)
 class NotAwaited:
     """The case no longer waits for the citizen's answer."""
+
+
+@dataclass(frozen=True)
+class FileRefused:
+    """The answer had a file officers should not open (not a picture, video, audio or PDF):
+    nothing was sent, the question stays open."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,7 @@ class Gone:
 Result = (
     Answered
     | NotAwaited
+    | FileRefused
     | LookedUp
     | BadCode
     | CommentSaved
@@ -422,6 +429,13 @@ class CitizenInput:
 
     async def _answer(self, user_id: int, target: p.Answer, messages: list[Message]) -> Result:
         """One answer from one message, or from every item of an album."""
+        if any(
+            m.attachment is not None
+            and m.attachment.kind == "document"
+            and not acceptable_evidence(m.attachment.mime_type, m.attachment.file_name)
+            for m in messages
+        ):
+            return FileRefused()  # the staff chat gets no file the evidence rules refuse
         said = [text.normalize(m.text or "") for m in messages]
         answer = "\n\n".join(t for t in said if t) or None
         copies = [(m.chat_id, m.message_id) for m in messages if m.is_file]

@@ -748,6 +748,16 @@ def questions_waiting(cases: list[dict[str, Any]]) -> Screen:
     return Screen(body, inline(rows))
 
 
+def answer_kinds() -> Screen:
+    return Screen(
+        "⚠️ "
+        + _(
+            "A voice message, sticker and the like cannot be passed on to the officer. Please "
+            "answer with text, a photo or a document."
+        )
+    )
+
+
 def write_answer(code: str) -> Screen:
     return Screen(
         _("Write your answer about complaint {code} (text, photo or document):").format(
