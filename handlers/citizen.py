@@ -7,9 +7,10 @@ second process continues where the citizen stood.
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
@@ -28,9 +29,11 @@ from bot.services.citizen_input import (
     Answered,
     Ask,
     BadCode,
+    Collecting,
     CommentSaved,
     CommentSkipped,
     Filed,
+    FileRefused,
     Gone,
     HeldQuietly,
     LookedUp,
@@ -38,6 +41,8 @@ from bot.services.citizen_input import (
     Reopened,
     ReopenRefused,
     Result,
+    TooManyHeld,
+    Unplaced,
 )
 from bot.services.citizen_input import Message as Received
 from bot.services.filing import Attachment, Outcome, Submitted
@@ -51,7 +56,20 @@ PRIVATE = filters.ChatType.PRIVATE
 ALBUM_SETTLE_SECONDS = 1.0
 
 
-async def _send(message: Message, *screens: Screen) -> None:
+class _Chat:
+    """The citizen's chat, for a job that has no incoming message to reply to."""
+
+    def __init__(self, bot: Bot, chat_id: int) -> None:
+        self.bot, self.chat_id = bot, chat_id
+
+    async def reply_text(self, text: str, **kwargs: Any) -> Message:
+        return await self.bot.send_message(self.chat_id, text, **kwargs)
+
+
+Chat = Message | _Chat
+
+
+async def _send(message: Chat, *screens: Screen) -> None:
     for screen in screens:
         await message.reply_text(screen.text, reply_markup=screen.markup)
 
@@ -175,7 +193,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _show(message, context, await services.citizen_input.receive(user_id, received))
 
 
-async def _show(message: Message, context: ContextTypes.DEFAULT_TYPE, result: Result) -> None:
+async def _show(message: Chat, context: ContextTypes.DEFAULT_TYPE, result: Result) -> None:
     """Tell the citizen where their message went (or ask where it should go)."""
     settings = services_of(context).rt.settings
     match result:
@@ -183,6 +201,8 @@ async def _show(message: Message, context: ContextTypes.DEFAULT_TYPE, result: Re
             await _send(message, views.answer_sent())
         case NotAwaited():
             await _send(message, views.answer_not_expected())
+        case FileRefused():
+            await _send(message, Screen("⚠️ " + views.problem_text(Problem.FILE_TYPE, None)))
         case BadCode():
             await _send(message, views.bad_code_format())
         case LookedUp(None):
@@ -199,15 +219,27 @@ async def _show(message: Message, context: ContextTypes.DEFAULT_TYPE, result: Re
             await _send(message, Screen(views.reopen_refused(), views.main_menu()))
         case Filed(outcome, before):
             await _show_filing(message, outcome, before, settings.max_complaints_per_day)
-        case Ask(held_id, options, excerpt):
-            await _send(message, views.which_one(held_id, options, excerpt))
-        case HeldQuietly():
-            pass  # an album's later item: its first item asked already
+        case Ask(held_id, options, excerpt, message_id, again):
+            if again:
+                await _send(message, views.choice_no_longer_applies())
+            screen = views.which_one(held_id, options, excerpt)
+            # Asked as a reply to the held message, so that a photo without a caption, or one
+            # of several held messages, is plain to see.
+            where = ReplyParameters(message_id, allow_sending_without_reply=True)
+            await message.reply_text(
+                screen.text, reply_markup=screen.markup, reply_parameters=where
+            )
+        case HeldQuietly() | Collecting():
+            pass  # an album's later item: its first item asked already, or it is collected
+        case TooManyHeld():
+            await _send(message, views.too_many_held())
+        case Unplaced():
+            await _send(message, views.unplaced())
         case Gone():
             await _send(message, Screen(views.problem_text(Problem.STALE_BUTTON, None)))
 
 
-async def _show_filing(message: Message, outcome: Outcome, before: Step | None, limit: int) -> None:
+async def _show_filing(message: Chat, outcome: Outcome, before: Step | None, limit: int) -> None:
     if outcome.problem == Problem.DAILY_LIMIT:
         return await _send(message, views.daily_limit(limit))
     draft = outcome.draft
@@ -287,6 +319,20 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     caption = text.normalize(message.caption or "") or None
     received = Received(message.chat_id, message.message_id, text=caption, attachment=item)
     result = await services.citizen_input.receive(message.from_user.id, received)
+    assert context.job_queue is not None
+    if isinstance(result, Collecting):
+        name = f"album-answer:{message.chat_id}:{result.media_group_id}"
+        for job in context.job_queue.get_jobs_by_name(name):
+            job.schedule_removal()
+        context.job_queue.run_once(
+            _album_answer_settled,
+            ALBUM_SETTLE_SECONDS,
+            chat_id=message.chat_id,
+            user_id=message.from_user.id,
+            name=name,
+            data=result.media_group_id,
+        )
+        return
     taken = (
         isinstance(result, Filed)
         and result.outcome.problem is None
@@ -295,7 +341,6 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     if not taken or message.media_group_id is None:
         return await _show(message, context, result)
-    assert context.job_queue is not None
     name = f"album:{message.chat_id}:{message.media_group_id}"
     for job in context.job_queue.get_jobs_by_name(name):
         job.schedule_removal()
@@ -317,11 +362,28 @@ async def _album_settled(context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot.send_message(context.job.chat_id, screen.text, reply_markup=screen.markup)
 
 
+async def _album_answer_settled(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An album answering an officer is complete: it goes as one answer (or the citizen is
+    asked, if things changed while it arrived)."""
+    job = context.job
+    assert job and job.user_id is not None and job.chat_id is not None
+    assert isinstance(job.data, str)
+    result = await services_of(context).citizen_input.settle_album(job.user_id, job.data)
+    if result is not None:
+        await _show(_Chat(context.bot, job.chat_id), context, result)
+
+
 async def on_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stickers, voice notes, polls…: say what the current step expects."""
+    """Stickers, voice notes, polls…: say what the current step expects — or, with no
+    complaint being filed, that an officer's question takes text, photos or documents."""
     message = update.message
     assert message and message.from_user
-    outcome = await services_of(context).filing.wrong_input(message.from_user.id)
+    services = services_of(context)
+    outcome = await services.filing.wrong_input(message.from_user.id)
+    if outcome.draft is None and not outcome.expired:
+        questions = await services.citizen_input.open_questions(message.from_user.id)
+        if questions:
+            return await _send(message, views.answer_kinds(), views.questions_waiting(questions))
     await _send(message, *_screens_for(outcome, None))
 
 

@@ -137,7 +137,7 @@ async def test_rating_another_case_does_not_swallow_the_answer(db_url: str) -> N
         await citizen.send_text("بله کالا را نگه داشته‌ام")
         which = await citizen.expect_message(WHICH)
         options = which.buttons()
-        assert any("نظر دربارهٔ امتیازم" in o for o in options)
+        assert any("نظر من دربارهٔ رسیدگی به شکایت" in o for o in options)
         await citizen.press(next(o for o in options if "پاسخ به پرسش" in o), message=which)
         await citizen.expect_message(SENT)
         assert await _answers(bot, a["id"]) == ["بله کالا را نگه داشته‌ام"]

@@ -876,7 +876,7 @@ async def test_queue_counts_the_whole_backlog_not_the_lines_shown(db_url: str) -
                 await case_store.insert_case(conn, values)
         await staff.send_text(from_user=p["s1"], text="/queue")
         listing = await staff.expect_message("از قدیمی‌ترین")
-        assert "(۲۵)" in listing.text and "۲۰ مورد قدیمی‌تر" in listing.text
+        assert "(۲۵)" in listing.text and "۲۰ مورد نخست نمایش" in listing.text
         assert listing.text.count("•") == 20
 
 

@@ -26,7 +26,7 @@ from bot import text
 from bot.callbacks import RouteTarget, ToDraft
 from bot.domain import pending as p
 from bot.domain import tracking
-from bot.domain.complaint import Step
+from bot.domain.complaint import Step, acceptable_evidence
 from bot.domain.lifecycle import Status, citizen_may_reopen
 from bot.services.desk import Desk, Done
 from bot.services.filing import Attachment, Filing, Outcome
@@ -49,6 +49,12 @@ class Answered:
 @dataclass(frozen=True)
 class NotAwaited:
     """The case no longer waits for the citizen's answer."""
+
+
+@dataclass(frozen=True)
+class FileRefused:
+    """The answer had a file officers should not open (not a picture, video, audio or PDF):
+    nothing was sent, the question stays open."""
 
 
 @dataclass(frozen=True)
@@ -98,16 +104,38 @@ class Option:
 
 @dataclass(frozen=True)
 class Ask:
-    """Held: which of `options` is this message for?"""
+    """Held: which of `options` is this message for? `again`: the citizen chose something that
+    no longer applies (a case decided meanwhile, a forged button), so they are asked anew."""
 
     held_id: int
     options: tuple[Option, ...]
     excerpt: str
+    message_id: int  # the citizen's held message, which the question replies to
+    again: bool = False
 
 
 @dataclass(frozen=True)
 class HeldQuietly:
     """Another item of an album whose first item already asked."""
+
+
+@dataclass(frozen=True)
+class Collecting:
+    """An album answering an officer: its items are held until the album is complete
+    (`settle_album`), then go to the officer together as one answer."""
+
+    media_group_id: str
+
+
+@dataclass(frozen=True)
+class TooManyHeld:
+    """Not held: the citizen already has `MAX_HELD` messages waiting for their choice."""
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    """What the citizen chose for a held message no longer applies, and nothing else does:
+    the message was not sent anywhere."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +146,7 @@ class Gone:
 Result = (
     Answered
     | NotAwaited
+    | FileRefused
     | LookedUp
     | BadCode
     | CommentSaved
@@ -127,8 +156,15 @@ Result = (
     | Filed
     | Ask
     | HeldQuietly
+    | Collecting
+    | TooManyHeld
+    | Unplaced
     | Gone
 )
+
+# Messages held for one citizen at most (an album counts each item): a flood of ambiguous
+# messages is refused, and said so, rather than stored without end.
+MAX_HELD = 30
 
 
 @dataclass(frozen=True)
@@ -163,14 +199,16 @@ class CitizenInput:
         return p.parse(user["pending_input"]) if user else None
 
     async def drop_focus(self, user_id: int) -> bool:
-        """Forget the focus (a menu choice, /start, «انصراف»); True if there was one. Open
-        questions stay open: they belong to the case, not to the focus."""
+        """Forget the focus (a menu choice, /start, «انصراف»); True if there was one the
+        citizen knows of. Having chosen the complaint being filed for a message is not one:
+        «انصراف» then cancels that complaint, as it does while filing. Open questions stay
+        open: they belong to the case, not to the focus."""
         async with self.rt.engine.begin() as conn:
             user = await user_store.get(conn, user_id)
             if not user or not user["pending_input"]:
                 return False
             await user_store.set_pending_input(conn, user_id, None)
-            return True
+            return not isinstance(p.parse(user["pending_input"]), p.Filing)
 
     async def choose_answer(self, user_id: int, case_id: int) -> str | None:
         """«پاسخ به این پرسش»: the next message answers this case. Its code, or None when the
@@ -228,30 +266,63 @@ class CitizenInput:
     async def receive(self, user_id: int, message: Message) -> Result:
         """Send the message where it belongs, or hold it and ask."""
         options, chosen = await self._options(user_id, message)
-        if chosen is not None:
-            return await self._deliver(user_id, chosen, message)
-        if len(options) == 1:
-            return await self._deliver(user_id, options[0].target, message)
-        if not options:
-            return await self._deliver(user_id, ToDraft(), message)
+        target = _destination(options, chosen)
+        group = message.attachment.media_group_id if message.attachment else None
+        if group is not None and isinstance(target, p.Answer):
+            # Telegram sends an album item by item: the answer waits for all of them.
+            return await self._hold(user_id, message, options, collecting=True)
+        if target is not None:
+            return await self._deliver(user_id, target, message)
         return await self._hold(user_id, message, options)
 
+    async def settle_album(self, user_id: int, media_group_id: str) -> Result | None:
+        """The album being collected is complete: send it where its first item would go, or
+        ask. None when nothing of it is held any more."""
+        async with self.rt.engine.connect() as conn:
+            rows = await held_store.album(conn, user_id, media_group_id)
+        if not rows:
+            return None
+        first = _message(rows[0])
+        options, chosen = await self._options(user_id, first)
+        target = _destination(options, chosen)
+        if target is None:
+            return _ask(rows[0], options)
+        return await self._route_rows(user_id, rows, target)
+
     async def route(self, user_id: int, held_id: int, target: RouteTarget) -> Result:
-        """The citizen said which open thing a held message is for."""
-        async with self.rt.engine.begin() as conn:
+        """The citizen said which open thing a held message is for. A choice that is not
+        open now (the case was decided meanwhile, the citizen moved on, or the callback data
+        was forged) sends nothing: the message stays held and the citizen is asked again with
+        what is open now — or, with nothing open, told that it went nowhere."""
+        async with self.rt.engine.connect() as conn:
             row = await held_store.get(conn, held_id, user_id)
             if row is None:
                 return Gone()
             rows = [row]
             if row["media_group_id"]:
                 rows = await held_store.album(conn, user_id, row["media_group_id"])
-            await held_store.drop(conn, [r["id"] for r in rows])
+        options, _chosen = await self._options(user_id, _message(rows[0]))
+        if target not in {o.target for o in options}:
+            if options:
+                return _ask(rows[0], options, again=True)
+            async with self.rt.engine.begin() as conn:
+                await held_store.drop(conn, [r["id"] for r in rows])
+            return Unplaced()
+        return await self._route_rows(user_id, rows, target)
+
+    async def _route_rows(
+        self, user_id: int, rows: list[dict[str, Any]], target: RouteTarget
+    ) -> Result:
+        async with self.rt.engine.begin() as conn:
+            if not await held_store.drop(conn, [r["id"] for r in rows]):
+                return Gone()  # routed a moment ago (a second process, a double tap)
         if isinstance(target, ToDraft):
             await self.focus(user_id, p.Filing())
+        messages = [_message(r) for r in rows]
+        if isinstance(target, p.Answer):
+            return await self._answer(user_id, target, messages)
         result: Result = Gone()
-        for held in rows:
-            attachment = Attachment(**held["attachment"]) if held["attachment"] else None
-            message = Message(held["chat_id"], held["message_id"], held["text"], attachment)
+        for message in messages:
             result = await self._deliver(user_id, target, message)
         return result
 
@@ -266,7 +337,7 @@ class CitizenInput:
     async def _options(
         self, user_id: int, message: Message
     ) -> tuple[list[Option], RouteTarget | None]:
-        """Every open thing the message could be for, or the one the citizen chose."""
+        """Every open thing the message could be for, and the one the citizen chose, if any."""
         async with self.rt.engine.connect() as conn:
             user = await user_store.get(conn, user_id)
             focus = p.parse(user["pending_input"]) if user else None
@@ -277,8 +348,9 @@ class CitizenInput:
                 if isinstance(focus, p.Comment | p.ReopenReason)
                 else None
             )
+        chosen: RouteTarget | None = None
         if isinstance(focus, p.Answer) and any(q["id"] == focus.case_id for q in questions):
-            return [], focus
+            chosen = focus
         idle = timedelta(hours=self.rt.settings.draft_idle_hours)
         if draft is not None and draft["updated_at"] < self.rt.now() - idle:
             draft = None  # filing drops it and says so when it is next touched
@@ -290,14 +362,14 @@ class CitizenInput:
             and all(q["updated_at"] <= chosen_at for q in questions)
             and (not message.is_file or draft["step"] == Step.EVIDENCE)
         ):
-            return [], ToDraft()  # chosen once already, and no question came since
+            chosen = ToDraft()  # chosen once already, and no question came since
         options = [Option(p.Answer(q["id"]), q["code"]) for q in questions]
         if not message.is_file:
             match focus:
                 case p.TrackingCode():
-                    if text.parse_tracking_input(message.text or "") is not None:
-                        return [], focus  # a code typed after «پیگیری شکایت» is a lookup
                     options.append(Option(focus, None))
+                    if text.parse_tracking_input(message.text or "") is not None:
+                        chosen = focus  # a code typed after «پیگیری شکایت» is a lookup
                 case p.Comment() | p.ReopenReason() if focus_case is not None:
                     options.append(Option(focus, focus_case["code"]))
                 case _:
@@ -306,12 +378,16 @@ class CitizenInput:
             step = Step(draft["step"])
             if not message.is_file or step == Step.EVIDENCE or not options:
                 options.append(Option(ToDraft(), None, step))
-        return options, None
+        return options, chosen
 
-    async def _hold(self, user_id: int, message: Message, options: list[Option]) -> Result:
+    async def _hold(
+        self, user_id: int, message: Message, options: list[Option], *, collecting: bool = False
+    ) -> Result:
         attachment = message.attachment
         group = attachment.media_group_id if attachment else None
         async with self.rt.engine.begin() as conn:
+            if await held_store.count(conn, user_id) >= MAX_HELD:
+                return TooManyHeld()
             earlier = await held_store.album(conn, user_id, group) if group else []
             held_id = await held_store.hold(
                 conn,
@@ -325,21 +401,17 @@ class CitizenInput:
                     "created_at": self.rt.now(),
                 },
             )
+        if collecting and group is not None:
+            return Collecting(group)
         if earlier:
             return HeldQuietly()
-        return Ask(held_id, tuple(options), text.excerpt(message.text or "", 80))
+        return Ask(held_id, tuple(options), _excerpt(message.text), message.message_id)
 
     async def _deliver(self, user_id: int, target: RouteTarget, message: Message) -> Result:
         raw = message.text or ""
         match target:
-            case p.Answer(case_id):
-                copy_of = (message.chat_id, message.message_id) if message.is_file else None
-                answer = text.normalize(raw) or None
-                result = await self.desk.citizen_answer(user_id, case_id, answer, copy_of)
-                if isinstance(result, Done):
-                    return Answered(str(result.case["code"]))
-                await self._drop_focus_if(user_id, target)
-                return NotAwaited()
+            case p.Answer():
+                return await self._answer(user_id, target, [message])
             case p.TrackingCode():
                 code = text.parse_tracking_input(raw)
                 if code is None:
@@ -354,6 +426,24 @@ class CitizenInput:
                 return Reopened() if isinstance(reopened, Done) else ReopenRefused()
             case ToDraft():
                 return await self._to_draft(user_id, message)
+
+    async def _answer(self, user_id: int, target: p.Answer, messages: list[Message]) -> Result:
+        """One answer from one message, or from every item of an album."""
+        if any(
+            m.attachment is not None
+            and m.attachment.kind == "document"
+            and not acceptable_evidence(m.attachment.mime_type, m.attachment.file_name)
+            for m in messages
+        ):
+            return FileRefused()  # the staff chat gets no file the evidence rules refuse
+        said = [text.normalize(m.text or "") for m in messages]
+        answer = "\n\n".join(t for t in said if t) or None
+        copies = [(m.chat_id, m.message_id) for m in messages if m.is_file]
+        result = await self.desk.citizen_answer(user_id, target.case_id, answer, copies)
+        if isinstance(result, Done):
+            return Answered(str(result.case["code"]))
+        await self._drop_focus_if(user_id, target)
+        return NotAwaited()
 
     async def _to_draft(self, user_id: int, message: Message) -> Filed:
         current = await self.filing.current(user_id)
@@ -376,3 +466,26 @@ def _awaits(case: CaseRow | None, user_id: int) -> bool:
         and case["status"] == Status.AWAITING_CITIZEN
         and tracking.is_valid(case["code"])
     )
+
+
+def _destination(options: list[Option], chosen: RouteTarget | None) -> RouteTarget | None:
+    """Where a message goes without asking: what the citizen chose, the one open thing, or
+    (nothing open) the draft, which says what to do; None when the citizen must be asked."""
+    if chosen is not None:
+        return chosen
+    if len(options) <= 1:
+        return options[0].target if options else ToDraft()
+    return None
+
+
+def _message(held: dict[str, Any]) -> Message:
+    attachment = Attachment(**held["attachment"]) if held["attachment"] else None
+    return Message(held["chat_id"], held["message_id"], held["text"], attachment)
+
+
+def _excerpt(said: str | None) -> str:
+    return text.excerpt(said or "", 80)
+
+
+def _ask(held: dict[str, Any], options: list[Option], *, again: bool = False) -> Ask:
+    return Ask(held["id"], tuple(options), _excerpt(held["text"]), held["message_id"], again)

@@ -8,7 +8,7 @@ notice and the card refresh are written in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -333,9 +333,14 @@ class Desk:
     # -- the citizen's side of a case --------------------------------------------------------
 
     async def citizen_answer(
-        self, citizen_id: int, case_id: int, answer: str | None, copy_of: tuple[int, int] | None
+        self,
+        citizen_id: int,
+        case_id: int,
+        answer: str | None,
+        copies: Sequence[tuple[int, int]] | None,
     ) -> Result:
-        """The citizen's answer to a question: text, or a message to copy (chat, message id)."""
+        """The citizen's answer to a question: text, and the messages to copy (chat, message
+        id) — a file, or every item of an album, all in one answer."""
         settings = self.rt.settings
 
         def change(case: CaseRow, now: datetime) -> _Change:
@@ -358,12 +363,12 @@ class Desk:
                         "citizen_answer",
                     )
                 )
-                if copy_of is not None:
+                for from_chat, message_id in copies or ():
                     c.extra.append(
                         (
                             settings.staff_chat_id,
                             "copyMessage",
-                            {"from_chat_id": copy_of[0], "message_id": copy_of[1], **thread},
+                            {"from_chat_id": from_chat, "message_id": message_id, **thread},
                             "citizen_answer",
                         )
                     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.rows import HeldRow, every, one
@@ -38,8 +38,17 @@ async def album(conn: AsyncConnection, user_id: int, media_group_id: str) -> lis
     return every((await conn.execute(stmt)).mappings(), HeldRow)
 
 
-async def drop(conn: AsyncConnection, held_ids: list[int]) -> None:
-    await conn.execute(delete(held_inputs).where(held_inputs.c.id.in_(held_ids)))
+async def count(conn: AsyncConnection, user_id: int) -> int:
+    """How many of the user's messages are held."""
+    stmt = select(func.count()).select_from(held_inputs).where(held_inputs.c.user_id == user_id)
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+async def drop(conn: AsyncConnection, held_ids: list[int]) -> int:
+    """Drop these held inputs; how many were still there (another process may have routed
+    them a moment before)."""
+    result = await conn.execute(delete(held_inputs).where(held_inputs.c.id.in_(held_ids)))
+    return int(result.rowcount or 0)
 
 
 async def drop_older_than(conn: AsyncConnection, cutoff: datetime) -> int:

@@ -750,6 +750,16 @@ def questions_waiting(cases: list[CaseRow]) -> Screen:
     return Screen(body, inline(rows))
 
 
+def answer_kinds() -> Screen:
+    return Screen(
+        "⚠️ "
+        + _(
+            "A voice message, sticker and the like cannot be passed on to the officer. Please "
+            "answer with text, a photo or a document."
+        )
+    )
+
+
 def write_answer(code: str) -> Screen:
     return Screen(
         _("Write your answer about complaint {code} (text, photo or document):").format(
@@ -781,3 +791,31 @@ def which_one(held_id: int, options: tuple[Option, ...], excerpt: str) -> Screen
         body += "\n\n«" + escape(text.to_persian_digits(excerpt)) + "»"
     rows = [[(_option_label(o), cb.Route(held_id, o.target).encode())] for o in options[:8]]
     return Screen(body, inline(rows))
+
+
+def choice_no_longer_applies() -> Screen:
+    return Screen(
+        _(
+            "The option you chose is no longer open (things changed in the meantime), so your "
+            "message has not been sent anywhere yet. Please choose again:"
+        )
+    )
+
+
+def unplaced() -> Screen:
+    return Screen(
+        _(
+            "What you chose is no longer waiting for this message, and nothing else is open, "
+            "so the message was not sent anywhere."
+        ),
+        main_menu(),
+    )
+
+
+def too_many_held() -> Screen:
+    return Screen(
+        _(
+            "Several of your messages are still waiting for you to say what each is for. Please "
+            "answer those questions first, then send this message again."
+        )
+    )
