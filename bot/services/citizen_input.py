@@ -36,7 +36,7 @@ from bot.storage import cases as case_store
 from bot.storage import drafts as draft_store
 from bot.storage import held as held_store
 from bot.storage import users as user_store
-from bot.storage.rows import CaseRow
+from bot.storage.rows import CaseRow, HeldRow
 
 # -- what the citizen is told afterwards --------------------------------------------------------
 
@@ -310,9 +310,7 @@ class CitizenInput:
             return Unplaced()
         return await self._route_rows(user_id, rows, target)
 
-    async def _route_rows(
-        self, user_id: int, rows: list[dict[str, Any]], target: RouteTarget
-    ) -> Result:
+    async def _route_rows(self, user_id: int, rows: list[HeldRow], target: RouteTarget) -> Result:
         async with self.rt.engine.begin() as conn:
             if not await held_store.drop(conn, [r["id"] for r in rows]):
                 return Gone()  # routed a moment ago (a second process, a double tap)
@@ -478,7 +476,7 @@ def _destination(options: list[Option], chosen: RouteTarget | None) -> RouteTarg
     return None
 
 
-def _message(held: dict[str, Any]) -> Message:
+def _message(held: HeldRow) -> Message:
     attachment = Attachment(**held["attachment"]) if held["attachment"] else None
     return Message(held["chat_id"], held["message_id"], held["text"], attachment)
 
@@ -487,5 +485,5 @@ def _excerpt(said: str | None) -> str:
     return text.excerpt(said or "", 80)
 
 
-def _ask(held: dict[str, Any], options: list[Option], *, again: bool = False) -> Ask:
+def _ask(held: HeldRow, options: list[Option], *, again: bool = False) -> Ask:
     return Ask(held["id"], tuple(options), _excerpt(held["text"]), held["message_id"], again)
