@@ -42,7 +42,7 @@ MAX_BACKOFF = timedelta(minutes=10)
 # Lanes running at once. Telegram takes about 30 messages a second from a bot, so more private
 # lanes would only queue in the pacing; group lanes mostly wait there, so they have fewer places.
 PRIVATE_LANES = 32
-GROUP_LANES = 8
+GROUP_LANES = 16
 STOP_GRACE_SECONDS = 10.0
 # Telegram's answers when a card to edit is gone (deleted in the chat) or can no longer be
 # edited; PTB drops the "Bad Request: " and lower-cases the rest.
@@ -165,19 +165,24 @@ class OutboxWorker:
             return self._paused_until - loop.time()
         self._resting = {k: t for k, t in self._resting.items() if t > loop.time()}
         busy = set(self._lanes) | set(self._resting)
-        async with self.rt.engine.connect() as conn:
-            heads = await outbox_store.due_heads(
-                conn, self.rt.now(), limit=PRIVATE_LANES + GROUP_LANES + len(busy)
-            )
-        for head in heads:
-            lane = outbox_store.lane_of(head)
-            if lane in busy:
-                continue
-            private = lane[0] > 0
-            running = sum((key[0] > 0) == private for key in self._lanes)
-            if running >= (PRIVATE_LANES if private else GROUP_LANES):
-                continue  # a lane that ends rings the bell: this one is started then
-            self._lanes[lane] = asyncio.create_task(self._lane(lane, head), name=f"outbox-{lane}")
+        # Citizens' lanes first; each kind has its own places, so a wave of one kind never
+        # keeps the other waiting.
+        for private, places in ((True, PRIVATE_LANES), (False, GROUP_LANES)):
+            room = places - sum((lane[0] > 0) == private for lane in self._lanes)
+            if room <= 0:
+                continue  # a lane that ends rings the bell: the next one starts then
+            async with self.rt.engine.connect() as conn:
+                heads = await outbox_store.due_heads(
+                    conn, self.rt.now(), private=private, limit=room + len(busy)
+                )
+            for head in heads:
+                lane = outbox_store.lane_of(head)
+                if lane in busy or room <= 0:
+                    continue
+                room -= 1
+                self._lanes[lane] = asyncio.create_task(
+                    self._lane(lane, head), name=f"outbox-{lane}"
+                )
         return poll
 
     async def _lane(self, lane: Lane, head: dict[str, Any]) -> None:
@@ -305,6 +310,13 @@ class OutboxWorker:
             await self.send("editMessageText", params)
         except Exception as exc:
             outcome = self.classify(exc)
+            if isinstance(outcome, Moved):  # this copy's chat moved (not the row's)
+                async with self.rt.engine.begin() as conn:
+                    await chats.record_move(
+                        conn, target["chat_id"], outcome.new_chat_id, self.rt.now()
+                    )
+                await self._repost(target, outcome.new_chat_id, payload)
+                return
             if not (isinstance(outcome, Fatal) and _card_gone(outcome.reason)):
                 raise
             # Someone deleted the card: post it again, and later changes edit the new one.

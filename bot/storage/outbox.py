@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, insert, select, update
+from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.tables import outbox
@@ -54,8 +54,10 @@ async def enqueue(
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
-async def due_heads(conn: AsyncConnection, now: datetime, limit: int) -> list[dict[str, Any]]:
-    """The due head of each lane: messages to private chats (citizens) first, then oldest first."""
+async def due_heads(
+    conn: AsyncConnection, now: datetime, *, private: bool, limit: int
+) -> list[dict[str, Any]]:
+    """The due head of each lane to private chats (citizens), or to groups; oldest first."""
     earlier = outbox.alias("earlier")
     held_back = exists().where(
         earlier.c.chat_id == outbox.c.chat_id,
@@ -65,8 +67,13 @@ async def due_heads(conn: AsyncConnection, now: datetime, limit: int) -> list[di
     )
     rows = await conn.execute(
         select(outbox)
-        .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now, ~held_back)
-        .order_by(case((outbox.c.chat_id > 0, 0), else_=1), outbox.c.id)
+        .where(
+            outbox.c.status == "pending",
+            outbox.c.next_attempt_at <= now,
+            outbox.c.chat_id > 0 if private else outbox.c.chat_id <= 0,
+            ~held_back,
+        )
+        .order_by(outbox.c.id)
         .limit(limit)
     )
     return [dict(r) for r in rows.mappings()]
