@@ -155,7 +155,7 @@ async def run(worker_cls: type[OutboxWorker], citizens: int, postgres: bool) -> 
                 timeout=citizens * 10 + 120,
             )
             cards = loop.time() - t0
-            retries = b.app.bot.rate_limiter.retries_seen  # type: ignore[union-attr]
+            retries = sum(call.error_code == 429 for call in b.server.calls)
             return {
                 "latencies": sorted(latencies),
                 "prepared": prepared,

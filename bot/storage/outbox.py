@@ -5,7 +5,10 @@ the card refreshes addressed to it (edits, which Telegram does not count against
 limit). Within a lane rows go strictly in id order; the lanes do not wait for one another. The
 head of a lane is its oldest pending row, and only a due head may be taken: a row waiting for
 its retry holds back the rest of its lane, never another lane. Taking heads rather than rows is
-what lets several processes share the outbox later, each claiming whole lanes.
+what lets several processes share the outbox later: a process that locks a head it takes (`FOR
+UPDATE SKIP LOCKED` with a lease) owns that lane until it settles the row, since the lane's next
+row stays held back while its head is pending, so one chat's messages keep their order whichever
+process sends them.
 """
 
 from __future__ import annotations
