@@ -41,12 +41,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
-from sqlalchemy import select  # noqa: E402
 
 import bot.app  # noqa: E402
 from bot.services.delivery import OutboxWorker  # noqa: E402
+from bot.storage import outbox as outbox_store  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402
-from bot.storage.tables import outbox  # noqa: E402
 from tests.fakebot import FakeUser, Limits  # noqa: E402
 from tests.flows import answer_until_evidence, finish_after_evidence, start_filing  # noqa: E402
 from tests.harness import FAST_SERVER_RATE, STAFF_CHAT_ID, running_bot  # noqa: E402
@@ -75,13 +74,7 @@ class StrictOrderWorker(OutboxWorker):
 
     async def deliver_due(self) -> float:
         async with self.rt.engine.connect() as conn:
-            found = await conn.execute(
-                select(outbox)
-                .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= self.rt.now())
-                .order_by(outbox.c.id)
-                .limit(50)
-            )
-            rows = [dict(r) for r in found.mappings()]
+            rows = await outbox_store.due(conn, self.rt.now())
         for row in rows:
             if self._stopping:
                 break

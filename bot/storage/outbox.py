@@ -57,6 +57,17 @@ async def enqueue(
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
+async def due(conn: AsyncConnection, now: datetime, limit: int = 50) -> list[dict[str, Any]]:
+    """Pending rows whose time has come, oldest first, whatever their lane."""
+    rows = await conn.execute(
+        select(outbox)
+        .where(and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= now))
+        .order_by(outbox.c.id)
+        .limit(limit)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
 async def due_heads(
     conn: AsyncConnection, now: datetime, *, private: bool, limit: int
 ) -> list[dict[str, Any]]:
