@@ -2,6 +2,9 @@
 
 Message ids are English; `locales/fa/LC_MESSAGES/messages.po` holds the Persian. The catalog is
 compiled in memory from the `.po` file when first used, so a stale `.mo` can never be served.
+An installed wheel carries a copy of `locales/` inside the package (`bot/locales/`, see
+setup.py); a checkout or an editable install reads the repository's. Without the Persian catalog
+the bot would show English message ids to citizens, so a missing one is an error, not a fallback.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
+_PACKAGED = Path(__file__).resolve().parents[1] / "locales"  # in a wheel: bot/locales
+LOCALES_DIR = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parents[2] / "locales"
 DEFAULT_LOCALE = "fa"
 DOMAIN = "messages"
 
@@ -36,6 +40,8 @@ def translations(locale: str = DEFAULT_LOCALE) -> gettext.NullTranslations:
     """Load and compile the catalog for `locale` once per process."""
     po_path = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
     if not po_path.exists():
+        if locale == DEFAULT_LOCALE:
+            raise FileNotFoundError(f"the {locale} catalog is missing: {po_path}")
         return gettext.NullTranslations()
     with po_path.open("rb") as fh:
         catalog = read_po(fh, locale=locale)

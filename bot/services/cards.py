@@ -57,10 +57,9 @@ def content_hash(payload: dict[str, Any]) -> str:
 
 
 async def targets(conn: AsyncConnection, case_id: int) -> list[CardMessageRow]:
-    """Where the case's cards live (staff group, unit chat)."""
-    return [
-        m for m in await desk_store.card_messages(conn, case_id) if m["purpose"] in CARD_PURPOSES
-    ]
+    """Where the case's cards live, in the order they were posted (the staff group's first)."""
+    found = await desk_store.card_messages(conn, case_id)
+    return sorted((m for m in found if m["purpose"] in CARD_PURPOSES), key=lambda m: m["id"])
 
 
 async def queue_refresh(

@@ -5,6 +5,12 @@ application passes the bot's raw API call and `classify` maps the library's erro
 `Retry`/`Fatal`. Rows are only marked sent after Telegram accepted them: a crash in between
 sends a message twice rather than never (at-least-once), which a citizen forgives and a lost
 case card is not.
+
+Delivery runs in lanes (see `bot.storage.outbox`): each chat's messages in id order, the chats
+side by side. Telegram lets a bot post 20 messages a minute into a group, and the pacing holds a
+group's 21st card back for up to a minute; that wait is its lane's alone, so a citizen's receipt
+filed behind a wave of cards still goes out at once. Lanes to citizens (private chats) are
+started first and have places of their own that group lanes cannot fill.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.services import cards
@@ -22,6 +28,8 @@ from bot.storage import cases as case_store
 from bot.storage import chats
 from bot.storage import desk as desk_store
 from bot.storage import outbox as outbox_store
+from bot.storage.outbox import Lane
+from bot.storage.rows import CardMessageRow
 from bot.text import MESSAGE_LIMIT, split_message, utf16_len
 from bot.views.gate import delivery_failed
 
@@ -32,6 +40,16 @@ Send = Callable[[str, dict[str, Any]], Awaitable[Any]]
 MAX_ATTEMPTS = 12  # for chat moves: a chain of moves longer than this is a bug, not a move
 CAPTION_LIMIT = 1024
 MAX_BACKOFF = timedelta(minutes=10)
+# Lanes running at once. Telegram takes about 30 messages a second from a bot, so more private
+# lanes would only queue in the pacing; group lanes mostly wait there, so they have fewer places.
+PRIVATE_LANES = 32
+GROUP_LANES = 16
+STOP_GRACE_SECONDS = 10.0
+# Telegram's answers when a card to edit is gone (deleted in the chat) or can no longer be
+# edited; PTB drops the "Bad Request: " and lower-cases the rest.
+CARD_GONE = ("message to edit not found", "message can't be edited")
+
+Call = tuple[str, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -68,7 +86,10 @@ class OutboxWorker:
         self.send = send
         self.classify = classify
         self.on_result = on_result or (lambda _result: None)
-        self._task: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[None] | None = None  # the dispatcher
+        self._lanes: dict[Lane, asyncio.Task[None]] = {}
+        self._resting: dict[Lane, float] = {}  # lanes that broke, until (loop time)
+        self._paused_until = 0.0  # Telegram asked everyone to wait (loop time)
         self._stopping = False
 
     def start(self) -> None:
@@ -76,12 +97,12 @@ class OutboxWorker:
         self._task = asyncio.create_task(self._run(), name="outbox-worker")
 
     async def stop(self, flush_seconds: float = 0.0) -> None:
-        """Stop the loop; then, for at most `flush_seconds`, send what is already due."""
+        """Stop taking rows; then, for at most `flush_seconds`, send what is already due."""
         self._stopping = True
         self.rt.ring()
         if self._task is not None:
             try:
-                await asyncio.wait_for(self._task, timeout=10)
+                await asyncio.wait_for(self._task, timeout=STOP_GRACE_SECONDS)
             except TimeoutError:
                 self._task.cancel()
             self._task = None
@@ -97,12 +118,25 @@ class OutboxWorker:
                 log.exception("outbox flush failed; the rest goes after restart")
             finally:
                 self._stopping = True
+        else:
+            # A lane ends after the message in hand; one waiting in the pacing is let go.
+            lanes = list(self._lanes.values())
+            if lanes:
+                await asyncio.wait(lanes, timeout=STOP_GRACE_SECONDS)
+        await self._cancel_lanes()
+
+    async def _cancel_lanes(self) -> None:
+        lanes = list(self._lanes.values())
+        for task in lanes:
+            task.cancel()  # its row stays pending and goes after restart
+        await asyncio.gather(*lanes, return_exceptions=True)
+        self._lanes.clear()
 
     async def _run(self) -> None:
         while not self._stopping:
             self.rt.outbox_bell.clear()
             try:
-                pause = await self.deliver_due()
+                pause = await self._dispatch()
             except Exception:  # the worker must outlive any one bad row or a database blip
                 log.exception("outbox pass failed")
                 pause = self.rt.settings.outbox_poll_seconds
@@ -114,31 +148,72 @@ class OutboxWorker:
                 pass
 
     async def deliver_due(self) -> float:
-        """Send every due row once; return how long to wait before the next pass."""
-        async with self.rt.engine.connect() as conn:
-            rows = await outbox_store.due(conn, self.rt.now())
-        refreshed: set[int] = set()
-        for row in rows:
-            if self._stopping:
-                break
-            if row["purpose"] == "card_refresh" and row["case_id"] in refreshed:
-                # Coalesced: this pass already drew the case's newest state.
-                async with self.rt.engine.begin() as conn:
-                    await outbox_store.mark_sent(conn, row["id"], self.rt.now(), None)
-                continue
-            pause = await self._deliver(row)
-            if row["purpose"] == "card_refresh":
-                refreshed.add(row["case_id"])
-            if pause:  # Telegram asked everyone to wait: stop this pass
+        """Send everything due, lanes side by side, until nothing is; return how long to wait
+        before looking again."""
+        while True:
+            pause = await self._dispatch()
+            if not self._lanes:
                 return pause
-        return 0.0 if len(rows) >= 50 else self.rt.settings.outbox_poll_seconds
+            await asyncio.wait(list(self._lanes.values()))
 
-    async def _card(self, case_id: int, purpose: str) -> dict[str, Any] | None:
+    async def _dispatch(self) -> float:
+        """Start a lane for each due head whose lane is not running; return when to look again."""
+        loop = asyncio.get_running_loop()
+        poll = self.rt.settings.outbox_poll_seconds
+        if self._stopping:
+            return poll
+        if self._paused_until > loop.time():
+            return self._paused_until - loop.time()
+        self._resting = {k: t for k, t in self._resting.items() if t > loop.time()}
+        busy = set(self._lanes) | set(self._resting)
+        # Citizens' lanes first; each kind has its own places, so a wave of one kind never
+        # keeps the other waiting.
+        for private, places in ((True, PRIVATE_LANES), (False, GROUP_LANES)):
+            room = places - sum((lane[0] > 0) == private for lane in self._lanes)
+            if room <= 0:
+                continue  # a lane that ends rings the bell: the next one starts then
+            async with self.rt.engine.connect() as conn:
+                heads = await outbox_store.due_heads(
+                    conn, self.rt.now(), private=private, limit=room + len(busy)
+                )
+            for head in heads:
+                lane = outbox_store.lane_of(head)
+                if lane in busy or room <= 0:
+                    continue
+                room -= 1
+                self._lanes[lane] = asyncio.create_task(
+                    self._lane(lane, head), name=f"outbox-{lane}"
+                )
+        return poll
+
+    async def _lane(self, lane: Lane, head: dict[str, Any]) -> None:
+        """Deliver a lane's rows in order until it is empty, waiting for a retry, or stopped."""
+        loop = asyncio.get_running_loop()
+        row: dict[str, Any] | None = head
+        try:
+            while row is not None and not self._stopping and self._paused_until <= loop.time():
+                pause = await self._deliver(row)
+                if pause:  # Telegram asked everyone to wait: every lane stops after its row
+                    self._paused_until = loop.time() + pause
+                    break
+                async with self.rt.engine.connect() as conn:
+                    row = await outbox_store.lane_head(conn, lane, self.rt.now())
+        except Exception:  # a database blip: the lane rests, the others go on
+            log.exception("outbox lane %s failed", lane)
+            self._resting[lane] = loop.time() + self.rt.settings.outbox_poll_seconds
+        finally:
+            if self._lanes.get(lane) is asyncio.current_task():
+                del self._lanes[lane]
+            self.rt.ring()
+
+    async def _card(
+        self, case_id: int, purpose: str, now: datetime | None = None
+    ) -> dict[str, Any] | None:
         async with self.rt.engine.connect() as conn:
             return await cards.render(
                 conn,
                 case_id,
-                now=self.rt.now(),
+                now=now or self.rt.now(),
                 tz=self.rt.settings.tz,
                 unit_chat=purpose == "unit_card",
             )
@@ -146,82 +221,121 @@ class OutboxWorker:
     async def _call(self, row: dict[str, Any]) -> Any:
         """Make the row's Bot API call(s); cards are drawn now, from the case as it is now."""
         if row["purpose"] in cards.CARD_PURPOSES and row["case_id"] is not None:
-            payload = await self._card(row["case_id"], row["purpose"])
-            if payload is None:
-                return None
-            result = await self.send(
-                row["method"], {"chat_id": row["chat_id"], **row["payload"], **payload}
-            )
-            if isinstance(result, dict) and "message_id" in result:
+            return await self._post_card(row)
+        if row["purpose"] == outbox_store.REFRESH and row["case_id"] is not None:
+            await self._refresh_cards(row["case_id"])
+            return None
+        calls, primary = _parts(row["method"], {"chat_id": row["chat_id"], **row["payload"]})
+        result: Any = None
+        for index in range(row["parts_sent"], len(calls)):
+            method, params = calls[index]
+            sent = await self.send(method, params)
+            if index == primary:
+                result = sent
+            if index < len(calls) - 1:
+                # A later part may fail: the retry resumes after this one, not from the start.
                 async with self.rt.engine.begin() as conn:
-                    await case_store.remember_message(
-                        conn, row["case_id"], row["chat_id"], result["message_id"], row["purpose"]
+                    await outbox_store.mark_part_sent(
+                        conn, row["id"], index + 1, _message_id(sent) if index == primary else None
                     )
-                    for target in await cards.targets(conn, row["case_id"]):
-                        if target["message_id"] == result["message_id"]:
-                            await desk_store.set_card_hash(
-                                conn, target["id"], cards.content_hash(payload)
-                            )
-            return result
-        if row["purpose"] == "card_refresh" and row["case_id"] is not None:
-            async with self.rt.engine.connect() as conn:
-                targets = await cards.targets(conn, row["case_id"])
-            for target in targets:
-                payload = await self._card(row["case_id"], target["purpose"])
-                if payload is None:
-                    continue
-                async with self.rt.engine.connect() as conn:
-                    now_at = await chats.current_id(conn, target["chat_id"])
-                if now_at != target["chat_id"]:
-                    # The group became a supergroup: its old messages cannot be edited, so
-                    # the card is posted afresh where the group lives now.
-                    sent = await self.send("sendMessage", {"chat_id": now_at, **payload})
-                    async with self.rt.engine.begin() as conn:
-                        await case_store.move_message(
-                            conn, target["id"], now_at, sent["message_id"]
-                        )
+        return result
+
+    async def _post_card(self, row: dict[str, Any]) -> Any:
+        case_id, purpose = row["case_id"], row["purpose"]
+        drawn_at = self.rt.now()
+        payload = await self._card(case_id, purpose, drawn_at)
+        if payload is None:
+            return None
+        result = await self.send(
+            row["method"], {"chat_id": row["chat_id"], **row["payload"], **payload}
+        )
+        if isinstance(result, dict) and "message_id" in result:
+            async with self.rt.engine.begin() as conn:
+                await case_store.remember_message(
+                    conn, case_id, row["chat_id"], result["message_id"], purpose
+                )
+                for target in await cards.targets(conn, case_id):
+                    if target["message_id"] == result["message_id"]:
                         await desk_store.set_card_hash(
                             conn, target["id"], cards.content_hash(payload)
                         )
-                    continue
-                digest = cards.content_hash(payload)
-                if digest == target["content_hash"]:
-                    continue  # nothing new to show: Telegram would say "message is not modified"
-                params = {
-                    "chat_id": target["chat_id"],
-                    "message_id": target["message_id"],
-                    **payload,
-                }
-                await self.send("editMessageText", params)
+            # The card was drawn before it waited for its turn in the chat, and a refresh run
+            # in the meantime (in its own lane) could not find it yet: catch up now. (Drawn for
+            # the same moment, so that only a change of the case counts, not the age line.)
+            fresh = await self._card(case_id, purpose, drawn_at)
+            if fresh is not None and cards.content_hash(fresh) != cards.content_hash(payload):
                 async with self.rt.engine.begin() as conn:
-                    await desk_store.set_card_hash(conn, target["id"], digest)
-            return None
-        return await self._send_within_limits(
-            row["method"], {"chat_id": row["chat_id"], **row["payload"]}
+                    await self._queue_refresh(conn, case_id)
+                self.rt.ring()
+        return result
+
+    async def _queue_refresh(self, conn: Any, case_id: int) -> None:
+        await cards.queue_refresh(
+            conn, case_id, staff_chat_id=self.rt.settings.staff_chat_id, now=self.rt.now()
         )
 
-    async def _send_within_limits(self, method: str, params: dict[str, Any]) -> Any:
-        """Long texts go out as several messages split between lines (the buttons on the last);
-        a caption over Telegram's limit moves to a follow-up message."""
-        if method == "sendMessage" and utf16_len(params.get("text", "")) > MESSAGE_LIMIT:
-            parts = split_message(params["text"], MESSAGE_LIMIT)
-            markup = params.pop("reply_markup", None)
-            result: Any = None
-            for index, part in enumerate(parts):
-                last = index == len(parts) - 1
-                extra = {"reply_markup": markup} if last and markup is not None else {}
-                result = await self.send(method, {**params, "text": part, **extra})
-            return result
-        caption = params.get("caption")
-        if caption and utf16_len(caption) > CAPTION_LIMIT:
-            first = await self.send(method, {k: v for k, v in params.items() if k != "caption"})
-            follow = {"chat_id": params["chat_id"], "text": caption, "parse_mode": "HTML"}
-            for key in ("message_thread_id",):
-                if key in params:
-                    follow[key] = params[key]
-            await self._send_within_limits("sendMessage", follow)
-            return first
-        return await self.send(method, params)
+    async def _refresh_cards(self, case_id: int) -> None:
+        """Redraw every copy of the case's card; one that fails does not stop the others."""
+        async with self.rt.engine.connect() as conn:
+            # Refreshes queued up to now are answered by this drawing: they collapse into it.
+            up_to = await outbox_store.last_refresh(conn, case_id)
+            targets = await cards.targets(conn, case_id)
+        failure: Exception | None = None
+        for target in targets:
+            try:
+                await self._refresh_card(case_id, target)
+            except Exception as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+        if up_to is not None:
+            async with self.rt.engine.begin() as conn:
+                await outbox_store.settle_refreshes(conn, case_id, up_to, self.rt.now())
+
+    async def _refresh_card(self, case_id: int, target: CardMessageRow) -> None:
+        payload = await self._card(case_id, target["purpose"])
+        if payload is None:
+            return
+        async with self.rt.engine.connect() as conn:
+            now_at = await chats.current_id(conn, target["chat_id"])
+        if now_at != target["chat_id"]:
+            # The group became a supergroup: its old messages cannot be edited, so the card is
+            # posted afresh where the group lives now.
+            await self._repost(target, now_at, payload)
+            return
+        digest = cards.content_hash(payload)
+        if digest == target["content_hash"]:
+            return  # nothing new to show: Telegram would say "message is not modified"
+        params = {"chat_id": target["chat_id"], "message_id": target["message_id"], **payload}
+        try:
+            await self.send("editMessageText", params)
+        except Exception as exc:
+            outcome = self.classify(exc)
+            if isinstance(outcome, Moved):  # this copy's chat moved (not the row's)
+                async with self.rt.engine.begin() as conn:
+                    await chats.record_move(
+                        conn, target["chat_id"], outcome.new_chat_id, self.rt.now()
+                    )
+                await self._repost(target, outcome.new_chat_id, payload)
+                return
+            if not (isinstance(outcome, Fatal) and _card_gone(outcome.reason)):
+                raise
+            # Someone deleted the card: post it again, and later changes edit the new one.
+            log.warning("card of case %s in chat %s is gone; posted again", case_id, now_at)
+            extra: dict[str, Any] = {}
+            thread = self.rt.settings.staff_thread_id
+            if now_at == self.rt.settings.staff_chat_id and thread is not None:
+                extra["message_thread_id"] = thread
+            await self._repost(target, now_at, {**extra, **payload})
+            return
+        async with self.rt.engine.begin() as conn:
+            await desk_store.set_card_hash(conn, target["id"], digest)
+
+    async def _repost(self, target: dict[str, Any], chat_id: int, payload: dict[str, Any]) -> None:
+        sent = await self.send("sendMessage", {"chat_id": chat_id, **payload})
+        async with self.rt.engine.begin() as conn:
+            await case_store.move_message(conn, target["id"], chat_id, sent["message_id"])
+            await desk_store.set_card_hash(conn, target["id"], cards.content_hash(payload))
 
     async def _deliver(self, row: dict[str, Any]) -> float:
         async with self.rt.engine.connect() as conn:
@@ -276,11 +390,49 @@ class OutboxWorker:
                 log.error("outbox %s failed for good: %s", row["id"], reason)
                 self.on_result("failed")
             return 0.0
-        message_id = result.get("message_id") if isinstance(result, dict) else None
         async with self.rt.engine.begin() as conn:
-            await outbox_store.mark_sent(conn, row["id"], self.rt.now(), message_id)
+            await outbox_store.mark_sent(conn, row["id"], self.rt.now(), _message_id(result))
         self.on_result("sent")
         return 0.0
+
+
+def _parts(method: str, params: dict[str, Any]) -> tuple[list[Call], int]:
+    """The calls that make up one queued message, and which one's result stands for it.
+
+    Long texts go out as several messages split between lines (the buttons on the last, whose
+    result stands for the message); a caption over Telegram's limit moves to follow-up messages
+    after the media (whose result stands for it). Splitting is deterministic, so a retry that
+    skips the parts already sent sends exactly the rest.
+    """
+    if method == "sendMessage" and utf16_len(params.get("text", "")) > MESSAGE_LIMIT:
+        markup = params.get("reply_markup")
+        base = {k: v for k, v in params.items() if k != "reply_markup"}
+        texts = split_message(params["text"], MESSAGE_LIMIT)
+        calls: list[Call] = []
+        for index, part in enumerate(texts):
+            last = index == len(texts) - 1
+            extra = {"reply_markup": markup} if last and markup is not None else {}
+            calls.append((method, {**base, "text": part, **extra}))
+        return calls, len(calls) - 1
+    caption = params.get("caption")
+    if caption and utf16_len(caption) > CAPTION_LIMIT:
+        first: Call = (method, {k: v for k, v in params.items() if k != "caption"})
+        follow = {"chat_id": params["chat_id"], "text": caption, "parse_mode": "HTML"}
+        for key in ("message_thread_id",):
+            if key in params:
+                follow[key] = params[key]
+        rest, _ = _parts("sendMessage", follow)
+        return [first, *rest], 0
+    return [(method, params)], 0
+
+
+def _message_id(result: Any) -> int | None:
+    return result.get("message_id") if isinstance(result, dict) else None
+
+
+def _card_gone(reason: str) -> bool:
+    reason = reason.lower()
+    return any(words in reason for words in CARD_GONE)
 
 
 def _unreachable(reason: str) -> bool:

@@ -6,7 +6,33 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncTransaction,
+    create_async_engine,
+)
+
+# Set on a connection whose transaction was begun explicitly (`engine.begin()`, `conn.begin()`):
+# that is where the bot writes. A connection from `engine.connect()` that merely autobegins
+# is never committed (the code base has no `conn.commit()`), so whatever it does is a read.
+_WRITE = "tazirat_sqlite_write"
+
+
+class _SQLiteConnection(AsyncConnection):
+    """An explicit `begin()` marks the transaction as a writer before SQLite's BEGIN is sent."""
+
+    __slots__ = ()
+
+    def begin(self) -> AsyncTransaction:
+        # Sync and free of I/O: only records the option the "begin" hook reads.
+        self._proxied.execution_options(**{_WRITE: True})
+        return super().begin()
+
+
+class _SQLiteEngine(AsyncEngine):
+    __slots__ = ()
+    _connection_cls = _SQLiteConnection
 
 
 def is_sqlite(url: str) -> bool:
@@ -16,15 +42,20 @@ def is_sqlite(url: str) -> bool:
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create an async engine; SQLite gets WAL, foreign keys and write-locking transactions.
 
-    Every SQLite transaction starts with BEGIN IMMEDIATE: a deferred transaction that reads and
-    then writes can fail at once with "database is locked" instead of waiting, which would turn a
-    concurrent claim into an error instead of a clean compare-and-set.
+    On SQLite a transaction begun explicitly (`engine.begin()`, where the bot writes) starts with
+    BEGIN IMMEDIATE: a deferred transaction that reads and then writes can fail at once with
+    "database is locked" instead of waiting, which would turn a concurrent claim into an error
+    instead of a clean compare-and-set. A connection from `engine.connect()` (a read) starts a
+    deferred transaction instead: under WAL it reads a snapshot and takes no lock, so long
+    summaries and exports never hold up the desk, and readers never wait for one another.
     """
     if is_sqlite(url):
         path = url.split(":///", 1)[1].split("?", 1)[0]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = _SQLiteEngine(
+            create_async_engine(url, connect_args={"timeout": 30}, **kwargs).sync_engine
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -38,7 +69,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            write = conn.get_execution_options().get(_WRITE, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN DEFERRED")
 
         return engine
     kwargs.setdefault("pool_size", 10)

@@ -1,14 +1,33 @@
-"""The outbox table: queue in the caller's transaction, claim and settle from the worker."""
+"""The outbox table: queue in the caller's transaction, claim and settle from the worker.
+
+Rows are delivered in lanes: one lane per chat for what is posted there, and one per chat for
+the card refreshes addressed to it (edits, which Telegram does not count against the chat's
+limit). Within a lane rows go strictly in id order; the lanes do not wait for one another. The
+head of a lane is its oldest pending row, and only a due head may be taken: a row waiting for
+its retry holds back the rest of its lane, never another lane. Taking heads rather than rows is
+what lets several processes share the outbox later: a process that locks a head it takes (`FOR
+UPDATE SKIP LOCKED` with a lease) owns that lane until it settles the row, since the lane's next
+row stays held back while its head is pending, so one chat's messages keep their order whichever
+process sends them.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.tables import outbox
+
+REFRESH = "card_refresh"
+
+Lane = tuple[int, bool]  # (chat id, card refreshes)
+
+
+def lane_of(row: dict[str, Any]) -> Lane:
+    return (int(row["chat_id"]), row["purpose"] == REFRESH)
 
 
 async def enqueue(
@@ -40,7 +59,7 @@ async def enqueue(
 
 
 async def due(conn: AsyncConnection, now: datetime, limit: int = 50) -> list[dict[str, Any]]:
-    """Pending rows whose time has come, oldest first."""
+    """Pending rows whose time has come, oldest first, whatever their lane."""
     rows = await conn.execute(
         select(outbox)
         .where(and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= now))
@@ -50,15 +69,98 @@ async def due(conn: AsyncConnection, now: datetime, limit: int = 50) -> list[dic
     return [dict(r) for r in rows.mappings()]
 
 
+async def due_heads(
+    conn: AsyncConnection, now: datetime, *, private: bool, limit: int
+) -> list[dict[str, Any]]:
+    """The due head of each lane to private chats (citizens), or to groups; oldest first."""
+    earlier = outbox.alias("earlier")
+    held_back = exists().where(
+        earlier.c.chat_id == outbox.c.chat_id,
+        earlier.c.status == "pending",
+        earlier.c.id < outbox.c.id,
+        (earlier.c.purpose == REFRESH) == (outbox.c.purpose == REFRESH),
+    )
+    rows = await conn.execute(
+        select(outbox)
+        .where(
+            outbox.c.status == "pending",
+            outbox.c.next_attempt_at <= now,
+            outbox.c.chat_id > 0 if private else outbox.c.chat_id <= 0,
+            ~held_back,
+        )
+        .order_by(outbox.c.id)
+        .limit(limit)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+async def lane_head(conn: AsyncConnection, lane: Lane, now: datetime) -> dict[str, Any] | None:
+    """The lane's oldest pending row if it is due; None if the lane is empty or waiting."""
+    chat_id, refresh = lane
+    kind = outbox.c.purpose == REFRESH if refresh else outbox.c.purpose != REFRESH
+    row = (
+        (
+            await conn.execute(
+                select(outbox)
+                .where(outbox.c.chat_id == chat_id, outbox.c.status == "pending", kind)
+                .order_by(outbox.c.id)
+                .limit(1)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None or row["next_attempt_at"] > now:
+        return None
+    return dict(row)
+
+
 async def mark_sent(
     conn: AsyncConnection, row_id: int, now: datetime, message_id: int | None
 ) -> None:
+    values: dict[str, Any] = {"status": "sent", "sent_at": now, "attempts": outbox.c.attempts + 1}
+    if message_id is not None:  # else keep the one a first part recorded
+        values["result_message_id"] = message_id
+    await conn.execute(update(outbox).where(outbox.c.id == row_id).values(**values))
+
+
+async def mark_part_sent(
+    conn: AsyncConnection, row_id: int, parts_sent: int, message_id: int | None
+) -> None:
+    """One part of a message sent as several went out: a retry resumes after it."""
+    values: dict[str, Any] = {"parts_sent": parts_sent}
+    if message_id is not None:
+        values["result_message_id"] = message_id
+    await conn.execute(update(outbox).where(outbox.c.id == row_id).values(**values))
+
+
+async def last_refresh(conn: AsyncConnection, case_id: int) -> int | None:
+    """The newest pending card refresh of a case (its id)."""
+    newest = (
+        await conn.execute(
+            select(func.max(outbox.c.id)).where(
+                outbox.c.case_id == case_id,
+                outbox.c.purpose == REFRESH,
+                outbox.c.status == "pending",
+            )
+        )
+    ).scalar()
+    return int(newest) if newest is not None else None
+
+
+async def settle_refreshes(conn: AsyncConnection, case_id: int, up_to: int, now: datetime) -> None:
+    """Refreshes of a case queued before it was drawn are done by that drawing."""
     await conn.execute(
         update(outbox)
-        .where(outbox.c.id == row_id)
-        .values(
-            status="sent", sent_at=now, result_message_id=message_id, attempts=outbox.c.attempts + 1
+        .where(
+            and_(
+                outbox.c.case_id == case_id,
+                outbox.c.purpose == REFRESH,
+                outbox.c.status == "pending",
+                outbox.c.id <= up_to,
+            )
         )
+        .values(status="sent", sent_at=now)
     )
 
 

@@ -192,7 +192,11 @@ outbox = Table(
     Column("sent_at", UTCDateTime),
     Column("last_error", Text),
     Column("result_message_id", BigInteger),
+    # Of a message sent as several (a long text, a caption moved to a follow-up): how many went
+    # out, so that a retry resumes with the next one instead of repeating them.
+    Column("parts_sent", Integer, nullable=False, default=0, server_default="0"),
     Index(None, "status", "next_attempt_at"),
+    Index(None, "chat_id", "status", "id"),  # a chat's lane: its oldest pending row
 )
 
 # A citizen's message that could be meant for more than one open thing (an officer's question,

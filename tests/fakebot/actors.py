@@ -305,6 +305,15 @@ class FakeGroup(_ChatView):
         """Status getChatMember reports: creator, administrator, member, left, kicked."""
         self.chat.members[user if isinstance(user, int) else user.id] = status
 
+    def delete_message(self, message: BotMessage) -> None:
+        """A group admin deletes one of the bot's messages; as in Telegram the bot is not told,
+        and editing it afterwards answers "message to edit not found"."""
+        self.chat.messages.pop(message.message_id, None)
+        for msg in self.chat.bot_messages:
+            if msg.message_id == message.message_id:
+                msg.deleted = True
+        self._server.notify()
+
     def create_topic(self, name: str, by: FakeUser | None = None) -> int:
         """Create a forum topic; returns its message_thread_id."""
         if not self.chat.is_forum:
