@@ -331,7 +331,7 @@ class OutboxWorker:
         async with self.rt.engine.begin() as conn:
             await desk_store.set_card_hash(conn, target["id"], digest)
 
-    async def _repost(self, target: dict[str, Any], chat_id: int, payload: dict[str, Any]) -> None:
+    async def _repost(self, target: CardMessageRow, chat_id: int, payload: dict[str, Any]) -> None:
         sent = await self.send("sendMessage", {"chat_id": chat_id, **payload})
         async with self.rt.engine.begin() as conn:
             await case_store.move_message(conn, target["id"], chat_id, sent["message_id"])
