@@ -26,6 +26,7 @@ from bot.pacing import SlidingWindowRateLimiter, Window, _seconds
 from bot.services import alerts, people, pushes
 from bot.services.delivery import Fatal, Moved, OutboxWorker, Retry
 from bot.services.desk import Desk
+from bot.services.export import Exports
 from bot.services.filing import Filing
 from bot.services.my_cases import MyCases
 from bot.services.runtime import Runtime, utcnow
@@ -52,6 +53,7 @@ class Services:
     worker: OutboxWorker
     metrics: Metrics
     flood: FloodGuard
+    exports: Exports
     health: HealthServer | None = None
 
 
@@ -121,6 +123,7 @@ def build_application(
         worker=worker,
         metrics=metrics,
         flood=FloodGuard(settings.flood_max_updates, settings.flood_window_seconds),
+        exports=Exports(rt),
     )
     gate.register(app)
     staff.register(app)  # before the citizen's catch-alls

@@ -4,20 +4,27 @@ One row per case filed in the period. The XLSX reads right to left with a frozen
 CSV is UTF-8 with a BOM because Excel otherwise opens it as a legacy code page and shows the
 Persian as mojibake. The citizen's phone is included only when the caller says so: the export
 leaves the bot, so the default is to leave personal data out.
+
+An export can be large (a year of cases), so it never runs on the event loop as one piece: the
+rows are read in chunks and the files are written in a worker thread, straight to disk.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
-import io
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot import jalali
@@ -25,8 +32,14 @@ from bot.domain.catalogue import PROVINCES_BY_CODE, SECTORS_BY_CODE, VIOLATIONS_
 from bot.domain.lifecycle import Action, Status
 from bot.i18n import N_, _
 from bot.services.reports import STAFF_STATUS_LABELS
+from bot.services.runtime import Runtime
 from bot.storage.tables import case_events, cases, units
 from bot.views.notices import OUTCOME_LABELS
+
+#: Cases read from the database (and written) per step.
+CHUNK_ROWS = 1000
+#: ``progress(rows written, rows in the export)``, awaited after each chunk.
+Progress = Callable[[int, int], Awaitable[None]]
 
 # (msgid of the header, width in characters) in column order; the phone column is last.
 COLUMNS: tuple[tuple[str, int], ...] = (
@@ -60,39 +73,208 @@ def _columns(include_phone: bool) -> tuple[tuple[str, int], ...]:
     return (*COLUMNS, PHONE_COLUMN) if include_phone else COLUMNS
 
 
+@dataclass(frozen=True)
+class ExportFiles:
+    """The two files of one export, on disk in the folder the caller gave."""
+
+    rows: int
+    xlsx: Path
+    csv: Path
+
+    @property
+    def largest(self) -> int:
+        """Size in bytes of the bigger file (each is one upload)."""
+        return max(self.xlsx.stat().st_size, self.csv.stat().st_size)
+
+
+class Exports:
+    """Builds exports without stalling the bot: rows are read from the database in chunks of
+    CHUNK_ROWS (short reads, so no lock is held for the whole export), and the files are written
+    in a worker thread, one export at a time. One person has at most one export in the making.
+    """
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self._busy: set[int] = set()
+        self._one_at_a_time = asyncio.Lock()
+
+    @property
+    def max_rows(self) -> int:
+        return self.rt.settings.export_max_rows
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.rt.settings.upload_max_bytes
+
+    async def count(self, start: datetime, end: datetime) -> int:
+        """How many cases an export of ``[start, end)`` would hold."""
+        _check_bounds(start, end)
+        async with self.rt.engine.connect() as conn:
+            return await _count(conn, start, end)
+
+    def reserve(self, user_id: int) -> bool:
+        """Take the person's export slot; False while their previous export is being made."""
+        if user_id in self._busy:
+            return False
+        self._busy.add(user_id)
+        return True
+
+    def release(self, user_id: int) -> None:
+        self._busy.discard(user_id)
+
+    def fits_upload(self, files: ExportFiles) -> bool:
+        """Both files fit Telegram's upload limit: checked before either is sent."""
+        return files.largest <= self.max_upload_bytes
+
+    async def build(
+        self,
+        start: datetime,
+        end: datetime,
+        folder: Path,
+        *,
+        include_phone: bool,
+        progress: Progress | None = None,
+    ) -> ExportFiles:
+        """Write the XLSX and the CSV of ``[start, end)`` into ``folder``; at most max_rows."""
+        async with self._one_at_a_time:
+            return await write_export(
+                self.rt.engine,
+                start,
+                end,
+                folder,
+                include_phone=include_phone,
+                tz=self.rt.settings.tz,
+                max_rows=self.max_rows,
+                progress=progress,
+            )
+
+
+async def write_export(
+    engine: AsyncEngine,
+    start: datetime,
+    end: datetime,
+    folder: Path,
+    *,
+    include_phone: bool,
+    tz: tzinfo,
+    max_rows: int | None = None,
+    progress: Progress | None = None,
+) -> ExportFiles:
+    """Stream the cases filed in ``[start, end)``, oldest first, into ``folder``.
+
+    Each chunk is read in its own short transaction (keyset on (created_at, id), so a case filed
+    meanwhile is appended, never repeated or skipped), then converted and written in a worker
+    thread while the event loop goes on serving others. ``progress(done, total)`` is awaited
+    after each chunk.
+    """
+    _check_bounds(start, end)
+    async with engine.connect() as conn:
+        total = await _count(conn, start, end)
+    if max_rows is not None:
+        total = min(total, max_rows)
+    writer = await asyncio.to_thread(_Writer, folder, include_phone, tz)
+    done = 0
+    after: tuple[datetime, int] | None = None
+    try:
+        while max_rows is None or done < max_rows:
+            size = CHUNK_ROWS if max_rows is None else min(CHUNK_ROWS, max_rows - done)
+            async with engine.connect() as conn:
+                chunk = await _chunk(conn, start, end, after, size, include_phone)
+                if not chunk:
+                    break
+                firsts, lasts = await _milestones(conn, [r["id"] for r in chunk])
+            await asyncio.to_thread(writer.write, chunk, firsts, lasts)
+            done += len(chunk)
+            after = (chunk[-1]["created_at"], chunk[-1]["id"])
+            if progress is not None:
+                await progress(done, max(total, done))
+            if len(chunk) < size:
+                break
+        await asyncio.to_thread(writer.close)
+    except BaseException:
+        await asyncio.to_thread(writer.abort)
+        raise
+    return ExportFiles(done, writer.xlsx_path, writer.csv_path)
+
+
 async def export_cases(
     engine: AsyncEngine, start: datetime, end: datetime, *, include_phone: bool, tz: tzinfo
 ) -> tuple[bytes, bytes]:
     """(XLSX bytes, CSV bytes) of the cases filed in ``[start, end)``, oldest first."""
+    _check_bounds(start, end)
+    with tempfile.TemporaryDirectory(prefix="export-") as folder:
+        files = await write_export(
+            engine, start, end, Path(folder), include_phone=include_phone, tz=tz
+        )
+        return files.xlsx.read_bytes(), files.csv.read_bytes()
+
+
+def _check_bounds(start: datetime, end: datetime) -> None:
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("naive datetime: pass aware UTC datetimes")
-    async with engine.connect() as conn:
-        rows = await _cases(conn, start, end)
-        firsts, lasts = await _milestones(conn, start, end)
-    table = [_row(r, firsts.get(r["id"]), lasts.get(r["id"]), include_phone, tz) for r in rows]
-    header = headers(include_phone)
-    return _xlsx(header, table, _columns(include_phone)), _csv(header, table)
 
 
-async def _cases(conn: AsyncConnection, start: datetime, end: datetime) -> list[Any]:
+def _in_period(start: datetime, end: datetime) -> list[Any]:
+    return [cases.c.created_at >= start, cases.c.created_at < end]
+
+
+async def _count(conn: AsyncConnection, start: datetime, end: datetime) -> int:
+    stmt = select(func.count()).select_from(cases).where(*_in_period(start, end))
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+_CASE_COLUMNS = (
+    cases.c.id,
+    cases.c.code,
+    cases.c.created_at,
+    cases.c.status,
+    cases.c.violation,
+    cases.c.sector,
+    cases.c.province,
+    cases.c.city,
+    cases.c.business,
+    cases.c.address,
+    cases.c.holder_id,
+    cases.c.urgent,
+    cases.c.outcome,
+)
+
+
+async def _chunk(
+    conn: AsyncConnection,
+    start: datetime,
+    end: datetime,
+    after: tuple[datetime, int] | None,
+    size: int,
+    include_phone: bool,
+) -> list[Any]:
+    """The next ``size`` cases of the period after ``after`` (created_at, id), in order."""
+    columns = [*_CASE_COLUMNS, units.c.name.label("unit_name")]
+    if include_phone:  # the number is not even read when it is not exported
+        columns.append(cases.c.contact_phone)
     stmt = (
-        select(cases, units.c.name.label("unit_name"))
+        select(*columns)
         .select_from(cases.outerjoin(units, units.c.id == cases.c.unit_id))
-        .where(cases.c.created_at >= start, cases.c.created_at < end)
+        .where(*_in_period(start, end))
         .order_by(cases.c.created_at, cases.c.id)
+        .limit(size)
     )
+    if after is not None:
+        at, case_id = after
+        stmt = stmt.where(
+            or_(cases.c.created_at > at, and_(cases.c.created_at == at, cases.c.id > case_id))
+        )
     return list((await conn.execute(stmt)).mappings())
 
 
 async def _milestones(
-    conn: AsyncConnection, start: datetime, end: datetime
+    conn: AsyncConnection, case_ids: list[int]
 ) -> tuple[dict[int, datetime], dict[int, datetime]]:
     """First claim and latest resolution per case, from the audit trail.
 
-    Reached through the period's cases (created_at index), then each case's events through
-    the (case_id, at) index, so the cost follows the size of the export, not of the history.
+    Read per chunk through the (case_id, at) index, so the cost follows the size of the export,
+    not of the history.
     """
-    period = select(cases.c.id).where(cases.c.created_at >= start, cases.c.created_at < end)
     stmt = (
         select(
             case_events.c.case_id,
@@ -101,7 +283,7 @@ async def _milestones(
             func.max(case_events.c.at),
         )
         .where(
-            case_events.c.case_id.in_(period.scalar_subquery()),
+            case_events.c.case_id.in_(case_ids),
             case_events.c.action.in_([Action.CLAIM.value, Action.RESOLVE.value]),
         )
         .group_by(case_events.c.case_id, case_events.c.action)
@@ -181,31 +363,51 @@ def _row(
     return row
 
 
-def _xlsx(
-    header: list[str], rows: Iterable[Sequence[Any]], columns: Sequence[tuple[str, int]]
-) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = _("Cases")
-    ws.sheet_view.rightToLeft = True
-    ws.append(header)
-    for row in rows:
-        ws.append(list(row))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for index, (_msgid, width) in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = "A2"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+class _Writer:
+    """The XLSX (write-only, streamed to disk) and the CSV, fed chunk by chunk.
 
+    Runs in a worker thread: every method is blocking and CPU-bound.
+    """
 
-def _csv(header: list[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    buf = io.StringIO(newline="")
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
-    return buf.getvalue().encode("utf-8-sig")
+    def __init__(self, folder: Path, include_phone: bool, tz: tzinfo) -> None:
+        self.xlsx_path = folder / "cases.xlsx"
+        self.csv_path = folder / "cases.csv"
+        self.include_phone = include_phone
+        self.tz = tz
+        columns = _columns(include_phone)
+        header = headers(include_phone)
+        self._book = Workbook(write_only=True)
+        sheet = self._book.create_sheet(_("Cases"))
+        sheet.sheet_view.rightToLeft = True
+        sheet.freeze_panes = "A2"
+        for index, (_msgid, width) in enumerate(columns, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        bold, wrapped = Font(bold=True), Alignment(wrap_text=True, vertical="center")
+        cells = []
+        for title in header:
+            cell = WriteOnlyCell(sheet, value=title)
+            cell.font, cell.alignment = bold, wrapped
+            cells.append(cell)
+        sheet.append(cells)
+        self._sheet = sheet
+        self._csv_file = self.csv_path.open("w", encoding="utf-8-sig", newline="")
+        self._csv = csv.writer(self._csv_file, lineterminator="\r\n")
+        self._csv.writerow(header)
+
+    def write(
+        self, chunk: list[Any], firsts: dict[int, datetime], lasts: dict[int, datetime]
+    ) -> None:
+        for case in chunk:
+            row = _row(
+                case, firsts.get(case["id"]), lasts.get(case["id"]), self.include_phone, self.tz
+            )
+            self._sheet.append(row)
+            self._csv.writerow(["" if v is None else v for v in row])
+
+    def close(self) -> None:
+        self._csv_file.close()
+        self._book.save(self.xlsx_path)
+
+    def abort(self) -> None:
+        self._csv_file.close()
+        self._book.close()
