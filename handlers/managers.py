@@ -93,9 +93,10 @@ async def _send(message: Message, payload: dict) -> None:  # type: ignore[type-a
 
 
 async def cmd_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Check, then hand the work to a background task: the file is built off the event loop
-    and sent only to the asker's private chat, wherever /export was typed (it holds personal
-    data: business owners' names and addresses, and for supervisors citizens' phones)."""
+    """Check, then hand the work to a background task: the files are built in the export
+    process (never on the event loop) and sent only to the asker's private chat, wherever
+    /export was typed. Every export holds personal data: business owners' names and addresses,
+    citizens' own words, and for supervisors and admins the citizens' phones."""
     message = update.message
     assert message
     role = await _allowed(update, context)

@@ -8,9 +8,8 @@ editing one message; too many rows, or a file over Telegram's upload limit, send
 
 from __future__ import annotations
 
-import asyncio
 import io
-import threading
+import multiprocessing
 from typing import Any
 
 import openpyxl
@@ -126,31 +125,16 @@ async def test_an_asker_who_never_started_the_bot_is_told_how(db_url: str) -> No
 async def test_export_is_built_off_the_loop_in_the_background_with_progress(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The builder is held inside its second chunk (in its worker thread) until the test lets
-    it go: meanwhile another user's /start and the asker's own next command are answered. Were
-    the file written on the event loop, the held builder would freeze the loop and the fake
-    server with it, and the wait below would run out instead of being released."""
+    """The builder (a separate process) is held after its first chunk until the test lets it
+    go: meanwhile another user's /start and the asker's own next command are answered, so the
+    export holds neither the event loop nor the asker's update slot."""
     await seed_database(db_url)
     monkeypatch.setattr(export, "CHUNK_ROWS", 28)  # 28 of 70 rows: 40 %
     monkeypatch.setattr(managers, "PROGRESS_SECONDS", 0.0)
-    loop = asyncio.get_running_loop()
-    in_second_chunk = asyncio.Event()
-    release = threading.Event()
-    released_by_test: list[bool] = []
-    chunks: list[int] = []
-    write = export._Writer.write
-
-    def held_write(self: Any, chunk: list[Any], firsts: Any, lasts: Any) -> None:
-        assert threading.current_thread() is not threading.main_thread()
-        chunks.append(len(chunk))
-        if len(chunks) == 2:
-            loop.call_soon_threadsafe(in_second_chunk.set)
-            released_by_test.append(release.wait(timeout=30))
-        write(self, chunk, firsts, lasts)
-
-    monkeypatch.setattr(export._Writer, "write", held_write)
+    release = multiprocessing.get_context("spawn").Event()
     async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
         await _roles(bot)
+        bot.services.exports.hold, bot.services.exports.hold_after_rows = release, 28
         supervisor = bot.server.user(SUPERVISOR, first_name="سرپرست")
         other = bot.server.user(OTHER, first_name="علی")
 
@@ -159,20 +143,20 @@ async def test_export_is_built_off_the_loop_in_the_background_with_progress(
         assert status.text == f"{PREPARING} ۰٪"
         await supervisor.expect_edit(status, "۴۰٪")
         assert status.text == f"{PREPARING} ۴۰٪"
-        await asyncio.wait_for(in_second_chunk.wait(), timeout=10)
+        # Held: the export process is alive and waiting on the test.
+        assert "export" in [p.name for p in multiprocessing.active_children()]
 
-        # The builder is held: another user is answered, and so is the asker.
         await other.send_text("/start")
         await other.expect_message("سلام علی")
         await supervisor.send_text("/export yesterday")
         await supervisor.expect_message("هنوز در حال آماده‌سازی")
-        assert _documents(supervisor) == [] and chunks == [28, 28]
+        assert _documents(supervisor) == [] and status.text == f"{PREPARING} ۴۰٪"
 
         release.set()
         rows, _csv = await _expect_export(bot, supervisor)
         await supervisor.expect_edit(status, "آماده است")
-    assert released_by_test == [True]
-    assert chunks == [28, 28, 14] and len(rows) == 1 + YESTERDAY_CASES
+        assert status.history[1:] == [f"{PREPARING} ۴۰٪", f"{PREPARING} ۸۰٪"]
+    assert len(rows) == 1 + YESTERDAY_CASES
 
 
 async def test_a_period_over_the_row_limit_is_refused_with_the_limit(db_url: str) -> None:

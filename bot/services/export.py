@@ -5,18 +5,21 @@ CSV is UTF-8 with a BOM because Excel otherwise opens it as a legacy code page a
 Persian as mojibake. The citizen's phone is included only when the caller says so: the export
 leaves the bot, so the default is to leave personal data out.
 
-An export can be large (a year of cases), so it never runs on the event loop as one piece: the
-rows are read in chunks and the files are written in a worker thread, straight to disk.
+An export can be large (a year of cases), so the bot never builds one on its event loop: it
+runs in a separate process, which reads the rows in chunks and writes the files straight to
+disk.
 """
 
 from __future__ import annotations
 
 import asyncio
 import csv
+import multiprocessing
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,7 @@ from bot.views.notices import OUTCOME_LABELS
 
 #: Cases read from the database (and written) per step.
 CHUNK_ROWS = 1000
+XLSX_NAME, CSV_NAME = "cases.xlsx", "cases.csv"
 #: ``progress(rows written, rows in the export)``, awaited after each chunk.
 Progress = Callable[[int, int], Awaitable[None]]
 
@@ -87,16 +91,42 @@ class ExportFiles:
         return max(self.xlsx.stat().st_size, self.csv.stat().st_size)
 
 
+class ExportFailed(Exception):
+    """The export process failed or ended without a result; the message says why."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """What the export process needs: plain values only (it is pickled into the process)."""
+
+    database_url: str
+    start: datetime
+    end: datetime
+    folder: str
+    include_phone: bool
+    timezone: str
+    max_rows: int
+    chunk_rows: int
+    # A multiprocessing Event from the spawn context, or None: the process waits on it once
+    # it has written ``hold_after_rows`` rows. Only for tests, to hold the builder mid-way.
+    hold: Any = None
+    hold_after_rows: int = 0
+
+
 class Exports:
-    """Builds exports without stalling the bot: rows are read from the database in chunks of
-    CHUNK_ROWS (short reads, so no lock is held for the whole export), and the files are written
-    in a worker thread, one export at a time. One person has at most one export in the making.
+    """Builds exports without stalling the bot. The work runs in a separate process (a thread
+    would still share the interpreter lock with the event loop: other people's answers then
+    took ten times longer, see docs/benchmarks.md), one export at a time; the process reads
+    the rows in chunks of CHUNK_ROWS in short transactions and reports its progress through a
+    pipe the event loop watches. One person has at most one export in the making.
     """
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self._busy: set[int] = set()
         self._one_at_a_time = asyncio.Lock()
+        self.hold: Any = None  # tests: see Job.hold
+        self.hold_after_rows = 0
 
     @property
     def max_rows(self) -> int:
@@ -135,18 +165,104 @@ class Exports:
         include_phone: bool,
         progress: Progress | None = None,
     ) -> ExportFiles:
-        """Write the XLSX and the CSV of ``[start, end)`` into ``folder``; at most max_rows."""
+        """Write the XLSX and the CSV of ``[start, end)`` into ``folder``, at most max_rows,
+        in the export process; ExportFailed if it fails."""
+        _check_bounds(start, end)
+        job = Job(
+            database_url=self.rt.settings.database_url,
+            start=start,
+            end=end,
+            folder=str(folder),
+            include_phone=include_phone,
+            timezone=self.rt.settings.timezone,
+            max_rows=self.max_rows,
+            chunk_rows=CHUNK_ROWS,
+            hold=self.hold,
+            hold_after_rows=self.hold_after_rows,
+        )
         async with self._one_at_a_time:
-            return await write_export(
-                self.rt.engine,
-                start,
-                end,
-                folder,
-                include_phone=include_phone,
-                tz=self.rt.settings.tz,
-                max_rows=self.max_rows,
+            return await run_in_process(job, progress)
+
+
+async def run_in_process(job: Job, progress: Progress | None = None) -> ExportFiles:
+    """Run `job` in a fresh process (spawned: nothing of this process's threads, connections
+    or event loop is inherited) and relay its progress; the process is killed if the caller
+    is cancelled."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_export_process, args=(job, sender), name="export", daemon=True
+    )
+    process.start()
+    sender.close()  # the child holds the only writing end: EOF when it is gone
+    loop = asyncio.get_running_loop()
+    messages: asyncio.Queue[tuple[Any, ...] | None] = asyncio.Queue()
+    fd = receiver.fileno()
+
+    def readable() -> None:
+        try:
+            messages.put_nowait(receiver.recv())
+        except (EOFError, OSError):
+            loop.remove_reader(fd)
+            messages.put_nowait(None)
+
+    loop.add_reader(fd, readable)
+    try:
+        while True:
+            message = await messages.get()
+            if message is None:
+                raise ExportFailed(f"the export process ended (exit code {process.exitcode})")
+            if message[0] == "progress":
+                if progress is not None:
+                    await progress(message[1], message[2])
+            elif message[0] == "done":
+                folder = Path(job.folder)
+                return ExportFiles(message[1], folder / XLSX_NAME, folder / CSV_NAME)
+            else:
+                raise ExportFailed(message[1])
+    finally:
+        loop.remove_reader(fd)
+        receiver.close()
+        if process.is_alive():
+            process.kill()
+        await asyncio.to_thread(process.join)
+
+
+def _export_process(job: Job, channel: Connection) -> None:
+    """The export process: build the files, telling the parent how far it got."""
+    from zoneinfo import ZoneInfo
+
+    from bot.storage.db import create_engine
+
+    async def progress(done: int, total: int) -> None:
+        channel.send(("progress", done, total))
+        if job.hold is not None and done >= job.hold_after_rows:
+            await asyncio.to_thread(job.hold.wait, 60)
+
+    async def build() -> int:
+        engine = create_engine(job.database_url)
+        try:
+            files = await write_export(
+                engine,
+                job.start,
+                job.end,
+                Path(job.folder),
+                include_phone=job.include_phone,
+                tz=ZoneInfo(job.timezone),
+                max_rows=job.max_rows,
                 progress=progress,
+                chunk_rows=job.chunk_rows,
             )
+        finally:
+            await engine.dispose()
+        return files.rows
+
+    try:
+        channel.send(("done", asyncio.run(build())))
+    except BaseException as exc:  # told to the parent, which logs it
+        channel.send(("failed", f"{type(exc).__name__}: {exc}"))
+    finally:
+        channel.close()
 
 
 async def write_export(
@@ -159,40 +275,42 @@ async def write_export(
     tz: tzinfo,
     max_rows: int | None = None,
     progress: Progress | None = None,
+    chunk_rows: int | None = None,
 ) -> ExportFiles:
     """Stream the cases filed in ``[start, end)``, oldest first, into ``folder``.
 
     Each chunk is read in its own short transaction (keyset on (created_at, id), so a case filed
-    meanwhile is appended, never repeated or skipped), then converted and written in a worker
-    thread while the event loop goes on serving others. ``progress(done, total)`` is awaited
-    after each chunk.
+    meanwhile is appended, never repeated or skipped), then converted and written: CPU work
+    that blocks, which is why the bot runs this in the export process (`run_in_process`).
+    ``progress(done, total)`` is awaited after each chunk.
     """
     _check_bounds(start, end)
     async with engine.connect() as conn:
         total = await _count(conn, start, end)
     if max_rows is not None:
         total = min(total, max_rows)
-    writer = await asyncio.to_thread(_Writer, folder, include_phone, tz)
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    writer = _Writer(folder, include_phone, tz)
     done = 0
     after: tuple[datetime, int] | None = None
     try:
         while max_rows is None or done < max_rows:
-            size = CHUNK_ROWS if max_rows is None else min(CHUNK_ROWS, max_rows - done)
+            size = chunk_rows if max_rows is None else min(chunk_rows, max_rows - done)
             async with engine.connect() as conn:
                 chunk = await _chunk(conn, start, end, after, size, include_phone)
                 if not chunk:
                     break
                 firsts, lasts = await _milestones(conn, [r["id"] for r in chunk])
-            await asyncio.to_thread(writer.write, chunk, firsts, lasts)
+            writer.write(chunk, firsts, lasts)
             done += len(chunk)
             after = (chunk[-1]["created_at"], chunk[-1]["id"])
             if progress is not None:
                 await progress(done, max(total, done))
             if len(chunk) < size:
                 break
-        await asyncio.to_thread(writer.close)
+        writer.close()
     except BaseException:
-        await asyncio.to_thread(writer.abort)
+        writer.abort()
         raise
     return ExportFiles(done, writer.xlsx_path, writer.csv_path)
 
@@ -366,12 +484,12 @@ def _row(
 class _Writer:
     """The XLSX (write-only, streamed to disk) and the CSV, fed chunk by chunk.
 
-    Runs in a worker thread: every method is blocking and CPU-bound.
+    Every method blocks and is CPU-bound: the bot calls them in the export process only.
     """
 
     def __init__(self, folder: Path, include_phone: bool, tz: tzinfo) -> None:
-        self.xlsx_path = folder / "cases.xlsx"
-        self.csv_path = folder / "cases.csv"
+        self.xlsx_path = folder / XLSX_NAME
+        self.csv_path = folder / CSV_NAME
         self.include_phone = include_phone
         self.tz = tz
         columns = _columns(include_phone)
