@@ -27,6 +27,7 @@ from bot.services import alerts, people, pushes
 from bot.services.citizen_input import CitizenInput
 from bot.services.delivery import Fatal, Moved, OutboxWorker, Retry
 from bot.services.desk import Desk
+from bot.services.export import Exports
 from bot.services.filing import Filing
 from bot.services.my_cases import MyCases
 from bot.services.runtime import Runtime, utcnow
@@ -54,6 +55,7 @@ class Services:
     worker: OutboxWorker
     metrics: Metrics
     flood: FloodGuard
+    exports: Exports
     health: HealthServer | None = None
 
 
@@ -125,6 +127,7 @@ def build_application(
         worker=worker,
         metrics=metrics,
         flood=FloodGuard(settings.flood_max_updates, settings.flood_window_seconds),
+        exports=Exports(rt),
     )
     gate.register(app)
     staff.register(app)  # before the citizen's catch-alls

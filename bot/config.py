@@ -106,6 +106,11 @@ class Settings(BaseSettings):
     sla_referral_remind_work_hours: float = Field(default=8.0, gt=0, le=10_000)
     sla_referral_escalate_work_hours: float = Field(default=16.0, gt=0, le=10_000)
     sla_awaiting_citizen_work_hours: float = Field(default=16.0, gt=0, le=10_000)
+    # /export refuses periods with more cases than this (and suggests a shorter period).
+    export_max_rows: int = Field(default=50_000, ge=1, le=1_000_000)
+    # The largest file the bot uploads: 50 MB on Telegram's Bot API (a local Bot API server
+    # takes up to 2000 MB). An export with a bigger file sends neither file.
+    upload_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1, le=2000 * 1024 * 1024)
 
     @field_validator("bot_token")
     @classmethod

@@ -1,27 +1,41 @@
 """Managers: /report and /export for a period, and the drill-down buttons under summaries.
 
 Allowed to managers, supervisors and admins, and in the chats listed in MANAGER_CHAT_IDS;
-phone numbers go into exports only for supervisors and admins.
+phone numbers go into exports only for supervisors and admins, and every export goes only to
+the asker's private chat.
 """
 
 from __future__ import annotations
 
-from telegram import InputFile, Message, Update
+import asyncio
+import logging
+import tempfile
+from pathlib import Path
+
+from telegram import Bot, InputFile, Message, ReplyParameters, Update
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot import jalali
+from bot import jalali, text
 from bot.app import services_of
 from bot.callbacks import Drilldown, parse_report
 from bot.domain.roles import Role
 from bot.i18n import _
 from bot.services import periods, pushes
-from bot.services.export import export_cases
+from bot.services.export import Exports
+from bot.views import export as export_views
 from bot.views import summary as summary_views
 from bot.views.screen import inline
 from handlers.common import answer
 
+log = logging.getLogger(__name__)
+
 REPORT_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.MANAGER})
 PHONE_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
+# The export's status message is edited at most this often (seconds, event-loop clock).
+PROGRESS_SECONDS = 1.0
+# Seconds allowed for uploading one export file (PTB's default is 20).
+UPLOAD_TIMEOUT = 300.0
 
 
 async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Role | bool | None:
@@ -82,25 +96,140 @@ async def _send(message: Message, payload: dict) -> None:  # type: ignore[type-a
 
 
 async def cmd_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Check, then hand the work to a background task: the files are built in the export
+    process (never on the event loop) and sent only to the asker's private chat, wherever
+    /export was typed. Every export holds personal data: business owners' names and addresses,
+    citizens' own words, and for supervisors and admins the citizens' phones."""
     message = update.message
     assert message
     role = await _allowed(update, context)
-    if not role:
+    if not role or update.effective_user is None:
         await message.reply_text(_refused())
         return
-    rt = services_of(context).rt
+    services = services_of(context)
+    rt, exports = services.rt, services.exports
     asked = periods.parse(context.args or [], rt.now(), rt.settings.tz)
     if asked is None:
         await message.reply_text(_usage())
         return
-    xlsx, csv = await export_cases(
-        rt.engine, asked.start, asked.end, include_phone=role in PHONE_ROLES, tz=rt.settings.tz
-    )
-    stem = "cases-" + jalali.format_numeric_date(asked.start, rt.settings.tz).replace("/", "-")
-    stem = stem.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789"))
-    caption = asked.title or summary_views.period_title(asked.period, rt.settings.tz)  # type: ignore[arg-type]
-    await message.reply_document(InputFile(xlsx, filename=f"{stem}.xlsx"), caption=caption)
-    await message.reply_document(InputFile(csv, filename=f"{stem}.csv"))
+    count = await exports.count(asked.start, asked.end)
+    if count > exports.max_rows:
+        await message.reply_text(export_views.too_many_rows(count, exports.max_rows))
+        return
+    user_id = update.effective_user.id
+    if not exports.reserve(user_id):
+        await message.reply_text(export_views.busy())
+        return
+    try:
+        try:
+            status = await context.bot.send_message(user_id, export_views.progress(0))
+        except Forbidden:  # never opened the bot, or blocked it: only possible from a group
+            exports.release(user_id)
+            await message.reply_text(export_views.start_private_first(context.bot.username))
+            return
+        job = _Export(
+            context.bot,
+            exports,
+            asked,
+            status,
+            include_phone=role in PHONE_ROLES,
+            group_message=message if message.chat.type != "private" else None,
+        )
+        context.application.create_task(job.run(), update=update, name=f"export-{user_id}")
+    except BaseException:
+        exports.release(user_id)
+        raise
+
+
+class _Export:
+    """One export, run as a background task so that the asker's next update is not held up;
+    it edits one message in the private chat with its progress, then sends both files."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        exports: Exports,
+        asked: periods.Requested,
+        status: Message,
+        *,
+        include_phone: bool,
+        group_message: Message | None,
+    ) -> None:
+        self.bot, self.exports, self.asked, self.status = bot, exports, asked, status
+        self.include_phone = include_phone
+        self.group_message = group_message
+        self.user_id = status.chat_id
+        self._shown = 0
+        self._shown_at = 0.0
+
+    async def run(self) -> None:
+        try:
+            await self._run()
+        except Forbidden:  # blocked the bot meanwhile: nobody to tell
+            log.info("export abandoned: the asker blocked the bot")
+        except Exception:
+            log.exception("export failed")
+            await self._show(export_views.failed())
+        finally:
+            self.exports.release(self.user_id)
+
+    async def _run(self) -> None:
+        rt = self.exports.rt
+        tz = rt.settings.tz
+        stem = "cases-" + text.to_ascii_digits(
+            jalali.format_numeric_date(self.asked.start, tz).replace("/", "-")
+        )
+        caption = self.asked.title or summary_views.period_title(self.asked.period, tz)  # type: ignore[arg-type]
+        with tempfile.TemporaryDirectory(prefix="export-") as folder:
+            files = await self.exports.build(
+                self.asked.start,
+                self.asked.end,
+                Path(folder),
+                include_phone=self.include_phone,
+                progress=self._progress,
+            )
+            # Both files are checked before either is sent: never half an export.
+            if not self.exports.fits_upload(files):
+                limit = self.exports.max_upload_bytes
+                return await self._show(export_views.too_large(files.largest, limit))
+            for path, name, file_caption in (
+                (files.xlsx, f"{stem}.xlsx", caption),
+                (files.csv, f"{stem}.csv", None),
+            ):
+                with path.open("rb") as fh:
+                    document = InputFile(fh, filename=name)
+                await self.bot.send_document(
+                    self.user_id, document, caption=file_caption, write_timeout=UPLOAD_TIMEOUT
+                )
+        await self._show(export_views.ready(files.rows))
+        if self.group_message is not None:
+            await self.bot.send_message(
+                self.group_message.chat_id,
+                export_views.sent_to_private(),
+                message_thread_id=self.group_message.message_thread_id
+                if self.group_message.is_topic_message
+                else None,
+                reply_parameters=ReplyParameters(
+                    self.group_message.message_id, allow_sending_without_reply=True
+                ),
+            )
+
+    async def _progress(self, done: int, total: int) -> None:
+        """Edit the status message at every further tenth, at most once per PROGRESS_SECONDS."""
+        percent = 100 * done // total if total else 100
+        now = asyncio.get_running_loop().time()
+        if percent >= 100:  # «ready» follows at once
+            return
+        if percent // 10 <= self._shown // 10 or now - self._shown_at < PROGRESS_SECONDS:
+            return
+        self._shown, self._shown_at = percent, now
+        await self._show(export_views.progress(percent))
+
+    async def _show(self, body: str) -> None:
+        try:
+            await self.status.edit_text(body)
+        except BadRequest as exc:  # deleted by the asker, or the same text again
+            log.info("export status not updated: %s", exc.message)
 
 
 async def on_drilldown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -217,16 +217,21 @@ async def on_prompt_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def _command_actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor | None:
-    """The staff member behind a command, or None after telling them why not."""
+    """The desk member behind a command typed on the desk, or None after telling them why not
+    (the rule of who and where is `Desk.command_refusal`)."""
     message = update.message
     assert message
     if _posted_as_group(message):
         await _reply(message, views.refusal(Refusal.ANONYMOUS_ADMIN))
         return None
     assert message.from_user
-    actor = await services_of(context).desk.actor(message.from_user.id)
-    if actor.role is None:
-        await _reply(message, views.refusal(Refusal.NOT_STAFF))
+    desk = services_of(context).desk
+    actor = await desk.actor(message.from_user.id)
+    refused = await desk.command_refusal(
+        actor, message.chat_id, private=message.chat.type == "private"
+    )
+    if refused:
+        await _reply(message, views.refusal(refused.reason))
         return None
     return actor
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from bot.domain.catalogue import PROVINCES_BY_CODE, SECTORS_BY_CODE, VIOLATIONS_
 from bot.domain.lifecycle import Action, Status
 from bot.domain.periods import Period, PeriodKind
 from bot.i18n import _
-from bot.services.export import export_cases, headers
+from bot.services.export import ExportFailed, Job, export_cases, headers, run_in_process
 from bot.services.reports import STAFF_STATUS_LABELS
 from bot.storage.db import create_engine
 from bot.views.notices import OUTCOME_LABELS
@@ -127,3 +128,40 @@ async def test_naive_bounds_are_refused() -> None:
     naive = datetime(2026, 1, 1)
     with pytest.raises(ValueError):
         await export_cases(None, naive, naive, include_phone=False, tz=TZ)  # type: ignore[arg-type]
+
+
+async def test_the_export_process_streams_in_chunks_and_reports_progress(
+    db_url: str, tmp_path: Path
+) -> None:
+    seed = await seed_database(db_url)
+    start, end = DAY.bounds(TZ)
+    wanted = [c for c in seed.cases if start <= c.created_at < end]
+    seen: list[tuple[int, int]] = []
+
+    async def progress(done: int, total: int) -> None:
+        seen.append((done, total))
+
+    job = Job(db_url, start, end, str(tmp_path), True, "Asia/Tehran", 1000, chunk_rows=28)
+    files = await run_in_process(job, progress)
+    n = len(wanted)
+    assert files.rows == n and seen == [(28, n), (56, n), (n, n)]
+    engine = create_engine(db_url)
+    try:
+        xlsx, csv_bytes = await export_cases(engine, start, end, include_phone=True, tz=TZ)
+    finally:
+        await engine.dispose()
+    assert files.csv.read_bytes() == csv_bytes  # the same rows as built in this process
+    rows = list(load_workbook(files.xlsx).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    assert rows == list(load_workbook(io.BytesIO(xlsx)).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+
+    # The cap: never more rows than max_rows, even when the period holds more.
+    capped = Job(db_url, start, end, str(tmp_path), False, "Asia/Tehran", 30, chunk_rows=28)
+    assert (await run_in_process(capped)).rows == 30
+
+
+async def test_a_failing_export_process_raises_export_failed(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'not-migrated.sqlite3'}"
+    start, end = DAY.bounds(TZ)
+    job = Job(url, start, end, str(tmp_path), False, "Asia/Tehran", 10, chunk_rows=5)
+    with pytest.raises(ExportFailed, match="no such table"):
+        await run_in_process(job)

@@ -29,6 +29,7 @@ from telegram.error import (
     EndPointNotFound,
     Forbidden,
     InvalidToken,
+    NetworkError,
     RetryAfter,
 )
 from telegram.ext import (
@@ -554,6 +555,20 @@ async def test_media_group_and_files(server: FakeTelegram, bot: telegram.Bot) ->
     assert bytes(await tg_file.download_as_bytearray()) == b"%PDF-1.4 fake"
     user_file = await bot.get_file(doc_id)
     assert len(await user_file.download_as_bytearray()) == 12345
+
+
+async def test_uploads_over_the_limit_are_refused_with_413() -> None:
+    async with FakeTelegram(token=TOKEN, limits=Limits(upload_max_bytes=1000)) as server:
+        server.user(1001)
+        async with make_bot(server) as bot:
+            await bot.send_document(1001, b"x" * 1000, filename="fits.csv")
+            # Telegram answers 413 "Request Entity Too Large"; PTB reports it as NetworkError.
+            with pytest.raises(NetworkError, match="Request Entity Too Large"):
+                await bot.send_document(1001, b"x" * 1001, filename="big.csv")
+        assert [(c.error_code, c.description) for c in server.refused] == [
+            (413, "Request Entity Too Large")
+        ]
+        assert [m.kind for m in server.messages(1001)] == ["document"]
 
 
 async def test_copy_forward_location_and_contact(server: FakeTelegram, bot: telegram.Bot) -> None:

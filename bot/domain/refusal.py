@@ -20,3 +20,4 @@ class Refusal(StrEnum):
     ANONYMOUS_CITIZEN = "anonymous_citizen"
     BAD_INPUT = "bad_input"
     WINDOW_CLOSED = "window_closed"
+    NOT_DESK_CHAT = "not_desk_chat"

@@ -33,6 +33,7 @@ from bot.domain.roles import DESK_ROLES, Role, may, sees_phone
 from bot.services import cards
 from bot.services.runtime import Runtime
 from bot.storage import cases as case_store
+from bot.storage import chats
 from bot.storage import desk as desk_store
 from bot.storage import outbox as outbox_store
 from bot.storage import users as user_store
@@ -454,6 +455,33 @@ class Desk:
             return await cards.render(
                 conn, case_id, now=self.rt.now(), tz=self.rt.settings.tz, unit_chat=unit_chat
             )
+
+    async def command_refusal(self, actor: Actor, chat_id: int, *, private: bool) -> Refused | None:
+        """Why `actor` may not use desk commands in this chat, or None when they may.
+
+        Desk commands show what only the desk may see (internal notes, the queue, who holds
+        what), so they answer desk roles only (not managers: they get summaries), and only on
+        the desk: the staff chat, a unit's chat, or the desk member's own private chat with
+        the bot. Anywhere else (a managers' group, any group the bot was added to) they are
+        refused, whoever asks.
+        """
+        if not actor.on_desk:
+            return Refused(Refusal.NOT_STAFF)
+        if private:  # a private chat's id is its user's: only their own chat gets here
+            return None
+        if await self.is_desk_group(chat_id):
+            return None
+        return Refused(Refusal.NOT_DESK_CHAT)
+
+    async def is_desk_group(self, chat_id: int) -> bool:
+        """The staff chat (where it lives now, if it was upgraded) or a unit's chat."""
+        staff_chat = self.rt.settings.staff_chat_id
+        if chat_id == staff_chat:
+            return True
+        async with self.rt.engine.connect() as conn:
+            if staff_chat is not None and await chats.current_id(conn, staff_chat) == chat_id:
+                return True
+            return await desk_store.unit_by_chat(conn, chat_id) is not None
 
     async def is_unit_chat(self, chat_id: int) -> bool:
         async with self.rt.engine.connect() as conn:

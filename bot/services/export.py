@@ -4,19 +4,30 @@ One row per case filed in the period. The XLSX reads right to left with a frozen
 CSV is UTF-8 with a BOM because Excel otherwise opens it as a legacy code page and shows the
 Persian as mojibake. The citizen's phone is included only when the caller says so: the export
 leaves the bot, so the default is to leave personal data out.
+
+An export can be large (a year of cases), so the bot never builds one on its event loop: it
+runs in a separate process, which reads the rows in chunks and writes the files straight to
+disk.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
-import io
-from collections.abc import Iterable, Mapping, Sequence
+import multiprocessing
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot import jalali
@@ -24,8 +35,15 @@ from bot.domain.catalogue import PROVINCES_BY_CODE, SECTORS_BY_CODE, VIOLATIONS_
 from bot.domain.lifecycle import Action, Status
 from bot.i18n import N_, _
 from bot.services.reports import STAFF_STATUS_LABELS
-from bot.storage import reports as report_store
+from bot.services.runtime import Runtime
+from bot.storage.tables import case_events, cases, units
 from bot.views.notices import OUTCOME_LABELS
+
+#: Cases read from the database (and written) per step.
+CHUNK_ROWS = 1000
+XLSX_NAME, CSV_NAME = "cases.xlsx", "cases.csv"
+#: ``progress(rows written, rows in the export)``, awaited after each chunk.
+Progress = Callable[[int, int], Awaitable[None]]
 
 # (msgid of the header, width in characters) in column order; the phone column is last.
 COLUMNS: tuple[tuple[str, int], ...] = (
@@ -59,30 +77,338 @@ def _columns(include_phone: bool) -> tuple[tuple[str, int], ...]:
     return (*COLUMNS, PHONE_COLUMN) if include_phone else COLUMNS
 
 
+@dataclass(frozen=True)
+class ExportFiles:
+    """The two files of one export, on disk in the folder the caller gave."""
+
+    rows: int
+    xlsx: Path
+    csv: Path
+
+    @property
+    def largest(self) -> int:
+        """Size in bytes of the bigger file (each is one upload)."""
+        return max(self.xlsx.stat().st_size, self.csv.stat().st_size)
+
+
+class ExportFailed(Exception):
+    """The export process failed or ended without a result; the message says why."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """What the export process needs: plain values only (it is pickled into the process)."""
+
+    database_url: str
+    start: datetime
+    end: datetime
+    folder: str
+    include_phone: bool
+    timezone: str
+    max_rows: int
+    chunk_rows: int
+    # A multiprocessing Event from the spawn context, or None: the process waits on it once
+    # it has written ``hold_after_rows`` rows. Only for tests, to hold the builder mid-way.
+    hold: Any = None
+    hold_after_rows: int = 0
+
+
+class Exports:
+    """Builds exports without stalling the bot. The work runs in a separate process (a thread
+    would still share the interpreter lock with the event loop: other people's answers then
+    took ten times longer, see docs/benchmarks.md), one export at a time; the process reads
+    the rows in chunks of CHUNK_ROWS in short transactions and reports its progress through a
+    pipe the event loop watches. One person has at most one export in the making.
+    """
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self._busy: set[int] = set()
+        self._one_at_a_time = asyncio.Lock()
+        self.hold: Any = None  # tests: see Job.hold
+        self.hold_after_rows = 0
+
+    @property
+    def max_rows(self) -> int:
+        return self.rt.settings.export_max_rows
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.rt.settings.upload_max_bytes
+
+    async def count(self, start: datetime, end: datetime) -> int:
+        """How many cases an export of ``[start, end)`` would hold."""
+        _check_bounds(start, end)
+        async with self.rt.engine.connect() as conn:
+            return await _count(conn, start, end)
+
+    def reserve(self, user_id: int) -> bool:
+        """Take the person's export slot; False while their previous export is being made."""
+        if user_id in self._busy:
+            return False
+        self._busy.add(user_id)
+        return True
+
+    def release(self, user_id: int) -> None:
+        self._busy.discard(user_id)
+
+    def fits_upload(self, files: ExportFiles) -> bool:
+        """Both files fit Telegram's upload limit: checked before either is sent."""
+        return files.largest <= self.max_upload_bytes
+
+    async def build(
+        self,
+        start: datetime,
+        end: datetime,
+        folder: Path,
+        *,
+        include_phone: bool,
+        progress: Progress | None = None,
+    ) -> ExportFiles:
+        """Write the XLSX and the CSV of ``[start, end)`` into ``folder``, at most max_rows,
+        in the export process; ExportFailed if it fails."""
+        _check_bounds(start, end)
+        job = Job(
+            database_url=self.rt.settings.database_url,
+            start=start,
+            end=end,
+            folder=str(folder),
+            include_phone=include_phone,
+            timezone=self.rt.settings.timezone,
+            max_rows=self.max_rows,
+            chunk_rows=CHUNK_ROWS,
+            hold=self.hold,
+            hold_after_rows=self.hold_after_rows,
+        )
+        async with self._one_at_a_time:
+            return await run_in_process(job, progress)
+
+
+async def run_in_process(job: Job, progress: Progress | None = None) -> ExportFiles:
+    """Run `job` in a fresh process (spawned: nothing of this process's threads, connections
+    or event loop is inherited) and relay its progress; the process is killed if the caller
+    is cancelled."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_export_process, args=(job, sender), name="export", daemon=True
+    )
+    process.start()
+    sender.close()  # the child holds the only writing end: EOF when it is gone
+    loop = asyncio.get_running_loop()
+    messages: asyncio.Queue[tuple[Any, ...] | None] = asyncio.Queue()
+    fd = receiver.fileno()
+
+    def readable() -> None:
+        try:
+            messages.put_nowait(receiver.recv())
+        except (EOFError, OSError):
+            loop.remove_reader(fd)
+            messages.put_nowait(None)
+
+    loop.add_reader(fd, readable)
+    try:
+        while True:
+            message = await messages.get()
+            if message is None:
+                raise ExportFailed(f"the export process ended (exit code {process.exitcode})")
+            if message[0] == "progress":
+                if progress is not None:
+                    await progress(message[1], message[2])
+            elif message[0] == "done":
+                folder = Path(job.folder)
+                return ExportFiles(message[1], folder / XLSX_NAME, folder / CSV_NAME)
+            else:
+                raise ExportFailed(message[1])
+    finally:
+        loop.remove_reader(fd)
+        receiver.close()
+        if process.is_alive():
+            process.kill()
+        await asyncio.to_thread(process.join)
+
+
+def _export_process(job: Job, channel: Connection) -> None:
+    """The export process: build the files, telling the parent how far it got."""
+    from zoneinfo import ZoneInfo
+
+    from bot.storage.db import create_engine
+
+    async def progress(done: int, total: int) -> None:
+        channel.send(("progress", done, total))
+        if job.hold is not None and done >= job.hold_after_rows:
+            await asyncio.to_thread(job.hold.wait, 60)
+
+    async def build() -> int:
+        engine = create_engine(job.database_url)
+        try:
+            files = await write_export(
+                engine,
+                job.start,
+                job.end,
+                Path(job.folder),
+                include_phone=job.include_phone,
+                tz=ZoneInfo(job.timezone),
+                max_rows=job.max_rows,
+                progress=progress,
+                chunk_rows=job.chunk_rows,
+            )
+        finally:
+            await engine.dispose()
+        return files.rows
+
+    try:
+        channel.send(("done", asyncio.run(build())))
+    except BaseException as exc:  # told to the parent, which logs it
+        channel.send(("failed", f"{type(exc).__name__}: {exc}"))
+    finally:
+        channel.close()
+
+
+async def write_export(
+    engine: AsyncEngine,
+    start: datetime,
+    end: datetime,
+    folder: Path,
+    *,
+    include_phone: bool,
+    tz: tzinfo,
+    max_rows: int | None = None,
+    progress: Progress | None = None,
+    chunk_rows: int | None = None,
+) -> ExportFiles:
+    """Stream the cases filed in ``[start, end)``, oldest first, into ``folder``.
+
+    Each chunk is read in its own short transaction (keyset on (created_at, id), so a case filed
+    meanwhile is appended, never repeated or skipped), then converted and written: CPU work
+    that blocks, which is why the bot runs this in the export process (`run_in_process`).
+    ``progress(done, total)`` is awaited after each chunk.
+    """
+    _check_bounds(start, end)
+    async with engine.connect() as conn:
+        total = await _count(conn, start, end)
+    if max_rows is not None:
+        total = min(total, max_rows)
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    writer = _Writer(folder, include_phone, tz)
+    done = 0
+    after: tuple[datetime, int] | None = None
+    try:
+        while max_rows is None or done < max_rows:
+            size = chunk_rows if max_rows is None else min(chunk_rows, max_rows - done)
+            async with engine.connect() as conn:
+                chunk = await _chunk(conn, start, end, after, size, include_phone)
+                if not chunk:
+                    break
+                firsts, lasts = await _milestones(conn, [r["id"] for r in chunk])
+            writer.write(chunk, firsts, lasts)
+            done += len(chunk)
+            after = (chunk[-1]["created_at"], chunk[-1]["id"])
+            if progress is not None:
+                await progress(done, max(total, done))
+            if len(chunk) < size:
+                break
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    return ExportFiles(done, writer.xlsx_path, writer.csv_path)
+
+
 async def export_cases(
     engine: AsyncEngine, start: datetime, end: datetime, *, include_phone: bool, tz: tzinfo
 ) -> tuple[bytes, bytes]:
     """(XLSX bytes, CSV bytes) of the cases filed in ``[start, end)``, oldest first."""
+    _check_bounds(start, end)
+    with tempfile.TemporaryDirectory(prefix="export-") as folder:
+        files = await write_export(
+            engine, start, end, Path(folder), include_phone=include_phone, tz=tz
+        )
+        return files.xlsx.read_bytes(), files.csv.read_bytes()
+
+
+def _check_bounds(start: datetime, end: datetime) -> None:
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("naive datetime: pass aware UTC datetimes")
-    async with engine.connect() as conn:
-        rows = await report_store.filed_cases_with_unit(conn, start, end)
-        firsts, lasts = await _milestones(conn, start, end)
-    table = [_row(r, firsts.get(r["id"]), lasts.get(r["id"]), include_phone, tz) for r in rows]
-    header = headers(include_phone)
-    return _xlsx(header, table, _columns(include_phone)), _csv(header, table)
+
+
+def _in_period(start: datetime, end: datetime) -> list[Any]:
+    return [cases.c.created_at >= start, cases.c.created_at < end]
+
+
+async def _count(conn: AsyncConnection, start: datetime, end: datetime) -> int:
+    stmt = select(func.count()).select_from(cases).where(*_in_period(start, end))
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+_CASE_COLUMNS = (
+    cases.c.id,
+    cases.c.code,
+    cases.c.created_at,
+    cases.c.status,
+    cases.c.violation,
+    cases.c.sector,
+    cases.c.province,
+    cases.c.city,
+    cases.c.business,
+    cases.c.address,
+    cases.c.holder_id,
+    cases.c.urgent,
+    cases.c.outcome,
+)
+
+
+async def _chunk(
+    conn: AsyncConnection,
+    start: datetime,
+    end: datetime,
+    after: tuple[datetime, int] | None,
+    size: int,
+    include_phone: bool,
+) -> list[Any]:
+    """The next ``size`` cases of the period after ``after`` (created_at, id), in order."""
+    columns = [*_CASE_COLUMNS, units.c.name.label("unit_name")]
+    if include_phone:  # the number is not even read when it is not exported
+        columns.append(cases.c.contact_phone)
+    stmt = (
+        select(*columns)
+        .select_from(cases.outerjoin(units, units.c.id == cases.c.unit_id))
+        .where(*_in_period(start, end))
+        .order_by(cases.c.created_at, cases.c.id)
+        .limit(size)
+    )
+    if after is not None:
+        at, case_id = after
+        stmt = stmt.where(
+            or_(cases.c.created_at > at, and_(cases.c.created_at == at, cases.c.id > case_id))
+        )
+    return list((await conn.execute(stmt)).mappings())
 
 
 async def _milestones(
-    conn: AsyncConnection, start: datetime, end: datetime
+    conn: AsyncConnection, case_ids: list[int]
 ) -> tuple[dict[int, datetime], dict[int, datetime]]:
-    """First claim and latest resolution per case filed in the period, from the audit trail."""
-    spans = await report_store.event_spans(
-        conn, start, end, [Action.CLAIM.value, Action.RESOLVE.value]
+    """First claim and latest resolution per case, from the audit trail.
+
+    Read per chunk through the (case_id, at) index, so the cost follows the size of the export,
+    not of the history.
+    """
+    stmt = (
+        select(
+            case_events.c.case_id,
+            case_events.c.action,
+            func.min(case_events.c.at),
+            func.max(case_events.c.at),
+        )
+        .where(
+            case_events.c.case_id.in_(case_ids),
+            case_events.c.action.in_([Action.CLAIM.value, Action.RESOLVE.value]),
+        )
+        .group_by(case_events.c.case_id, case_events.c.action)
     )
     first_claim: dict[int, datetime] = {}
     last_resolve: dict[int, datetime] = {}
-    for case_id, action, first, last in spans:
+    for case_id, action, first, last in await conn.execute(stmt):
         if action == Action.CLAIM:
             first_claim[case_id] = first
         else:
@@ -126,7 +452,7 @@ def _safe(value: str | None) -> str:
 
 
 def _row(
-    case: Mapping[str, Any],
+    case: Any,
     first_claim: datetime | None,
     last_resolve: datetime | None,
     include_phone: bool,
@@ -155,31 +481,51 @@ def _row(
     return row
 
 
-def _xlsx(
-    header: list[str], rows: Iterable[Sequence[Any]], columns: Sequence[tuple[str, int]]
-) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = _("Cases")
-    ws.sheet_view.rightToLeft = True
-    ws.append(header)
-    for row in rows:
-        ws.append(list(row))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for index, (_msgid, width) in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = "A2"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+class _Writer:
+    """The XLSX (write-only, streamed to disk) and the CSV, fed chunk by chunk.
 
+    Every method blocks and is CPU-bound: the bot calls them in the export process only.
+    """
 
-def _csv(header: list[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    buf = io.StringIO(newline="")
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
-    return buf.getvalue().encode("utf-8-sig")
+    def __init__(self, folder: Path, include_phone: bool, tz: tzinfo) -> None:
+        self.xlsx_path = folder / XLSX_NAME
+        self.csv_path = folder / CSV_NAME
+        self.include_phone = include_phone
+        self.tz = tz
+        columns = _columns(include_phone)
+        header = headers(include_phone)
+        self._book = Workbook(write_only=True)
+        sheet = self._book.create_sheet(_("Cases"))
+        sheet.sheet_view.rightToLeft = True
+        sheet.freeze_panes = "A2"
+        for index, (_msgid, width) in enumerate(columns, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        bold, wrapped = Font(bold=True), Alignment(wrap_text=True, vertical="center")
+        cells = []
+        for title in header:
+            cell = WriteOnlyCell(sheet, value=title)
+            cell.font, cell.alignment = bold, wrapped
+            cells.append(cell)
+        sheet.append(cells)
+        self._sheet = sheet
+        self._csv_file = self.csv_path.open("w", encoding="utf-8-sig", newline="")
+        self._csv = csv.writer(self._csv_file, lineterminator="\r\n")
+        self._csv.writerow(header)
+
+    def write(
+        self, chunk: list[Any], firsts: dict[int, datetime], lasts: dict[int, datetime]
+    ) -> None:
+        for case in chunk:
+            row = _row(
+                case, firsts.get(case["id"]), lasts.get(case["id"]), self.include_phone, self.tz
+            )
+            self._sheet.append(row)
+            self._csv.writerow(["" if v is None else v for v in row])
+
+    def close(self) -> None:
+        self._csv_file.close()
+        self._book.save(self.xlsx_path)
+
+    def abort(self) -> None:
+        self._csv_file.close()
+        self._book.close()

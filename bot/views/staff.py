@@ -33,6 +33,10 @@ REFUSALS = {
     ),
     Refusal.BAD_INPUT: N_("That input is not valid here."),
     Refusal.WINDOW_CLOSED: N_("The time to reopen this case has passed."),
+    Refusal.NOT_DESK_CHAT: N_(
+        "Desk commands work only in the staff group, a unit's group or your private chat "
+        "with the bot."
+    ),
 }
 
 DONE = {

@@ -84,6 +84,8 @@ def resolve_file(
         if upload is None:
             raise bad_request(f"Bad Request: file {value} not found in the request")
     if upload is not None:
+        if len(upload.data) > srv.limits.upload_max_bytes:
+            raise ApiError(413, E.ENTITY_TOO_LARGE)
         return srv.register_file(
             kind,
             srv.new_upload_id(),

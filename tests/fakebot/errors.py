@@ -53,6 +53,9 @@ BOT_COMMAND_INVALID = "Bad Request: BOT_COMMAND_INVALID"
 MEDIA_GROUP_SIZE = "Bad Request: media group must contain 2-10 items"
 MEDIA_GROUP_MIX = "Bad Request: documents and audio can only be grouped with media of the same type"
 
+# 413: an uploaded file over the Bot API's 50 MB (PTB reports it as NetworkError)
+ENTITY_TOO_LARGE = "Request Entity Too Large"
+
 # 401/403/404/409/429
 UNAUTHORIZED = "Unauthorized"
 NOT_FOUND = "Not Found"

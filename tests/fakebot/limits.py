@@ -31,6 +31,7 @@ class Limits:
     media_group_min: int = 2
     media_group_max: int = 10
     get_file_max_bytes: int = 20 * 1024 * 1024
+    upload_max_bytes: int = 50 * 1024 * 1024  # a file the bot uploads (multipart)
     strict_html_ampersand: bool = True
 
 
