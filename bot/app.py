@@ -7,7 +7,6 @@ import logging
 import random
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,6 +17,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.warnings import PTBUserWarning
 
 from bot.config import Settings
+from bot.context import BotContext, Services
 from bot.flood import FloodGuard
 from bot.i18n import _
 from bot.ops.health import HealthServer
@@ -33,6 +33,7 @@ from bot.services.my_cases import MyCases
 from bot.services.runtime import Runtime, utcnow
 from bot.storage.db import create_engine
 from bot.update_order import PerChatUpdateProcessor
+from handlers import admin, citizen, errors, gate, managers, staff
 
 log = logging.getLogger(__name__)
 
@@ -41,26 +42,6 @@ CLOSE_SWEEP_EVERY = timedelta(hours=1)
 PUSH_CHECK_EVERY = timedelta(minutes=1)
 ALERT_CHECK_EVERY = timedelta(minutes=1)
 SHUTDOWN_FLUSH_SECONDS = 5.0
-
-
-@dataclass
-class Services:
-    """Everything a handler may call, kept in `application.bot_data["services"]`."""
-
-    rt: Runtime
-    filing: Filing
-    my_cases: MyCases
-    desk: Desk
-    citizen_input: CitizenInput
-    worker: OutboxWorker
-    metrics: Metrics
-    flood: FloodGuard
-    exports: Exports
-    health: HealthServer | None = None
-
-
-def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    return context.application.bot_data["services"]  # type: ignore[no-any-return]
 
 
 def classify_error(exc: Exception) -> Exception:
@@ -85,7 +66,6 @@ def build_application(
     rng: random.Random | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `run_polling()` (or for a test harness to start by hand)."""
-    from handlers import admin, citizen, errors, gate, managers, staff  # they import bot.app
 
     engine = engine or create_engine(settings.database_url)
     rt = Runtime(engine=engine, settings=settings, clock=clock)
@@ -97,6 +77,7 @@ def build_application(
         .token(settings.bot_token.get_secret_value())
         .base_url(f"{settings.bot_api_url}/bot")
         .base_file_url(f"{settings.bot_api_url}/file/bot")
+        .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .rate_limiter(limiter)
         .concurrent_updates(PerChatUpdateProcessor(metrics))
@@ -196,39 +177,39 @@ async def on_shutdown(app: Application) -> None:  # type: ignore[type-arg]
     await app.bot_data["services"].rt.engine.dispose()
 
 
-async def sweep_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sweep_drafts(context: BotContext) -> None:
     """Drop drafts idle for longer than the limit; their citizens are told via the outbox."""
-    await people.forget_old_updates(services_of(context).rt)
-    await services_of(context).citizen_input.forget_old()
-    dropped = await services_of(context).filing.expire_idle()
+    await people.forget_old_updates(context.services.rt)
+    await context.services.citizen_input.forget_old()
+    dropped = await context.services.filing.expire_idle()
     if dropped:
         log.info("dropped %d idle drafts", dropped)
 
 
-async def close_resolved(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def close_resolved(context: BotContext) -> None:
     """Resolved cases whose reopening window has passed are closed."""
-    closed = await services_of(context).desk.close_expired()
+    closed = await context.services.desk.close_expired()
     if closed:
         log.info("closed %d resolved cases", closed)
 
 
-async def push_summaries(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def push_summaries(context: BotContext) -> None:
     """Queue the daily and weekly summaries that are due and not pushed yet."""
-    pushed = await pushes.push_due(services_of(context).rt)
+    pushed = await pushes.push_due(context.services.rt)
     if pushed:
         log.info("pushed summaries %s", pushed)
 
 
-async def alert_spikes(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def alert_spikes(context: BotContext) -> None:
     """Alert managers to complaint spikes in the last window, once per window."""
-    alerted = await alerts.check_spikes(services_of(context).rt)
+    alerted = await alerts.check_spikes(context.services.rt)
     if alerted:
         log.info("spike alerts %s", alerted)
 
 
-async def sla_reminders(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sla_reminders(context: BotContext) -> None:
     """Re-announce unclaimed cases and nudge quiet referrals, once per crossing."""
-    sent = await alerts.check_sla(services_of(context).rt)
+    sent = await alerts.check_sla(context.services.rt)
     if sent:
         log.info("SLA alerts %s", sent)
 

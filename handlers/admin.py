@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram.ext import Application, CommandHandler, filters
 
 from bot import text
-from bot.app import services_of
+from bot.context import BotContext
 from bot.domain import ids
 from bot.domain.roles import Role
 from bot.services import people
@@ -18,16 +18,16 @@ from bot.views import gate as views
 log = logging.getLogger(__name__)
 
 
-async def _admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def _admin(update: Update, context: BotContext) -> bool:
     message = update.message
     assert message
     if message.sender_chat is not None or message.from_user is None:
         return False
-    actor = await services_of(context).desk.actor(message.from_user.id)
+    actor = await context.services.desk.actor(message.from_user.id)
     return actor.role == Role.ADMIN
 
 
-async def cmd_ban(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cmd_ban(update: Update, context: BotContext) -> None:
     message = update.message
     assert message
     args = context.args or []
@@ -36,14 +36,14 @@ async def cmd_ban(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await _admin(update, context) or user is None or not reason:
         await message.reply_text(views.ban_usage())
         return
-    if not await people.set_ban(services_of(context).rt, user, reason):
+    if not await people.set_ban(context.services.rt, user, reason):
         await message.reply_text(views.unknown_user())
         return
     log.info("user %s banned by %s", user, message.from_user.id if message.from_user else "?")
     await message.reply_text(views.ban_done(user))
 
 
-async def cmd_unban(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cmd_unban(update: Update, context: BotContext) -> None:
     message = update.message
     assert message
     args = context.args or []
@@ -51,7 +51,7 @@ async def cmd_unban(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await _admin(update, context) or user is None:
         await message.reply_text(views.ban_usage())
         return
-    if not await people.set_ban(services_of(context).rt, user, None):
+    if not await people.set_ban(context.services.rt, user, None):
         await message.reply_text(views.unknown_user())
         return
     await message.reply_text(views.unban_done(user))

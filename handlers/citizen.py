@@ -16,14 +16,13 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
 
 from bot import callbacks as cb
 from bot import text
-from bot.app import services_of
+from bot.context import BotContext
 from bot.domain.complaint import CHOICE_STEPS, Problem, Step
 from bot.services.citizen_input import (
     Answered,
@@ -97,30 +96,30 @@ def _screens_for(outcome: Outcome, before: Step | None) -> list[Screen]:
 # -- commands and menu -----------------------------------------------------------------------
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: BotContext) -> None:
     assert update.message and update.effective_user
-    services = services_of(context)
+    services = context.services
     await services.citizen_input.drop_focus(update.effective_user.id)
     await _send(update.message, views.welcome(update.effective_user.first_name))
     await _remind_questions(update.message, context)
 
 
-async def _remind_questions(message: Message, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _remind_questions(message: Message, context: BotContext) -> None:
     """An officer's question stays open whatever the citizen pressed: say so."""
     assert message.from_user
-    questions = await services_of(context).citizen_input.open_questions(message.from_user.id)
+    questions = await context.services.citizen_input.open_questions(message.from_user.id)
     if questions:
         await _send(message, views.questions_waiting(questions))
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: BotContext) -> None:
     assert update.message
     await _send(update.message, views.help_screen())
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cancel(update: Update, context: BotContext) -> None:
     assert update.message and update.effective_user
-    services = services_of(context)
+    services = context.services
     if await services.citizen_input.drop_focus(update.effective_user.id):
         await _send(update.message, views.use_menu())
     elif await services.filing.cancel(update.effective_user.id):
@@ -129,9 +128,9 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _send(update.message, views.nothing_to_cancel())
 
 
-async def file_complaint(message: Message, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def file_complaint(message: Message, context: BotContext) -> None:
     assert message.from_user
-    services = services_of(context)
+    services = context.services
     await services.citizen_input.drop_focus(message.from_user.id)
     was_open = (await services.filing.current(message.from_user.id)).draft is not None
     outcome = await services.filing.begin(message.from_user.id)
@@ -148,15 +147,15 @@ async def file_complaint(message: Message, context: ContextTypes.DEFAULT_TYPE) -
     await _send(message, *screens, intro, step)
 
 
-async def track(message: Message, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def track(message: Message, context: BotContext) -> None:
     assert message.from_user
-    await services_of(context).my_cases.start_lookup(message.from_user.id)
+    await context.services.my_cases.start_lookup(message.from_user.id)
     await _send(message, views.ask_code())
 
 
-async def my_cases(message: Message, context: ContextTypes.DEFAULT_TYPE, page: int = 0) -> None:
+async def my_cases(message: Message, context: BotContext, page: int = 0) -> None:
     assert message.from_user
-    services = services_of(context)
+    services = context.services
     await services.citizen_input.drop_focus(message.from_user.id)
     rows, total, page = await services.my_cases.page(
         message.from_user.id, page, views.CASES_PER_PAGE
@@ -167,11 +166,11 @@ async def my_cases(message: Message, context: ContextTypes.DEFAULT_TYPE, page: i
 # -- messages --------------------------------------------------------------------------------
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_text(update: Update, context: BotContext) -> None:
     message = update.message
     assert message and message.text is not None and message.from_user
     raw, user_id = message.text, message.from_user.id
-    services = services_of(context)
+    services = context.services
     if L.matches(raw, L.FILE):
         return await file_complaint(message, context)
     if L.matches(raw, L.TRACK):
@@ -193,9 +192,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _show(message, context, await services.citizen_input.receive(user_id, received))
 
 
-async def _show(message: Chat, context: ContextTypes.DEFAULT_TYPE, result: Result) -> None:
+async def _show(message: Chat, context: BotContext, result: Result) -> None:
     """Tell the citizen where their message went (or ask where it should go)."""
-    settings = services_of(context).rt.settings
+    settings = context.services.rt.settings
     match result:
         case Answered():
             await _send(message, views.answer_sent())
@@ -253,19 +252,19 @@ def _case_screen(detail: CaseDetail, tz: ZoneInfo) -> Screen:
     return views.case_screen(detail.case, detail.events, detail.evidence, tz, detail.merged_into)
 
 
-async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_location(update: Update, context: BotContext) -> None:
     message = update.message
     assert message and message.location and message.from_user
-    outcome = await services_of(context).filing.location(
+    outcome = await context.services.filing.location(
         message.from_user.id, message.location.latitude, message.location.longitude
     )
     await _send(message, *_screens_for(outcome, Step.LOCATION))
 
 
-async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_contact(update: Update, context: BotContext) -> None:
     message = update.message
     assert message and message.contact and message.from_user
-    outcome = await services_of(context).filing.contact(
+    outcome = await context.services.filing.contact(
         message.from_user.id, message.contact.phone_number, message.contact.user_id
     )
     await _send(message, *_screens_for(outcome, Step.CONTACT))
@@ -308,23 +307,22 @@ def _attachment(message: Message) -> Attachment | None:
     return None
 
 
-async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_media(update: Update, context: BotContext) -> None:
     """Evidence, or a file answering an officer. Items of an album arrive as separate updates:
     acknowledge the album once."""
     message = update.message
     assert message and message.from_user
     item = _attachment(message)
     assert item is not None
-    services = services_of(context)
+    services = context.services
     caption = text.normalize(message.caption or "") or None
     received = Received(message.chat_id, message.message_id, text=caption, attachment=item)
     result = await services.citizen_input.receive(message.from_user.id, received)
-    assert context.job_queue is not None
     if isinstance(result, Collecting):
         name = f"album-answer:{message.chat_id}:{result.media_group_id}"
-        for job in context.job_queue.get_jobs_by_name(name):
+        for job in context.jobs.get_jobs_by_name(name):
             job.schedule_removal()
-        context.job_queue.run_once(
+        context.jobs.run_once(
             _album_answer_settled,
             ALBUM_SETTLE_SECONDS,
             chat_id=message.chat_id,
@@ -342,9 +340,9 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not taken or message.media_group_id is None:
         return await _show(message, context, result)
     name = f"album:{message.chat_id}:{message.media_group_id}"
-    for job in context.job_queue.get_jobs_by_name(name):
+    for job in context.jobs.get_jobs_by_name(name):
         job.schedule_removal()
-    context.job_queue.run_once(
+    context.jobs.run_once(
         _album_settled,
         ALBUM_SETTLE_SECONDS,
         chat_id=message.chat_id,
@@ -353,32 +351,32 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def _album_settled(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _album_settled(context: BotContext) -> None:
     assert context.job and context.job.user_id is not None and context.job.chat_id is not None
-    outcome = await services_of(context).filing.current(context.job.user_id)
+    outcome = await context.services.filing.current(context.job.user_id)
     if outcome.draft is None or outcome.draft.step != Step.EVIDENCE:
         return
     screen = views.evidence_progress(outcome.draft.attachments)
     await context.bot.send_message(context.job.chat_id, screen.text, reply_markup=screen.markup)
 
 
-async def _album_answer_settled(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _album_answer_settled(context: BotContext) -> None:
     """An album answering an officer is complete: it goes as one answer (or the citizen is
     asked, if things changed while it arrived)."""
     job = context.job
     assert job and job.user_id is not None and job.chat_id is not None
     assert isinstance(job.data, str)
-    result = await services_of(context).citizen_input.settle_album(job.user_id, job.data)
+    result = await context.services.citizen_input.settle_album(job.user_id, job.data)
     if result is not None:
         await _show(_Chat(context.bot, job.chat_id), context, result)
 
 
-async def on_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_unsupported(update: Update, context: BotContext) -> None:
     """Stickers, voice notes, polls…: say what the current step expects — or, with no
     complaint being filed, that an officer's question takes text, photos or documents."""
     message = update.message
     assert message and message.from_user
-    services = services_of(context)
+    services = context.services
     outcome = await services.filing.wrong_input(message.from_user.id)
     if outcome.draft is None and not outcome.expired:
         questions = await services.citizen_input.open_questions(message.from_user.id)
@@ -387,7 +385,7 @@ async def on_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await _send(message, *_screens_for(outcome, None))
 
 
-async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_edited(update: Update, context: BotContext) -> None:
     assert update.edited_message
     await update.edited_message.reply_text(views.edits_ignored().text)
 
@@ -418,11 +416,11 @@ async def _close_prompt(query: CallbackQuery, note: str) -> None:
         await query.edit_message_text(f"{message.text_html}\n\n✓ {note}", reply_markup=None)
 
 
-async def on_filing_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_filing_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query and query.from_user
     user_id = query.from_user.id
-    services = services_of(context)
+    services = context.services
     filing = services.filing
     message = query.message if isinstance(query.message, Message) else None
     match cb.parse_filing(query.data or ""):
@@ -504,11 +502,11 @@ async def _stale(query: CallbackQuery) -> None:
     await answer(query, views.problem_text(Problem.STALE_BUTTON, None), show_alert=True)
 
 
-async def on_cases_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_cases_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query and query.from_user
     user_id = query.from_user.id
-    services = services_of(context)
+    services = context.services
     message = query.message if isinstance(query.message, Message) else None
     tz = services.rt.settings.tz
     match cb.parse_cases(query.data or ""):
@@ -554,7 +552,7 @@ async def on_cases_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             await _stale(query)
 
 
-async def on_unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_unknown_button(update: Update, context: BotContext) -> None:
     assert update.callback_query
     await _stale(update.callback_query)
 

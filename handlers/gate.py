@@ -15,25 +15,25 @@ a redelivery, and with it a second chance for a dropped update, hardly ever happ
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
-from bot.app import services_of
+from bot.context import BotContext
 from bot.services import people
 from bot.update_order import PerChatUpdateProcessor
 from bot.views import gate as views
 from handlers.common import answer
 
 
-async def skip_duplicates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if await people.already_handled(services_of(context).rt, update.update_id):
+async def skip_duplicates(update: Update, context: BotContext) -> None:
+    if await people.already_handled(context.services.rt, update.update_id):
         raise ApplicationHandlerStop
 
 
-async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def gatekeeper(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    services = services_of(context)
+    services = context.services
     banned = await people.touch_and_check(
         services.rt, user.id, user.first_name, user.username, user.language_code
     )
@@ -45,8 +45,8 @@ async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         raise ApplicationHandlerStop
 
 
-async def mark_handled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await people.mark_handled(services_of(context).rt, update.update_id)
+async def mark_handled(update: Update, context: BotContext) -> None:
+    await people.mark_handled(context.services.rt, update.update_id)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from telegram import Bot, InputFile, Message, ReplyParameters, Update
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import jalali, text
-from bot.app import services_of
 from bot.callbacks import Drilldown, parse_report
+from bot.context import BotContext
 from bot.domain.roles import Role
 from bot.i18n import _
 from bot.services import periods, pushes
@@ -38,11 +38,11 @@ PROGRESS_SECONDS = 1.0
 UPLOAD_TIMEOUT = 300.0
 
 
-async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Role | bool | None:
+async def _allowed(update: Update, context: BotContext) -> Role | bool | None:
     """The asker's role if they may see reports (True for a manager chat), else False."""
     user = update.effective_user
     chat = update.effective_chat
-    services = services_of(context)
+    services = context.services
     if user is None or (update.effective_message and update.effective_message.sender_chat):
         return False
     role = (await services.desk.actor(user.id)).role
@@ -64,13 +64,13 @@ def _refused() -> str:
     return _("Reports are for managers only.")
 
 
-async def cmd_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cmd_report(update: Update, context: BotContext) -> None:
     message = update.message
     assert message
     if not await _allowed(update, context):
         await message.reply_text(_refused())
         return
-    rt = services_of(context).rt
+    rt = context.services.rt
     asked = periods.parse(context.args or [], rt.now(), rt.settings.tz)
     if asked is None:
         await message.reply_text(_usage())
@@ -95,7 +95,7 @@ async def _send(message: Message, payload: dict) -> None:  # type: ignore[type-a
     await message.reply_text(payload["text"], reply_markup=inline(rows) if rows else None)
 
 
-async def cmd_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cmd_export(update: Update, context: BotContext) -> None:
     """Check, then hand the work to a background task: the files are built in the export
     process (never on the event loop) and sent only to the asker's private chat, wherever
     /export was typed. Every export holds personal data: business owners' names and addresses,
@@ -106,7 +106,7 @@ async def cmd_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if not role or update.effective_user is None:
         await message.reply_text(_refused())
         return
-    services = services_of(context)
+    services = context.services
     rt, exports = services.rt, services.exports
     asked = periods.parse(context.args or [], rt.now(), rt.settings.tz)
     if asked is None:
@@ -232,7 +232,7 @@ class _Export:
             log.info("export status not updated: %s", exc.message)
 
 
-async def on_drilldown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_drilldown(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query and query.data is not None
     if not await _allowed(update, context):
@@ -242,7 +242,7 @@ async def on_drilldown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             pass
         case None:
             return await answer(query, _("This button is no longer active."), show_alert=True)
-    rt = services_of(context).rt
+    rt = context.services.rt
     start, end = period.bounds(rt.settings.tz)
     summary = await pushes.build_summary_for(rt, start, end)
     await answer(query)

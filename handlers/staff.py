@@ -23,13 +23,12 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
 
 from bot import callbacks as cb
-from bot.app import services_of
+from bot.context import BotContext
 from bot.domain import ids
 from bot.domain.lifecycle import NEEDS_TEXT, Action, Outcome
 from bot.domain.refusal import Refusal
@@ -60,10 +59,10 @@ async def _reply(message: Message, body: str) -> None:
 # -- card buttons ------------------------------------------------------------------------------
 
 
-async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_card_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query and query.from_user
-    desk = services_of(context).desk
+    desk = context.services.desk
     press = cb.parse_card(query.data or "")
     if press is None:  # malformed or forged: as if the case did not exist
         return await answer(query, views.refusal(Refusal.NO_CASE), show_alert=True)
@@ -135,7 +134,7 @@ async def _show_submenu(query, markup: InlineKeyboardMarkup) -> None:  # type: i
 
 
 async def _prompt(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     card: Message,
     actor: Actor,
     name: str,
@@ -144,7 +143,7 @@ async def _prompt(
     result: Outcome | None = None,
 ) -> None:
     """Ask the staff member for text with a selective ForceReply aimed at them."""
-    desk = services_of(context).desk
+    desk = context.services.desk
     case, *_ = await desk.case_detail(case_id)
     body = views.prompt(action, user_id=actor.user_id, name=name, code=case["code"], outcome=result)
     sent = await card.reply_text(
@@ -155,13 +154,11 @@ async def _prompt(
     await desk.remember_prompt(actor, case_id, action, sent.chat_id, sent.message_id, result)
 
 
-async def _send_files(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, case_id: int
-) -> None:
+async def _send_files(update: Update, context: BotContext, actor: Actor, case_id: int) -> None:
     """The evidence goes to the asker's private chat, grouped as albums."""
     query = update.callback_query
     assert query
-    files = await services_of(context).desk.files(case_id)
+    files = await context.services.desk.files(case_id)
     if files is None:
         return await answer(query, views.refusal(Refusal.NO_CASE), show_alert=True)
     if not files:
@@ -194,10 +191,10 @@ async def _send_files(
 # -- replies to prompts ------------------------------------------------------------------------
 
 
-async def on_prompt_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_prompt_reply(update: Update, context: BotContext) -> None:
     message = update.message
     assert message and message.reply_to_message
-    desk = services_of(context).desk
+    desk = context.services.desk
     prompt = await desk.prompt(message.chat_id, message.reply_to_message.message_id)
     if prompt is None:
         return  # a reply to some other message of the bot: staff chatter, not for us
@@ -216,7 +213,7 @@ async def on_prompt_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 # -- commands ----------------------------------------------------------------------------------
 
 
-async def _command_actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor | None:
+async def _command_actor(update: Update, context: BotContext) -> Actor | None:
     """The desk member behind a command typed on the desk, or None after telling them why not
     (the rule of who and where is `Desk.command_refusal`)."""
     message = update.message
@@ -225,7 +222,7 @@ async def _command_actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await _reply(message, views.refusal(Refusal.ANONYMOUS_ADMIN))
         return None
     assert message.from_user
-    desk = services_of(context).desk
+    desk = context.services.desk
     actor = await desk.actor(message.from_user.id)
     refused = await desk.command_refusal(
         actor, message.chat_id, private=message.chat.type == "private"
@@ -236,45 +233,45 @@ async def _command_actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     return actor
 
 
-async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cmd_help(update: Update, context: BotContext) -> None:
     actor = await _command_actor(update, context)
     if actor:
         assert update.message
         await _reply(update.message, views.help_text(actor.role))
 
 
-async def cmd_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cmd_queue(update: Update, context: BotContext) -> None:
     actor = await _command_actor(update, context)
     if actor:
-        services = services_of(context)
+        services = context.services
         assert update.message
         cases, total = await services.desk.queue()
         await _reply(update.message, views.queue(cases, total, services.rt.now()))
 
 
-async def cmd_mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cmd_mine(update: Update, context: BotContext) -> None:
     actor = await _command_actor(update, context)
     if actor:
-        services = services_of(context)
+        services = context.services
         assert update.message
         await _reply(update.message, views.mine(await services.desk.mine(actor), services.rt.now()))
 
 
-async def cmd_find(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cmd_find(update: Update, context: BotContext) -> None:
     actor = await _command_actor(update, context)
     if actor:
-        services = services_of(context)
+        services = context.services
         assert update.message
         query = " ".join(context.args or [])
         cases = await services.desk.find(actor, query) if query.strip() else []
         await _reply(update.message, views.found(cases, services.rt.now()))
 
 
-async def cmd_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cmd_case(update: Update, context: BotContext) -> None:
     actor = await _command_actor(update, context)
     if not actor:
         return
-    services = services_of(context)
+    services = context.services
     assert update.message
     case = await services.desk.case_by_code(" ".join(context.args or []))
     if case is None:
@@ -288,14 +285,14 @@ async def cmd_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _reply(update.message, part)
 
 
-async def _with_case(update: Update, context: ContextTypes.DEFAULT_TYPE):  # type: ignore[no-untyped-def]
+async def _with_case(update: Update, context: BotContext):  # type: ignore[no-untyped-def]
     """(actor, case, rest of the arguments) for `/cmd CODE …`, or None after explaining."""
     actor = await _command_actor(update, context)
     if not actor:
         return None
     assert update.message
     args = context.args or []
-    case = await services_of(context).desk.case_by_code(args[0]) if args else None
+    case = await context.services.desk.case_by_code(args[0]) if args else None
     if case is None:
         await _reply(update.message, views.refusal(Refusal.NO_CASE))
         return None
@@ -311,21 +308,21 @@ async def _finish(update: Update, result: Done | Refused) -> None:
 
 
 def _text_command(method: str):  # type: ignore[no-untyped-def]
-    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handler(update: Update, context: BotContext) -> None:
         got = await _with_case(update, context)
         if got:
             actor, case, rest = got
-            desk = services_of(context).desk
+            desk = context.services.desk
             await _finish(update, await getattr(desk, method)(actor, case["id"], " ".join(rest)))
 
     return handler
 
 
-async def cmd_refer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cmd_refer(update: Update, context: BotContext) -> None:
     got = await _with_case(update, context)
     if got:
         actor, case, rest = got
-        desk = services_of(context).desk
+        desk = context.services.desk
         units = {u["code"]: u for u in await desk.units()}
         unit = units.get(rest[0]) if rest else None
         if unit is None:
@@ -334,31 +331,31 @@ async def cmd_refer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _finish(update, await desk.refer(actor, case["id"], unit["id"]))
 
 
-async def cmd_resolve(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cmd_resolve(update: Update, context: BotContext) -> None:
     got = await _with_case(update, context)
     if got:
         actor, case, rest = got
-        desk = services_of(context).desk
+        desk = context.services.desk
         outcome = rest[0] if rest else ""
         await _finish(update, await desk.resolve(actor, case["id"], outcome, " ".join(rest[1:])))
 
 
-async def cmd_reassign(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cmd_reassign(update: Update, context: BotContext) -> None:
     got = await _with_case(update, context)
     if got:
         actor, case, rest = got
         to_user = ids.user_id(rest[0]) if rest else None
         if to_user is None:
             return await _finish(update, Refused(Refusal.BAD_INPUT))
-        await _finish(update, await services_of(context).desk.reassign(actor, case["id"], to_user))
+        await _finish(update, await context.services.desk.reassign(actor, case["id"], to_user))
 
 
-async def cmd_units(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cmd_units(update: Update, context: BotContext) -> None:
     actor = await _command_actor(update, context)
     if not actor:
         return
     assert update.message
-    desk = services_of(context).desk
+    desk = context.services.desk
     args = context.args or []
     if len(args) >= 2:
         chat = ids.chat_id(args[1])
@@ -371,12 +368,12 @@ async def cmd_units(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _reply(update.message, views.units(await desk.units()))
 
 
-async def cmd_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cmd_staff(update: Update, context: BotContext) -> None:
     actor = await _command_actor(update, context)
     if not actor:
         return
     assert update.message
-    desk = services_of(context).desk
+    desk = context.services.desk
     args = context.args or []
     if args and args[0] in ("add", "remove"):
         user = ids.user_id(args[1]) if len(args) >= 2 else None

@@ -11,8 +11,9 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.app import Services, allowed_updates, build_application
+from bot.app import allowed_updates, build_application
 from bot.config import Settings, load_settings
+from bot.context import Services
 from tests.clock import Clock
 from tests.fakebot import FakeTelegram, Limits
 

@@ -5,13 +5,8 @@ module A imports B, at module level or inside a function (a deferred import is s
 that runs one way). Imports under ``if TYPE_CHECKING:`` are left out: they never run. Importing
 ``a.b.c`` also runs ``a/__init__.py`` and ``a/b/__init__.py``, so those count as edges too.
 
-One cycle is known and excused: every handler imports `bot.app` (for `services_of`) and
-`bot.app` imports the handlers inside `build_application`. Issue 8 replaces that with a typed
-`CallbackContext` exposing `.services`. Until then `KNOWN_CYCLE` leaves out exactly the edges
-``handlers.* → bot.app`` and ``bot.app → handlers.*``; every other cycle fails
-`test_no_import_cycles`. `test_no_import_cycles_even_the_known_one` is a strict xfail: once the
-cycle is gone it passes, the strict xfail reports that as a failure, and `KNOWN_CYCLE`, its
-test and the excuse in `test_no_import_cycles` are to be deleted.
+Handlers reach the services through the typed context (`bot.context.BotContext.services`),
+so they never import `bot.app`, which builds the application from them.
 """
 
 from __future__ import annotations
@@ -19,8 +14,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterable
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers")
@@ -180,13 +173,6 @@ def without(graph: Graph, excused: Callable[[str, str], bool]) -> Graph:
     return {a: {b for b in targets if not excused(a, b)} for a, targets in graph.items()}
 
 
-def KNOWN_CYCLE(importer: str, imported: str) -> bool:
-    """The handlers ↔ `bot.app` edges, excused until the typed context replaces them."""
-    return (importer.startswith("handlers.") and imported == "bot.app") or (
-        importer == "bot.app" and imported.startswith("handlers.")
-    )
-
-
 def _report(found: list[list[str]]) -> str:
     return "import cycles:\n" + "\n".join("  " + " -> ".join(cycle) for cycle in found)
 
@@ -197,18 +183,15 @@ def _report(found: list[list[str]]) -> str:
 
 
 def test_no_import_cycles() -> None:
-    found = cycles(without(import_graph(), KNOWN_CYCLE))
-    assert not found, _report(found)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="known cycle handlers.* <-> bot.app (issue 8: typed CallbackContext); when this "
-    "passes, delete KNOWN_CYCLE, this test and the excuse in test_no_import_cycles",
-)
-def test_no_import_cycles_even_the_known_one() -> None:
     found = cycles(import_graph())
     assert not found, _report(found)
+
+
+def test_handlers_do_not_import_the_application_builder() -> None:
+    graph = import_graph()
+    assert [
+        m for m, targets in graph.items() if m.startswith("handlers") and "bot.app" in targets
+    ] == []
 
 
 def test_the_walker_sees_the_tree() -> None:
@@ -216,7 +199,7 @@ def test_the_walker_sees_the_tree() -> None:
     graph = import_graph()
     assert {"bot.app", "bot.text", "bot.services.desk", "handlers.staff"} <= set(graph)
     assert "bot.storage.tables" in graph["bot.storage.cases"]  # a module-level import
-    assert "handlers.staff" in graph["bot.app"]  # an import inside build_application
+    assert "handlers.staff" in graph["bot.app"]  # the builder imports the handlers
     assert "bot.config" not in graph["bot.ops.backup"]  # only under `if TYPE_CHECKING:`
 
 
@@ -266,13 +249,3 @@ def test_cycles_are_found_and_printed() -> None:
     assert cycles(graph) == [["p.a", "p.b", "p.c", "p.a"], ["p.sub", "p.sub"]]
     assert "p.a -> p.b -> p.c -> p.a" in _report(cycles(graph))
     assert cycles({"p.a": {"p.b"}, "p.b": set()}) == []
-
-
-def test_the_excuse_covers_only_the_handlers_app_edges() -> None:
-    graph = {
-        "bot.app": {"handlers.staff", "bot.views.x"},
-        "handlers.staff": {"bot.app", "bot.views.x"},
-        "bot.views.x": {"handlers.staff"},
-    }
-    assert cycles(without(graph, KNOWN_CYCLE)) == [["bot.views.x", "handlers.staff", "bot.views.x"]]
-    assert not cycles(without({"bot.app": {"handlers.a"}, "handlers.a": {"bot.app"}}, KNOWN_CYCLE))
