@@ -70,7 +70,10 @@ def build_application(
     engine = engine or create_engine(settings.database_url)
     rt = Runtime(engine=engine, settings=settings, clock=clock)
     metrics = Metrics()
-    limiter = SlidingWindowRateLimiter(private=Window(settings.chat_messages_per_second, 1.0))
+    limiter = SlidingWindowRateLimiter(
+        overall=Window(settings.messages_per_second, 1.0),
+        private=Window(settings.chat_messages_per_second, 1.0),
+    )
     metrics.count_rate_limits_from(lambda: limiter.retries_seen)  # every 429 the limiter saw
     app = (
         ApplicationBuilder()

@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     # Messages the bot sends into one private chat per second at most (Telegram: about one a
     # second sustained, short bursts tolerated).
     chat_messages_per_second: int = Field(default=3, ge=1, le=30)
+    # Telegram's overall limit is about 30 messages a second; keep under it.
+    messages_per_second: int = Field(default=30, ge=1, le=30)
     # One user's updates past this many in the window are dropped (after one warning).
     flood_max_updates: int = Field(default=20, ge=1)
     flood_window_seconds: float = Field(default=10.0, gt=0)

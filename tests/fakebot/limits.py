@@ -77,6 +77,12 @@ class RateLimiter:
             self._chats[chat_id] = window
         return window
 
+    def quiet_in(self, seconds: float) -> float:
+        """How long until nothing was sent in the last `seconds` overall (0 if already)."""
+        if not self._global.stamps:
+            return 0.0
+        return max(0.0, self._global.stamps[-1] + seconds - self.clock())
+
     def take(self, chat_id: int, is_group: bool, count: int = 1) -> None:
         """Reserve ``count`` message slots or raise the 429 Telegram would send."""
         if not self.limits.enabled:
