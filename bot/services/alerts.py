@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.purposes import Purpose
 from bot.domain.roles import Role
 from bot.domain.worktime import WorkCalendar
 from bot.services import pushes, workcal
@@ -78,7 +79,7 @@ async def check_spikes(rt: Runtime) -> list[str]:
                 await alert_store.record_spike(conn, group, bucket, now)
                 for chat_id in chats:
                     for body in texts:
-                        await _send(conn, rt, chat_id, body, purpose="spike_alert")
+                        await _send(conn, rt, chat_id, body, purpose=Purpose.SPIKE_ALERT)
         except IntegrityError:  # another process alerted it a moment ago
             continue
         sent.append(f"{group.kind}:{group.key}")
@@ -120,12 +121,12 @@ async def _unclaimed(rt: Runtime, calendar: WorkCalendar) -> list[str]:
             continue
         async with rt.engine.connect() as conn:
             reply_to = await case_store.card_message_id(
-                conn, case["id"], settings.staff_chat_id, "case_card"
+                conn, case["id"], settings.staff_chat_id, Purpose.CASE_CARD
             )
         body = views.unclaimed(case, age, tz=settings.tz)
         message = _message(body, thread=settings.staff_thread_id, reply_to=reply_to)
         if await _record_and_send(
-            rt, case, UNCLAIMED, age, [(settings.staff_chat_id, message, "sla_unclaimed")]
+            rt, case, UNCLAIMED, age, [(settings.staff_chat_id, message, Purpose.SLA_UNCLAIMED)]
         ):
             done.append(f"{UNCLAIMED}:{case['id']}")
     return done
@@ -151,7 +152,7 @@ async def _referrals(rt: Runtime, calendar: WorkCalendar, kind: str, hours: floa
     return done
 
 
-Target = tuple[int, dict[str, Any], str]  # chat id, sendMessage payload, outbox purpose
+Target = tuple[int, dict[str, Any], Purpose]  # chat id, sendMessage payload, outbox purpose
 
 
 async def _awaiting(rt: Runtime, calendar: WorkCalendar, kind: str, hours: float) -> list[str]:
@@ -170,7 +171,7 @@ async def _awaiting(rt: Runtime, calendar: WorkCalendar, kind: str, hours: float
         async with rt.engine.connect() as conn:
             if kind == AWAIT_REMIND:
                 targets: list[Target] = [
-                    (case["citizen_id"], views.answer_reminder(case), "sla_reminder")
+                    (case["citizen_id"], views.answer_reminder(case), Purpose.SLA_REMINDER)
                 ]
             else:
                 targets = await _late_answer_targets(rt, conn, case, age)
@@ -184,13 +185,15 @@ async def _late_answer_targets(
 ) -> list[Target]:
     body = views.answer_overdue(case, age, tz=rt.settings.tz)
     if case["holder_id"] is not None:
-        return [(case["holder_id"], _message(body), "sla_reminder")]
+        return [(case["holder_id"], _message(body), Purpose.SLA_REMINDER)]
     unit = await _unit_of(conn, case)
     if unit is not None and unit["chat_id"] is not None:
-        reply_to = await case_store.card_message_id(conn, case["id"], unit["chat_id"], "unit_card")
+        reply_to = await case_store.card_message_id(
+            conn, case["id"], unit["chat_id"], Purpose.UNIT_CARD
+        )
         message = _message(body, thread=unit["thread_id"], reply_to=reply_to)
-        return [(unit["chat_id"], message, "sla_reminder")]
-    return await _staff_group(rt, conn, case, body, "sla_reminder")
+        return [(unit["chat_id"], message, Purpose.SLA_REMINDER)]
+    return await _staff_group(rt, conn, case, body, Purpose.SLA_REMINDER)
 
 
 async def _unit_of(conn: AsyncConnection, case: ClockedCase) -> UnitRow | None:
@@ -206,12 +209,14 @@ async def _reminder_targets(
     unit = await _unit_of(conn, case)
     body = views.referral_reminder(case, age, unit=unit["name"] if unit else None, tz=settings.tz)
     if case["holder_id"] is not None:
-        return [(case["holder_id"], _message(body), "sla_reminder")]
+        return [(case["holder_id"], _message(body), Purpose.SLA_REMINDER)]
     if unit is not None and unit["chat_id"] is not None:
-        reply_to = await case_store.card_message_id(conn, case["id"], unit["chat_id"], "unit_card")
+        reply_to = await case_store.card_message_id(
+            conn, case["id"], unit["chat_id"], Purpose.UNIT_CARD
+        )
         message = _message(body, thread=unit["thread_id"], reply_to=reply_to)
-        return [(unit["chat_id"], message, "sla_reminder")]
-    return await _staff_group(rt, conn, case, body, "sla_reminder")
+        return [(unit["chat_id"], message, Purpose.SLA_REMINDER)]
+    return await _staff_group(rt, conn, case, body, Purpose.SLA_REMINDER)
 
 
 async def _escalation_targets(
@@ -227,19 +232,19 @@ async def _escalation_targets(
         case, age, unit=unit["name"] if unit else None, holder=holder, tz=rt.settings.tz
     )
     targets: list[Target] = [
-        (uid, _message(body), "sla_escalation")
+        (uid, _message(body), Purpose.SLA_ESCALATION)
         for uid in await alert_store.users_with_role(conn, Role.SUPERVISOR.value)
     ]
-    return targets + await _staff_group(rt, conn, case, body, "sla_escalation")
+    return targets + await _staff_group(rt, conn, case, body, Purpose.SLA_ESCALATION)
 
 
 async def _staff_group(
-    rt: Runtime, conn: AsyncConnection, case: ClockedCase, body: str, purpose: str
+    rt: Runtime, conn: AsyncConnection, case: ClockedCase, body: str, purpose: Purpose
 ) -> list[Target]:
     chat_id = rt.settings.staff_chat_id
     if chat_id is None:
         return []
-    reply_to = await case_store.card_message_id(conn, case["id"], chat_id, "case_card")
+    reply_to = await case_store.card_message_id(conn, case["id"], chat_id, Purpose.CASE_CARD)
     return [
         (chat_id, _message(body, thread=rt.settings.staff_thread_id, reply_to=reply_to), purpose)
     ]
@@ -278,7 +283,7 @@ def _message(
 
 
 async def _send(
-    conn: AsyncConnection, rt: Runtime, chat_id: int, body: str, *, purpose: str
+    conn: AsyncConnection, rt: Runtime, chat_id: int, body: str, *, purpose: Purpose
 ) -> None:
     await _enqueue(conn, rt, chat_id, _message(body), purpose)
 
@@ -288,7 +293,7 @@ async def _enqueue(
     rt: Runtime,
     chat_id: int,
     payload: dict[str, Any],
-    purpose: str,
+    purpose: Purpose,
     *,
     case_id: int | None = None,
 ) -> None:

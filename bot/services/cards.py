@@ -11,13 +11,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.purposes import CARD_PURPOSES, Purpose
 from bot.storage import cases as case_store
 from bot.storage import desk as desk_store
 from bot.storage import outbox as outbox_store
 from bot.storage.rows import CardMessageRow
 from bot.views import staff_card
-
-CARD_PURPOSES = ("case_card", "unit_card")
 
 
 async def render(
@@ -71,7 +70,7 @@ async def queue_refresh(
         chat_id=staff_chat_id or 0,
         method="editMessageText",
         payload={},
-        purpose="card_refresh",
+        purpose=Purpose.CARD_REFRESH,
         case_id=case_id,
         now=now,
     )

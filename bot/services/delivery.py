@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.domain.purposes import CARD_PURPOSES, Purpose
 from bot.services import cards
 from bot.services.runtime import Runtime
 from bot.storage import cases as case_store
@@ -215,12 +216,12 @@ class OutboxWorker:
                 case_id,
                 now=now or self.rt.now(),
                 tz=self.rt.settings.tz,
-                unit_chat=purpose == "unit_card",
+                unit_chat=purpose == Purpose.UNIT_CARD,
             )
 
     async def _call(self, row: dict[str, Any]) -> Any:
         """Make the row's Bot API call(s); cards are drawn now, from the case as it is now."""
-        if row["purpose"] in cards.CARD_PURPOSES and row["case_id"] is not None:
+        if row["purpose"] in CARD_PURPOSES and row["case_id"] is not None:
             return await self._post_card(row)
         if row["purpose"] == outbox_store.REFRESH and row["case_id"] is not None:
             await self._refresh_cards(row["case_id"])
@@ -367,14 +368,14 @@ class OutboxWorker:
                     return float(outcome.after or 0.0)
                 reason = getattr(outcome, "reason", repr(exc))
                 await outbox_store.mark_failed(conn, row["id"], reason)
-                if row["purpose"] != "admin_alert":  # never alert about the alerts themselves
+                if row["purpose"] != Purpose.ADMIN_ALERT:  # never alert about the alerts themselves
                     for admin_id in self.rt.settings.admin_ids:
                         await outbox_store.enqueue(
                             conn,
                             chat_id=admin_id,
                             method="sendMessage",
                             payload=delivery_failed(row, reason),
-                            purpose="admin_alert",
+                            purpose=Purpose.ADMIN_ALERT,
                             case_id=row["case_id"],
                             now=self.rt.now(),
                         )

@@ -28,6 +28,7 @@ from bot.domain.lifecycle import (
     citizen_may_reopen,
     transition,
 )
+from bot.domain.purposes import Purpose
 from bot.domain.refusal import Refusal
 from bot.domain.roles import DESK_ROLES, Role, may, sees_phone
 from bot.services import cards
@@ -92,7 +93,7 @@ class _Change:
     note: str | None = None
     public: bool = True
     notice: dict[str, Any] | None = None  # sendMessage payload for the citizen
-    extra: list[tuple[int, str, dict[str, Any], str]] = field(default_factory=list)
+    extra: list[tuple[int, str, dict[str, Any], Purpose]] = field(default_factory=list)
     # The case must not be urgent yet for the action to make sense (marking it urgent);
     # checked against the row read and again in the compare-and-set.
     requires_not_urgent: bool = False
@@ -208,7 +209,7 @@ class Desk:
                 payload: dict[str, Any] = {}
                 if unit["thread_id"] is not None:
                     payload["message_thread_id"] = unit["thread_id"]
-                c.extra.append((unit["chat_id"], "sendMessage", payload, "unit_card"))
+                c.extra.append((unit["chat_id"], "sendMessage", payload, Purpose.UNIT_CARD))
             return c
 
         return await self._act(actor, case_id, Action.REFER, change)
@@ -361,7 +362,7 @@ class Desk:
                         settings.staff_chat_id,
                         "sendMessage",
                         {**notices.answer_posted(case, answer), **thread},
-                        "citizen_answer",
+                        Purpose.CITIZEN_ANSWER,
                     )
                 )
                 for from_chat, message_id in copies or ():
@@ -370,7 +371,7 @@ class Desk:
                             settings.staff_chat_id,
                             "copyMessage",
                             {"from_chat_id": from_chat, "message_id": message_id, **thread},
-                            "citizen_answer",
+                            Purpose.CITIZEN_ANSWER,
                         )
                     )
             return c
@@ -606,7 +607,7 @@ class Desk:
                 chat_id=case["citizen_id"],
                 method="sendMessage",
                 payload=c.notice,
-                purpose="citizen_notice",
+                purpose=Purpose.CITIZEN_NOTICE,
                 case_id=case["id"],
                 now=now,
             )

@@ -35,6 +35,7 @@ from bot.domain.complaint import (
     next_step,
 )
 from bot.domain.lifecycle import Action, transition
+from bot.domain.purposes import Purpose
 from bot.services.runtime import Runtime
 from bot.storage import cases as case_store
 from bot.storage import drafts as draft_store
@@ -346,7 +347,7 @@ class Filing:
                 chat_id=user_id,
                 method="sendMessage",
                 payload=citizen_views.submitted(code).payload(),
-                purpose="receipt",
+                purpose=Purpose.RECEIPT,
                 case_id=case_id,
                 now=now,
             )
@@ -369,7 +370,7 @@ class Filing:
                     chat_id=row["user_id"],
                     method="sendMessage",
                     payload=notice,
-                    purpose="draft_expired",
+                    purpose=Purpose.DRAFT_EXPIRED,
                     now=self.rt.now(),
                 )
                 dropped += 1
@@ -466,7 +467,7 @@ class Filing:
             chat_id=settings.staff_chat_id,
             method="sendMessage",
             payload=payload,
-            purpose="case_card",
+            purpose=Purpose.CASE_CARD,
             case_id=case_id,
             now=now,
         )

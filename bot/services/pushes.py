@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from bot import charts
 from bot.config import parse_clock, parse_weekly
 from bot.domain.periods import Period, PeriodKind
+from bot.domain.purposes import Purpose
 from bot.domain.roles import Role
 from bot.domain.summary import Summary
 from bot.services.reports import summarize
@@ -135,7 +136,7 @@ async def push_due(rt: Runtime) -> list[str]:
                         chat_id=chat_id,
                         method="sendPhoto",
                         payload=photo,
-                        purpose="summary",
+                        purpose=Purpose.SUMMARY,
                         now=now,
                     )
                     for payload in messages:
@@ -144,7 +145,7 @@ async def push_due(rt: Runtime) -> list[str]:
                             chat_id=chat_id,
                             method="sendMessage",
                             payload=payload,
-                            purpose="summary",
+                            purpose=Purpose.SUMMARY,
                             now=now,
                         )
         except IntegrityError:  # another process pushed it a moment ago

@@ -19,9 +19,10 @@ from typing import Any
 from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.purposes import Purpose
 from bot.storage.tables import outbox
 
-REFRESH = "card_refresh"
+REFRESH = Purpose.CARD_REFRESH.value
 
 Lane = tuple[int, bool]  # (chat id, card refreshes)
 
@@ -36,7 +37,7 @@ async def enqueue(
     chat_id: int,
     method: str,
     payload: dict[str, Any],
-    purpose: str,
+    purpose: Purpose,
     now: datetime,
     case_id: int | None = None,
 ) -> int:
@@ -46,7 +47,7 @@ async def enqueue(
             chat_id=chat_id,
             method=method,
             payload=payload,
-            purpose=purpose,
+            purpose=str(purpose),  # the value, also for a plain string
             case_id=case_id,
             status="pending",
             attempts=0,
