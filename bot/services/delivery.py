@@ -30,7 +30,7 @@ from bot.storage import chats
 from bot.storage import desk as desk_store
 from bot.storage import outbox as outbox_store
 from bot.storage.outbox import Lane
-from bot.storage.rows import CardMessageRow
+from bot.storage.rows import CardMessageRow, OutboxRow
 from bot.text import MESSAGE_LIMIT, split_message, utf16_len
 from bot.views.gate import delivery_failed
 
@@ -187,10 +187,10 @@ class OutboxWorker:
                 )
         return poll
 
-    async def _lane(self, lane: Lane, head: dict[str, Any]) -> None:
+    async def _lane(self, lane: Lane, head: OutboxRow) -> None:
         """Deliver a lane's rows in order until it is empty, waiting for a retry, or stopped."""
         loop = asyncio.get_running_loop()
-        row: dict[str, Any] | None = head
+        row: OutboxRow | None = head
         try:
             while row is not None and not self._stopping and self._paused_until <= loop.time():
                 pause = await self._deliver(row)
@@ -219,10 +219,10 @@ class OutboxWorker:
                 unit_chat=purpose == Purpose.UNIT_CARD,
             )
 
-    async def _call(self, row: dict[str, Any]) -> Any:
+    async def _call(self, row: OutboxRow) -> Any:
         """Make the row's Bot API call(s); cards are drawn now, from the case as it is now."""
         if row["purpose"] in CARD_PURPOSES and row["case_id"] is not None:
-            return await self._post_card(row)
+            return await self._post_card(row, row["case_id"])
         if row["purpose"] == outbox_store.REFRESH and row["case_id"] is not None:
             await self._refresh_cards(row["case_id"])
             return None
@@ -241,8 +241,8 @@ class OutboxWorker:
                     )
         return result
 
-    async def _post_card(self, row: dict[str, Any]) -> Any:
-        case_id, purpose = row["case_id"], row["purpose"]
+    async def _post_card(self, row: OutboxRow, case_id: int) -> Any:
+        purpose = row["purpose"]
         drawn_at = self.rt.now()
         payload = await self._card(case_id, purpose, drawn_at)
         if payload is None:
@@ -338,7 +338,7 @@ class OutboxWorker:
             await case_store.move_message(conn, target["id"], chat_id, sent["message_id"])
             await desk_store.set_card_hash(conn, target["id"], cards.content_hash(payload))
 
-    async def _deliver(self, row: dict[str, Any]) -> float:
+    async def _deliver(self, row: OutboxRow) -> float:
         async with self.rt.engine.connect() as conn:
             row = {**row, "chat_id": await chats.current_id(conn, row["chat_id"])}
         try:

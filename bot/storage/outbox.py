@@ -20,6 +20,7 @@ from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.purposes import Purpose
+from bot.storage.rows import OutboxRow, every, one
 from bot.storage.tables import outbox
 
 REFRESH = Purpose.CARD_REFRESH.value
@@ -27,7 +28,7 @@ REFRESH = Purpose.CARD_REFRESH.value
 Lane = tuple[int, bool]  # (chat id, card refreshes)
 
 
-def lane_of(row: dict[str, Any]) -> Lane:
+def lane_of(row: OutboxRow) -> Lane:
     return (int(row["chat_id"]), row["purpose"] == REFRESH)
 
 
@@ -59,7 +60,7 @@ async def enqueue(
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
-async def due(conn: AsyncConnection, now: datetime, limit: int = 50) -> list[dict[str, Any]]:
+async def due(conn: AsyncConnection, now: datetime, limit: int = 50) -> list[OutboxRow]:
     """Pending rows whose time has come, oldest first, whatever their lane."""
     rows = await conn.execute(
         select(outbox)
@@ -67,12 +68,12 @@ async def due(conn: AsyncConnection, now: datetime, limit: int = 50) -> list[dic
         .order_by(outbox.c.id)
         .limit(limit)
     )
-    return [dict(r) for r in rows.mappings()]
+    return every(rows.mappings(), OutboxRow)
 
 
 async def due_heads(
     conn: AsyncConnection, now: datetime, *, private: bool, limit: int
-) -> list[dict[str, Any]]:
+) -> list[OutboxRow]:
     """The due head of each lane to private chats (citizens), or to groups; oldest first."""
     earlier = outbox.alias("earlier")
     held_back = exists().where(
@@ -92,10 +93,10 @@ async def due_heads(
         .order_by(outbox.c.id)
         .limit(limit)
     )
-    return [dict(r) for r in rows.mappings()]
+    return every(rows.mappings(), OutboxRow)
 
 
-async def lane_head(conn: AsyncConnection, lane: Lane, now: datetime) -> dict[str, Any] | None:
+async def lane_head(conn: AsyncConnection, lane: Lane, now: datetime) -> OutboxRow | None:
     """The lane's oldest pending row if it is due; None if the lane is empty or waiting."""
     chat_id, refresh = lane
     kind = outbox.c.purpose == REFRESH if refresh else outbox.c.purpose != REFRESH
@@ -113,7 +114,7 @@ async def lane_head(conn: AsyncConnection, lane: Lane, now: datetime) -> dict[st
     )
     if row is None or row["next_attempt_at"] > now:
         return None
-    return dict(row)
+    return one(row, OutboxRow)
 
 
 async def mark_sent(

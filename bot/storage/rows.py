@@ -158,6 +158,23 @@ class SpikeCase(TypedDict):
     created_at: datetime
 
 
+class OutboxRow(TypedDict):
+    id: int
+    chat_id: int
+    method: str
+    payload: dict[str, Any]  # the raw Bot API parameters, chat_id aside
+    purpose: str
+    case_id: int | None
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    sent_at: datetime | None
+    last_error: str | None
+    result_message_id: int | None
+    parts_sent: int
+
+
 class StaffMember(TypedDict):
     """A user with a desk or manager role, as /staff lists them (a projection of users)."""
 
@@ -178,6 +195,7 @@ TABLE_OF: dict[str, type] = {
     "staff_prompts": PromptRow,
     "case_messages": CardMessageRow,
     "held_inputs": HeldRow,
+    "outbox": OutboxRow,
 }
 
 R = TypeVar("R")

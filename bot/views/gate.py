@@ -6,6 +6,7 @@ from html import escape
 from typing import Any
 
 from bot.i18n import _
+from bot.storage.rows import OutboxRow
 
 
 def banned() -> str:
@@ -35,7 +36,7 @@ def unknown_user() -> str:
     return _("The bot has never met this user.")
 
 
-def delivery_failed(row: dict[str, Any], reason: str) -> dict[str, Any]:
+def delivery_failed(row: OutboxRow, reason: str) -> dict[str, Any]:
     """For admins: a queued message that can never be delivered."""
     body = _(
         "⚠️ A message could not be delivered and will not be retried.\n"
