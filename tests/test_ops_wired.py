@@ -31,6 +31,10 @@ async def test_health_and_metrics_of_the_running_bot(db_url: str) -> None:
         u = bot.server.user(1001, first_name="سلامت")
         await u.send_text("/start")
         await u.expect_message("سلام")
+        # One person's updates are handled in order: once the next one is answered, the first
+        # has finished (and been counted), whatever it did after its reply.
+        await u.send_text("/help")
+        await u.expect_message("راهنما")
         status, body = await _get(port, "/healthz")
         health = json.loads(body)
         assert status == 200 and health["database"] is True and health["bot_api"] is True
