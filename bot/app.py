@@ -6,8 +6,10 @@ import base64
 import logging
 import random
 import warnings
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, InputFile, Update
@@ -142,21 +144,8 @@ async def on_start(app: Application) -> None:  # type: ignore[type-arg]
         )
         await services.health.start()
     assert app.job_queue is not None
-    app.job_queue.run_repeating(
-        sweep_drafts, interval=DRAFT_SWEEP_EVERY, first=5, name="sweep-drafts"
-    )
-    app.job_queue.run_repeating(
-        close_resolved, interval=CLOSE_SWEEP_EVERY, first=30, name="close-resolved"
-    )
-    app.job_queue.run_repeating(
-        push_summaries, interval=PUSH_CHECK_EVERY, first=PUSH_CHECK_EVERY, name="push-summaries"
-    )
-    app.job_queue.run_repeating(
-        alert_spikes, interval=ALERT_CHECK_EVERY, first=ALERT_CHECK_EVERY, name="spike-alerts"
-    )
-    app.job_queue.run_repeating(
-        sla_reminders, interval=ALERT_CHECK_EVERY, first=ALERT_CHECK_EVERY, name="sla-reminders"
-    )
+    for job in JOBS:
+        app.job_queue.run_repeating(_job(job), interval=job.every, first=job.first, name=job.name)
     await app.bot.set_my_commands(
         [
             BotCommand("start", _("Main menu")),
@@ -180,41 +169,49 @@ async def on_shutdown(app: Application) -> None:  # type: ignore[type-arg]
     await app.bot_data["services"].rt.engine.dispose()
 
 
-async def sweep_drafts(context: BotContext) -> None:
-    """Drop drafts idle for longer than the limit; their citizens are told via the outbox."""
-    await people.forget_old_updates(context.services.rt)
-    await context.services.citizen_input.forget_old()
-    dropped = await context.services.filing.expire_idle()
-    if dropped:
-        log.info("dropped %d idle drafts", dropped)
+async def _sweep_idle(services: Services) -> object:
+    """Old update ids, held messages nobody routed, and idle drafts (their citizens told)."""
+    await people.forget_old_updates(services.rt)
+    await services.citizen_input.forget_old()
+    return await services.filing.expire_idle()
 
 
-async def close_resolved(context: BotContext) -> None:
-    """Resolved cases whose reopening window has passed are closed."""
-    closed = await context.services.desk.close_expired()
-    if closed:
-        log.info("closed %d resolved cases", closed)
+@dataclass(frozen=True)
+class Housekeeping:
+    """A repeating job: what it does, how often, and how soon after start."""
+
+    name: str
+    run: Callable[[Services], Awaitable[object]]
+    every: timedelta
+    first: timedelta
 
 
-async def push_summaries(context: BotContext) -> None:
-    """Queue the daily and weekly summaries that are due and not pushed yet."""
-    pushed = await pushes.push_due(context.services.rt)
-    if pushed:
-        log.info("pushed summaries %s", pushed)
+# Every job reads the database for what is due and writes once per due thing, so a second
+# process running the same job, or a rerun after a crash, repeats nothing.
+JOBS: tuple[Housekeeping, ...] = (
+    Housekeeping("sweep-drafts", _sweep_idle, DRAFT_SWEEP_EVERY, timedelta(seconds=5)),
+    Housekeeping(
+        "close-resolved", lambda s: s.desk.close_expired(), CLOSE_SWEEP_EVERY, timedelta(seconds=30)
+    ),
+    Housekeeping(
+        "push-summaries", lambda s: pushes.push_due(s.rt), PUSH_CHECK_EVERY, PUSH_CHECK_EVERY
+    ),
+    Housekeeping(
+        "spike-alerts", lambda s: alerts.check_spikes(s.rt), ALERT_CHECK_EVERY, ALERT_CHECK_EVERY
+    ),
+    Housekeeping(
+        "sla-reminders", lambda s: alerts.check_sla(s.rt), ALERT_CHECK_EVERY, ALERT_CHECK_EVERY
+    ),
+)
 
 
-async def alert_spikes(context: BotContext) -> None:
-    """Alert managers to complaint spikes in the last window, once per window."""
-    alerted = await alerts.check_spikes(context.services.rt)
-    if alerted:
-        log.info("spike alerts %s", alerted)
+def _job(job: Housekeeping) -> Callable[[BotContext], Coroutine[Any, Any, None]]:
+    async def run(context: BotContext) -> None:
+        done = await job.run(context.services)
+        if done:
+            log.info("%s: %s", job.name, done)
 
-
-async def sla_reminders(context: BotContext) -> None:
-    """Re-announce unclaimed cases and nudge quiet referrals, once per crossing."""
-    sent = await alerts.check_sla(context.services.rt)
-    if sent:
-        log.info("SLA alerts %s", sent)
+    return run
 
 
 def allowed_updates() -> list[str]:
