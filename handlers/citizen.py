@@ -7,6 +7,7 @@ second process continues where the citizen stood.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -320,16 +321,7 @@ async def on_media(update: Update, context: BotContext) -> None:
     result = await services.citizen_input.receive(message.from_user.id, received)
     if isinstance(result, Collecting):
         name = f"album-answer:{message.chat_id}:{result.media_group_id}"
-        for job in context.jobs.get_jobs_by_name(name):
-            job.schedule_removal()
-        context.jobs.run_once(
-            _album_answer_settled,
-            ALBUM_SETTLE_SECONDS,
-            chat_id=message.chat_id,
-            user_id=message.from_user.id,
-            name=name,
-            data=result.media_group_id,
-        )
+        _after_album(context, message, name, _album_answer_settled, result.media_group_id)
         return
     taken = (
         isinstance(result, Filed)
@@ -340,14 +332,28 @@ async def on_media(update: Update, context: BotContext) -> None:
     if not taken or message.media_group_id is None:
         return await _show(message, context, result)
     name = f"album:{message.chat_id}:{message.media_group_id}"
+    _after_album(context, message, name, _album_settled, None)
+
+
+def _after_album(
+    context: BotContext,
+    message: Message,
+    name: str,
+    callback: Callable[[BotContext], Coroutine[Any, Any, None]],
+    data: str | None,
+) -> None:
+    """Items of an album arrive as separate updates: run `callback` once, a moment after the
+    last of them (each new item pushes it back)."""
+    assert message.from_user
     for job in context.jobs.get_jobs_by_name(name):
         job.schedule_removal()
     context.jobs.run_once(
-        _album_settled,
+        callback,
         ALBUM_SETTLE_SECONDS,
         chat_id=message.chat_id,
         user_id=message.from_user.id,
         name=name,
+        data=data,
     )
 
 

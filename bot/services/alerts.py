@@ -15,6 +15,7 @@ event starts a new clock, so the same case may be alerted again after the next c
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -133,21 +134,37 @@ async def _unclaimed(rt: Runtime, calendar: WorkCalendar) -> list[str]:
 
 
 async def _referrals(rt: Runtime, calendar: WorkCalendar, kind: str, hours: float) -> list[str]:
+    async def targets(conn: AsyncConnection, case: ClockedCase, age: timedelta) -> list[Target]:
+        if kind == REMIND:
+            return await _reminder_targets(rt, conn, case, age)
+        return await _escalation_targets(rt, conn, case, age)
+
+    return await _on_clock(rt, calendar, kind, hours, alert_store.referred_quiet_since, targets)
+
+
+async def _on_clock(
+    rt: Runtime,
+    calendar: WorkCalendar,
+    kind: str,
+    hours: float,
+    candidates: Callable[[AsyncConnection, datetime, str], Awaitable[list[ClockedCase]]],
+    targets: Callable[[AsyncConnection, ClockedCase, timedelta], Awaitable[list[Target]]],
+) -> list[str]:
+    """Every case whose working-time clock has passed `hours` and that was not alerted for this
+    crossing yet: its messages, and the dedupe row, in one transaction."""
     now = rt.now()
     limit = timedelta(hours=hours)
+    # Working time never exceeds wall time: anything younger than the limit cannot be due.
     async with rt.engine.connect() as conn:
-        quiet = await alert_store.referred_quiet_since(conn, now - limit, kind)
+        due = await candidates(conn, now - limit, kind)
     done: list[str] = []
-    for case in quiet:
+    for case in due:
         age = calendar.between(case["since"], now)
         if age < limit:
             continue
         async with rt.engine.connect() as conn:
-            if kind == REMIND:
-                targets = await _reminder_targets(rt, conn, case, age)
-            else:
-                targets = await _escalation_targets(rt, conn, case, age)
-        if targets and await _record_and_send(rt, case, kind, age, targets):
+            messages = await targets(conn, case, age)
+        if messages and await _record_and_send(rt, case, kind, age, messages):
             done.append(f"{kind}:{case['id']}")
     return done
 
@@ -159,25 +176,13 @@ async def _awaiting(rt: Runtime, calendar: WorkCalendar, kind: str, hours: float
     """A question unanswered for a while: the citizen is reminded once at half the clock, and
     at its end whoever the answer would go back to (the holder, else the unit) is told, so a
     case waiting on the citizen never stalls unseen."""
-    now = rt.now()
-    limit = timedelta(hours=hours)
-    async with rt.engine.connect() as conn:
-        waiting = await alert_store.awaiting_since(conn, now - limit, kind)
-    done: list[str] = []
-    for case in waiting:
-        age = calendar.between(case["since"], now)
-        if age < limit:
-            continue
-        async with rt.engine.connect() as conn:
-            if kind == AWAIT_REMIND:
-                targets: list[Target] = [
-                    (case["citizen_id"], views.answer_reminder(case), Purpose.SLA_REMINDER)
-                ]
-            else:
-                targets = await _late_answer_targets(rt, conn, case, age)
-        if targets and await _record_and_send(rt, case, kind, age, targets):
-            done.append(f"{kind}:{case['id']}")
-    return done
+
+    async def targets(conn: AsyncConnection, case: ClockedCase, age: timedelta) -> list[Target]:
+        if kind == AWAIT_REMIND:
+            return [(case["citizen_id"], views.answer_reminder(case), Purpose.SLA_REMINDER)]
+        return await _late_answer_targets(rt, conn, case, age)
+
+    return await _on_clock(rt, calendar, kind, hours, alert_store.awaiting_since, targets)
 
 
 async def _late_answer_targets(
