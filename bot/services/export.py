@@ -27,7 +27,6 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot import jalali
@@ -36,7 +35,7 @@ from bot.domain.lifecycle import Action, Status
 from bot.i18n import N_, _
 from bot.services.reports import STAFF_STATUS_LABELS
 from bot.services.runtime import Runtime
-from bot.storage.tables import case_events, cases, units
+from bot.storage import reports as report_store
 from bot.views.notices import OUTCOME_LABELS
 
 #: Cases read from the database (and written) per step.
@@ -140,7 +139,7 @@ class Exports:
         """How many cases an export of ``[start, end)`` would hold."""
         _check_bounds(start, end)
         async with self.rt.engine.connect() as conn:
-            return await _count(conn, start, end)
+            return await report_store.count_filed(conn, start, end)
 
     def reserve(self, user_id: int) -> bool:
         """Take the person's export slot; False while their previous export is being made."""
@@ -286,7 +285,7 @@ async def write_export(
     """
     _check_bounds(start, end)
     async with engine.connect() as conn:
-        total = await _count(conn, start, end)
+        total = await report_store.count_filed(conn, start, end)
     if max_rows is not None:
         total = min(total, max_rows)
     chunk_rows = chunk_rows or CHUNK_ROWS
@@ -297,7 +296,7 @@ async def write_export(
         while max_rows is None or done < max_rows:
             size = chunk_rows if max_rows is None else min(chunk_rows, max_rows - done)
             async with engine.connect() as conn:
-                chunk = await _chunk(conn, start, end, after, size, include_phone)
+                chunk = await report_store.filed_chunk(conn, start, end, after, size, include_phone)
                 if not chunk:
                     break
                 firsts, lasts = await _milestones(conn, [r["id"] for r in chunk])
@@ -332,83 +331,14 @@ def _check_bounds(start: datetime, end: datetime) -> None:
         raise ValueError("naive datetime: pass aware UTC datetimes")
 
 
-def _in_period(start: datetime, end: datetime) -> list[Any]:
-    return [cases.c.created_at >= start, cases.c.created_at < end]
-
-
-async def _count(conn: AsyncConnection, start: datetime, end: datetime) -> int:
-    stmt = select(func.count()).select_from(cases).where(*_in_period(start, end))
-    return int((await conn.execute(stmt)).scalar_one())
-
-
-_CASE_COLUMNS = (
-    cases.c.id,
-    cases.c.code,
-    cases.c.created_at,
-    cases.c.status,
-    cases.c.violation,
-    cases.c.sector,
-    cases.c.province,
-    cases.c.city,
-    cases.c.business,
-    cases.c.address,
-    cases.c.holder_id,
-    cases.c.urgent,
-    cases.c.outcome,
-)
-
-
-async def _chunk(
-    conn: AsyncConnection,
-    start: datetime,
-    end: datetime,
-    after: tuple[datetime, int] | None,
-    size: int,
-    include_phone: bool,
-) -> list[Any]:
-    """The next ``size`` cases of the period after ``after`` (created_at, id), in order."""
-    columns = [*_CASE_COLUMNS, units.c.name.label("unit_name")]
-    if include_phone:  # the number is not even read when it is not exported
-        columns.append(cases.c.contact_phone)
-    stmt = (
-        select(*columns)
-        .select_from(cases.outerjoin(units, units.c.id == cases.c.unit_id))
-        .where(*_in_period(start, end))
-        .order_by(cases.c.created_at, cases.c.id)
-        .limit(size)
-    )
-    if after is not None:
-        at, case_id = after
-        stmt = stmt.where(
-            or_(cases.c.created_at > at, and_(cases.c.created_at == at, cases.c.id > case_id))
-        )
-    return list((await conn.execute(stmt)).mappings())
-
-
 async def _milestones(
     conn: AsyncConnection, case_ids: list[int]
 ) -> tuple[dict[int, datetime], dict[int, datetime]]:
-    """First claim and latest resolution per case, from the audit trail.
-
-    Read per chunk through the (case_id, at) index, so the cost follows the size of the export,
-    not of the history.
-    """
-    stmt = (
-        select(
-            case_events.c.case_id,
-            case_events.c.action,
-            func.min(case_events.c.at),
-            func.max(case_events.c.at),
-        )
-        .where(
-            case_events.c.case_id.in_(case_ids),
-            case_events.c.action.in_([Action.CLAIM.value, Action.RESOLVE.value]),
-        )
-        .group_by(case_events.c.case_id, case_events.c.action)
-    )
+    """First claim and latest resolution per case, from the audit trail."""
     first_claim: dict[int, datetime] = {}
     last_resolve: dict[int, datetime] = {}
-    for case_id, action, first, last in await conn.execute(stmt):
+    actions = [Action.CLAIM.value, Action.RESOLVE.value]
+    for case_id, action, first, last in await report_store.spans_of(conn, case_ids, actions):
         if action == Action.CLAIM:
             first_claim[case_id] = first
         else:

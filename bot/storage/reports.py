@@ -15,8 +15,9 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.storage.tables import case_events, cases, ratings, units, users
 
@@ -117,30 +118,67 @@ async def ratings_in(conn: AsyncConnection, start: datetime, end: datetime) -> t
     return int(count), int(total)
 
 
-async def filed_cases_with_unit(
-    conn: AsyncConnection, start: datetime, end: datetime
-) -> list[dict[str, Any]]:
-    """Whole case rows filed in ``[start, end)``, oldest first, each with its unit's name as
-    ``unit_name`` (None when not referred)."""
+def _in_period(start: datetime, end: datetime) -> list[ColumnElement[bool]]:
+    return [cases.c.created_at >= start, cases.c.created_at < end]
+
+
+async def count_filed(conn: AsyncConnection, start: datetime, end: datetime) -> int:
+    """How many cases were filed in ``[start, end)``."""
+    stmt = select(func.count()).select_from(cases).where(*_in_period(start, end))
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+_EXPORT_COLUMNS = (
+    cases.c.id,
+    cases.c.code,
+    cases.c.created_at,
+    cases.c.status,
+    cases.c.violation,
+    cases.c.sector,
+    cases.c.province,
+    cases.c.city,
+    cases.c.business,
+    cases.c.address,
+    cases.c.holder_id,
+    cases.c.urgent,
+    cases.c.outcome,
+)
+
+
+async def filed_chunk(
+    conn: AsyncConnection,
+    start: datetime,
+    end: datetime,
+    after: tuple[datetime, int] | None,
+    size: int,
+    include_phone: bool,
+) -> list[Any]:
+    """The next ``size`` cases filed in ``[start, end)`` after ``after`` (created_at, id), in
+    order, each with its unit's name as ``unit_name``; the phone only when asked for (it is
+    not even read otherwise)."""
+    columns = [*_EXPORT_COLUMNS, units.c.name.label("unit_name")]
+    if include_phone:
+        columns.append(cases.c.contact_phone)
     stmt = (
-        select(cases, units.c.name.label("unit_name"))
+        select(*columns)
         .select_from(cases.outerjoin(units, units.c.id == cases.c.unit_id))
-        .where(cases.c.created_at >= start, cases.c.created_at < end)
+        .where(*_in_period(start, end))
         .order_by(cases.c.created_at, cases.c.id)
+        .limit(size)
     )
-    return [dict(row) for row in (await conn.execute(stmt)).mappings()]
+    if after is not None:
+        at, case_id = after
+        stmt = stmt.where(
+            or_(cases.c.created_at > at, and_(cases.c.created_at == at, cases.c.id > case_id))
+        )
+    return list((await conn.execute(stmt)).mappings())
 
 
-async def event_spans(
-    conn: AsyncConnection, start: datetime, end: datetime, actions: Collection[str]
+async def spans_of(
+    conn: AsyncConnection, case_ids: list[int], actions: Collection[str]
 ) -> list[tuple[int, str, datetime, datetime]]:
-    """(case id, action, first, last time) of each action in `actions` on each case filed in
-    ``[start, end)``, over its whole history.
-
-    Reached through the period's cases (created_at index), then each case's events through
-    the (case_id, at) index, so the cost follows the size of the period, not of the history.
-    """
-    period = select(cases.c.id).where(cases.c.created_at >= start, cases.c.created_at < end)
+    """(case id, action, first, last time) of each action in `actions` on each of the cases,
+    read through the (case_id, at) index: the cost follows the cases asked for, not history."""
     stmt = (
         select(
             case_events.c.case_id,
@@ -148,10 +186,7 @@ async def event_spans(
             func.min(case_events.c.at),
             func.max(case_events.c.at),
         )
-        .where(
-            case_events.c.case_id.in_(period.scalar_subquery()),
-            case_events.c.action.in_(list(actions)),
-        )
+        .where(case_events.c.case_id.in_(case_ids), case_events.c.action.in_(list(actions)))
         .group_by(case_events.c.case_id, case_events.c.action)
     )
     return [
