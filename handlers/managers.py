@@ -1,7 +1,8 @@
 """Managers: /report and /export for a period, and the drill-down buttons under summaries.
 
-Allowed to managers, supervisors and admins, and in the chats listed in MANAGER_CHAT_IDS;
-phone numbers go into exports only for supervisors and admins, and every export goes only to
+/report and the drill-downs are allowed to managers, supervisors and admins, and in the chats
+listed in MANAGER_CHAT_IDS; /export (personal data) only to those roles, wherever typed.
+Phone numbers go into exports only for supervisors and admins, and every export goes only to
 the asker's private chat.
 """
 
@@ -103,7 +104,9 @@ async def cmd_export(update: Update, context: BotContext) -> None:
     message = update.message
     assert message
     role = await _allowed(update, context)
-    if not role or update.effective_user is None:
+    # Being in a managers' chat shows the summaries, not the personal data: an export needs
+    # the asker's own role.
+    if not isinstance(role, Role) or update.effective_user is None:
         await message.reply_text(_refused())
         return
     services = context.services

@@ -201,3 +201,19 @@ async def test_files_over_the_upload_limit_send_neither_file(db_url: str) -> Non
         await supervisor.send_text("/export yesterday")
         rows, got_csv = await _expect_export(bot, supervisor)
         assert len(rows) == 1 + YESTERDAY_CASES and got_csv == csv_bytes
+
+
+async def test_a_member_of_a_managers_chat_without_a_role_gets_no_export(db_url: str) -> None:
+    """MANAGER_CHAT_IDS lets anyone there read the summaries; the export's personal data
+    (names, addresses, the citizens' words) needs the asker's own role."""
+    await seed_database(db_url)
+    async with running_bot(db_url, admin_ids=[ADMIN], manager_chat_ids=[MANAGERS_GROUP]) as bot:
+        await _roles(bot)
+        managers_group = bot.server.group(MANAGERS_GROUP, title="Managers")
+        other = bot.server.user(OTHER, first_name="عضو")
+        await managers_group.send_text(from_user=other, text="/export yesterday")
+        await managers_group.expect_message("فقط برای مدیران")
+        # The same member still gets the summary there.
+        await managers_group.send_text(from_user=other, text="/report yesterday")
+        await managers_group.expect_message(predicate=lambda m: m.kind == "photo")
+        assert other.inbox == [] and _documents(managers_group) == []
