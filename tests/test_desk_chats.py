@@ -121,3 +121,26 @@ async def test_the_rule_follows_the_staff_chat_to_its_supergroup(db_url: str) ->
         assert await desk.command_refusal(manager, MANAGER, private=True) == Refused(
             Refusal.NOT_STAFF
         )
+
+
+async def test_card_buttons_do_nothing_outside_the_desk(db_url: str) -> None:
+    """A card forwarded to another group, or forged card data on any bot message there: the
+    press is refused, no prompt or submenu appears there and nothing changes on the case."""
+    async with running_bot(db_url, admin_ids=[ADMIN], manager_chat_ids=[MANAGERS_GROUP]) as bot:
+        code = await _setup(bot)
+        case = await bot.services.desk.case_by_code(code)
+        assert case is not None
+        cid = case["id"]
+        staff = bot.server.user(STAFF1, first_name="کارشناس")
+        group = bot.server.group(OTHER_GROUP, title="Some group")
+        await group.send_text(from_user=staff, text="/queue")
+        refusal = await group.expect_message(NOT_DESK)
+        for action in ("note", "back", "refer", "mark_urgent", "phone"):
+            data = f"s:{action}:{cid}"
+            qid = await group.press(from_user=staff, data=data, message=refusal)
+            alert = await group.expect_answer(qid)
+            assert NOT_DESK in alert.get("text", ""), (data, alert)
+        assert [m.message_id for m in group.inbox] == [refusal.message_id]
+        assert refusal.edits == 0
+        after = await bot.services.desk.case_by_code(code)
+        assert after is not None and not after["urgent"]
