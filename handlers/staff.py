@@ -67,18 +67,17 @@ async def on_card_button(update: Update, context: BotContext) -> None:
     if press is None:  # malformed or forged: as if the case did not exist
         return await answer(query, views.refusal(Refusal.NO_CASE), show_alert=True)
     actor = await desk.actor(query.from_user.id)
-    if not actor.on_desk:
-        return await answer(query, views.refusal(Refusal.NOT_STAFF), show_alert=True)
-    # Like the desk commands, card buttons work only on the desk: a card forwarded to some
-    # other group (or forged data on any bot message there) must not prompt, act or redraw.
+    # Like the desk commands, card buttons are for desk roles and work only on the desk: a
+    # card forwarded to some other group (or forged data on any bot message there) must not
+    # prompt, act or redraw.
     chat = query.message.chat if query.message else None
-    off_desk = (
-        Refused(Refusal.NOT_DESK_CHAT)
-        if chat is None
-        else await desk.command_refusal(actor, chat.id, private=chat.type == "private")
+    refused = (
+        await desk.command_refusal(actor, chat.id, private=chat.type == "private")
+        if chat is not None
+        else Refused(Refusal.NOT_STAFF if not actor.on_desk else Refusal.NOT_DESK_CHAT)
     )
-    if off_desk:
-        return await answer(query, views.refusal(off_desk.reason), show_alert=True)
+    if refused:
+        return await answer(query, views.refusal(refused.reason), show_alert=True)
     message = query.message if isinstance(query.message, Message) else None
     name = query.from_user.first_name
 

@@ -84,12 +84,3 @@ def parse(stored: str | None) -> Pending | None:
     if cls is None or case_id is None:
         return None
     return cls(case_id)
-
-
-def case_of(pending: Pending | None) -> int | None:
-    """The case a pending input is about, if any."""
-    match pending:
-        case Answer(case_id) | Comment(case_id) | ReopenReason(case_id):
-            return case_id
-        case _:
-            return None

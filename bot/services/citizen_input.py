@@ -326,7 +326,7 @@ class CitizenInput:
 
     async def forget_old(self) -> int:
         """Held messages nobody routed within the draft idle time are dropped."""
-        cutoff = self.rt.now() - timedelta(hours=self.rt.settings.draft_idle_hours)
+        cutoff = self.rt.now() - self.filing.idle_limit
         async with self.rt.engine.begin() as conn:
             return await held_store.drop_older_than(conn, cutoff)
 
@@ -349,8 +349,7 @@ class CitizenInput:
         chosen: RouteTarget | None = None
         if isinstance(focus, p.Answer) and any(q["id"] == focus.case_id for q in questions):
             chosen = focus
-        idle = timedelta(hours=self.rt.settings.draft_idle_hours)
-        if draft is not None and draft["updated_at"] < self.rt.now() - idle:
+        if draft is not None and draft["updated_at"] < self.rt.now() - self.filing.idle_limit:
             draft = None  # filing drops it and says so when it is next touched
         chosen_at = user["pending_at"] if user else None
         if (

@@ -47,16 +47,6 @@ class MyCases:
                 conn, user_id, pending.TrackingCode().encode(), self.rt.now()
             )
 
-    @staticmethod
-    def parse_code(raw: str) -> str | None:
-        """10 ASCII digits from what was typed (any digits, spaces or dashes), else None."""
-        return text.parse_tracking_input(raw)
-
-    async def case_of(self, user_id: int, case_id: int) -> CaseRow | None:
-        async with self.rt.engine.connect() as conn:
-            case = await case_store.by_id(conn, case_id)
-        return case if case is not None and case["citizen_id"] == user_id else None
-
     async def lookup(self, user_id: int, code: str) -> CaseDetail | None:
         """The case with `code` if it is this citizen's; ends the lookup either way."""
         async with self.rt.engine.begin() as conn:
