@@ -1,7 +1,7 @@
 """Fault injection: kill the real bot at bad moments, and take the Bot API away for a while.
 
 The bot runs as it does in production, ``python -m bot`` in a subprocess, against the fake Bot
-API server (tests/fakebot) that this script runs on 127.0.0.1, with a fresh database (SQLite in
+API server (bot/localapi) that this script runs on 127.0.0.1, with a fresh database (SQLite in
 a temp dir, or with --postgres a fresh PostgreSQL database). Simulated citizens file complaints
 concurrently, answering whatever the bot asks; an officer claims every new case card in the
 staff group, which sends the citizen a notice through the outbox.
@@ -67,8 +67,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine  # noqa: E40
 
 from bot import text  # noqa: E402
 from bot.domain.complaint import ORDER, Step  # noqa: E402
+from bot.localapi import BotMessage, Call, FakeTelegram, FakeUser, Limits  # noqa: E402
 from bot.storage.tables import cases, drafts, outbox, processed_updates  # noqa: E402
-from tests.fakebot import BotMessage, Call, FakeTelegram, FakeUser, Limits  # noqa: E402
 
 TOKEN = "123456:FAULT-INJECTION-abcdef"
 STAFF_CHAT_ID = -1001000000001

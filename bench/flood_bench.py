@@ -2,7 +2,7 @@
 
 The real bot (the `Application` that `bot.app.build_application` builds, with the production
 flood guard, 20 updates per 10 s, and pacing, 3 messages a second into one private chat) runs
-in this process against the fake Bot API server (tests/fakebot) with Telegram's real rate
+in this process against the fake Bot API server (bot/localapi) with Telegram's real rate
 windows, on a fresh database (SQLite in a temp dir, or with --postgres a fresh PostgreSQL
 database). Each round:
 
@@ -38,8 +38,8 @@ sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
 
+from bot.localapi import Limits  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402
-from tests.fakebot import Limits  # noqa: E402
 from tests.harness import Bot, running_bot  # noqa: E402
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"

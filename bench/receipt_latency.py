@@ -43,10 +43,10 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 
 import bot.app  # noqa: E402
+from bot.localapi import FakeUser, Limits  # noqa: E402
 from bot.services.delivery import OutboxWorker  # noqa: E402
 from bot.storage import outbox as outbox_store  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402
-from tests.fakebot import FakeUser, Limits  # noqa: E402
 from tests.flows import answer_until_evidence, finish_after_evidence, start_filing  # noqa: E402
 from tests.harness import FAST_SERVER_RATE, STAFF_CHAT_ID, running_bot  # noqa: E402
 

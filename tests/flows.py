@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.localapi import FakeUser
 from bot.storage.tables import cases
-from tests.fakebot import FakeUser
 from tests.harness import Bot
 
 DESCRIPTION = (

@@ -15,8 +15,8 @@ from telegram.ext import Application
 from bot.app import allowed_updates, build_application
 from bot.config import Settings, load_settings
 from bot.context import Services
+from bot.localapi import FakeTelegram, Limits
 from tests.clock import Clock
-from tests.fakebot import FakeTelegram, Limits
 
 STAFF_CHAT_ID = -1001000000001
 # Test citizens answer faster than people can, so both sides get a faster window; the bot keeps

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 
 from bot import text
 from bot.domain.roles import Role
+from bot.localapi import BotMessage, FakeUser
 from bot.storage.tables import outbox, sla_alerts, spike_alerts
-from tests.fakebot import BotMessage, FakeUser
 from tests.flows import case_rows, confirm, file_complaint, finish_after_evidence, start_filing
 from tests.harness import STAFF_CHAT_ID, Bot, running_bot
 

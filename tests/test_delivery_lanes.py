@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import select
 
 from bot import text
+from bot.localapi import Call, Limits
 from bot.services.desk import Done
 from bot.storage import outbox as outbox_store
 from bot.storage.tables import outbox
-from tests.fakebot import Call, Limits
 from tests.flows import (
     answer_until_evidence,
     case_rows,

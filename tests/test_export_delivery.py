@@ -17,12 +17,12 @@ import pytest
 
 from bot import text
 from bot.domain.roles import Role
+from bot.localapi import FakeGroup, FakeUser, Limits
+from bot.localapi.models import BotMessage
 from bot.services import export
 from bot.services.export import export_cases
 from bot.storage.db import create_engine
 from handlers import managers
-from tests.fakebot import FakeGroup, FakeUser, Limits
-from tests.fakebot.models import BotMessage
 from tests.harness import FAST_SERVER_RATE, STAFF_CHAT_ID, Bot, running_bot
 from tests.test_reports import DAY, TZ, seed_database
 

@@ -20,9 +20,9 @@ from sqlalchemy import select
 from telegram.error import NetworkError
 
 from bot import text
+from bot.localapi import Call, FakeTelegram
 from bot.storage.db import create_engine
 from bot.storage.tables import outbox
-from tests.fakebot import Call, FakeTelegram
 from tests.flows import (
     answer_until_evidence,
     case_rows,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from tests.fakebot import Limits
+from bot.localapi import Limits
 from tests.harness import running_bot
 
 

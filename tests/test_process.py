@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from tests.fakebot import FakeTelegram
+from bot.localapi import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "424242:PROCESS-secret-token"

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot import text
+from bot.localapi import FakeUser
 from bot.services.desk import Done
 from bot.storage.tables import cases, held_inputs
-from tests.fakebot import FakeUser
 from tests.flows import file_complaint
 from tests.harness import Bot, running_bot
 from tests.test_lifecycle_walk import _someone_can_act

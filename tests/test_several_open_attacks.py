@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot.localapi import FakeUser
 from bot.services import citizen_input
 from bot.services.desk import Done
 from bot.storage.tables import outbox
-from tests.fakebot import FakeUser
 from tests.flows import answer_until_evidence, case_rows, file_complaint, start_filing
 from tests.harness import Bot, running_bot
 from tests.test_several_open import (

@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from bot import text
 from bot.domain import tracking
+from bot.localapi import FakeGroup, FakeUser
+from bot.localapi.models import BotMessage
 from bot.services.desk import Done
 from bot.storage import cases as case_store
 from bot.storage.tables import outbox, staff_prompts
-from tests.fakebot import FakeGroup, FakeUser
-from tests.fakebot.models import BotMessage
 from tests.flows import (
     answer_until_evidence,
     case_rows,

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from bot import text
 from bot.domain.roles import Role
+from bot.localapi import FakeGroup, FakeUser
 from bot.storage.tables import case_events, cases, ratings
-from tests.fakebot import FakeGroup, FakeUser
 from tests.flows import case_rows, file_complaint
 from tests.harness import STAFF_CHAT_ID, Bot, running_bot
 

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from telegram import Chat, Message, Update, User
 
 from bot.flood import FloodGuard
+from bot.localapi import Hold
 from bot.update_order import PerChatUpdateProcessor
-from tests.fakebot import Hold
 from tests.flows import start_filing
 from tests.harness import Bot, running_bot
 

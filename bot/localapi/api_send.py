@@ -137,7 +137,8 @@ def _media_sender(kind: str) -> Any:
         chat = srv.chat_for_write(p["chat_id"])
         thread = thread_of(chat, p)
         rec = resolve_file(srv, kind, p.get(kind), req.uploads, kind)
-        plain, entities = "", []
+        plain: str = ""
+        entities: list[dict[str, Any]] = []
         if kind != "sticker":
             plain, entities = srv.format(
                 p.get("caption"), p.get("parse_mode"), p.get("caption_entities"), caption=True

@@ -75,7 +75,8 @@ class BotMessage:
     def inline_keyboard(self) -> list[list[dict[str, Any]]]:
         """Rows of inline buttons (each the button dict as sent), empty when there is none."""
         if self.reply_markup and "inline_keyboard" in self.reply_markup:
-            return self.reply_markup["inline_keyboard"]
+            rows: list[list[dict[str, Any]]] = self.reply_markup["inline_keyboard"]
+            return rows
         return []
 
     @property

@@ -43,7 +43,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from tests.fakebot import FakeTelegram, Limits
+from bot.localapi import FakeTelegram, Limits
 
 TOKEN = "123456:TEST-TOKEN"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -115,9 +115,9 @@ class Hold:
             self.server.notify()
 
 
-async def interruptible(coro: object, outage_begun: asyncio.Event) -> object:
+async def interruptible(coro: Awaitable[object], outage_begun: asyncio.Event) -> object:
     """Await ``coro`` (a long poll), or raise OutageInterrupt when an outage begins first."""
-    task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+    task = asyncio.ensure_future(coro)
     waiter = asyncio.ensure_future(outage_begun.wait())
     try:
         await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     from .registry import Handler
 
-log = logging.getLogger("fakebot")
+log = logging.getLogger("localapi")
 _dumps = partial(json.dumps, ensure_ascii=False)
 
 
@@ -113,7 +113,7 @@ class FakeTelegram(ServerState):
         self.base_url = f"http://{host}:{port}"
         return self
 
-    def application_builder(self) -> ApplicationBuilder:
+    def application_builder(self) -> ApplicationBuilder[Any, Any, Any, Any, Any, Any]:
         """A PTB ApplicationBuilder already pointed at this server (token and URLs set)."""
         from telegram.ext import ApplicationBuilder
 

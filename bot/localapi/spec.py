@@ -2,7 +2,7 @@
 
 The table lives next to this module (``bot_api_spec.json``) so the tests do not depend on files
 outside the repository. It is derived from the MIT-licensed PaulSonOfLars/telegram-bot-api-spec
-``api.json``; regenerate it with ``python -m tests.fakebot.spec /path/to/api.json``.
+``api.json``; regenerate it with ``python -m bot.localapi.spec /path/to/api.json``.
 """
 
 from __future__ import annotations

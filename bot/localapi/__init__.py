@@ -1,4 +1,5 @@
-"""A fake Telegram Bot API server for end-to-end tests of the bot.
+"""A local Telegram Bot API server on 127.0.0.1: the demo runs the real bot against it, and the
+end-to-end tests drive it (one implementation, Telegram's limits and error strings).
 
 Start it, point PTB at it, act as users, wait for the bot's answers::
 

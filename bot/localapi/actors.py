@@ -327,7 +327,7 @@ class FakeGroup(_ChatView):
         msg["is_topic_message"] = True
         self.chat.topics[thread_id] = name
         self._server.deliver(self.chat, msg)
-        return thread_id
+        return int(thread_id)
 
     def _post(
         self,
