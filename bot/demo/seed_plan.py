@@ -123,8 +123,8 @@ SECTORS_FOR: dict[str, dict[str, int]] = {
         **{"food": 40, "appliances": 10, "vehicles": 10, "clothing": 8, "construction": 6},
         **{"services": 12, "medicine": 5, "online": 6, "other": 3},
     },
-    "fraud": {"food": 30, "online": 25, "vehicles": 10, "appliances": 10, "services": 10},
-    "short_weight": {"food": 60, "fuel": 25, "construction": 10, "other": 5},
+    "fraud": {"food": 30, "online": 25, "vehicles": 10, "appliances": 10, "clothing": 10},
+    "short_weight": {"food": 60, "fuel": 25, "construction": 15},
     "no_price_label": {"food": 45, "clothing": 25, "appliances": 10, "services": 15, "other": 5},
     "forced_sale": {"food": 30, "vehicles": 30, "appliances": 20, "online": 10, "medicine": 10},
     "off_network": {"fuel": 35, "food": 40, "medicine": 15, "construction": 10},
@@ -334,7 +334,7 @@ class _Planner:
     # -- what --------------------------------------------------------------------------------
 
     def business(
-        self, sector: str, province: str | None = None, *, repeat: bool = True
+        self, sector: str, province: str | None = None, *, repeat: bool = True, pooled: bool = True
     ) -> _Business:
         """A business of the sector already complained of (the more, the likelier), or a new one."""
         known = [b for b in self.businesses.get(sector, []) if province in (None, b.province)]
@@ -362,7 +362,8 @@ class _Planner:
         made = _Business(
             name, sector, place.code, city, words.address(self.rng, sector, city), location, 1
         )
-        self.businesses.setdefault(sector, []).append(made)
+        if pooled:  # later complaints may be about it too
+            self.businesses.setdefault(sector, []).append(made)
         return made
 
     def complaint(
@@ -586,12 +587,10 @@ def make_plan(
     made += _clusters(planner, cases, business_spike, province_spike)
     rest = cases - len(made)
     deck = _deck(rng, rest)
-    merged = [d for d in deck if d[0] == "merged"]
-    for (fate, outcome), violation in zip(
-        [d for d in deck if d[0] != "merged"], _violations(rng, rest), strict=False
-    ):
+    own = [d for d in deck if d[0] != "merged"]  # a merged one repeats an earlier one's type
+    for (fate, outcome), violation in zip(own, _violations(rng, len(own)), strict=True):
         made.append((_plan_one(planner, fate, outcome, violation), None))
-    for _ in merged:
+    for _ in range(len(deck) - len(own)):
         made.append(_duplicate(planner, made))
     order = sorted(range(len(made)), key=lambda i: (made[i][0].filed_at, i))
     position = {old: new for new, old in enumerate(order)}
@@ -613,7 +612,10 @@ def _plan_one(planner: _Planner, fate: str, outcome: str, violation: str) -> Cas
     sector = _pick(rng, SECTORS_FOR[violation])
     business = planner.business(sector)
     for attempt in range(60):
-        filed = planner.fresh() if fate == "new" else planner.filed(AGES[fate])
+        # Holidays (Nowruz is two weeks) can keep a fate from fitting its ages: stretch them.
+        least, most = AGES.get(fate, (timedelta(0), timedelta(0)))
+        most = min(SPAN, most * (1 + attempt // 15))
+        filed = planner.fresh() if fate == "new" else planner.filed((least, most))
         if attempt == 0:
             citizen = planner.citizen(filed, needs_phone=_needs_phone(fate))
             complaint = planner.complaint(violation, business, citizen)
@@ -688,7 +690,7 @@ def _clusters(
         for _ in range(province_spike):
             at = (start + timedelta(minutes=rng.uniform(0, 50))).replace(microsecond=0)
             citizen = planner.citizen(at, needs_phone=False)
-            business = planner.business("food", "06", repeat=False)
+            business = planner.business("food", "06", repeat=False, pooled=False)
             complaint = planner.complaint(
                 "withholding", business, citizen, product="روغن مایع ۱/۵ لیتری"
             )

@@ -181,7 +181,7 @@ def address(rng: random.Random, sector: str, city: str) -> str:
     detail = rng.choice(
         (
             f"کوچه {fa(rng.randint(2, 48))}",
-            f"نبش کوچه {rng.choice(STREETS)}",
+            f"نبش کوچه {rng.choice([s for s in STREETS if s not in street])}",
             f"روبه‌روی {rng.choice(LANDMARKS)}",
             f"جنب {rng.choice(LANDMARKS)}",
             f"مجتمع تجاری {rng.choice(BRANDS)}، طبقه {fa(rng.randint(1, 4))}، "
@@ -261,6 +261,8 @@ PRODUCTS_BY_SHOP: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = (
     ("لاستیک", (("لاستیک سایز ۱۴", 4_200_000),)),
     ("کفش", (("کفش ورزشی", 2_800_000), ("کفش مجلسی", 3_400_000))),
     ("کافه", (("یک فنجان قهوه", 120_000), ("کیک و قهوه", 220_000))),
+    ("چلوکبابی", (("یک پرس چلوکباب کوبیده", 420_000), ("یک پرس چلوکباب برگ", 780_000))),
+    ("کبابی", (("یک پرس کباب کوبیده", 380_000), ("یک پرس جوجه‌کباب", 480_000))),
     ("فست‌فود", (("پیتزای مخلوط", 390_000), ("ساندویچ همبرگر", 280_000))),
     ("خشک‌شویی", (("خشک‌شویی یک دست کت و شلوار", 350_000),)),
     ("جایگاه سوخت", (("بیست لیتر بنزین", 60_000),)),
@@ -433,6 +435,15 @@ PLAIN: dict[str, tuple[str, ...]] = {
 }
 
 
+# Where a kind of place needs its own words for a violation (a fuel pump is not weighed).
+PLAIN_BY_KIND: dict[tuple[str, str], tuple[str, ...]] = {
+    ("short_weight", "جایگاه"): (
+        "پمپ این جایگاه بیشتر از مقداری که در باک می‌ریزد نشان می‌دهد؛ {when} دوباره امتحان کردم.",
+        "{when} {product} زدم ولی باک با این مقدار پر نشد. به نظرم پمپ دستکاری شده است.",
+    ),
+}
+
+
 def description(
     rng: random.Random,
     violation: str,
@@ -455,7 +466,7 @@ def description(
         fill |= {"paid": spoken_toman(paid), "fair": spoken_toman(fair)}
         core = rng.choice(PRICED[violation])
     else:
-        core = rng.choice(PLAIN[violation])
+        core = rng.choice(PLAIN_BY_KIND.get((violation, fill["kind"]), PLAIN[violation]))
     return rng.choice(OPENERS) + core.format(**fill) + rng.choice(CLOSERS)
 
 
