@@ -13,9 +13,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, InputFile, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.warnings import PTBUserWarning
 
 from bot.config import Settings
@@ -24,6 +23,7 @@ from bot.flood import FloodGuard
 from bot.i18n import _
 from bot.ops.health import HealthServer
 from bot.ops.metrics import Metrics
+from bot.outgoing import make_bot
 from bot.pacing import SlidingWindowRateLimiter, Window, Windows, _seconds
 from bot.services import alerts, people, pushes
 from bot.services.citizen_input import CitizenInput
@@ -84,18 +84,18 @@ def build_application(
     metrics = Metrics()
     limiter = SlidingWindowRateLimiter(
         overall=Window(settings.messages_per_second, 1.0),
+        group=Window(settings.group_rate, 60.0),
         private=Window(settings.chat_messages_per_second, 1.0),
         windows=_shared_windows(settings),
+        kinds=rt.chat_kinds,
     )
     metrics.count_rate_limits_from(lambda: limiter.retries_seen)  # every 429 the limiter saw
     app = (
         ApplicationBuilder()
-        .token(settings.bot_token.get_secret_value())
-        .base_url(f"{settings.bot_api_url}/bot")
-        .base_file_url(f"{settings.bot_api_url}/file/bot")
+        # The one bot every part of the process sends with (handlers, outbox, jobs): the
+        # settings' server, and each call adapted to the platform (bot/outgoing.py).
+        .bot(make_bot(settings, rate_limiter=limiter))
         .context_types(ContextTypes(context=BotContext))
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
-        .rate_limiter(limiter)
         .concurrent_updates(PerChatUpdateProcessor(metrics))
         .post_init(on_start)
         .post_stop(on_stop)

@@ -11,13 +11,21 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot import platform as platforms
 from bot.domain import holidays as holiday_files
 from bot.domain.worktime import parse_shift
 
-DEFAULT_API_URL = "https://api.telegram.org"
+DEFAULT_API_URL = platforms.TELEGRAM_API_URL
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/tazirat.sqlite3"
 DEFAULT_HOLIDAYS_DIR = Path(__file__).resolve().parent / "data" / "holidays"
 
@@ -58,8 +66,13 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
+    # Which messenger: its profile (bot/platform.py) holds every difference. Declared first:
+    # later checks depend on it.
+    platform: platforms.PlatformName = "telegram"
+    # How text goes out on Bale: plain (the safe side) or Bale's Markdown (untested).
+    bale_formatting: Literal["plain", "markdown"] = "plain"
     bot_token: SecretStr
-    bot_api_url: str = DEFAULT_API_URL
+    bot_api_url: str = DEFAULT_API_URL  # for bale, https://tapi.bale.ai unless set
     database_url: str = DEFAULT_DATABASE_URL
     staff_chat_id: int | None = None
     staff_thread_id: int | None = None
@@ -79,6 +92,9 @@ class Settings(BaseSettings):
     chat_messages_per_second: int = Field(default=3, ge=1, le=30)
     # Telegram's overall limit is about 30 messages a second; keep under it.
     messages_per_second: int = Field(default=30, ge=1, le=30)
+    # Messages into one group per minute at most; unset: the platform's (Telegram's 20;
+    # Bale publishes none, so the same).
+    group_messages_per_minute: int | None = Field(default=None, ge=1, le=600)
     # Several processes of one bot share one budget only if they share the windows: a Redis URL
     # (e.g. redis://127.0.0.1:6379/0) keeps them there; empty keeps them in this process.
     pacing_redis_url: str = ""
@@ -116,9 +132,10 @@ class Settings(BaseSettings):
     sla_awaiting_citizen_work_hours: float = Field(default=16.0, gt=0, le=10_000)
     # /export refuses periods with more cases than this (and suggests a shorter period).
     export_max_rows: int = Field(default=50_000, ge=1, le=1_000_000)
-    # The largest file the bot uploads: 50 MB on Telegram's Bot API (a local Bot API server
-    # takes up to 2000 MB). An export with a bigger file sends neither file.
-    upload_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1, le=2000 * 1024 * 1024)
+    # The largest file the bot uploads; unset: the platform's (50 MB on Telegram's and Bale's
+    # Bot API; a local Bot API server takes up to 2000 MB). An export with a bigger file sends
+    # neither file.
+    upload_max_bytes: int | None = Field(default=None, ge=1, le=2000 * 1024 * 1024)
 
     @field_validator("bot_token")
     @classmethod
@@ -128,6 +145,21 @@ class Settings(BaseSettings):
         if not head.isascii() or not head.isdigit() or len(tail) < 3 or not tail.isascii():
             raise ValueError("must look like 123456:ABC… (from BotFather)")
         return SecretStr(raw)
+
+    @field_validator("staff_thread_id")
+    @classmethod
+    def _thread_needs_topics(cls, v: int | None, info: ValidationInfo) -> int | None:
+        name = info.data.get("platform", "telegram")
+        if v is not None and not platforms.PLATFORMS[name].supports_forum_topics:
+            raise ValueError(f"{name} has no forum topics; leave it unset")
+        return v
+
+    @model_validator(mode="after")
+    def _platform_api_url(self) -> Settings:
+        """On Bale the Bot API lives elsewhere, unless BOT_API_URL says where."""
+        if "bot_api_url" not in self.model_fields_set:
+            self.bot_api_url = platforms.PLATFORMS[self.platform].default_api_url
+        return self
 
     @field_validator("bot_api_url")
     @classmethod
@@ -209,6 +241,19 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def profile(self) -> platforms.Platform:
+        """What the messenger accepts (bot/platform.py), with this operator's choices."""
+        return platforms.profile(self.platform, bale_formatting=self.bale_formatting)
+
+    @property
+    def upload_limit(self) -> int:
+        return self.upload_max_bytes or self.profile.limits.upload_bytes
+
+    @property
+    def group_rate(self) -> int:
+        return self.group_messages_per_minute or self.profile.limits.group_messages_per_minute
 
     @property
     def sqlite_path(self) -> Path | None:

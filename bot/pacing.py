@@ -5,6 +5,10 @@ group, and about one a second in a chat (short bursts are tolerated). python-tel
 `AIORateLimiter` uses leaky buckets, which let through up to twice the limit inside one window,
 and does not pace private chats at all. This limiter keeps exact sliding windows instead, and
 still obeys `retry_after` when Telegram asks everyone to wait.
+
+A group is told from a private chat by the chat's type (`bot.chat_kinds`, learnt from updates
+and from the answers to the bot's own messages), never by the sign of its id: Bale's ids have
+no fixed shape. A chat not seen yet is paced as a group.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Any, Protocol
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+
+from bot.chat_kinds import ChatKinds
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +121,9 @@ class SlidingWindowRateLimiter(BaseRateLimiter[int]):
         private: Window = PRIVATE,
         max_retries: int = 3,
         windows: Windows | None = None,
+        kinds: ChatKinds | None = None,
     ) -> None:
+        self.kinds = kinds or ChatKinds()
         self.overall_window, self.group_window, self.private_window = overall, group, private
         self.max_retries = max_retries
         self.windows: Windows = windows or LocalWindows()
@@ -154,6 +162,11 @@ class SlidingWindowRateLimiter(BaseRateLimiter[int]):
                     return
                 await asyncio.sleep(wait)
 
+    def chat_window(self, chat_id: int | str) -> Window:
+        """A group's window, unless the chat is known to be private."""
+        private = isinstance(chat_id, int) and self.kinds.is_private(chat_id)
+        return self.private_window if private else self.group_window
+
     async def _wait_for_resume(self) -> None:
         while True:
             wait = await self.windows.paused_for()
@@ -177,10 +190,7 @@ class SlidingWindowRateLimiter(BaseRateLimiter[int]):
             chat_id = int(chat_id)
         slots: list[Slot] = []
         if counted and chat_id is not None:
-            is_group = isinstance(chat_id, str) or chat_id < 0
-            slots.append(
-                (f"chat:{chat_id}", self.group_window if is_group else self.private_window)
-            )
+            slots.append((f"chat:{chat_id}", self.chat_window(chat_id)))
         if counted:
             slots.append(("all", self.overall_window))
         for attempt in range(retries + 1):
@@ -189,7 +199,7 @@ class SlidingWindowRateLimiter(BaseRateLimiter[int]):
             else:
                 await self._wait_for_resume()
             try:
-                return await callback(*args, **kwargs)
+                result = await callback(*args, **kwargs)
             except RetryAfter as exc:
                 self.retries_seen += 1
                 if attempt == retries:
@@ -197,6 +207,9 @@ class SlidingWindowRateLimiter(BaseRateLimiter[int]):
                 delay = _seconds(exc.retry_after) + 0.1
                 log.warning("Telegram asked to wait %.1fs (%s)", delay, endpoint)
                 await self.windows.pause(delay)
+            else:
+                self.kinds.learn_from_result(result)  # a sent message names its chat's type
+                return result
         raise AssertionError("unreachable")
 
 

@@ -30,10 +30,13 @@ async def skip_duplicates(update: Update, context: BotContext) -> None:
 
 
 async def gatekeeper(update: Update, context: BotContext) -> None:
+    services = context.services
+    chat = update.effective_chat
+    if chat is not None:  # the messenger says what kind of chat it is: remember it
+        await people.note_chat(services.rt, chat.id, str(chat.type))
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    services = context.services
     banned = await people.touch_and_check(
         services.rt, user.id, user.first_name, user.username, user.language_code
     )

@@ -10,7 +10,8 @@ Delivery runs in lanes (see `bot.storage.outbox`): each chat's messages in id or
 side by side. Telegram lets a bot post 20 messages a minute into a group, and the pacing holds a
 group's 21st card back for up to a minute; that wait is its lane's alone, so a citizen's receipt
 filed behind a wave of cards still goes out at once. Lanes to citizens (private chats) are
-started first and have places of their own that group lanes cannot fill.
+started first and have places of their own that group lanes cannot fill. Which chats are
+private is what the messenger said (`chat_kinds`), never the sign of the id.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.chat_kinds import PRIVATE
 from bot.domain.purposes import CARD_PURPOSES, Purpose
+from bot.platform import Limits
 from bot.services import cards
 from bot.services.runtime import Runtime
 from bot.storage import cases as case_store
@@ -31,7 +34,7 @@ from bot.storage import desk as desk_store
 from bot.storage import outbox as outbox_store
 from bot.storage.outbox import Lane
 from bot.storage.rows import CardMessageRow, OutboxRow
-from bot.text import MESSAGE_LIMIT, split_message, utf16_len
+from bot.text import split_message, utf16_len
 from bot.views.gate import delivery_failed
 
 log = logging.getLogger(__name__)
@@ -39,7 +42,6 @@ log = logging.getLogger(__name__)
 Send = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
 MAX_ATTEMPTS = 12  # for chat moves: a chain of moves longer than this is a bug, not a move
-CAPTION_LIMIT = 1024
 MAX_BACKOFF = timedelta(minutes=10)
 # Lanes running at once. Telegram takes about 30 messages a second from a bot, so more private
 # lanes would only queue in the pacing; group lanes mostly wait there, so they have fewer places.
@@ -89,6 +91,7 @@ class OutboxWorker:
         self.on_result = on_result or (lambda _result: None)
         self._task: asyncio.Task[None] | None = None  # the dispatcher
         self._lanes: dict[Lane, asyncio.Task[None]] = {}
+        self._private: dict[Lane, bool] = {}  # which running lanes go to private chats
         self._resting: dict[Lane, float] = {}  # lanes that broke, until (loop time)
         self._paused_until = 0.0  # Telegram asked everyone to wait (loop time)
         self._stopping = False
@@ -137,6 +140,7 @@ class OutboxWorker:
             task.cancel()  # its row stays pending and goes after restart
         await asyncio.gather(*lanes, return_exceptions=True)
         self._lanes.clear()
+        self._private.clear()
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -175,7 +179,7 @@ class OutboxWorker:
         # Citizens' lanes first; each kind has its own places, so a wave of one kind never
         # keeps the other waiting.
         for private, places in ((True, PRIVATE_LANES), (False, GROUP_LANES)):
-            room = places - sum((lane[0] > 0) == private for lane in self._lanes)
+            room = places - sum(self._private.get(lane) == private for lane in self._lanes)
             if room <= 0:
                 continue  # a lane that ends rings the bell: the next one starts then
             async with self.rt.engine.connect() as conn:
@@ -187,6 +191,7 @@ class OutboxWorker:
                 if lane in busy or room <= 0:
                     continue
                 room -= 1
+                self._private[lane] = private
                 self._lanes[lane] = asyncio.create_task(
                     self._lane(lane, head), name=f"outbox-{lane}"
                 )
@@ -210,6 +215,7 @@ class OutboxWorker:
         finally:
             if self._lanes.get(lane) is asyncio.current_task():
                 del self._lanes[lane]
+                self._private.pop(lane, None)
             self.rt.ring()
 
     async def _card(
@@ -231,7 +237,11 @@ class OutboxWorker:
         if row["purpose"] == outbox_store.REFRESH and row["case_id"] is not None:
             await self._refresh_cards(row["case_id"])
             return None
-        calls, primary = _parts(row["method"], {"chat_id": row["chat_id"], **row["payload"]})
+        calls, primary = _parts(
+            row["method"],
+            {"chat_id": row["chat_id"], **row["payload"]},
+            self.rt.settings.profile.limits,
+        )
         result: Any = None
         for index in range(row["parts_sent"], len(calls)):
             method, params = calls[index]
@@ -384,7 +394,8 @@ class OutboxWorker:
                             case_id=row["case_id"],
                             now=self.rt.now(),
                         )
-                if row["chat_id"] > 0 and _unreachable(reason):
+                kind = await chats.kind_of(conn, row["chat_id"])
+                if kind == PRIVATE and _unreachable(reason):
                     await desk_store.mark_unreachable(conn, row["chat_id"])
                     if row["case_id"] is not None:  # show it on the card
                         await cards.queue_refresh(
@@ -396,24 +407,31 @@ class OutboxWorker:
                 log.error("outbox %s failed for good: %s", row["id"], reason)
                 self.on_result("failed")
             return 0.0
+        kind = _chat_kind(result)
+        if kind is not None and not self.rt.chat_kinds.unsaved(row["chat_id"], kind):
+            kind = None  # known and stored already
         async with self.rt.engine.begin() as conn:
             await outbox_store.mark_sent(conn, row["id"], self.rt.now(), _message_id(result))
+            if kind is not None:  # what the messenger said the chat is, for lanes and pacing
+                await chats.record_kind(conn, row["chat_id"], kind, self.rt.now())
+        if kind is not None:
+            self.rt.chat_kinds.saved(row["chat_id"], kind)
         self.on_result("sent")
         return 0.0
 
 
-def _parts(method: str, params: dict[str, Any]) -> tuple[list[Call], int]:
+def _parts(method: str, params: dict[str, Any], limits: Limits) -> tuple[list[Call], int]:
     """The calls that make up one queued message, and which one's result stands for it.
 
     Long texts go out as several messages split between lines (the buttons on the last, whose
     result stands for the message); a caption over Telegram's limit moves to follow-up messages
     after the media (whose result stands for it). Splitting is deterministic, so a retry that
-    skips the parts already sent sends exactly the rest.
+    skips the parts already sent sends exactly the rest. The lengths are the platform's.
     """
-    if method == "sendMessage" and utf16_len(params.get("text", "")) > MESSAGE_LIMIT:
+    if method == "sendMessage" and utf16_len(params.get("text", "")) > limits.message_length:
         markup = params.get("reply_markup")
         base = {k: v for k, v in params.items() if k != "reply_markup"}
-        texts = split_message(params["text"], MESSAGE_LIMIT)
+        texts = split_message(params["text"], limits.message_length)
         calls: list[Call] = []
         for index, part in enumerate(texts):
             last = index == len(texts) - 1
@@ -421,15 +439,22 @@ def _parts(method: str, params: dict[str, Any]) -> tuple[list[Call], int]:
             calls.append((method, {**base, "text": part, **extra}))
         return calls, len(calls) - 1
     caption = params.get("caption")
-    if caption and utf16_len(caption) > CAPTION_LIMIT:
+    if caption and utf16_len(caption) > limits.caption_length:
         first: Call = (method, {k: v for k, v in params.items() if k != "caption"})
         follow = {"chat_id": params["chat_id"], "text": caption, "parse_mode": "HTML"}
         for key in ("message_thread_id",):
             if key in params:
                 follow[key] = params[key]
-        rest, _ = _parts("sendMessage", follow)
+        rest, _ = _parts("sendMessage", follow, limits)
         return [first, *rest], 0
     return [(method, params)], 0
+
+
+def _chat_kind(result: Any) -> str | None:
+    """The kind of chat a sent message landed in, as the messenger answered."""
+    chat = result.get("chat") if isinstance(result, dict) else None
+    kind = chat.get("type") if isinstance(chat, dict) else None
+    return kind if isinstance(kind, str) else None
 
 
 def _message_id(result: Any) -> int | None:

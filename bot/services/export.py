@@ -133,7 +133,7 @@ class Exports:
 
     @property
     def max_upload_bytes(self) -> int:
-        return self.rt.settings.upload_max_bytes
+        return self.rt.settings.upload_limit
 
     async def count(self, start: datetime, end: datetime) -> int:
         """How many cases an export of ``[start, end)`` would hold."""

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 
 from bot.services.runtime import Runtime
+from bot.storage import chats as chat_store
 from bot.storage import updates as update_store
 from bot.storage import users as user_store
 
@@ -56,3 +57,13 @@ async def set_ban(rt: Runtime, user_id: int, reason: str | None) -> bool:
     """Ban (reason given) or unban (None). False when the bot has never met the user."""
     async with rt.engine.begin() as conn:
         return await user_store.set_ban(conn, user_id, reason)
+
+
+async def note_chat(rt: Runtime, chat_id: int, kind: str) -> None:
+    """Remember what kind of chat this is (written once per process and chat): pacing and the
+    outbox tell groups from private chats by it."""
+    if not rt.chat_kinds.unsaved(chat_id, kind):
+        return
+    async with rt.engine.begin() as conn:
+        await chat_store.record_kind(conn, chat_id, kind, rt.now())
+    rt.chat_kinds.saved(chat_id, kind)

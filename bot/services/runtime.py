@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.chat_kinds import ChatKinds
 from bot.config import Settings
 
 
@@ -21,13 +22,15 @@ class Runtime:
     """Shared dependencies, built once per process (tests build one per test).
 
     `clock` is injectable so that tests can move time; `outbox_bell` is set after a transaction
-    that queued messages commits, so the delivery worker wakes at once instead of polling.
+    that queued messages commits, so the delivery worker wakes at once instead of polling;
+    `chat_kinds` is what this process has seen of which chats are private and which groups.
     """
 
     engine: AsyncEngine
     settings: Settings
     clock: Callable[[], datetime] = utcnow
     outbox_bell: asyncio.Event = field(default_factory=asyncio.Event)
+    chat_kinds: ChatKinds = field(default_factory=ChatKinds)
 
     def now(self) -> datetime:
         return self.clock()

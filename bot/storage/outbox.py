@@ -9,6 +9,10 @@ what lets several processes share the outbox later: a process that locks a head 
 UPDATE SKIP LOCKED` with a lease) owns that lane until it settles the row, since the lane's next
 row stays held back while its head is pending, so one chat's messages keep their order whichever
 process sends them.
+
+Lanes to private chats (citizens) and to groups are taken separately; which a chat is comes
+from `chat_kinds` (what the messenger said the chat is), never from the sign of its id. A chat
+of unknown kind counts as a group.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from typing import Any
 from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.chat_kinds import PRIVATE
 from bot.domain.purposes import Purpose
 from bot.storage.rows import OutboxRow, every, one
-from bot.storage.tables import outbox
+from bot.storage.tables import chat_kinds, outbox
 
 REFRESH = Purpose.CARD_REFRESH.value
 
@@ -74,8 +79,10 @@ async def due(conn: AsyncConnection, now: datetime, limit: int = 50) -> list[Out
 async def due_heads(
     conn: AsyncConnection, now: datetime, *, private: bool, limit: int
 ) -> list[OutboxRow]:
-    """The due head of each lane to private chats (citizens), or to groups; oldest first."""
+    """The due head of each lane to private chats (citizens), or to groups (and chats of
+    unknown kind); oldest first."""
     earlier = outbox.alias("earlier")
+    private_chats = select(chat_kinds.c.chat_id).where(chat_kinds.c.kind == PRIVATE)
     held_back = exists().where(
         earlier.c.chat_id == outbox.c.chat_id,
         earlier.c.status == "pending",
@@ -87,7 +94,11 @@ async def due_heads(
         .where(
             outbox.c.status == "pending",
             outbox.c.next_attempt_at <= now,
-            outbox.c.chat_id > 0 if private else outbox.c.chat_id <= 0,
+            (
+                outbox.c.chat_id.in_(private_chats)
+                if private
+                else outbox.c.chat_id.not_in(private_chats)
+            ),
             ~held_back,
         )
         .order_by(outbox.c.id)

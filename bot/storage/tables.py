@@ -295,3 +295,14 @@ chat_moves = Table(
     Column("new_chat_id", BigInteger, nullable=False),
     Column("at", UTCDateTime, nullable=False),
 )
+
+# What kind of chat an id is ("private", "group", "supergroup", "channel"), as the messenger
+# said in an update or in the answer to a message the bot sent. Pacing and delivery tell
+# groups from private chats by this, never by the id's sign (Bale's ids have no fixed shape).
+chat_kinds = Table(
+    "chat_kinds",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+)
