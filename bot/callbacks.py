@@ -177,11 +177,14 @@ class ToDraft:
     """Routing target: the complaint the citizen is filing."""
 
 
-RouteTarget = p.Answer | p.Comment | p.ReopenReason | p.TrackingCode | ToDraft
-_TARGET_TAGS: dict[str, type[p.Answer] | type[p.Comment] | type[p.ReopenReason]] = {
+RouteTarget = p.Answer | p.Comment | p.ReopenReason | p.TrackingCode | p.StaffPrompt | ToDraft
+_TARGET_TAGS: dict[
+    str, type[p.Answer] | type[p.Comment] | type[p.ReopenReason] | type[p.StaffPrompt]
+] = {
     "a": p.Answer,
     "m": p.Comment,
     "r": p.ReopenReason,
+    "s": p.StaffPrompt,
 }
 
 
@@ -200,6 +203,8 @@ class Route:
                 tail = ("m", case_id)
             case p.ReopenReason(case_id):
                 tail = ("r", case_id)
+            case p.StaffPrompt(prompt_id):
+                tail = ("s", prompt_id)
             case p.TrackingCode():
                 tail = ("t",)
             case ToDraft():

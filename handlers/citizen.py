@@ -38,6 +38,8 @@ from bot.services.citizen_input import (
     HeldQuietly,
     LookedUp,
     NotAwaited,
+    PromptAnswered,
+    PromptRefused,
     Reopened,
     ReopenRefused,
     Result,
@@ -49,6 +51,7 @@ from bot.services.filing import Attachment, Outcome, Submitted
 from bot.services.my_cases import CaseDetail
 from bot.views import citizen as views
 from bot.views import labels as L
+from bot.views import staff as staff_views
 from bot.views.screen import Screen
 from handlers.common import answer
 
@@ -122,7 +125,9 @@ async def help_command(update: Update, context: BotContext) -> None:
 async def cancel(update: Update, context: BotContext) -> None:
     assert update.message and update.effective_user
     services = context.services
-    if await services.citizen_input.drop_focus(update.effective_user.id):
+    if await services.citizen_input.cancel_prompt(update.effective_user.id):
+        await _send(update.message, Screen(staff_views.prompt_dropped()))
+    elif await services.citizen_input.drop_focus(update.effective_user.id):
         await _send(update.message, views.use_menu())
     elif await services.filing.cancel(update.effective_user.id):
         await _send(update.message, views.cancelled())
@@ -190,7 +195,13 @@ async def on_text(update: Update, context: BotContext) -> None:
         return await _show(message, context, await inputs.finish_evidence(user_id))
     if L.matches(raw, L.ANONYMOUS):
         return await _show(message, context, await inputs.stay_anonymous(user_id))
-    received = Received(message.chat_id, message.message_id, text=raw)
+    replied = message.reply_to_message
+    received = Received(
+        message.chat_id,
+        message.message_id,
+        text=raw,
+        reply_to=replied.message_id if replied is not None else None,
+    )
     await _show(message, context, await services.citizen_input.receive(user_id, received))
 
 
@@ -238,6 +249,10 @@ async def _show(message: Chat, context: BotContext, result: Result) -> None:
             await _send(message, views.unplaced())
         case Gone():
             await _send(message, Screen(views.problem_text(Problem.STALE_BUTTON, None)))
+        case PromptAnswered(action):  # a desk member answered the bot's prompt here
+            await _send(message, Screen(staff_views.done(action)))
+        case PromptRefused(reason, holder_name):
+            await _send(message, Screen(staff_views.refusal(reason, holder_name)))
 
 
 async def _show_filing(message: Chat, outcome: Outcome, before: Step | None, limit: int) -> None:

@@ -1,5 +1,11 @@
-"""The staff desk in the staff group (and units' chats): card buttons, ForceReply prompts and
-commands. Privacy mode stays on: the bot only reads commands and replies to its own prompts.
+"""The staff desk in the staff group (and units' chats): card buttons, prompts and commands.
+Privacy mode stays on: in a group the bot only reads commands and replies to its own prompts,
+and takes nothing else there as input.
+
+A prompt for text is asked twice: in the group (a reply answers it; ForceReply where the
+platform has it) and in the member's private chat with the bot, where their next text is the
+answer (routed by `CitizenInput`, like everything typed there), so the desk works where ForceReply
+or replies in groups do not.
 
 Every press and command is checked again on the server (role, holder, state) by `Desk`;
 callback_data is only a hint of what was pressed.
@@ -33,7 +39,7 @@ from bot.domain import ids
 from bot.domain.lifecycle import NEEDS_TEXT, Action, Outcome
 from bot.domain.refusal import Refusal
 from bot.domain.roles import Role
-from bot.services.desk import Actor, Done, Refused
+from bot.services.desk import Actor, Done, PromptPlace, Refused
 from bot.text import split_message
 from bot.views import staff as views
 from bot.views.staff_card import submenu
@@ -151,16 +157,33 @@ async def _prompt(
     action: Action,
     result: Outcome | None = None,
 ) -> None:
-    """Ask the staff member for text with a selective ForceReply aimed at them."""
+    """Ask the staff member for text: in their private chat with the bot, and in the group
+    as a reply to the card (with a selective ForceReply where the platform has one)."""
     desk = context.services.desk
     case, *_ = await desk.case_detail(case_id)
-    body = views.prompt(action, user_id=actor.user_id, name=name, code=case["code"], outcome=result)
-    sent = await card.reply_text(
-        body,
-        reply_markup=ForceReply(selective=True),
-        do_quote=True,
+    code = case["code"]
+    places: list[PromptPlace] = []
+    if card.chat.type != "private":
+        try:
+            private = await context.bot.send_message(
+                actor.user_id, views.private_prompt(action, code=code, outcome=result)
+            )
+            places.append(PromptPlace(private.chat_id, private.message_id, private=True))
+        except Forbidden:  # never opened the bot: the group prompt is the only one
+            pass
+    body = views.prompt(action, user_id=actor.user_id, name=name, code=code, outcome=result)
+    if card.chat.type == "private":
+        body = views.private_prompt(action, code=code, outcome=result)
+    else:
+        body += "\n" + views.asked_privately_too(bool(places))
+    force = (
+        ForceReply(selective=True)
+        if context.services.rt.settings.profile.supports_force_reply
+        else None
     )
-    await desk.remember_prompt(actor, case_id, action, sent.chat_id, sent.message_id, result)
+    sent = await card.reply_text(body, reply_markup=force, do_quote=True)
+    places.append(PromptPlace(sent.chat_id, sent.message_id, private=sent.chat.type == "private"))
+    await desk.remember_prompt(actor, case_id, action, places, result)
 
 
 async def _send_files(update: Update, context: BotContext, actor: Actor, case_id: int) -> None:
@@ -369,7 +392,8 @@ async def cmd_units(update: Update, context: BotContext) -> None:
     if len(args) >= 2:
         chat = ids.chat_id(args[1])
         thread = ids.row_id(args[2]) if len(args) > 2 else None
-        if chat is None or (len(args) > 2 and thread is None):
+        topics = context.services.rt.settings.profile.supports_forum_topics
+        if chat is None or (len(args) > 2 and (thread is None or not topics)):
             return await _reply(update.message, views.refusal(Refusal.BAD_INPUT))
         result = await desk.set_unit_chat(actor, args[0], chat, thread)
         if isinstance(result, Refused):

@@ -11,6 +11,9 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -30,10 +33,10 @@ async def _pg_admin() -> asyncpg.Connection:
         pytest.skip(reason)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def db_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
-    """A migrated, empty database of each backend, dropped afterwards."""
-    if request.param == "sqlite":
+@asynccontextmanager
+async def _database(kind: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A migrated, empty database of `kind` ("sqlite" or "postgresql"), dropped afterwards."""
+    if kind == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
         await upgrade(url)
         yield url
@@ -49,3 +52,31 @@ async def db_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[str]
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A migrated, empty database of each backend, dropped afterwards."""
+    async with _database(request.param, tmp_path) as url:
+        yield url
+
+
+@dataclass(frozen=True)
+class Env:
+    """Where an end-to-end test runs: a database, and the messenger the server plays."""
+
+    db_url: str
+    platform: str
+
+    @property
+    def bale(self) -> bool:
+        return self.platform == "bale"
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "bale-sqlite"])
+async def env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Env]:
+    """For the main end-to-end flows: Telegram on both backends, and Bale on SQLite only (the
+    platform does not touch the SQL, and CI time is kept for what might differ)."""
+    platform, _, kind = str(request.param).rpartition("-")
+    async with _database(kind, tmp_path) as url:
+        yield Env(url, platform or "telegram")

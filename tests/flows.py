@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.localapi import FakeUser
+from bot.localapi import BotMessage, FakeGroup, FakeUser
 from bot.storage.tables import cases
 from tests.harness import Bot
 
@@ -90,3 +90,27 @@ async def case_rows(bot: Bot, citizen_id: int) -> list[dict[str, Any]]:
             select(cases).where(cases.c.citizen_id == citizen_id).order_by(cases.c.id)
         )
         return [dict(r) for r in rows.mappings()]
+
+
+async def answer_prompt(
+    group: FakeGroup,
+    user: FakeUser,
+    prompt: BotMessage,
+    reply: str,
+    done: str,
+    *,
+    private: bool,
+) -> None:
+    """Answer the bot's prompt for a text. Where the platform has ForceReply the group prompt
+    carries it; either way the same prompt waits in the member's private chat. `private`:
+    answer there with a plain message (what works on Bale), else reply in the group."""
+    force = bool((prompt.reply_markup or {}).get("force_reply"))
+    assert force == (group._server.profile.name == "telegram"), prompt.reply_markup
+    asked = await user.expect_message("✍️")
+    assert "بنویسید" in (asked.text or "")
+    if private:
+        await user.send_text(reply)
+        await user.expect_message(done)
+    else:
+        await group.send_text(from_user=user, text=reply, reply_to=prompt)
+        await group.expect_message(done)

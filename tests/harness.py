@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,9 +17,14 @@ from bot.app import allowed_updates, build_application
 from bot.config import Settings, load_settings
 from bot.context import Services
 from bot.localapi import FakeTelegram, Limits
+from bot.localapi.profiles import PROFILES as SERVER_PROFILES
 from tests.clock import Clock
 
 STAFF_CHAT_ID = -1001000000001
+# Bale's groups are plain groups whose ids have no known shape: the Bale runs use a positive
+# one, so that nothing that tells a group by the sign of its id can pass.
+BALE_STAFF_CHAT_ID = 5_100_000_001
+STAFF_CHAT_IDS = {"telegram": STAFF_CHAT_ID, "bale": BALE_STAFF_CHAT_ID}
 # Test citizens answer faster than people can, so both sides get a faster window; the bot keeps
 # well below the server so that a loaded CI machine bunching requests still meets no 429.
 FAST_CHAT_RATE = 20
@@ -72,10 +78,11 @@ class Bot:
 
 def make_settings(server: FakeTelegram, db_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
+        "platform": server.profile.name,
         "bot_token": server.token,
         "bot_api_url": server.base_url,
         "database_url": db_url,
-        "staff_chat_id": STAFF_CHAT_ID,
+        "staff_chat_id": STAFF_CHAT_IDS[server.profile.name],
         "max_complaints_per_day": 3,
         "outbox_poll_seconds": 0.2,
         # Test citizens answer faster than people can; see test_pacing for the real window.
@@ -91,14 +98,19 @@ def make_settings(server: FakeTelegram, db_url: str, **overrides: Any) -> Settin
 
 @asynccontextmanager
 async def running_bot(
-    db_url: str, *, limits: Limits | None = None, **overrides: Any
+    db_url: str, *, limits: Limits | None = None, platform: str = "telegram", **overrides: Any
 ) -> AsyncIterator[Bot]:
+    """The bot on `platform` ("telegram" or "bale"): the server plays that messenger
+    (bot/localapi/profiles.py) and the bot runs with PLATFORM set to it."""
     limits = limits or Limits(private_per_second=FAST_SERVER_RATE)
-    async with FakeTelegram(token="123456:TEST-TOKEN-abcdef", limits=limits) as server:
+    profile = SERVER_PROFILES[platform]
+    async with FakeTelegram(
+        token="123456:TEST-TOKEN-abcdef", limits=limits, profile=profile
+    ) as server:
         # Update ids grow across the bots of one test run, as Telegram's do for one bot: a test
         # that starts a second bot on the same database must not look like a redelivery.
         server.updates.next_id = next(_UPDATE_IDS)
-        server.group(STAFF_CHAT_ID, title="Staff")
+        server.group(STAFF_CHAT_IDS[platform], title="Staff")
         bot = Bot(server, make_settings(server, db_url, **overrides), Clock())
         await bot.start()
         try:
@@ -106,3 +118,26 @@ async def running_bot(
         finally:
             await bot.stop()
         server.assert_no_refusals()
+        if not profile.parse_mode:  # the server shows text as sent: no tag may get there
+            assert markup_seen(server) == [], "\n".join(markup_seen(server))
+
+
+MARKUP_SEEN = re.compile(
+    r"</?[a-zA-Z][a-zA-Z0-9-]*(\s[^<>]*)?>|&(?:amp|lt|gt|quot|#\d+|#x[0-9a-fA-F]+);"
+)
+
+
+def markup_seen(server: FakeTelegram) -> list[str]:
+    """Every text a user was shown (messages, captions, each edit, button answers) that holds
+    an HTML tag or entity: on a platform that shows text literally, each is a bug."""
+    seen: list[str] = []
+    for chat in server.chats.values():
+        for message in chat.bot_messages:
+            for shown in (*message.history, message.text):
+                if shown and MARKUP_SEEN.search(shown):
+                    seen.append(f"chat {chat.id} #{message.message_id}: {shown[:200]!r}")
+    for record in server.callbacks.values():
+        answer_text = str((record.answer or {}).get("text") or "")
+        if MARKUP_SEEN.search(answer_text):
+            seen.append(f"answer to {record.id}: {answer_text!r}")
+    return seen

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.storage import outbox as outbox_store
 from bot.storage.tables import outbox
+from tests.conftest import Env
 from tests.harness import STAFF_CHAT_ID, Bot, running_bot
 
 ADMIN = 9001
@@ -33,14 +34,15 @@ async def _row(bot: Bot, row_id: int) -> dict:  # type: ignore[type-arg]
         )
 
 
-async def test_long_text_is_split_on_lines_with_buttons_on_the_last_part(db_url: str) -> None:
-    async with running_bot(db_url) as bot:
-        staff = bot.server.group(STAFF_CHAT_ID, title="Staff")
+async def test_long_text_is_split_on_lines_with_buttons_on_the_last_part(env: Env) -> None:
+    async with running_bot(env.db_url, platform=env.platform) as bot:
+        assert bot.settings.staff_chat_id is not None
+        staff = bot.server.group(bot.settings.staff_chat_id, title="Staff")
         lines = [f"<b>سطر {i}</b> " + "متن " * 40 for i in range(60)]
         markup = {"inline_keyboard": [[{"text": "دکمه", "callback_data": "x"}]]}
         await _queue(
             bot,
-            STAFF_CHAT_ID,
+            bot.settings.staff_chat_id,
             "sendMessage",
             {"text": "\n".join(lines), "parse_mode": "HTML", "reply_markup": markup},
         )
@@ -52,16 +54,17 @@ async def test_long_text_is_split_on_lines_with_buttons_on_the_last_part(db_url:
         assert "\n".join(p.text for p in parts).count("سطر") == 60
 
 
-async def test_long_caption_moves_to_a_follow_up_message(db_url: str) -> None:
-    async with running_bot(db_url) as bot:
-        staff = bot.server.group(STAFF_CHAT_ID, title="Staff")
+async def test_long_caption_moves_to_a_follow_up_message(env: Env) -> None:
+    async with running_bot(env.db_url, platform=env.platform) as bot:
+        assert bot.settings.staff_chat_id is not None
+        staff = bot.server.group(bot.settings.staff_chat_id, title="Staff")
         png = _tiny_png()
         caption = "شرح " * 400  # 1,600 characters
         await _queue(
             bot,
-            STAFF_CHAT_ID,
+            bot.settings.staff_chat_id,
             "sendPhoto",
-            {"photo_b64": base64.b64encode(png).decode(), "caption": caption},
+            {"photo_b64": base64.b64encode(png).decode(), "caption": caption, "parse_mode": "HTML"},
         )
         photo = await staff.expect_message(predicate=lambda m: m.kind == "photo")
         assert not photo.text

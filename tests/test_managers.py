@@ -10,11 +10,13 @@ from sqlalchemy import func, select
 
 from bot.domain.roles import Role
 from bot.storage.tables import scheduled_pushes
+from tests.conftest import Env
 from tests.flows import file_complaint
 from tests.harness import Bot, running_bot
 
 MANAGER, STAFF, SUPERVISOR, CITIZEN, ADMIN = 7001, 7101, 7201, 1001, 9001
 MANAGERS_GROUP = -1003000000003
+MANAGERS_GROUPS = {"telegram": MANAGERS_GROUP, "bale": 5_100_000_003}
 
 
 async def _run_push_job(bot: Bot) -> None:
@@ -40,11 +42,16 @@ async def _roles(bot: Bot) -> None:
     await desk.set_role(admin, SUPERVISOR, Role.SUPERVISOR)
 
 
-async def test_daily_and_weekly_pushes_fire_on_time_once_and_catch_up(db_url: str) -> None:
+async def test_daily_and_weekly_pushes_fire_on_time_once_and_catch_up(env: Env) -> None:
+    managers_group = MANAGERS_GROUPS[env.platform]
     async with running_bot(
-        db_url, admin_ids=[ADMIN], manager_chat_ids=[MANAGERS_GROUP], weekly_summary_at="fri 20:00"
+        env.db_url,
+        platform=env.platform,
+        admin_ids=[ADMIN],
+        manager_chat_ids=[managers_group],
+        weekly_summary_at="fri 20:00",
     ) as bot:
-        group = bot.server.group(MANAGERS_GROUP, title="Managers")
+        group = bot.server.group(managers_group, title="Managers")
         manager = bot.server.user(MANAGER, first_name="مدیر")
         await _roles(bot)
         await file_complaint(bot.server.user(CITIZEN, first_name="شهروند"))
@@ -89,8 +96,8 @@ async def test_daily_and_weekly_pushes_fire_on_time_once_and_catch_up(db_url: st
         assert count == 6
 
 
-async def test_report_command_periods_drilldown_and_refusals(db_url: str) -> None:
-    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+async def test_report_command_periods_drilldown_and_refusals(env: Env) -> None:
+    async with running_bot(env.db_url, platform=env.platform, admin_ids=[ADMIN]) as bot:
         await _roles(bot)
         manager = bot.server.user(MANAGER, first_name="مدیر")
         staff = bot.server.user(STAFF, first_name="کارشناس")

@@ -1,6 +1,8 @@
 """End to end: the staff desk in the staff group and a unit's chat, with a citizen, two staff
 members, a supervisor, a non-staff member and an admin. Every action, its audit row, what the
-citizen is told, and refusals for everything that must be refused."""
+citizen is told, and refusals for everything that must be refused. The whole walk runs on
+Telegram and on Bale too (`env`), where prompts are answered in the private chat, with no
+ForceReply."""
 
 from __future__ import annotations
 
@@ -16,17 +18,21 @@ from bot.localapi import FakeGroup, FakeUser
 from bot.storage.rows import CaseRow
 from bot.storage.tables import case_events, cases, ratings
 from bot.views import notices
-from tests.flows import case_rows, file_complaint
+from tests.conftest import Env
+from tests.flows import answer_prompt, case_rows, file_complaint
 from tests.harness import STAFF_CHAT_ID, Bot, running_bot
 
 ADMIN, STAFF1, STAFF2, SUPERVISOR, OUTSIDER, CITIZEN = 9001, 9101, 9102, 9201, 9301, 1001
 UNIT_CHAT = -1002000000002
+UNIT_CHATS = {"telegram": UNIT_CHAT, "bale": 5_100_000_002}  # Bale: a plain group, any sign
 
 
 async def _setup(bot: Bot) -> dict[str, Any]:
     server = bot.server
-    staff = server.group(STAFF_CHAT_ID, title="Staff")
-    unit = server.group(UNIT_CHAT, title="Market regulation")
+    unit_chat = UNIT_CHATS[server.profile.name]
+    assert bot.settings.staff_chat_id is not None
+    staff = server.group(bot.settings.staff_chat_id, title="Staff")
+    unit = server.group(unit_chat, title="Market regulation")
     people = {
         "admin": server.user(ADMIN, first_name="مدیر"),
         "s1": server.user(STAFF1, first_name="کارشناس‌یک"),
@@ -39,8 +45,8 @@ async def _setup(bot: Bot) -> dict[str, Any]:
     for uid, role in ((STAFF1, "staff"), (STAFF2, "staff"), (SUPERVISOR, "supervisor")):
         await staff.send_text(from_user=admin, text=f"/staff add {uid} {role}")
         await staff.expect_message("کارکنان")
-    await staff.send_text(from_user=admin, text=f"/units market_regulation {UNIT_CHAT}")
-    await staff.expect_message(text.ltr(str(UNIT_CHAT)))
+    await staff.send_text(from_user=admin, text=f"/units market_regulation {unit_chat}")
+    await staff.expect_message(text.ltr(str(unit_chat)))
     return {"staff": staff, "unit": unit, **people}
 
 
@@ -73,14 +79,8 @@ async def _alert(chat: FakeGroup | FakeUser, qid: str) -> str:
     return str(answer["text"])
 
 
-async def _reply_to_prompt(staff: FakeGroup, user: FakeUser, contains: str, reply: str) -> None:
-    prompt = await staff.expect_message(contains)
-    assert prompt.reply_markup and prompt.reply_markup.get("force_reply")
-    await staff.send_text(from_user=user, text=reply, reply_to=prompt)
-
-
-async def test_a_case_from_card_to_rating_with_every_refusal(db_url: str) -> None:
-    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+async def test_a_case_from_card_to_rating_with_every_refusal(env: Env) -> None:
+    async with running_bot(env.db_url, platform=env.platform, admin_ids=[ADMIN]) as bot:
         p = await _setup(bot)
         staff, unit, citizen = p["staff"], p["unit"], p["citizen"]
         await file_complaint(citizen, phone="+989121234567")
@@ -103,13 +103,14 @@ async def test_a_case_from_card_to_rating_with_every_refusal(db_url: str) -> Non
         qid = await staff.press(from_user=p["s2"], data=f"s:claim:{cid}", message=card)
         assert "کارشناس‌یک" in await _alert(staff, qid)
 
-        # Internal note through a ForceReply prompt; only its addressee may answer it.
+        # An internal note: asked in the group and privately; only its addressee may answer.
         await staff.press(from_user=p["s1"], text="یادداشت", message=card)
         prompt = await staff.expect_message("یادداشت داخلی")
         await staff.send_text(from_user=p["s2"], text="من می‌نویسم", reply_to=prompt)
         await staff.expect_message("اجازهٔ این کار")
-        await staff.send_text(from_user=p["s1"], text="فروشنده سابقه دارد", reply_to=prompt)
-        await staff.expect_message("یادداشت ثبت شد")
+        await answer_prompt(
+            staff, p["s1"], prompt, "فروشنده سابقه دارد", "یادداشت ثبت شد", private=env.bale
+        )
 
         # The phone number: to the holder and the supervisor in an alert, not to others.
         qid = await staff.press(from_user=p["s1"], text="📞 شماره", message=card)
@@ -121,7 +122,10 @@ async def test_a_case_from_card_to_rating_with_every_refusal(db_url: str) -> Non
 
         # Ask the citizen; their answer comes back to the group and the case wakes up.
         await staff.press(from_user=p["s1"], text="پرسش از شهروند", message=card)
-        await _reply_to_prompt(staff, p["s1"], "پرسش خود", "ساعت خرید چند بود؟")
+        prompt = await staff.expect_message("پرسش خود")
+        await answer_prompt(
+            staff, p["s1"], prompt, "ساعت خرید چند بود؟", "پرسش برای شهروند", private=env.bale
+        )
         question = await citizen.expect_message("ساعت خرید چند بود؟")
         assert "می‌پرسد" in question.text
         card = await staff.expect_edit(card)
@@ -151,14 +155,14 @@ async def test_a_case_from_card_to_rating_with_every_refusal(db_url: str) -> Non
         # s1 no longer holds it: resolving is refused; s2 resolves with an outcome.
         qid = await staff.press(from_user=p["s1"], data=f"s:resolve:{cid}", message=card)
         assert "اجازهٔ این کار" in await _alert(staff, qid)
-        latest = next(
-            m for m in bot.server.messages(STAFF_CHAT_ID) if m.message_id == card.message_id
-        )
+        latest = next(m for m in staff.inbox if m.message_id == card.message_id)
         await staff.press(from_user=p["s2"], text="اعلام نتیجه", message=latest)
         menu = await staff.expect_edit(latest)
         await staff.press(from_user=p["s2"], text="به شعبهٔ تعزیرات ارسال شد", message=menu)
-        await _reply_to_prompt(staff, p["s2"], "توضیح برای شهروند", "پرونده به شعبهٔ ۳ رفت.")
-        await staff.expect_message("نتیجه ثبت شد")
+        prompt = await staff.expect_message("توضیح برای شهروند")
+        await answer_prompt(
+            staff, p["s2"], prompt, "پرونده به شعبهٔ ۳ رفت.", "نتیجه ثبت شد", private=env.bale
+        )
         outcome = await citizen.expect_message("به شکایت")
         assert "به شعبهٔ تعزیرات ارسال شد" in outcome.text and "شعبهٔ 3" in outcome.text
         # Rated with the stars it shows, and reopened within a window it states.

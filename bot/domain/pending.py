@@ -5,6 +5,10 @@ reads or writes that string. A pending input is only the citizen's *current focu
 thing they chose to do). What the citizen owes the desk — an answer to an officer's question —
 is not kept here but in the case itself (`awaiting_citizen`), so nothing the citizen does next
 (a lookup, a rating, /start) can make the desk's question disappear.
+
+The same holds for staff: a desk member who pressed «یادداشت» (or ask, resolve, reject…) is
+asked in their private chat with the bot as well as in the group, and that private prompt is
+their focus (`StaffPrompt`); the prompt itself lives in `staff_prompts`.
 """
 
 from __future__ import annotations
@@ -61,7 +65,18 @@ class Filing:
         return "filing"
 
 
-Pending = TrackingCode | Answer | Comment | ReopenReason | Filing
+@dataclass(frozen=True)
+class StaffPrompt:
+    """A desk member was asked for a text (a note, a question, a reason…) in this private
+    chat: `prompt_id` is the row in `staff_prompts`."""
+
+    prompt_id: int
+
+    def encode(self) -> str:
+        return f"prompt:{self.prompt_id}"
+
+
+Pending = TrackingCode | Answer | Comment | ReopenReason | Filing | StaffPrompt
 
 _WITH_CASE: dict[str, type[Answer] | type[Comment] | type[ReopenReason]] = {
     "answer": Answer,
@@ -79,6 +94,9 @@ def parse(stored: str | None) -> Pending | None:
     if stored == "filing":
         return Filing()
     kind, _sep, ref = stored.partition(":")
+    if kind == "prompt":
+        prompt_id = ids.row_id(ref)
+        return StaffPrompt(prompt_id) if prompt_id is not None else None
     cls = _WITH_CASE.get(kind)
     case_id = ids.row_id(ref)
     if cls is None or case_id is None:

@@ -20,9 +20,12 @@ from .actors import FakeGroup, FakeUser
 from .limits import Limits
 from .models import BotMessage, Call
 from .outage import Hold, Outage
+from .profiles import BALE, TELEGRAM, ServerProfile
 from .server import FakeTelegram
 
 __all__ = [
+    "BALE",
+    "TELEGRAM",
     "BotMessage",
     "Call",
     "FakeGroup",
@@ -31,4 +34,5 @@ __all__ = [
     "Hold",
     "Limits",
     "Outage",
+    "ServerProfile",
 ]

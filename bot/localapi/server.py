@@ -33,6 +33,7 @@ from .outage import (
     interruptible,
     outage_response,
 )
+from .profiles import ServerProfile
 from .registry import HANDLERS, generic_handler
 from .spec import ParamDecodeError, decode_value, lookup
 from .state import ApiRequest, ServerState, Upload
@@ -80,8 +81,9 @@ class FakeTelegram(ServerState):
         *,
         bot_first_name: str = "Tazirat Test Bot",
         clock: Callable[[], float] | None = None,
+        profile: ServerProfile | None = None,
     ) -> None:
-        super().__init__(token, bot_username, limits, bot_first_name, clock)
+        super().__init__(token, bot_username, limits, bot_first_name, clock, profile)
         self.calls: list[Call] = []
         self._failures: list[_Failure] = []
         self._expected: list[Callable[[Call], bool]] = []
@@ -244,20 +246,23 @@ class FakeTelegram(ServerState):
         is_forum: bool = False,
         *,
         bot_status: str = "member",
-        privacy_mode: bool = True,
+        privacy_mode: bool | None = None,
         username: str | None = None,
     ) -> FakeGroup:
-        """A group the bot is in; ids starting with -100 are supergroups.
+        """A group the bot is in; ids starting with -100 are supergroups (on Bale every group
+        is a plain group, with an id of any sign).
 
-        With ``privacy_mode`` (Telegram's default) and a bot that is not an administrator,
-        only commands, mentions of the bot, replies to the bot and service messages reach it;
-        the others are recorded in ``server.undelivered``.
+        With ``privacy_mode`` (Telegram's default; None: the profile's) and a bot that is not
+        an administrator, only commands, mentions of the bot, replies to the bot and service
+        messages reach it; the others are recorded in ``server.undelivered``.
         """
         if chat_id in self.groups:
             return self.groups[chat_id]
-        if chat_id >= 0:
-            raise ValueError("group ids are negative")
-        kind = "supergroup" if str(chat_id).startswith("-100") else "group"
+        if chat_id in self.chats:
+            raise ValueError(f"chat {chat_id} is a user's private chat")
+        kind = self.profile.group_kind(chat_id)
+        if privacy_mode is None:
+            privacy_mode = self.profile.privacy_mode
         if is_forum and kind != "supergroup":
             raise ValueError("only supergroups (-100...) can be forums")
         self.chats[chat_id] = ChatState(
@@ -292,6 +297,8 @@ class FakeTelegram(ServerState):
         """Upgrade a basic group to a supergroup: the old id then answers 400 with
         ``migrate_to_chat_id``. ``announce`` also injects the two service messages."""
         old = self._group_chat(old_chat_id)
+        if not self.profile.supergroups:
+            raise ValueError(f"{self.profile.name} has no supergroups")
         if old.type != "group":
             raise ValueError("only basic groups migrate")
         new_group = self.group(
@@ -653,7 +660,10 @@ class FakeTelegram(ServerState):
                         raise OutageInterrupt
                 self._injected_failure(spec.name, params)
                 handler: Handler = HANDLERS.get(spec.name) or generic_handler(spec)
-                work = handler(self, ApiRequest(spec.name, params, uploads))
+                # The platform played (profiles.py) ignores some fields and lacks others;
+                # call.params keeps what the bot sent.
+                acted_on = self.profile.adapt(spec.name, params, uploads)
+                work = handler(self, ApiRequest(spec.name, acted_on, uploads))
                 if spec.name == "getUpdates":  # a long poll: an outage answers it at once
                     result = await interruptible(work, self._outage_begun)
                 else:

@@ -21,6 +21,7 @@ from .limits import Limits, RateLimiter
 from .markup import returned_markup
 from .models import BotMessage, CallbackRecord, ChatState, FileRecord
 from .polling import UpdateBox
+from .profiles import TELEGRAM, ServerProfile
 
 if TYPE_CHECKING:
     from .actors import FakeGroup, FakeUser
@@ -54,12 +55,15 @@ class ServerState:
         limits: Limits | None,
         bot_first_name: str,
         clock: Callable[[], float] | None,
+        profile: ServerProfile | None = None,
     ) -> None:
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name
-        self.limits = limits or Limits()
+        self.profile = profile or TELEGRAM  # which messenger this server plays (profiles.py)
+        self.limits = self.profile.make_limits(limits)
+        self.old_clients: set[int] = set()  # users whose app cannot show callback answers
         self.clock: Callable[[], float] = clock or time.monotonic
         self.rate = RateLimiter(self.limits, lambda: self.clock())
         self.chats: dict[int, ChatState] = {}
@@ -277,7 +281,8 @@ class ServerState:
         self, sender: dict[str, Any], message: BotMessage | None, data: str | None
     ) -> str:
         """Inject a callback_query update and remember it for answerCallbackQuery."""
-        query_id = str(4_000_000_000_000_000 + next(self._ids))
+        old_client = sender.get("id") in self.old_clients
+        query_id = self.profile.callback_id(next(self._ids), old_client=old_client)
         payload: dict[str, Any] = {
             "id": query_id,
             "from": sender,

@@ -14,6 +14,13 @@ None of them may swallow a message meant for another. The rule:
 
 The focus chosen with «پاسخ به این پرسش» is the one exception: the citizen said which case,
 so the message goes there without asking.
+
+Desk members go through the same rule in their private chat: a prompt the bot asked there
+(«یادداشت», ask, resolve, reject… pressed in the group) is one more open thing. The prompt just
+pressed is the focus, so the next text answers it; a reply to a prompt's message answers that
+prompt; an older prompt still open is an option like any other, so a member filing a complaint
+of their own, or with two prompts open, is asked rather than guessed for. Files never answer
+a prompt.
 """
 
 from __future__ import annotations
@@ -27,12 +34,14 @@ from bot.callbacks import RouteTarget, ToDraft
 from bot.domain import pending as p
 from bot.domain import tracking
 from bot.domain.complaint import Step, acceptable_evidence
-from bot.domain.lifecycle import Status, citizen_may_reopen
+from bot.domain.lifecycle import Action, Status, citizen_may_reopen
+from bot.domain.refusal import Refusal
 from bot.services.desk import Desk, Done
 from bot.services.filing import Attachment, Filing, Outcome
 from bot.services.my_cases import CaseDetail, MyCases
 from bot.services.runtime import Runtime
 from bot.storage import cases as case_store
+from bot.storage import desk as desk_store
 from bot.storage import drafts as draft_store
 from bot.storage import held as held_store
 from bot.storage import users as user_store
@@ -143,6 +152,21 @@ class Gone:
     """The held message was already routed, or expired."""
 
 
+@dataclass(frozen=True)
+class PromptAnswered:
+    """A desk member's text carried out the action their prompt was for."""
+
+    action: Action
+
+
+@dataclass(frozen=True)
+class PromptRefused:
+    """…or the desk refused it (the case moved on, the member's role changed)."""
+
+    reason: Refusal
+    holder_name: str | None = None
+
+
 Result = (
     Answered
     | NotAwaited
@@ -160,6 +184,8 @@ Result = (
     | TooManyHeld
     | Unplaced
     | Gone
+    | PromptAnswered
+    | PromptRefused
 )
 
 # Messages held for one citizen at most (an album counts each item): a flood of ambiguous
@@ -175,6 +201,7 @@ class Message:
     message_id: int
     text: str | None = None
     attachment: Attachment | None = None
+    reply_to: int | None = None  # the bot's message this one replies to, if any
 
     @property
     def is_file(self) -> bool:
@@ -202,13 +229,26 @@ class CitizenInput:
         """Forget the focus (a menu choice, /start, «انصراف»); True if there was one the
         citizen knows of. Having chosen the complaint being filed for a message is not one:
         «انصراف» then cancels that complaint, as it does while filing. Open questions stay
-        open: they belong to the case, not to the focus."""
+        open: they belong to the case, not to the focus; so does a desk member's prompt (see
+        `cancel_prompt`)."""
         async with self.rt.engine.begin() as conn:
             user = await user_store.get(conn, user_id)
             if not user or not user["pending_input"]:
                 return False
             await user_store.set_pending_input(conn, user_id, None)
             return not isinstance(p.parse(user["pending_input"]), p.Filing)
+
+    async def cancel_prompt(self, user_id: int) -> bool:
+        """«انصراف» while a desk prompt is the focus: the prompt (and its twin in the group)
+        is dropped; True if there was one."""
+        focus = await self.current_focus(user_id)
+        if not isinstance(focus, p.StaffPrompt):
+            return False
+        prompt = await self.desk.prompt_of(user_id, focus.prompt_id)
+        if prompt is not None:
+            await self.desk.drop_prompt(prompt)
+        await self._drop_focus_if(user_id, focus)
+        return prompt is not None
 
     async def choose_answer(self, user_id: int, case_id: int) -> str | None:
         """«پاسخ به این پرسش»: the next message answers this case. Its code, or None when the
@@ -346,6 +386,12 @@ class CitizenInput:
                 if isinstance(focus, p.Comment | p.ReopenReason)
                 else None
             )
+            since = self.rt.now() - self.filing.idle_limit
+            prompts = (
+                []
+                if message.is_file
+                else await desk_store.open_prompts(conn, user_id, message.chat_id, since)
+            )
         chosen: RouteTarget | None = None
         if isinstance(focus, p.Answer) and any(q["id"] == focus.case_id for q in questions):
             chosen = focus
@@ -361,6 +407,13 @@ class CitizenInput:
         ):
             chosen = ToDraft()  # chosen once already, and no question came since
         options = [Option(p.Answer(q["id"]), q["code"]) for q in questions]
+        if prompts:
+            codes = await self._codes([r["case_id"] for r in prompts])
+            for row in prompts:
+                option = Option(p.StaffPrompt(row["id"]), codes.get(row["case_id"]))
+                options.append(option)
+                if row["message_id"] == message.reply_to or focus == option.target:
+                    chosen = option.target  # replied to it, or pressed it last
         if not message.is_file:
             match focus:
                 case p.TrackingCode():
@@ -421,8 +474,24 @@ class CitizenInput:
                 reopened = await self.desk.citizen_reopen(user_id, case_id, raw)
                 await self._drop_focus_if(user_id, target)
                 return Reopened() if isinstance(reopened, Done) else ReopenRefused()
+            case p.StaffPrompt(prompt_id):
+                return await self._answer_prompt(user_id, prompt_id, raw)
             case ToDraft():
                 return await self._to_draft(user_id, message)
+
+    async def _answer_prompt(self, user_id: int, prompt_id: int, said: str) -> Result:
+        prompt = await self.desk.prompt_of(user_id, prompt_id)
+        if prompt is None:  # answered in the group a moment ago
+            return Gone()
+        result = await self.desk.answer_prompt(await self.desk.actor(user_id), prompt, said)
+        if isinstance(result, Done):
+            return PromptAnswered(result.action)
+        return PromptRefused(result.reason, result.holder_name)
+
+    async def _codes(self, case_ids: list[int]) -> dict[int, str]:
+        async with self.rt.engine.connect() as conn:
+            found = [await case_store.by_id(conn, case_id) for case_id in set(case_ids)]
+        return {c["id"]: c["code"] for c in found if c is not None}
 
     async def _answer(self, user_id: int, target: p.Answer, messages: list[Message]) -> Result:
         """One answer from one message, or from every item of an album."""

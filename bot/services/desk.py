@@ -71,6 +71,15 @@ class Citizen:
 
 
 @dataclass(frozen=True)
+class PromptPlace:
+    """A message that asked a desk member for a text: in a group, or in their private chat."""
+
+    chat_id: int
+    message_id: int
+    private: bool
+
+
+@dataclass(frozen=True)
 class Done:
     case: CaseRow
     action: Action
@@ -721,39 +730,54 @@ class Desk:
             await desk_store.set_unit_chat(conn, unit["id"], chat_id, thread_id)
             return {**unit, "chat_id": chat_id, "thread_id": thread_id}
 
-    # -- ForceReply prompts ------------------------------------------------------------------
+    # -- prompts: a desk member asked for a text ---------------------------------------------
 
     async def remember_prompt(
         self,
         actor: Actor,
         case_id: int,
         action: Action,
-        chat_id: int,
-        message_id: int,
+        places: Sequence[PromptPlace],
         outcome: Outcome | None = None,
     ) -> None:
+        """Record where the member was asked. A reply to any of these messages answers; in the
+        private chat the next text does too, so that prompt becomes their focus: the desk must
+        not depend on ForceReply, nor on a platform delivering replies in groups."""
+        now = self.rt.now()
         async with self.rt.engine.begin() as conn:
-            await desk_store.add_prompt(
-                conn,
-                {
-                    "chat_id": chat_id,
-                    "message_id": message_id,
-                    "user_id": actor.user_id,
-                    "case_id": case_id,
-                    "action": action.value,
-                    "extra": outcome.value if outcome else None,
-                    "created_at": self.rt.now(),
-                },
-            )
+            for place in places:
+                prompt_id = await desk_store.add_prompt(
+                    conn,
+                    {
+                        "chat_id": place.chat_id,
+                        "message_id": place.message_id,
+                        "user_id": actor.user_id,
+                        "case_id": case_id,
+                        "action": action.value,
+                        "extra": outcome.value if outcome else None,
+                        "created_at": now,
+                    },
+                )
+                if place.private:
+                    focus = pending.StaffPrompt(prompt_id).encode()
+                    await user_store.set_pending_input(conn, actor.user_id, focus, now)
 
     async def prompt(self, chat_id: int, message_id: int) -> PromptRow | None:
         async with self.rt.engine.connect() as conn:
             return await desk_store.take_prompt(conn, chat_id, message_id)
 
+    async def prompt_of(self, user_id: int, prompt_id: int) -> PromptRow | None:
+        """The prompt, if it is still open and was asked of this user."""
+        async with self.rt.engine.connect() as conn:
+            row = await desk_store.prompt_by_id(conn, prompt_id)
+        return row if row is not None and row["user_id"] == user_id else None
+
     async def answer_prompt(self, actor: Actor, prompt: PromptRow, reply: str) -> Result:
-        """Carry out the action a ForceReply prompt was for; only its addressee may answer."""
+        """Carry out the action a prompt was for; only its addressee may answer."""
         if prompt["user_id"] != actor.user_id:
             return Refused(Refusal.NOT_ALLOWED)
+        if not actor.on_desk:
+            return Refused(Refusal.NOT_STAFF)
         try:
             action = Action(prompt["action"])
             outcome = Outcome(prompt["extra"]) if prompt["extra"] else None
@@ -761,6 +785,13 @@ class Desk:
             return Refused(Refusal.BAD_INPUT)
         result = await self.act_with_text(actor, action, prompt["case_id"], reply, outcome)
         if isinstance(result, Done) or result.reason != Refusal.BAD_INPUT:
-            async with self.rt.engine.begin() as conn:
-                await desk_store.drop_prompt(conn, prompt["id"])
+            await self.drop_prompt(prompt)
         return result
+
+    async def drop_prompt(self, prompt: PromptRow) -> None:
+        """The prompt is settled (answered, refused for good, or cancelled): it and its twins
+        go, and so does the focus on them."""
+        async with self.rt.engine.begin() as conn:
+            for dropped in await desk_store.drop_prompt(conn, prompt):
+                focus = pending.StaffPrompt(dropped).encode()
+                await user_store.clear_pending_input(conn, prompt["user_id"], focus)

@@ -181,8 +181,9 @@ async def set_card_hash(conn: AsyncConnection, row_id: int, content_hash: str) -
     )
 
 
-async def add_prompt(conn: AsyncConnection, values: dict[str, Any]) -> None:
-    await conn.execute(insert(staff_prompts).values(**values))
+async def add_prompt(conn: AsyncConnection, values: dict[str, Any]) -> int:
+    result = await conn.execute(insert(staff_prompts).values(**values))
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
 async def take_prompt(conn: AsyncConnection, chat_id: int, message_id: int) -> PromptRow | None:
@@ -202,8 +203,47 @@ async def take_prompt(conn: AsyncConnection, chat_id: int, message_id: int) -> P
     return one(row, PromptRow)
 
 
-async def drop_prompt(conn: AsyncConnection, prompt_id: int) -> None:
-    await conn.execute(delete(staff_prompts).where(staff_prompts.c.id == prompt_id))
+async def drop_prompt(conn: AsyncConnection, prompt: PromptRow) -> list[int]:
+    """Drop the prompt and its twins: one question is asked in the group and in the asker's
+    private chat (and a button pressed twice asks twice); one answer settles them all. The
+    ids dropped."""
+    twins = and_(
+        staff_prompts.c.user_id == prompt["user_id"],
+        staff_prompts.c.case_id == prompt["case_id"],
+        staff_prompts.c.action == prompt["action"],
+        staff_prompts.c.extra.is_(None)
+        if prompt["extra"] is None
+        else staff_prompts.c.extra == prompt["extra"],
+    )
+    found = list((await conn.execute(select(staff_prompts.c.id).where(twins))).scalars())
+    if found:
+        await conn.execute(delete(staff_prompts).where(staff_prompts.c.id.in_(found)))
+    return [int(i) for i in found]
+
+
+async def prompt_by_id(conn: AsyncConnection, prompt_id: int) -> PromptRow | None:
+    row = (
+        (await conn.execute(select(staff_prompts).where(staff_prompts.c.id == prompt_id)))
+        .mappings()
+        .first()
+    )
+    return one(row, PromptRow)
+
+
+async def open_prompts(
+    conn: AsyncConnection, user_id: int, chat_id: int, since: datetime
+) -> list[PromptRow]:
+    """The prompts asked of this user in this chat since `since`, oldest first."""
+    rows = await conn.execute(
+        select(staff_prompts)
+        .where(
+            staff_prompts.c.user_id == user_id,
+            staff_prompts.c.chat_id == chat_id,
+            staff_prompts.c.created_at >= since,
+        )
+        .order_by(staff_prompts.c.id)
+    )
+    return every(rows.mappings(), PromptRow)
 
 
 async def resolved_before(

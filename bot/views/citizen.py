@@ -804,6 +804,8 @@ def _option_label(option: Option) -> str:
             return _("Reason to reopen {code}").format(code=code)
         case pending.TrackingCode():
             return _("Look up a tracking code")
+        case pending.StaffPrompt():
+            return _("The text the desk asked me for on {code}").format(code=code)
         case cb.ToDraft():
             return _("The complaint I am filing now")
 

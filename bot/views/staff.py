@@ -15,6 +15,7 @@ from bot.domain.refusal import Refusal
 from bot.domain.roles import ROLE_LABELS, Role
 from bot.i18n import N_, _
 from bot.storage.rows import CaseRow, EventRow, StaffMember, UnitRow
+from bot.views import labels as L
 from bot.views.notices import OUTCOME_LABELS
 
 REFUSALS = {
@@ -115,6 +116,42 @@ def prompt(
         code=tracking.format_code(code),
         outcome=_(OUTCOME_LABELS[outcome]) if outcome in OUTCOME_LABELS else "",
     )
+
+
+# What a prompt asks for, as the object of «… را همین‌جا بنویسید» in the private chat.
+ASKED_FOR: dict[Action, str] = {
+    Action.NOTE: N_("the internal note"),
+    Action.ASK: N_("your question to the citizen"),
+    Action.RELEASE: N_("why you are releasing the case"),
+    Action.REJECT: N_("the reason for rejecting the case (it is sent to the citizen)"),
+    Action.MERGE: N_("the tracking code of the case it duplicates"),
+    Action.REOPEN: N_("why the case is reopened"),
+    Action.RETURN_REFERRAL: N_("why the unit is returning the case"),
+    Action.RESOLVE: N_("the explanation for the citizen ({outcome})"),
+}
+
+
+def private_prompt(action: Action, *, code: str, outcome: Outcome | None = None) -> str:
+    """The same prompt in the member's private chat, where their next text is the answer (no
+    reply, no ForceReply needed)."""
+    what = _(ASKED_FOR[action]).format(
+        outcome=_(OUTCOME_LABELS[outcome]) if outcome in OUTCOME_LABELS else ""
+    )
+    return _(
+        "✍️ Complaint {code}: write {what} here, in one message.\n"
+        "Your next text message in this chat is taken as it; «{cancel}» drops the request."
+    ).format(code=tracking.format_code(code), what=what, cancel=_(L.CANCEL))
+
+
+def asked_privately_too(asked: bool) -> str:
+    """The line under a group prompt: where else the member may answer."""
+    if asked:
+        return _("I have asked you in your private chat with the bot too: you can answer there.")
+    return _("To answer in your private chat with the bot instead, open it once and press Start.")
+
+
+def prompt_dropped() -> str:
+    return _("Dropped: the desk no longer waits for that text.")
 
 
 def outcome_choices(case_id: int) -> list[tuple[str, str]]:
