@@ -84,4 +84,5 @@ def html_to_markdown(html: str) -> str:
     converter = _Converter(markdown=True)
     converter.feed(html)
     converter.close()
-    return converter.result().replace("  ", " ")
+    lines = converter.result().replace("  ", " ").split("\n")
+    return "\n".join(line.strip(" ") for line in lines)

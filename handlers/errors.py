@@ -16,14 +16,15 @@ log = logging.getLogger(__name__)
 
 async def on_error(update: object, context: BotContext) -> None:
     log.error("error while handling an update", exc_info=context.error)
-    if (
-        isinstance(update, Update)
-        and update.effective_chat
-        and update.effective_chat.type == "private"
-    ):
+    if not isinstance(update, Update):
+        return
+    if update.callback_query is not None:  # every press is answered, in groups too
         try:
-            if update.callback_query is not None:
-                await answer(update.callback_query)
+            await answer(update.callback_query)
+        except Exception:
+            log.warning("could not answer the press", exc_info=True)
+    if update.effective_chat and update.effective_chat.type == "private":
+        try:
             await context.bot.send_message(
                 update.effective_chat.id,
                 _("Sorry, something went wrong on our side. Please try again in a moment."),

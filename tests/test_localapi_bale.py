@@ -77,7 +77,7 @@ async def test_chats_row_plain_groups_of_any_id_and_no_topics() -> None:
         async with make_bot(server) as bot:
             sent = await bot.send_message(GROUP, "کارت")
             assert sent.chat.type == "group" and sent.chat.id == GROUP
-            with pytest.raises(BadRequest, match="(?i)message_thread_id"):
+            with pytest.raises(BadRequest, match=r"(?i)message_thread_id"):
                 await bot.send_message(GROUP, "در تاپیک", message_thread_id=7)
         server.expect_refusal("message_thread_id")
     finally:
@@ -88,7 +88,7 @@ async def test_webhooks_row_only_url_and_ports_443_or_88() -> None:
     server = await _bale()
     try:
         async with make_bot(server) as bot:
-            with pytest.raises(BadRequest, match="(?i)secret_token"):
+            with pytest.raises(BadRequest, match=r"(?i)secret_token"):
                 await bot.set_webhook("https://example.org/hook", secret_token="s3cret")
             with pytest.raises(BadRequest, match="443, 88"):
                 await bot.set_webhook("https://example.org:8443/hook")
@@ -140,7 +140,7 @@ async def test_newer_button_fields_and_force_reply_row() -> None:
         server.user(1001)
         async with make_bot(server) as bot:
             await bot.send_message(1001, "بنویسید", reply_markup=ForceReply())  # accepted
-            with pytest.raises(BadRequest, match="(?i)unsupported inline keyboard button"):
+            with pytest.raises(BadRequest, match=r"(?i)unsupported inline keyboard button"):
                 await bot.do_api_request(
                     "sendMessage",
                     api_kwargs={

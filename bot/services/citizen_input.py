@@ -409,11 +409,14 @@ class CitizenInput:
         options = [Option(p.Answer(q["id"]), q["code"]) for q in questions]
         if prompts:
             codes = await self._codes([r["case_id"] for r in prompts])
-            for row in prompts:
-                option = Option(p.StaffPrompt(row["id"]), codes.get(row["case_id"]))
-                options.append(option)
-                if row["message_id"] == message.reply_to or focus == option.target:
-                    chosen = option.target  # replied to it, or pressed it last
+            options += [Option(p.StaffPrompt(r["id"]), codes.get(r["case_id"])) for r in prompts]
+            replied = [r for r in prompts if r["message_id"] == message.reply_to]
+            if replied:  # a reply names its prompt, whichever was pressed last
+                chosen = p.StaffPrompt(replied[0]["id"])
+            elif isinstance(focus, p.StaffPrompt) and any(
+                r["id"] == focus.prompt_id for r in prompts
+            ):
+                chosen = focus  # the prompt pressed last
         if not message.is_file:
             match focus:
                 case p.TrackingCode():
