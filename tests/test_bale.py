@@ -146,16 +146,17 @@ def test_bale_calls_are_plain_and_reply_by_id() -> None:
 async def test_pacing_follows_the_chat_kind_not_the_sign() -> None:
     kinds = ChatKinds()
     limiter = SlidingWindowRateLimiter(kinds=kinds)
-    assert limiter._chat(5_100_000_001).count == GROUP.count  # unknown: paced as a group
-    assert limiter._chat(-42).count == GROUP.count
+    assert limiter.chat_window(5_100_000_001) == GROUP  # unknown: paced as a group
+    assert limiter.chat_window(-42) == GROUP
     kinds.learn(-42, "private")  # a private chat with a negative id is still private
-    assert limiter._chat(-42).count == PRIVATE.count
+    assert limiter.chat_window(-42) == PRIVATE
 
     async def send() -> dict[str, Any]:
         return {"message_id": 1, "chat": {"id": 77, "type": "private"}}
 
     await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 77}, None)
     assert kinds.is_private(77) and not kinds.is_private(5_100_000_001)
+    assert limiter.chat_window(77) == PRIVATE
 
 
 async def test_outbox_lanes_follow_the_recorded_kind(db_url: str) -> None:
@@ -204,7 +205,7 @@ async def _desk(bot: Bot) -> dict[str, Any]:
         await file_complaint(server.user(citizen_id, first_name="شهروند"), phone="+989121234567")
         [row] = await case_rows(bot, citizen_id)
         card = await staff.expect_message(text.to_persian_digits(row["code"][:5]))
-        qid = await staff.press(from_user=s1, text="✋ برمی‌دارم", message=card)
+        qid = await staff.press(from_user=s1, text="✋ رسیدگی می‌کنم", message=card)
         await staff.expect_answer(qid)
         cards.append((row, await staff.expect_edit(card)))
     return {"staff": staff, "s1": s1, "cards": cards}
@@ -269,7 +270,7 @@ async def test_two_prompts_and_a_complaint_of_ones_own_lose_nothing(sqlite_url: 
         async with bot.services.rt.engine.connect() as conn:
             assert (await conn.execute(select(staff_prompts))).all() == []
         await s1.send_text("۱۸۰ هزار تومان")
-        await s1.expect_message("قیمت مصوب یا منصفانه")
+        await s1.expect_message("قیمت مصوب یا متعارف")
         assert len(await _notes(bot)) == 3
 
 
@@ -301,7 +302,7 @@ async def test_old_clients_get_the_answer_as_a_message_in_private(sqlite_url: st
         qid = await staff.press(from_user=outsider, text="📞 شماره", message=card)
         assert qid.startswith("1")
         answer = await staff.expect_answer(qid)  # answered all the same
-        told = await outsider.expect_message("فقط از کارکنان")
+        told = await outsider.expect_message("فقط برای کارکنان")
         assert told.text == answer["text"]
         # A new client is answered the usual way only.
         qid = await staff.press(from_user=p["s1"], text="📞 شماره", message=card)

@@ -16,6 +16,7 @@ import pytest
 from redis.asyncio import Redis
 from telegram.error import RetryAfter
 
+from bot.chat_kinds import ChatKinds
 from bot.pacing import SAFETY, SlidingWindowRateLimiter, Window
 from bot.pacing_redis import RedisWindows
 
@@ -42,8 +43,11 @@ async def prefix() -> AsyncIterator[str]:
 
 
 def _limiter(url: str, prefix: str) -> SlidingWindowRateLimiter:
+    kinds = ChatKinds()  # chats are told apart by their type, never by the id's sign
+    for chat_id in (7, 8, 9):
+        kinds.learn(chat_id, "private")
     return SlidingWindowRateLimiter(
-        overall=Window(1000, 1.0), private=CHAT, windows=RedisWindows(url, prefix)
+        overall=Window(1000, 1.0), private=CHAT, windows=RedisWindows(url, prefix), kinds=kinds
     )
 
 
