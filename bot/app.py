@@ -107,7 +107,11 @@ def build_application(
         if "photo_b64" in params:  # the outbox keeps files as base64 inside its JSON
             params = dict(params)
             data = base64.b64decode(params.pop("photo_b64"))
-            params["photo"] = InputFile(data, filename="chart.png")
+            if len(data) > settings.profile.limits.photo_upload_bytes:  # too big for a photo
+                method = "sendDocument"
+                params["document"] = InputFile(data, filename="chart.png")
+            else:
+                params["photo"] = InputFile(data, filename="chart.png")
         # The outbox stores raw Bot API calls; PTB warns when a raw call has a typed twin.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PTBUserWarning)

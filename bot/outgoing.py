@@ -24,7 +24,7 @@ from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.formatting import html_to_markdown, html_to_plain
-from bot.platform import Platform
+from bot.platform import TELEGRAM, Platform
 
 log = logging.getLogger(__name__)
 
@@ -139,3 +139,16 @@ def make_bot(settings: Settings, *, rate_limiter: BaseRateLimiter[Any] | None) -
         get_updates_request=HTTPXRequest(connection_pool_size=1),
         platform=settings.profile,
     )
+
+
+def platform_of(bot: object) -> Platform:
+    """The platform a bot object talks to (PTB's plain Bot: Telegram)."""
+    return bot.platform if isinstance(bot, PlatformBot) else TELEGRAM
+
+
+def shows(html: str, platform: Platform) -> str:
+    """What a user reads of `html` on the platform, as the message's `text` comes back (for
+    telling whether an edit would change anything)."""
+    if platform.formatting != "plain":
+        return html
+    return html_to_plain(html)

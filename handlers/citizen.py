@@ -25,6 +25,7 @@ from bot import callbacks as cb
 from bot import text
 from bot.context import BotContext
 from bot.domain.complaint import CHOICE_STEPS, Problem, Step
+from bot.outgoing import platform_of, shows
 from bot.services.citizen_input import (
     Answered,
     Ask,
@@ -422,7 +423,9 @@ async def _edit_markup(query: CallbackQuery, screen: Screen) -> None:
         return
     markup = screen.markup
     assert markup is None or isinstance(markup, InlineKeyboardMarkup)  # edits keep inline ones
-    if message.reply_markup == markup and message.text_html == screen.text:
+    platform = platform_of(query.get_bot())
+    shown = message.text_html if platform.formatting == "html" else message.text
+    if message.reply_markup == markup and shown == shows(screen.text, platform):
         return
     try:
         await query.edit_message_text(screen.text, reply_markup=markup)

@@ -18,7 +18,7 @@ from bot.chat_kinds import ChatKinds
 from bot.config import ConfigError, load_settings
 from bot.domain.roles import Role
 from bot.formatting import html_to_markdown, html_to_plain
-from bot.outgoing import adapt
+from bot.outgoing import adapt, shows
 from bot.pacing import GROUP, PRIVATE, SlidingWindowRateLimiter
 from bot.platform import BALE, TELEGRAM, profile
 from bot.storage import chats
@@ -95,6 +95,9 @@ def test_html_becomes_plain_text_with_its_lines() -> None:
 def test_telegram_calls_leave_as_written() -> None:
     params = {"chat_id": 1, "text": "<b>x</b>", "parse_mode": "HTML", "message_thread_id": 3}
     assert adapt(params, TELEGRAM) is params
+    # What a user reads, to tell whether an edit changes anything.
+    assert shows("<b>x</b> &amp; y", TELEGRAM) == "<b>x</b> &amp; y"
+    assert shows("<b>x</b> &amp; y", BALE) == "x & y"
 
 
 def test_bale_calls_are_plain_and_reply_by_id() -> None:

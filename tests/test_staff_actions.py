@@ -15,10 +15,13 @@ from bot import text
 from bot.domain import tracking
 from bot.localapi import FakeGroup, FakeUser
 from bot.localapi.models import BotMessage
+from bot.outgoing import shows
 from bot.services.desk import Done
 from bot.storage import cases as case_store
 from bot.storage.tables import outbox, staff_prompts
+from tests.conftest import Env
 from tests.flows import (
+    answer_prompt,
     answer_until_evidence,
     case_rows,
     confirm,
@@ -35,6 +38,7 @@ from tests.test_staff_desk import (
     STAFF2,
     SUPERVISOR,
     UNIT_CHAT,
+    UNIT_CHATS,
     _alert,
     _case,
     _events,
@@ -88,9 +92,16 @@ async def _claim(group: FakeGroup, user: FakeUser, card: BotMessage) -> None:
 
 
 async def _open_prompt(
-    group: FakeGroup, user: FakeUser, button: str, card: BotMessage, contains: str
+    group: FakeGroup,
+    user: FakeUser,
+    button: str,
+    card: BotMessage,
+    contains: str,
+    *,
+    force_reply: bool = True,
 ) -> BotMessage:
-    """Press a card button that asks for text; returns the ForceReply prompt aimed at `user`.
+    """Press a card button that asks for text; returns the group prompt aimed at `user` (a
+    selective ForceReply where the platform has one, on Telegram).
 
     The bot records the prompt just after posting it. It handles one person's updates in order,
     so once a later press of theirs (the read-only phone button) is answered, the prompt is on
@@ -100,8 +111,11 @@ async def _open_prompt(
     answer = await group.expect_answer(qid)
     assert not answer.get("show_alert"), answer
     prompt = await group.expect_message(contains)
-    assert prompt.reply_markup == {"force_reply": True, "selective": True}
-    assert f"tg://user?id={user.id}" in (prompt.html or "")
+    if force_reply:
+        assert prompt.reply_markup == {"force_reply": True, "selective": True}
+        assert f"tg://user?id={user.id}" in (prompt.html or "")
+    else:  # Bale: no ForceReply, and the mention is the name in plain text
+        assert prompt.reply_markup is None and user.first_name in (prompt.text or "")
     case_id = data.split(":")[2]
     await group.expect_answer(
         await group.press(from_user=user, data=f"s:phone:{case_id}", message=card)
@@ -806,12 +820,13 @@ PROMPT_KINDS = {
 
 
 @pytest.mark.parametrize("kind", list(PROMPT_KINDS))
-async def test_only_the_addressee_may_answer_a_prompt(db_url: str, kind: str) -> None:
+async def test_only_the_addressee_may_answer_a_prompt(env: Env, kind: str) -> None:
     """Other staff, the supervisor, an admin, a non-staff member and the anonymous group admin
-    are refused and change nothing; the addressee's answer is carried out."""
+    are refused and change nothing; the addressee's answer is carried out — on Bale sent in
+    their private chat, with no ForceReply anywhere."""
     k = PROMPT_KINDS[kind]
     reply = k.reply
-    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+    async with running_bot(env.db_url, platform=env.platform, admin_ids=[ADMIN]) as bot:
         p = await _setup(bot)
         staff, unit, citizen = p["staff"], p["unit"], p["citizen"]
         row, card = await _file(bot, staff, citizen, phone=PHONE)
@@ -834,19 +849,20 @@ async def test_only_the_addressee_may_answer_a_prompt(db_url: str, kind: str) ->
             assert isinstance(await desk.reject(await desk.actor(STAFF1), cid, "تکراری"), Done)
             await staff.expect_edit(card, "وضعیت: پذیرفته نشد")
         elif kind == "return":
-            [market] = [u for u in await desk.units() if u["chat_id"] == UNIT_CHAT]
+            unit_chat = UNIT_CHATS[env.platform]
+            [market] = [u for u in await desk.units() if u["chat_id"] == unit_chat]
             assert isinstance(await desk.refer(await desk.actor(STAFF1), cid, market["id"]), Done)
             group, on = unit, await unit.expect_message(_short(row["code"]))
         owner = p[k.owner]
         notices = await _notices(bot, CITIZEN)
 
-        prompt = await _open_prompt(group, owner, k.button, on, k.prompt)
+        prompt = await _open_prompt(group, owner, k.button, on, k.prompt, force_reply=not env.bale)
         for intruder in (p[key] for key in ("s1", "s2", "sup", "admin") if key != k.owner):
             await _refused_reply(bot, group, prompt, reply, NOT_YOURS, cid, by=intruder)
         await _refused_reply(bot, group, prompt, reply, NOT_STAFF, cid, by=p["out"])
         await _refused_reply(bot, group, prompt, reply, ANONYMOUS_ADMIN, cid)
         assert await _notices(bot, CITIZEN) == notices
-        await _answer(group, owner, prompt, reply, k.done)
+        await answer_prompt(group, owner, prompt, reply, k.done, private=env.bale)
 
         assert await _prompts(bot) == []
         note = other["code"] if kind == "merge" else reply
@@ -863,7 +879,8 @@ async def test_only_the_addressee_may_answer_a_prompt(db_url: str, kind: str) ->
         new = (await _notices(bot, CITIZEN))[len(notices) :]
         assert len(new) == (1 if k.citizen_told else 0)
         if k.citizen_told:
-            await citizen.expect_message(predicate=lambda m: m.html == new[0])
+            sent = shows(new[0], bot.settings.profile)  # on Bale, the plain text sent
+            await citizen.expect_message(predicate=lambda m: m.html == sent)
 
 
 async def test_queue_counts_the_whole_backlog_not_the_lines_shown(db_url: str) -> None:

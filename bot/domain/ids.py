@@ -33,7 +33,7 @@ def user_id(raw: str) -> int | None:
 
 
 def chat_id(raw: str) -> int | None:
-    """A Telegram chat id: a user id, or a group's (negative, any length Telegram uses)."""
+    """A chat id: a user id, or a group's (negative on Telegram; of any sign on Bale)."""
     negative = raw.startswith("-")
     value = _digits(raw[1:] if negative else raw, TELEGRAM_ID_MAX)
     if not value:
