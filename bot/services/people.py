@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -10,6 +11,8 @@ from bot.services.runtime import Runtime
 from bot.storage import chats as chat_store
 from bot.storage import updates as update_store
 from bot.storage import users as user_store
+
+log = logging.getLogger(__name__)
 
 # Telegram redelivers an update only until the bot confirms it; a day is far beyond that.
 PROCESSED_KEPT = timedelta(days=1)
@@ -67,3 +70,5 @@ async def note_chat(rt: Runtime, chat_id: int, kind: str) -> None:
     async with rt.engine.begin() as conn:
         await chat_store.record_kind(conn, chat_id, kind, rt.now())
     rt.chat_kinds.saved(chat_id, kind)
+    if kind != "private":  # how an operator finds a group's id for STAFF_CHAT_ID or /units
+        log.info("chat %s is a %s", chat_id, kind)
