@@ -9,6 +9,15 @@ from pydantic import BaseModel, Field
 from bot.domain.catalogue import PROVINCES_BY_CODE, SECTORS_BY_CODE, VIOLATIONS_BY_CODE
 
 
+class DraftKind(StrEnum):
+    """Whose words a draft holds: a citizen's own complaint, or a call a desk member is
+    registering. One draft of each kind per user, so an operator's call never touches the
+    complaint they may be filing for themselves."""
+
+    COMPLAINT = "complaint"
+    CALL = "call"
+
+
 class Step(StrEnum):
     VIOLATION = "violation"
     SECTOR = "sector"

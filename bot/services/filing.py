@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot import jalali, text
 from bot.domain import tracking
 from bot.domain.catalogue import PROVINCES_BY_CODE, SECTORS_BY_CODE, VIOLATIONS_BY_CODE
+from bot.domain.channels import Channel
 from bot.domain.complaint import (
     CHOICE_STEPS,
     EDIT_GROUPS,
@@ -478,6 +479,9 @@ def _case_values(data: DraftData, user_id: int, now: datetime) -> dict[str, Any]
     assert data.city and data.business and data.address and data.description
     return {
         "citizen_id": user_id,
+        "channel": Channel.CHAT.value,
+        "taken_by": None,
+        "caller_name": None,
         "status": transition(Action.SUBMIT, None).value,
         "violation": data.violation,
         "sector": data.sector,
