@@ -147,6 +147,7 @@ cases = Table(
     Index(None, "created_at"),
     Index(None, "business_key"),
     Index(None, "latitude", "longitude"),  # open cases near a new one (duplicates)
+    Index(None, "merged_into"),  # a card lists the supporting reports merged into its case
     Index(None, "holder_id", "status"),
     Index(None, "resolved_at"),
 )

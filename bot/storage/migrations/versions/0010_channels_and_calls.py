@@ -1,6 +1,7 @@
 """Every channel into one desk: a case's channel and who took it; cases without a Telegram
 citizen (a call, the web desk) with the caller's name; a draft kind, so that a desk member's
-phone call is a draft apart from their own complaint.
+phone call is a draft apart from their own complaint; indexes for the duplicate check (place)
+and for a card's supporting reports (merged_into).
 
 Revision ID: 0010
 Revises: 0009
@@ -30,6 +31,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_cases_latitude_longitude"), ["latitude", "longitude"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_cases_merged_into"), ["merged_into"], unique=False)
     with op.batch_alter_table("drafts", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("kind", sa.String(length=16), server_default="complaint", nullable=False)
@@ -52,6 +54,7 @@ def downgrade() -> None:
     # Cases without a citizen cannot be kept under the old schema's NOT NULL.
     op.execute("DELETE FROM cases WHERE citizen_id IS NULL")
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cases_merged_into"))
         batch_op.drop_index(batch_op.f("ix_cases_latitude_longitude"))
         batch_op.drop_constraint(batch_op.f("fk_cases_taken_by_users"), type_="foreignkey")
         batch_op.drop_column("caller_name")
