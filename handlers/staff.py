@@ -34,6 +34,7 @@ from bot.domain.lifecycle import NEEDS_TEXT, Action, Outcome
 from bot.domain.refusal import Refusal
 from bot.domain.roles import Role
 from bot.services.desk import Actor, Done, Refused
+from bot.storage.rows import AttachmentRow
 from bot.text import split_message
 from bot.views import staff as views
 from bot.views.staff_card import submenu
@@ -118,7 +119,7 @@ async def on_card_button(update: Update, context: BotContext) -> None:
             phone = await desk.phone_for(actor, case_id)
             if isinstance(phone, Refused):
                 return await answer(query, views.refusal(phone.reason), show_alert=True)
-            await answer(query, views.phone_alert(phone), show_alert=True)
+            await answer(query, views.phone_alert(phone.phone, phone.name), show_alert=True)
         case cb.CardShow(cb.Show.FILES, case_id):
             await _send_files(update, context, actor, case_id)
         case cb.CardShow(cb.Show.CARD, case_id):
@@ -164,37 +165,48 @@ async def _prompt(
 
 
 async def _send_files(update: Update, context: BotContext, actor: Actor, case_id: int) -> None:
-    """The evidence goes to the asker's private chat, grouped as albums."""
+    """The evidence goes to the asker's private chat, grouped as albums: the case's own, then
+    each supporting report's under a line naming it."""
     query = update.callback_query
     assert query
-    files = await context.services.desk.files(case_id)
+    desk = context.services.desk
+    files = await desk.files(case_id)
     if files is None:
         return await answer(query, views.refusal(Refusal.NO_CASE), show_alert=True)
-    if not files:
+    supporting = [(r, f) for r, f in await desk.supporting_files(case_id) if f]
+    if not files and not supporting:
         return await answer(query, views.files_none(), show_alert=True)
-    visual = [f for f in files if f["kind"] in ("photo", "video")]
-    documents = [f for f in files if f["kind"] == "document"]
     try:
-        for group in (visual, documents):
-            if len(group) == 1:
-                f = group[0]
-                if f["kind"] == "photo":
-                    await context.bot.send_photo(actor.user_id, f["file_id"])
-                elif f["kind"] == "video":
-                    await context.bot.send_video(actor.user_id, f["file_id"])
-                else:
-                    await context.bot.send_document(actor.user_id, f["file_id"])
-            elif group:
-                media = [
-                    {"photo": InputMediaPhoto, "video": InputMediaVideo}.get(
-                        f["kind"], InputMediaDocument
-                    )(f["file_id"])
-                    for f in group
-                ]
-                await context.bot.send_media_group(actor.user_id, media)
+        await _send_albums(context, actor.user_id, files)
+        for report, report_files in supporting:
+            header = views.supporting_files_header(report["code"], len(report_files))
+            await context.bot.send_message(actor.user_id, header)
+            await _send_albums(context, actor.user_id, report_files)
     except Forbidden:
         return await answer(query, views.start_private_first(), show_alert=True)
     await answer(query, views.files_sent(), show_alert=False)
+
+
+async def _send_albums(context: BotContext, chat_id: int, files: list[AttachmentRow]) -> None:
+    visual = [f for f in files if f["kind"] in ("photo", "video")]
+    documents = [f for f in files if f["kind"] == "document"]
+    for group in (visual, documents):
+        if len(group) == 1:
+            f = group[0]
+            if f["kind"] == "photo":
+                await context.bot.send_photo(chat_id, f["file_id"])
+            elif f["kind"] == "video":
+                await context.bot.send_video(chat_id, f["file_id"])
+            else:
+                await context.bot.send_document(chat_id, f["file_id"])
+        elif group:
+            media = [
+                {"photo": InputMediaPhoto, "video": InputMediaVideo}.get(
+                    f["kind"], InputMediaDocument
+                )(f["file_id"])
+                for f in group
+            ]
+            await context.bot.send_media_group(chat_id, media)
 
 
 # -- replies to prompts ------------------------------------------------------------------------

@@ -37,6 +37,10 @@ REFUSALS = {
         "Desk commands work only in the staff group, a unit's group or your private chat "
         "with the bot."
     ),
+    Refusal.NOT_LINKED: N_(
+        "The caller does not follow this case in the bot, so a question would not reach them. "
+        "Call them instead (📞 shows the number)."
+    ),
 }
 
 DONE = {
@@ -92,6 +96,7 @@ EVENT_LABELS = {
     Action.MERGE: N_("merged"),
     Action.REOPEN: N_("reopened"),
     Action.CLOSE: N_("closed"),
+    Action.LINK: N_("followed in the citizen's chat"),
 }
 
 
@@ -177,9 +182,10 @@ def timeline(case: CaseRow, events: list[EventRow], names: dict[int, str], tz: Z
         _("<b>Status:</b> {status}").format(status=_(STATUS_LABELS[Status(case["status"])])),
     ]
     for e in events:
+        citizen = case["citizen_id"]
         who = (
             _("citizen")
-            if e["actor_id"] == case["citizen_id"]
+            if citizen is not None and e["actor_id"] == citizen
             else names.get(e["actor_id"] or 0, _("system"))
         )
         line = "• {when} — {what} — {who}".format(
@@ -213,8 +219,17 @@ def staff_list(rows: list[StaffMember]) -> str:
     return "\n".join(lines)
 
 
-def phone_alert(phone: str | None) -> str:
-    return phone if phone else _("The citizen filed anonymously.")
+def phone_alert(phone: str | None, name: str | None = None) -> str:
+    if not phone:
+        return _("The citizen filed anonymously.")
+    return f"{name} — {phone}" if name else phone
+
+
+def supporting_files_header(code: str, count: int) -> str:
+    """Before a supporting report's evidence, in the asker's private chat."""
+    return _("Evidence of the supporting report {code} ({n} files):").format(
+        code=tracking.format_code(code), n=text.format_number(count)
+    )
 
 
 def files_sent() -> str:

@@ -16,8 +16,9 @@ from telegram import InlineKeyboardMarkup
 
 from bot import callbacks as cb
 from bot import jalali, text
-from bot.domain import tracking
+from bot.domain import channels, tracking
 from bot.domain.catalogue import PROVINCES_BY_CODE, SECTORS_BY_CODE, VIOLATIONS_BY_CODE
+from bot.domain.channels import Channel
 from bot.domain.lifecycle import STATUS_LABELS, Action, Status, allowed_actions
 from bot.domain.roles import UNIT_ACTIONS
 from bot.i18n import N_, _
@@ -83,7 +84,13 @@ def card_text(
     holder: str | None,
     unit: str | None,
     unreachable: bool = False,
+    supporting: Sequence[tuple[CaseRow, int]] = (),
+    supporting_total: int = 0,
+    taken_by: str | None = None,
 ) -> str:
+    """The card's text. `supporting`: reports merged into this case (their citizens joined it,
+    or staff merged them) with their file counts, `supporting_total` how many in all;
+    `taken_by`: the name of the operator who registered a call."""
     prices = []
     paid, fair = case["price_paid"], case["price_fair"]
     if paid is not None:
@@ -117,6 +124,7 @@ def card_text(
             if case.get("contact_phone")
             else _("anonymous")
         ),
+        *_channel_lines(case, taken_by),
         _("<b>Filed:</b> {when} ({age} ago)").format(
             when=jalali.format_datetime(case["created_at"], tz),
             age=jalali.format_age(now - case["created_at"]),
@@ -129,11 +137,44 @@ def card_text(
         lines.append(_("<b>Unit:</b> {name}").format(name=escape(unit)))
     if unreachable:
         lines.append(_("⚠️ The citizen has blocked the bot: they cannot be told or asked."))
+    lines += _supporting_lines(supporting, supporting_total)
     outcome = case["outcome"]
     if outcome is not None and outcome in OUTCOME_LABELS:
         lines.append(_("<b>Outcome:</b> {value}").format(value=_(OUTCOME_LABELS[outcome])))
     lines += ["", escape(text.excerpt(case["description"], DESCRIPTION_EXCERPT))]
     return "\n".join(lines)
+
+
+def _channel_lines(case: CaseRow, taken_by: str | None) -> list[str]:
+    """How a case that did not come from the chat came in, and whether anyone follows it in
+    chat (if not, nobody is told there: the caller hears by phone)."""
+    channel = case.get("channel") or Channel.CHAT
+    if channel == Channel.CHAT:
+        return []
+    came = _(channels.label(channel))
+    if taken_by is not None:
+        came = _("{channel}, registered by {name}").format(
+            channel=came, name=escape(taken_by or "—")
+        )
+    lines = [_("<b>Came by:</b> {value}").format(value=came)]
+    if case.get("citizen_id") is None:
+        lines.append(_("ℹ️ Not followed in the bot: the caller is told nothing here."))
+    return lines
+
+
+def _supporting_lines(supporting: Sequence[tuple[CaseRow, int]], total: int) -> list[str]:
+    if not total:
+        return []
+    lines = [_("<b>Supporting reports:</b> {n}").format(n=text.format_number(total))]
+    for report, files in supporting:
+        lines.append(
+            "  • {code} — {files} — {what}".format(
+                code=tracking.format_code(report["code"]),
+                files=_("{n} files").format(n=text.format_number(files)),
+                what=escape(text.excerpt(report["description"], 80)),
+            )
+        )
+    return lines
 
 
 # A card shows, in this order, the buttons of the actions the lifecycle table allows from the
@@ -164,6 +205,8 @@ def card_buttons(
         allowed &= UNIT_ACTIONS
     if case.get("urgent"):
         allowed -= {Action.MARK_URGENT}
+    if case.get("citizen_id") is None:
+        allowed -= {Action.ASK}  # nobody in chat to ask: the holder calls the caller
     buttons = [
         (_(label), cb.CardAction(action, case["id"]).encode())
         for action, label in CARD_ACTIONS

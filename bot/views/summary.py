@@ -13,7 +13,7 @@ from html import escape
 
 from bot import jalali, text
 from bot.callbacks import Drilldown, DrillView
-from bot.domain import tracking
+from bot.domain import channels, tracking
 from bot.domain.catalogue import PROVINCES, PROVINCES_BY_CODE, VIOLATIONS_BY_CODE, Choice
 from bot.domain.lifecycle import Status
 from bot.domain.periods import Period, PeriodKind
@@ -149,8 +149,17 @@ def _timing_lines(s: Summary) -> list[str]:
     ]
 
 
+def _channel_lines(s: Summary) -> list[str]:
+    """Where the period's complaints came from: the chat, calls to 135, the web desk…"""
+    lines = [_heading(_("New complaints by channel"))]
+    lines += [_bullet(_(channels.label(code)), _n(n)) for code, n in s.by_channel]
+    if not s.by_channel:
+        lines.append(_("No new complaints."))
+    return lines
+
+
 def _breakdown_lines(s: Summary) -> list[str]:
-    lines = [_heading(_("New complaints by type"))]
+    lines = [*_channel_lines(s), _heading(_("New complaints by type"))]
     lines += [_bullet(_label(VIOLATIONS_BY_CODE, code), _n(n)) for code, n in s.by_violation]
     if not s.by_violation:
         lines.append(_("No new complaints."))
