@@ -31,8 +31,11 @@ async def open_matches(
     city: str,
     latitude: float | None = None,
     longitude: float | None = None,
+    citizen_id: int | None = None,
 ) -> list[CaseRow]:
-    """Open cases about the same business, oldest first (the one a report would join)."""
+    """Open cases about the same business, oldest first (the one a report would join). A
+    citizen's own cases are left out: they already follow those, and a second report of
+    theirs is a new incident, not support from someone else."""
     near = None
     if latitude is not None and longitude is not None:
         near = geo.box(latitude, longitude, geo.SAME_PLACE_M)
@@ -42,6 +45,8 @@ async def open_matches(
     city_key = typed.key(city)
     out = []
     for case in found:
+        if citizen_id is not None and case["citizen_id"] == citizen_id:
+            continue
         same_name = case["business_key"] == business_key(business) and (
             typed.key(case["city"]) == city_key
         )

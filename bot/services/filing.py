@@ -453,7 +453,7 @@ class Filing:
         else it is filed on its own. `urgent_unit`: a call taken by `actor_id` is claimed by
         them, marked urgent and referred to that unit at once, and they stay its holder.
         """
-        target = await self._join_target(conn, data) if join else None
+        target = await self._join_target(conn, data, citizen_id) if join else None
         unit = None
         if urgent_unit is not None and target is None:
             row = await desk_store.unit(conn, urgent_unit)
@@ -581,7 +581,7 @@ class Filing:
         count = await draft_store.attachment_count(conn, loaded.row["id"])
         codes: tuple[str, ...] = ()
         if loaded.step == Step.DUPLICATE and loaded.kind == CALL:
-            codes = tuple(c["code"] for c in await self._matches(conn, loaded.data))
+            codes = tuple(c["code"] for c in await self._matches(conn, loaded.data, None))
         unit = None
         if loaded.data.urgent_unit is not None:
             row = await desk_store.unit(conn, loaded.data.urgent_unit)
@@ -692,7 +692,9 @@ class Filing:
         await self._save(conn, loaded)
         return Outcome(draft=await self._view(conn, loaded))
 
-    async def _matches(self, conn: AsyncConnection, data: DraftData) -> list[CaseRow]:
+    async def _matches(
+        self, conn: AsyncConnection, data: DraftData, citizen_id: int | None
+    ) -> list[CaseRow]:
         if not data.business or not data.city:
             return []
         return await duplicates.open_matches(
@@ -701,12 +703,13 @@ class Filing:
             city=data.city,
             latitude=data.latitude,
             longitude=data.longitude,
+            citizen_id=citizen_id,
         )
 
     async def _offer_join(self, conn: AsyncConnection, loaded: _Loaded) -> bool:
         """Before the duplicate step: True (and the count and target noted) when the business
         has open cases to offer; else the step is skipped and any earlier choice forgotten."""
-        found = await self._matches(conn, loaded.data)
+        found = await self._matches(conn, loaded.data, _citizen_of(loaded))
         data = loaded.data
         data.duplicates = len(found)
         data.duplicate_target = found[0]["id"] if found else None
@@ -714,14 +717,16 @@ class Filing:
             data.duplicate_of = None
         return bool(found)
 
-    async def _join_target(self, conn: AsyncConnection, data: DraftData) -> CaseRow | None:
+    async def _join_target(
+        self, conn: AsyncConnection, data: DraftData, citizen_id: int | None
+    ) -> CaseRow | None:
         """The case a report joins at submit: the one chosen if it is still open, else the
         oldest other open case about the business, else none (filed on its own)."""
         if data.duplicate_of is not None:
             chosen = await case_store.by_id(conn, data.duplicate_of)
             if chosen and chosen["status"] in OPEN_STATES and chosen["merged_into"] is None:
                 return chosen
-        found = await self._matches(conn, data)
+        found = await self._matches(conn, data, citizen_id)
         return found[0] if found else None
 
     async def _on_desk(self, conn: AsyncConnection, user_id: int) -> bool:
@@ -752,6 +757,12 @@ class Filing:
             case_id=case_id,
             now=now,
         )
+
+
+def _citizen_of(loaded: _Loaded) -> int | None:
+    """Whose own cases a draft's duplicate check leaves out: the citizen filing (a call has
+    nobody's)."""
+    return loaded.row["user_id"] if loaded.kind == COMPLAINT else None
 
 
 def _case_values(
