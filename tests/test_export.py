@@ -13,10 +13,10 @@ from openpyxl import load_workbook
 
 from bot import jalali
 from bot.domain.catalogue import PROVINCES_BY_CODE, SECTORS_BY_CODE, VIOLATIONS_BY_CODE
+from bot.domain.channels import CHANNEL_LABELS, Channel
 from bot.domain.lifecycle import Action, Status
 from bot.domain.periods import Period, PeriodKind
 from bot.i18n import _
-from bot.domain.channels import CHANNEL_LABELS, Channel
 from bot.services.export import ExportFailed, Job, export_cases, headers, run_in_process
 from bot.services.reports import STAFF_STATUS_LABELS
 from bot.storage.db import create_engine
