@@ -122,9 +122,7 @@ async def start(update: Update, context: BotContext) -> None:
     services = context.services
     await services.citizen_input.drop_focus(update.effective_user.id)
     welcome = views.welcome(update.effective_user.first_name)
-    if (await services.desk.actor(update.effective_user.id)).on_desk:
-        welcome = Screen(welcome.text, views.main_menu(desk=True))  # with «ثبت تماس تلفنی»
-    await _send(update.message, welcome)
+    await _send(update.message, await _with_menu(context, update.effective_user.id, welcome))
     await _remind_questions(update.message, context)
 
 
@@ -137,8 +135,17 @@ async def _remind_questions(message: Message, context: BotContext) -> None:
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    assert update.message
-    await _send(update.message, views.help_screen())
+    assert update.message and update.effective_user
+    await _send(
+        update.message, await _with_menu(context, update.effective_user.id, views.help_screen())
+    )
+
+
+async def _with_menu(context: BotContext, user_id: int, screen: Screen) -> Screen:
+    """A screen with the private chat's menu, a desk member's with «ثبت تماس تلفنی»."""
+    if screen.markup == views.main_menu() and (await context.services.desk.actor(user_id)).on_desk:
+        return Screen(screen.text, views.main_menu(desk=True))
+    return screen
 
 
 async def cancel(update: Update, context: BotContext) -> None:
@@ -147,11 +154,12 @@ async def cancel(update: Update, context: BotContext) -> None:
     user_id = update.effective_user.id
     kind = await services.citizen_input.active_kind(user_id)
     if await services.citizen_input.drop_focus(user_id):
-        await _send(update.message, views.use_menu())
+        screen = views.use_menu()
     elif await services.filing.cancel(user_id, kind):
-        await _send(update.message, call_views.cancelled() if kind == CALL else views.cancelled())
+        screen = call_views.cancelled() if kind == CALL else views.cancelled()
     else:
-        await _send(update.message, views.nothing_to_cancel())
+        screen = views.nothing_to_cancel()
+    await _send(update.message, await _with_menu(context, user_id, screen))
 
 
 async def file_complaint(message: Message, context: BotContext) -> None:
@@ -204,15 +212,21 @@ async def _submit(message: Message, context: BotContext, kind: DraftKind) -> Non
     await _show_filing(message, result, None, limit, kind)
 
 
-async def _urgent_menu(message: Message, context: BotContext) -> None:
-    """«فوری» typed on a call's review: the units to refer it to at once."""
+async def _urgent_menu(message: Message, context: BotContext) -> bool:
+    """«فوری» typed on a call's review: the units to refer it to at once. False when the call
+    is not at its review: then the word is an answer like any other."""
     assert message.from_user
     filing = context.services.filing
-    current = await filing.current(message.from_user.id, CALL)
-    draft = current.draft
-    if draft is None or draft.step != Step.REVIEW or draft.data.duplicate_of is not None:
-        return await _send(message, Screen("⚠️ " + views.problem_text(Problem.STALE_BUTTON, None)))
+    draft = (await filing.current(message.from_user.id, CALL)).draft
+    if draft is None or draft.step != Step.REVIEW:
+        return False
+    if draft.data.duplicate_of is not None:  # a supporting report is not referred
+        await _send(
+            message, Screen("⚠️ " + call_views.problem_text(Problem.USE_BUTTONS, Step.REVIEW))
+        )
+        return True
     await _send(message, call_views.urgent_menu(draft.data, draft.unit, await filing.units()))
+    return True
 
 
 async def track(message: Message, context: BotContext) -> None:
@@ -257,7 +271,8 @@ async def on_text(update: Update, context: BotContext) -> None:
     if L.matches(raw, L.CONFIRM):
         return await _submit(message, context, DraftKind.COMPLAINT)
     if L.matches(raw, L.URGENT) and await inputs.active_kind(user_id) == CALL:
-        return await _urgent_menu(message, context)
+        if await _urgent_menu(message, context):
+            return
     if L.matches(raw, L.CALLER_ANONYMOUS):
         return await _show(message, context, await inputs.stay_anonymous(user_id))
     if L.matches(raw, L.SKIP):
@@ -353,11 +368,13 @@ async def on_contact(update: Update, context: BotContext) -> None:
     """The contact button: it links a case looked up by its code, or answers the contact step."""
     message = update.message
     assert message and message.contact and message.from_user
+    contact = message.contact
     result = await context.services.citizen_input.contact(
-        message.from_user.id, message.contact.phone_number, message.contact.user_id
+        message.from_user.id, contact.phone_number, contact.user_id, contact.first_name
     )
     if isinstance(result, Filed):
-        return await _send(message, *_screens_for(result.outcome, Step.CONTACT))
+        step = result.before or Step.CONTACT
+        return await _send(message, *_screens_for(result.outcome, step, result.kind))
     await _show(message, context, result)
 
 

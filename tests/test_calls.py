@@ -392,3 +392,25 @@ async def test_figures_are_broken_down_by_channel(db_url: str) -> None:
         assert sorted(got.by_channel) == [("chat", 1), ("phone", 1)]
         rendered = "\n".join(summary_view.render_summary(got, None, tz=rt.settings.tz, title="t"))
         assert "به تفکیک راه ثبت" in rendered and "تماس تلفنی (۱۳۵): ۱" in rendered
+
+
+async def test_a_caller_card_from_the_phone_book_and_an_idle_call(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        _staff, _unit, operator = await _setup(bot)
+        await operator.send_text(_(L.HELP))  # the desk member's menu keeps «ثبت تماس تلفنی»
+        assert [_(L.CALL)] in ((await operator.expect_message()).reply_keyboard or [])
+        await operator.send_text("/call")
+        for said in ("۲", "۳", "تهران، تهران", SHOP, "خیابان انقلاب، پلاک ۱۲", DESCRIPTION):
+            await operator.send_text(said)
+        await operator.send_text(_(L.SKIP))
+        await operator.expect_message("نام و شمارهٔ تماس‌گیرنده")
+        # A contact card sent from the operator's phone book is the caller's name and number.
+        await operator.send_contact(phone="989121112233", own=False, first_name="مریم")
+        review = await operator.expect_message("اطلاعات تماس را بازبینی کنید")
+        assert "مریم" in review.text and "+989121112233" in review.text
+        # Left for a day, the call is dropped and the operator told; nothing was registered.
+        bot.clock.advance(hours=25)
+        [job] = bot.app.job_queue.get_jobs_by_name("sweep-drafts")  # type: ignore[union-attr]
+        await job.run(bot.app)
+        await operator.expect_message("تماس نیمه‌کاره کنار گذاشته شد")
+        assert await _all_cases(bot) == []

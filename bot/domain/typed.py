@@ -66,8 +66,9 @@ def match_choice(
     several when it could be any of them (say which), none when it names none.
 
     In order: the option's number as shown (when the screen numbers them), the whole label,
-    the start of exactly one label, then any label that contains what was typed or is
-    contained in it («بویراحمد» is Kohgiluyeh and Boyer-Ahmad; «گرانفروشی کرده» overpricing).
+    the start of exactly one label, then any label that contains what was typed («بویراحمد»
+    is Kohgiluyeh and Boyer-Ahmad). A sentence that merely mentions a label is not a choice:
+    «فروشنده تقلب کرد» at the first step is not «تقلب» (it reads like the description).
     """
     typed = key(raw)
     if not typed:
@@ -84,7 +85,7 @@ def match_choice(
         if len(starts) == 1:
             return starts
     if len(typed) >= 3:
-        inside = [code for code, k in keys if typed in k or (len(k) >= 3 and k in typed)]
+        inside = [code for code, k in keys if typed in k]
         if inside:
             return inside
     return []

@@ -290,17 +290,24 @@ class CitizenInput:
         before = current.draft.step if current.draft else None
         return Filed(await step(user_id, kind), before, kind)
 
-    async def contact(self, user_id: int, phone: str, contact_user_id: int | None) -> Result:
+    async def contact(
+        self, user_id: int, phone: str, contact_user_id: int | None, name: str | None = None
+    ) -> Result:
         """A shared contact: after looking up a code that is not (yet) theirs, it may link that
-        case; otherwise it answers the complaint's contact step."""
+        case; otherwise it answers the complaint's contact step — or, in a call, it is the
+        caller's card from the operator's phone book."""
         focus = await self.current_focus(user_id)
         if isinstance(focus, p.LinkCase):
             if contact_user_id != user_id:  # only their own number proves anything
                 return Linked(None)
             return Linked(await self.my_cases.link(user_id, focus.code, phone))
-        return await self._filing_step(
-            user_id, lambda uid, _kind: self.filing.contact(uid, phone, contact_user_id)
-        )
+
+        async def answer(uid: int, kind: DraftKind) -> Outcome:
+            if kind == DraftKind.CALL:
+                return await self.filing.caller_card(uid, phone, name)
+            return await self.filing.contact(uid, phone, contact_user_id)
+
+        return await self._filing_step(user_id, answer)
 
     async def receive(self, user_id: int, message: Message) -> Result:
         """Send the message where it belongs, or hold it and ask."""

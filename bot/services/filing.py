@@ -320,6 +320,21 @@ class Filing:
 
         return await self._on_draft(user_id, take, steps={Step.CONTACT})
 
+    async def caller_card(self, user_id: int, phone: str, name: str | None) -> Outcome:
+        """A call's caller sent as a contact card (from the operator's phone book)."""
+
+        async def take(conn: AsyncConnection, loaded: _Loaded) -> Outcome:
+            number = typed.iran_phone(phone)
+            if number is None:
+                return await self._refuse(conn, loaded, Problem.BAD_PHONE)
+            given = text.normalize(name or "")[: CALLER_NAME_LIMITS[1]]
+            loaded.data.caller_name = given if text.length(given) >= CALLER_NAME_LIMITS[0] else None
+            loaded.data.contact_phone = number
+            loaded.data.anonymous = False
+            return await self._advance(conn, loaded)
+
+        return await self._on_draft(user_id, take, steps={Step.CALLER}, kind=CALL)
+
     async def stay_anonymous(self, user_id: int, kind: DraftKind = COMPLAINT) -> Outcome:
         """«ادامه بدون نام» (a citizen), «تماس‌گیرنده نام نمی‌دهد» (a caller)."""
 

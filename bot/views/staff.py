@@ -258,6 +258,7 @@ def help_text(role: Role | None) -> str:
         _("/resolve CODE OUTCOME TEXT — outcome: branch, no_violation, not_jurisdiction, resolved"),
         _("/reject CODE REASON — reject an empty or abusive complaint"),
         _("/units — units and their chats"),
+        _("/call — register a phone call (in your private chat with the bot)"),
     ]
     if role in (Role.ADMIN, Role.SUPERVISOR):
         lines.append(_("/reassign CODE USER_ID — give a case to another staff member"))
