@@ -207,6 +207,8 @@ async def _submit(message: Message, context: BotContext, kind: DraftKind) -> Non
     assert message.from_user
     result = await context.services.filing.submit(message.from_user.id, kind)
     if isinstance(result, Submitted):
+        if kind == CALL:  # registered: the desk member's typing is theirs again
+            await context.services.citizen_input.drop_focus(message.from_user.id)
         return  # the receipt comes via the outbox
     limit = context.services.rt.settings.max_complaints_per_day
     await _show_filing(message, result, None, limit, kind)
@@ -556,6 +558,8 @@ async def on_filing_button(update: Update, context: BotContext) -> None:
         case cb.Confirm(kind):
             result = await filing.submit(user_id, kind)
             if isinstance(result, Submitted):
+                if kind == CALL:  # registered: the desk member's typing is theirs again
+                    await services.citizen_input.drop_focus(user_id)
                 await answer(query)
                 await _close_prompt(query, views.sent_note())  # the receipt comes via the outbox
                 return

@@ -73,12 +73,12 @@ ORDERS: dict[DraftKind, tuple[Step, ...]] = {
 ORDER: tuple[Step, ...] = ORDERS[DraftKind.COMPLAINT]
 
 # Parts of the complaint that can be changed from the review, each a run of steps. A changed
-# business is checked for open cases again (the duplicate step ends its part).
+# business or place is checked for open cases again (the duplicate step ends its part).
 EDIT_GROUPS_OF: dict[DraftKind, dict[str, tuple[Step, ...]]] = {
     DraftKind.COMPLAINT: {
         "violation": (Step.VIOLATION,),
         "sector": (Step.SECTOR,),
-        "place": (Step.PROVINCE, Step.CITY),
+        "place": (Step.PROVINCE, Step.CITY, Step.DUPLICATE),
         "business": (Step.BUSINESS, Step.ADDRESS, Step.LOCATION, Step.DUPLICATE),
         "description": (Step.DESCRIPTION,),
         "prices": (Step.PRICE_PAID, Step.PRICE_FAIR),
@@ -88,7 +88,7 @@ EDIT_GROUPS_OF: dict[DraftKind, dict[str, tuple[Step, ...]]] = {
     DraftKind.CALL: {
         "violation": (Step.VIOLATION,),
         "sector": (Step.SECTOR,),
-        "place": (Step.PROVINCE, Step.CITY),
+        "place": (Step.PROVINCE, Step.CITY, Step.DUPLICATE),
         "business": (Step.BUSINESS, Step.ADDRESS, Step.DUPLICATE),
         "description": (Step.DESCRIPTION,),
         "prices": (Step.PRICE_PAID, Step.PRICE_FAIR),
