@@ -1,4 +1,5 @@
-"""The citizen's private chat: menu, filing steps, tracking and «my complaints».
+"""The citizen's private chat: menu, filing steps, tracking and «my complaints»; and a desk
+member's phone calls, registered through the same filing steps (`/call`).
 
 Every handler parses the update, calls one service, and renders the result with `bot.views`.
 Filing state lives in the database (`Filing`), not in a ConversationHandler, so a restart or a

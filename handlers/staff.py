@@ -261,6 +261,15 @@ async def cmd_help(update: Update, context: BotContext) -> None:
         await _reply(update.message, views.help_text(actor.role))
 
 
+async def cmd_call_here(update: Update, context: BotContext) -> None:
+    """/call typed in a group: calls are registered in the private chat (their draft, the
+    caller's number and the code are for the operator's eyes)."""
+    actor = await _command_actor(update, context)
+    if actor:
+        assert update.message
+        await _reply(update.message, views.call_in_private())
+
+
 async def cmd_queue(update: Update, context: BotContext) -> None:
     actor = await _command_actor(update, context)
     if actor:
@@ -430,6 +439,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=DESK_CHATS & new))
     app.add_handler(CommandHandler("help", cmd_help, filters=filters.ChatType.GROUPS & new))
+    app.add_handler(CommandHandler("call", cmd_call_here, filters=filters.ChatType.GROUPS & new))
     app.add_handler(
         MessageHandler(
             filters.ChatType.GROUPS & new & filters.REPLY & filters.TEXT & ~filters.COMMAND,

@@ -396,7 +396,9 @@ async def test_figures_are_broken_down_by_channel(db_url: str) -> None:
 
 async def test_a_caller_card_from_the_phone_book_and_an_idle_call(db_url: str) -> None:
     async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
-        _staff, _unit, operator = await _setup(bot)
+        staff, _unit, operator = await _setup(bot)
+        await staff.send_text(from_user=operator, text="/call")  # not in front of the group
+        await staff.expect_message("در گفت‌وگوی خصوصی شما با ربات ثبت می‌شوند")
         await operator.send_text(_(L.HELP))  # the desk member's menu keeps «ثبت تماس تلفنی»
         assert [_(L.CALL)] in ((await operator.expect_message()).reply_keyboard or [])
         await operator.send_text("/call")

@@ -38,8 +38,8 @@ REFUSALS = {
         "with the bot."
     ),
     Refusal.NOT_LINKED: N_(
-        "The caller does not follow this case in the bot, so a question would not reach them. "
-        "Call them instead (📞 shows the number)."
+        "The reporter does not follow this case in the bot, so a question would not reach "
+        "them. Call them instead (📞 shows the number)."
     ),
 }
 
@@ -229,6 +229,13 @@ def supporting_files_header(code: str, count: int) -> str:
     """Before a supporting report's evidence, in the asker's private chat."""
     return _("Evidence of the supporting report {code} ({n} files):").format(
         code=tracking.format_code(code), n=text.format_number(count)
+    )
+
+
+def call_in_private() -> str:
+    return _(
+        "Phone calls are registered in your private chat with the bot: open it and send /call "
+        "there."
     )
 
 

@@ -158,7 +158,7 @@ def _channel_lines(case: CaseRow, taken_by: str | None) -> list[str]:
         )
     lines = [_("<b>Came by:</b> {value}").format(value=came)]
     if case.get("citizen_id") is None:
-        lines.append(_("ℹ️ Not followed in the bot: the caller is told nothing here."))
+        lines.append(_("ℹ️ Not followed in the bot: the reporter is told nothing here."))
     return lines
 
 
