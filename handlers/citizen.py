@@ -122,7 +122,8 @@ async def start(update: Update, context: BotContext) -> None:
     assert update.message and update.effective_user
     services = context.services
     await services.citizen_input.drop_focus(update.effective_user.id)
-    welcome = views.welcome(update.effective_user.first_name)
+    days = services.rt.settings.expected_first_answer_work_days
+    welcome = views.welcome(update.effective_user.first_name, days)
     await _send(update.message, await _with_menu(context, update.effective_user.id, welcome))
     await _remind_questions(update.message, context)
 
@@ -278,7 +279,7 @@ async def on_text(update: Update, context: BotContext) -> None:
             return
     if L.matches(raw, L.CALLER_ANONYMOUS):
         return await _show(message, context, await inputs.stay_anonymous(user_id))
-    if L.matches(raw, L.SKIP):
+    if L.is_skip(raw):
         return await _show(message, context, await inputs.skip(user_id))
     if L.matches(raw, L.EVIDENCE_DONE):
         return await _show(message, context, await inputs.finish_evidence(user_id))

@@ -41,7 +41,7 @@ async def _until_business(u: FakeUser, business: str, city: str = "تهران") 
     await u.send_text(city)
     await u.expect_message("نام واحد صنفی چیست")
     await u.send_text(business)
-    await u.expect_message("نشانی آن کجاست")
+    await u.expect_message("نشانی واحد صنفی چیست")
     await u.send_text("خیابان انقلاب، پلاک ۱۲")
     await u.expect_message("موقعیت آن را")
 
@@ -139,7 +139,7 @@ async def _rest_until_review(u: FakeUser, *, photos: int = 0) -> str:
         await u.send_album(kinds=["photo"] * photos)
         await u.expect_message("فایل‌های دریافت‌شده")
     await u.send_text("پایان ارسال مدارک")
-    await u.expect_message("کارشناسان چطور با شما تماس بگیرند")
+    await u.expect_message("کارشناسان چگونه با شما تماس بگیرند")
     await u.send_contact(own=True)
     review = await u.expect_message("لطفاً شکایت خود را بازبینی کنید")
     return review.text or ""

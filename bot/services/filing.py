@@ -239,7 +239,7 @@ class Filing:
         return await self._on_draft(user_id, take, steps={Step.LOCATION})
 
     async def skip(self, user_id: int, kind: DraftKind = COMPLAINT) -> Outcome:
-        """«رد شدن» on an optional step (location, prices, evidence)."""
+        """«بعدی» (Skip) on an optional step (location, prices, evidence)."""
 
         async def take(conn: AsyncConnection, loaded: _Loaded) -> Outcome:
             step = loaded.step
@@ -431,7 +431,9 @@ class Filing:
                 if kind == CALL
                 else citizen_views.joined_receipt(recorded.code)
                 if joined is not None
-                else citizen_views.submitted(recorded.code)
+                else citizen_views.submitted(
+                    recorded.code, self.rt.settings.expected_first_answer_work_days
+                )
             )
             await outbox_store.enqueue(
                 conn,

@@ -27,6 +27,11 @@ JOIN = N_("Add it to that case")
 SEPARATE = N_("File it separately")
 
 
+#: What Skip read before it became «بعدی»: a citizen's client may still show the old reply
+#: keyboard, or they type it from memory, and it must still skip rather than become an answer.
+FORMER_SKIP_LABELS = ("رد شدن",)
+
+
 def matches(raw: str, label: str) -> bool:
     """Whether typed or tapped text is the (translated) label, after normalising both."""
     return text.normalize(raw) == text.normalize(_(label))
@@ -38,3 +43,8 @@ def strip_word(raw: str, label: str) -> str:
     if said.startswith(word):
         return said[len(word) :].strip(" ،,:-")
     return said
+
+
+def is_skip(raw: str) -> bool:
+    """Whether the text is the Skip button, as it reads now or as it read before."""
+    return matches(raw, SKIP) or text.normalize(raw) in FORMER_SKIP_LABELS
