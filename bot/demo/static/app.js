@@ -218,8 +218,11 @@
       const top = el("div", "chat-row");
       top.append(el("span", "chat-title", c.title), el("span", "chat-time", c.time));
       const bottom = el("div", "chat-row");
-      bottom.append(el("span", "chat-preview", c.preview || "\u00a0"));
-      if (c.unread) bottom.append(el("span", "badge", fa(c.unread)));
+      const preview = el("span", "chat-preview", c.preview || "\u00a0");
+      preview.dir = "auto";
+      bottom.append(preview);
+      // the open chat is being read: its count goes as soon as the server hears so
+      if (c.unread && c.id !== state.chat) bottom.append(el("span", "badge", fa(c.unread)));
       body.append(top, bottom);
       li.append(body);
       li.addEventListener("click", () => openChat(c.id));
@@ -411,9 +414,9 @@
       nodes.push(empty);
     }
     box.replaceChildren(...nodes);
+    drawBottom(); // the keyboard's height changes the list's: scroll after it is drawn
     if (stickToBottom || atBottom) box.scrollTop = box.scrollHeight;
     stickToBottom = false;
-    drawBottom();
   }
 
   function drawItem(it) {
@@ -481,7 +484,9 @@
 
   function quote(r) {
     const q = el("div", "quote");
-    q.append(el("div", "quote-name", r.name), el("div", "quote-text", r.text));
+    const text = el("div", "quote-text", r.text);
+    text.dir = "auto";
+    q.append(el("div", "quote-name", r.name), text);
     q.addEventListener("click", () => {
       const target = document.querySelector(`.bubble[data-id="${r.id}"]`);
       if (!target) return;
