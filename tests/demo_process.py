@@ -31,7 +31,9 @@ class DemoProcess:
         return int(self.url.rsplit(":", 1)[1].rstrip("/"))
 
     def output(self) -> str:
-        return "stdout:\n" + "\n".join(self.lines) + "\nstderr (end):\n" + "\n".join(self.errors[-40:])
+        return (
+            "stdout:\n" + "\n".join(self.lines) + "\nstderr (end):\n" + "\n".join(self.errors[-40:])
+        )
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -79,7 +81,9 @@ def running(
             try:
                 line = lines.get(timeout=timeout)
             except queue.Empty:
-                raise AssertionError(f"no «serving on» line in {timeout}s\n{demo.output()}") from None
+                raise AssertionError(
+                    f"no «serving on» line in {timeout}s\n{demo.output()}"
+                ) from None
             if line is None:
                 raise AssertionError(f"the demo ended before serving\n{demo.output()}")
             found = SERVING.match(line)

@@ -15,6 +15,7 @@ import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
 from aiohttp import web
 from telegram.ext import Application
 

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 from urllib.parse import quote
 
@@ -496,7 +497,7 @@ def _json_action(
     return handle
 
 
-def _resource(path: Any) -> web.Response:
+def _resource(path: Traversable) -> web.Response:
     if not path.is_file():
         raise web.HTTPNotFound()
     name = str(path.name)
