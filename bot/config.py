@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     chat_messages_per_second: int = Field(default=3, ge=1, le=30)
     # Telegram's overall limit is about 30 messages a second; keep under it.
     messages_per_second: int = Field(default=30, ge=1, le=30)
+    # Several processes of one bot share one budget only if they share the windows: a Redis URL
+    # (e.g. redis://127.0.0.1:6379/0) keeps them there; empty keeps them in this process.
+    pacing_redis_url: str = ""
     # One user's updates past this many in the window are dropped (after one warning).
     flood_max_updates: int = Field(default=20, ge=1)
     flood_window_seconds: float = Field(default=10.0, gt=0)
