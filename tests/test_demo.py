@@ -5,7 +5,6 @@ client could not do."""
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +19,7 @@ from bot.context import Services
 from bot.demo import personas
 from bot.demo import seed as seed_module
 from bot.demo.runner import Demo, Options
+from bot.demo.seed import SeedRefused
 from bot.i18n import _
 from bot.storage.tables import cases
 
@@ -96,46 +96,64 @@ async def test_the_page_s_seed_button_reaches_the_seed_data(
         assert (status, body) == (200, {"ok": True})
         await asyncio.wait_for(fake.called.wait(), 10)
         assert len(fake.calls) == 1
-        seen: list[dict[str, Any]] = []
-        async for line in events.content:
-            if line.startswith(b"data: "):
-                event = json.loads(line[6:])
-                seen.append(event)
-                if event.get("type") == "seed" and event["state"] != "running":
-                    break
-        assert {"type": "seed", "state": "done", "count": 42} in seen
+        seen = await asyncio.wait_for(_seed_events(events), 30)
+        assert seen[-1] == {"type": "seed", "state": "done", "count": 42}
 
 
-async def test_the_stub_seed_is_reported_in_the_page_not_crashed_on(tmp_path: Path) -> None:
+async def _seed_events(events: aiohttp.ClientResponse) -> list[dict[str, Any]]:
+    """The page's events until the seed run ends."""
+    seen: list[dict[str, Any]] = []
+    async for line in events.content:
+        if line.startswith(b"data: "):
+            event = json.loads(line[6:])
+            seen.append(event)
+            if event.get("type") == "seed" and event["state"] != "running":
+                break
+    return seen
+
+
+async def test_a_refused_seed_is_reported_in_the_page_and_the_bot_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def refuse(services: Services, **_kw: Any) -> int:
+        raise SeedRefused("the database already has cases: seed an empty one")
+
+    monkeypatch.setattr(seed_module, "seed", refuse)
+    citizen = personas.CITIZEN_1.user_id
     async with (
         started(tmp_path, fresh=True) as (demo, url),
         aiohttp.ClientSession() as session,
+        session.get(url + "api/events") as events,
     ):
-        status, _body = await _post(session, url + "api/seed", persona=personas.CITIZEN_1.user_id)
+        status, _body = await _post(session, url + "api/seed", persona=citizen)
         assert status == 200
-        assert demo.page is not None
-        task = demo.page.seeding
-        if task is not None:
-            await asyncio.wait_for(task, 30)
-        # the page still serves
-        async with session.get(url + f"api/state?persona={personas.CITIZEN_1.user_id}") as r:
-            assert r.status == 200
+        seen = await asyncio.wait_for(_seed_events(events), 30)
+        assert seen[-1] == {"type": "seed", "state": "refused"}
+        await _post(session, url + "api/send", persona=citizen, chat=citizen, text="/start")
+        await demo.server.users[citizen].expect_message("سلام")  # the bot runs again
 
 
-def _seed_is_stub() -> bool:
-    return "NotImplementedError" in inspect.getsource(seed_module.seed)
-
-
-@pytest.mark.skipif(
-    _seed_is_stub(),
-    reason="bot/demo/seed.py is still the stub (raises NotImplementedError): enable once the "
-    "seed-data branch is merged",
-)
-async def test_seeded_demo_has_cases_for_the_report(tmp_path: Path) -> None:
-    async with started(tmp_path, fresh=True, seed=True) as (demo, _url):
+async def test_the_seed_button_fills_an_empty_demo_while_the_bot_waits(tmp_path: Path) -> None:
+    """The real seed data, through the page: the bot stops, the past is played through the
+    services, the bot starts again and answers; the seeded citizens have chats to be told in."""
+    citizen = personas.CITIZEN_1.user_id
+    async with (
+        started(tmp_path, fresh=True) as (demo, url),
+        aiohttp.ClientSession() as session,
+        session.get(url + "api/events") as events,
+    ):
+        status, _body = await _post(session, url + "api/seed", persona=citizen)
+        assert status == 200
+        status, body = await _post(session, url + "api/seed", persona=citizen)
+        assert (status, body["reason"]) == (409, "busy")  # one run at a time
+        seen = await asyncio.wait_for(_seed_events(events), 240)
+        assert seen[-1]["state"] == "done" and seen[-1]["count"] >= 100, seen[-1]
         async with demo.services.rt.engine.connect() as conn:
             made = (await conn.execute(select(func.count()).select_from(cases))).scalar_one()
-        assert made >= 100  # "a few hundred", through the services
+        assert made == seen[-1]["count"]
+        assert len(demo.server.users) > len(personas.PERSONAS)
+        await _post(session, url + "api/send", persona=citizen, chat=citizen, text="/start")
+        await demo.server.users[citizen].expect_message("سلام", timeout=30)
 
 
 async def test_the_page_refuses_what_a_chat_client_could_not_do(tmp_path: Path) -> None:

@@ -24,6 +24,8 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.context import Services
 from bot.demo import personas
 from bot.demo import seed as seed_module
+from bot.demo.seed import SeedRefused
+from bot.demo.seed_plan import citizens as seed_citizens
 from bot.demo.strings import BOT_NAME
 from bot.demo.web import Page
 from bot.i18n import _
@@ -36,6 +38,7 @@ DEFAULT_PORT = 8080
 PORTS_TRIED = 20  # 8080 and the next ones, when taken
 HOST = "127.0.0.1"
 DB_NAME = "demo.sqlite3"
+SEED_CASES = 300
 
 
 @dataclass(frozen=True)
@@ -125,8 +128,10 @@ class Demo:
         self.server = local_server()
         self.app: Application | None = None  # type: ignore[type-arg]
         self.page: Page | None = None
+        self.settings: Settings | None = None
         self._web: web.AppRunner | None = None
-        self._started = False
+        self._running = False
+        self._seeding = asyncio.Lock()
 
     @property
     def services(self) -> Services:
@@ -141,21 +146,16 @@ class Demo:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 db.with_name(db.name + suffix).unlink(missing_ok=True)
         await self.server.start()
-        settings = demo_settings(self.server, f"sqlite+aiosqlite:///{db}")
-        await upgrade(settings.database_url)
-        self.app = app = build_application(settings)
-        await give_roles(self.services)
-        await app.initialize()
+        self.settings = demo_settings(self.server, f"sqlite+aiosqlite:///{db}")
+        await upgrade(self.settings.database_url)
+        await self._build_bot()
         if opts.seed:
-            await self._seed()
-        assert app.post_init is not None and app.updater is not None
-        await app.post_init(app)
-        await app.updater.start_polling(
-            poll_interval=0.0, timeout=settings.polling_timeout, allowed_updates=allowed_updates()
-        )
-        await app.start()
-        self._started = True
-        self.page = Page(self.server, self.services)
+            try:
+                log.info("seeded %d cases", await self._seed())
+            except SeedRefused as exc:
+                print(f"demo: no seed data added: {exc}", file=sys.stderr)
+        await self._run_bot()
+        self.page = Page(self.server, lambda: self.services, self.seed)
         self._web = web.AppRunner(
             self.page.app(), handler_cancellation=True, access_log=None, shutdown_timeout=1.0
         )
@@ -165,32 +165,74 @@ class Demo:
         port = sock.getsockname()[1]
         return f"http://{HOST}:{port}/"
 
-    async def _seed(self) -> None:
-        try:
-            made = await seed_module.seed(self.services, seed_value=self.options.seed_value)
-        except NotImplementedError:
-            print("seed data is not available in this version", file=sys.stderr)
-        else:
-            log.info("seeded %d cases", made)
+    async def seed(self) -> int:
+        """The page's «fill with sample data»: the seed plays a past through the services, so
+        the bot must not run meanwhile (its outbox and jobs would act on a half-built past).
+        Stop it, seed, start it again; what people send in the meantime waits in the local
+        server, as it would on Telegram, and is answered after."""
+        async with self._seeding:
+            await self._stop_bot()
+            try:
+                await self._build_bot()
+                return await self._seed()
+            finally:
+                await self._run_bot()
+
+    async def _seed(self) -> int:
+        """Seed through the services of the built, not yet running bot."""
+        seed_value = self.options.seed_value
+        for c in seed_citizens(seed_value, SEED_CASES):
+            # Chats for the generated citizens, so that what the desk later sends them about
+            # a seeded case is delivered rather than refused as a chat that does not exist.
+            self.server.user(c.user_id, c.first_name, last_name=c.last_name, phone=c.phone)
+        return await seed_module.seed(self.services, seed_value=seed_value, cases=SEED_CASES)
+
+    async def _build_bot(self) -> None:
+        """The Application as `python -m bot` builds it, with the cast's roles in place."""
+        assert self.settings is not None
+        self.app = app = build_application(self.settings)
+        await give_roles(self.services)
+        await app.initialize()
+
+    async def _run_bot(self) -> None:
+        """What run_polling does after initialize: post_init (the outbox worker, the jobs),
+        polling, then the update processing."""
+        app = self.app
+        assert app is not None and app.post_init is not None and app.updater is not None
+        assert self.settings is not None
+        await app.post_init(app)
+        await app.updater.start_polling(
+            poll_interval=0.0,
+            timeout=self.settings.polling_timeout,
+            allowed_updates=allowed_updates(),
+        )
+        await app.start()
+        self._running = True
+
+    async def _stop_bot(self) -> None:
+        """As run_polling stops: polling, update processing, post_stop (the outbox flushes
+        while the server still answers), shutdown, post_shutdown (the engine closes)."""
+        app, self.app = self.app, None
+        if app is None:
+            return
+        if self._running:
+            self._running = False
+            assert app.updater is not None and app.post_stop is not None
+            await app.updater.stop()
+            await app.stop()
+            await app.post_stop(app)
+        await app.shutdown()
+        assert app.post_shutdown is not None
+        await app.post_shutdown(app)
 
     async def stop(self) -> None:
-        """The page first (its streams end), then the bot as run_polling stops it (its outbox
-        flushes while the server still answers), then the server."""
+        """The page first (its streams end), then the bot, then the server."""
         if self.page is not None:
             await self.page.close()
         if self._web is not None:
             await self._web.cleanup()
-        app = self.app
-        if app is not None and self._started:
-            assert app.updater is not None
-            await app.updater.stop()
-            await app.stop()
-            assert app.post_stop is not None
-            await app.post_stop(app)
-        if app is not None:
-            await app.shutdown()
-            assert app.post_shutdown is not None
-            await app.post_shutdown(app)
+        async with self._seeding:
+            await self._stop_bot()
         await self.server.stop()
 
 

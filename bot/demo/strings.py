@@ -70,7 +70,9 @@ PAGE: dict[str, str] = {
     "seed_hint": N_("A few hundred past cases, so that reports and charts have something to show."),
     "seed_running": N_("Adding sample cases…"),
     "seed_done": N_("{n} sample cases added."),
-    "seed_missing": N_("Sample data is not available in this version."),
+    "seed_refused": N_(
+        "Sample data goes only into an empty database: start the demo again with --fresh --seed."
+    ),
     "seed_failed": N_("The sample data could not be added: {error}"),
     "api_refused": N_("The Bot API refused the bot's call {method} (error {code}):"),
     "api_429": N_("Too many requests: the Bot API told the bot to wait {seconds} s ({method})."),

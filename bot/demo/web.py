@@ -23,7 +23,7 @@ from aiohttp import web
 
 from bot.context import Services
 from bot.demo import personas, render
-from bot.demo import seed as seed_module
+from bot.demo.seed import SeedRefused
 from bot.demo.strings import PLACES, page_strings, role_label
 from bot.i18n import _
 from bot.localapi import BotMessage, Call, FakeTelegram
@@ -79,10 +79,16 @@ def _sniff(data: bytes) -> str | None:
 class Page:
     """The page's state: who read what, the open event streams, a seed run in progress."""
 
-    def __init__(self, server: FakeTelegram, services: Services) -> None:
+    def __init__(
+        self,
+        server: FakeTelegram,
+        services: Callable[[], Services],
+        seed: Callable[[], Awaitable[int]],
+    ) -> None:
         self.server = server
-        self.services = services
-        self.tz = services.rt.settings.tz
+        self._services = services  # the bot's, which change when it restarts (to be seeded)
+        self._seed_now = seed
+        self.tz = services().rt.settings.tz
         self.reads: dict[tuple[int, int], int] = {}
         self.clients: set[asyncio.Queue[dict[str, Any] | None]] = set()
         self.seeding: asyncio.Task[None] | None = None
@@ -442,9 +448,10 @@ class Page:
 
     async def _seed(self) -> None:
         try:
-            made = await seed_module.seed(self.services)
-        except NotImplementedError:
-            self.emit({"type": "seed", "state": "missing"})
+            made = await self._seed_now()
+        except SeedRefused as exc:
+            log.warning("no seed data added: %s", exc)
+            self.emit({"type": "seed", "state": "refused"})
         except Exception as exc:
             log.exception("seeding the demo failed")
             self.emit({"type": "seed", "state": "failed", "error": type(exc).__name__})

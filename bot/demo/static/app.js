@@ -797,7 +797,7 @@
     $("seed").disabled = state.seeding;
     if (ev.state === "running") status.textContent = S.seed_running;
     else if (ev.state === "done") status.textContent = fmt(S.seed_done, { n: fa(ev.count) });
-    else if (ev.state === "missing") status.textContent = S.seed_missing;
+    else if (ev.state === "refused") status.textContent = S.seed_refused;
     else status.textContent = fmt(S.seed_failed, { error: ev.error || "" });
     if (ev.state !== "running") toast(status.textContent, ev.state === "done" ? "" : "error");
     scheduleRefresh();
