@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 import time
 
@@ -17,6 +18,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.ops.logging import setup_logging
 
 log = logging.getLogger("bot")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def migrate(settings: Settings) -> None:
@@ -68,9 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed-value", type=int, default=1405, help="the sample data's seed")
     demo.add_argument("--data-dir", default="data/demo", help="where the demo keeps its database")
     args = parser.parse_args(argv)
-    setup_logging()
     if args.command == "demo":
         return _demo(args)
+    setup_logging()
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -96,12 +98,16 @@ def _demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.demo import personas
-    from bot.demo.runner import Options, main_demo
 
     if args.port is not None and not 0 <= args.port <= 65535:
         print("demo: --port must be 0 to 65535", file=sys.stderr)
         return 2
-    setup_logging(token=personas.BOT_TOKEN)
+    # The terminal is the newcomer's: warnings only, unless LOG_LEVEL asks for more (set before
+    # the imports below, which log as they load).
+    level = os.environ.get("LOG_LEVEL", "WARNING").upper()
+    setup_logging(level if level in LOG_LEVELS else "WARNING", token=personas.BOT_TOKEN)
+    from bot.demo.runner import Options, main_demo
+
     options = Options(
         port=args.port,
         fresh=args.fresh,

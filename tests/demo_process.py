@@ -55,10 +55,15 @@ def _pump(stream: object, sink: list[str], lines: queue.Queue[str | None] | None
 
 @contextmanager
 def running(
-    command: Sequence[str], *, cwd: Path, env: dict[str, str], timeout: float = 90.0
+    command: Sequence[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float = 90.0,
+    stop: signal.Signals = signal.SIGINT,
 ) -> Iterator[DemoProcess]:
-    """Start `command`, wait for its «serving on» line, yield; then Ctrl-C it and check that it
-    stopped cleanly (exit code 0) within a bound."""
+    """Start `command`, wait for its «serving on» line, yield; then stop it (Ctrl-C, or `stop`)
+    and check that it stopped cleanly (exit code 0) within a bound."""
     proc = subprocess.Popen(
         list(command),
         cwd=cwd,
@@ -90,11 +95,11 @@ def running(
             if found:
                 demo.url = found.group(1)
         yield demo
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            raise AssertionError(f"the demo did not stop on Ctrl-C\n{demo.output()}") from None
+            raise AssertionError(f"the demo did not stop on {stop.name}\n{demo.output()}") from None
         for pump in pumps:
             pump.join(timeout=10)  # everything it printed is read
         assert proc.returncode == 0, demo.output()
@@ -111,9 +116,10 @@ def demo_command(*args: str) -> list[str]:
 
 
 @contextmanager
-def demo(tmp_path: Path, *args: str) -> Iterator[DemoProcess]:
+def demo(tmp_path: Path, *args: str, stop: signal.Signals = signal.SIGINT) -> Iterator[DemoProcess]:
     """`python -m bot demo --fresh --port 0` with its data under `tmp_path`."""
     data = tmp_path / "demo-data"
     command = demo_command("--fresh", "--port", "0", "--data-dir", str(data), *args)
-    with running(command, cwd=tmp_path, env=clean_env(PYTHONPATH=str(ROOT))) as proc:
+    env = clean_env(PYTHONPATH=str(ROOT))
+    with running(command, cwd=tmp_path, env=env, stop=stop) as proc:
         yield proc

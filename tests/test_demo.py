@@ -221,3 +221,30 @@ async def test_the_page_refuses_what_a_chat_client_could_not_do(tmp_path: Path) 
             assert r.headers["Content-Security-Policy"].startswith("default-src 'self'")
         assert _("Try the complaints bot without Telegram") in page
         assert 'dir="rtl"' in page and 'lang="fa"' in page
+
+
+async def test_a_call_the_bot_api_refuses_is_shown_in_the_page(tmp_path: Path) -> None:
+    citizen = personas.CITIZEN_1.user_id
+    async with (
+        started(tmp_path, fresh=True) as (demo, url),
+        aiohttp.ClientSession() as session,
+        session.get(url + "api/events") as events,
+    ):
+        demo.server.fail_next("sendMessage", 429, retry_after=1)
+        await _post(session, url + "api/send", persona=citizen, chat=citizen, text="/start")
+        refused = None
+        async for line in events.content:
+            if line.startswith(b"data: "):
+                event = json.loads(line[6:])
+                if event["type"] == "api_error":
+                    refused = event
+                    break
+        assert refused is not None
+        assert (refused["method"], refused["code"], refused["retry_after"]) == (
+            "sendMessage",
+            429,
+            1,
+        )
+        assert refused["description"] == "Too Many Requests: retry after 1"
+        assert refused["chat"] == citizen
+        await demo.server.users[citizen].expect_message("سلام")  # the bot waited and resent

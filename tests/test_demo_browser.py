@@ -3,7 +3,8 @@
 One person plays every part in the page, as a reviewer would: a citizen files a complaint with a
 photo, staff claim it and ask, the citizen answers, staff resolve, the citizen rates, the manager
 opens /report and sees the chart. The assertions are on the page (its direction, its font, the
-chart image, the unread counts); screenshots of each stage go to test-artifacts/demo/.
+chart image, the unread counts); screenshots of each stage go to test-artifacts/demo/walk/ (and
+test-artifacts/demo/seeded/ for the seeded demo's report).
 
 Without Chromium or Playwright the test is skipped with the reason, except under CI (CI=true)
 or with REQUIRE_BROWSER=1, where that is a failure.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import struct
 import zlib
 from pathlib import Path
@@ -74,14 +76,16 @@ def _png(width: int, height: int) -> bytes:
 class Screen:
     """The page, with the moves a person makes in it."""
 
-    def __init__(self, page: Any, expect: Any) -> None:
+    def __init__(self, page: Any, expect: Any, folder: str) -> None:
         self.page = page
         self.expect = expect
         self.shots: list[Path] = []
+        self.folder = ARTIFACTS / folder
+        shutil.rmtree(self.folder, ignore_errors=True)  # this run's pictures only
 
     def shot(self, name: str) -> None:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        path = ARTIFACTS / f"{len(self.shots) + 1:02d}-{name}.png"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{len(self.shots) + 1:02d}-{name}.png"
         self.page.screenshot(path=str(path))
         self.shots.append(path)
 
@@ -124,8 +128,9 @@ def test_a_complaint_from_filing_to_the_managers_chart(store: str, tmp_path: Pat
     sync_playwright = _browser_or_skip()
     from playwright.sync_api import expect
 
-    photo = tmp_path / "receipt.png"
-    photo.write_bytes(_png(160, 120))
+    photos = [tmp_path / "receipt.png", tmp_path / "label.png"]
+    for photo in photos:
+        photo.write_bytes(_png(160, 120))
     with demo(tmp_path) as proc, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         try:
@@ -133,15 +138,15 @@ def test_a_complaint_from_filing_to_the_managers_chart(store: str, tmp_path: Pat
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.goto(proc.url)
-            s = Screen(page, expect)
-            _walk(s, page, expect, photo)
+            s = Screen(page, expect, "walk")
+            _walk(s, page, expect, photos)
             assert errors == [], errors
         finally:
             browser.close()
-    assert len(s.shots) >= 8
+    assert len(s.shots) >= 9
 
 
-def _walk(s: Screen, page: Any, expect: Any, photo: Path) -> None:
+def _walk(s: Screen, page: Any, expect: Any, photos: list[Path]) -> None:
     # -- the first screen: a Persian, right-to-left page in its own font, with the tour
     expect(page.locator("#tour")).to_be_visible()
     expect(page.locator("#tour-steps li")).to_have_count(8)
@@ -200,14 +205,15 @@ def _walk(s: Screen, page: Any, expect: Any, photo: Path) -> None:
     s.bot_says("قیمت مصوب یا منصفانه")
     s.type("۱۲۰ هزار تومان")
     s.bot_says("عکس، ویدیو یا فایل بفرستید")
-    page.locator("#file-input").set_input_files(str(photo))
-    sent = page.locator(".row.out .media img").last
-    expect(sent).to_be_visible(timeout=WAIT_MS)
+    page.locator("#file-input").set_input_files([str(p) for p in photos])  # two: an album
+    album = page.locator(".row.out .album img")
+    expect(album).to_have_count(2, timeout=WAIT_MS)
     page.wait_for_function(
-        "() => { const i = [...document.querySelectorAll('.row.out .media img')].pop();"
-        " return i && i.complete && i.naturalWidth === 160; }"
+        "() => [...document.querySelectorAll('.row.out .album img')]"
+        ".every(i => i.complete && i.naturalWidth === 160)"
     )
-    s.bot_says("فایل‌های دریافت‌شده")
+    s.bot_says("فایل‌های دریافت‌شده: ۲ از ۵")
+    s.shot("citizen-photos")
     s.key("پایان ارسال مدارک")
     s.bot_says("کارشناسان چطور با شما تماس بگیرند")
     s.key("ارسال شمارهٔ تماس")  # request_contact: the persona's own phone
@@ -240,6 +246,12 @@ def _walk(s: Screen, page: Any, expect: Any, photo: Path) -> None:
     assert page.locator(f'.row[data-id="{card_id}"]').count() == 1
     assert page.locator("#messages .row").count() == rows_before
     s.shot("staff-claimed")
+    s.press("📞 شماره", card)  # the holder may see the number: an alert (show_alert)
+    expect(page.locator("#modal")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#modal-body")).to_contain_text("9121234567")
+    s.shot("staff-phone-alert")
+    page.locator("#modal-ok").click()
+    expect(page.locator("#modal")).to_be_hidden()
     s.press("پرسش از شهروند", card)
     s.bot_says("پرسش خود از شهروند")
     expect(page.locator("#replybar")).to_be_visible()  # ForceReply opens the reply
@@ -294,3 +306,34 @@ def _walk(s: Screen, page: Any, expect: Any, photo: Path) -> None:
     s.bot_says("گزارش")
     chart.scroll_into_view_if_needed()
     s.shot("manager-report")
+
+
+@pytest.mark.parametrize("store", ["sqlite"])
+def test_a_seeded_demo_gives_the_manager_a_report_worth_reading(store: str, tmp_path: Path) -> None:
+    """`--seed`: a few hundred past cases, so the manager's /report, its chart and its
+    drill-down by province have something to show."""
+    sync_playwright = _browser_or_skip()
+    from playwright.sync_api import expect
+
+    with demo(tmp_path, "--seed") as proc, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 860}, locale="fa-IR")
+            page.goto(proc.url)
+            s = Screen(page, expect, "seeded")
+            s.persona(MANAGER)
+            s.chat(MANAGERS)
+            s.type("/report")
+            report = s.bot_says("پرونده‌های باز در این لحظه")
+            page.wait_for_function(
+                "() => { const i = [...document.querySelectorAll('.row.in .media img')].pop();"
+                " return i && i.complete && i.naturalWidth > 300; }",
+                timeout=WAIT_MS,
+            )
+            page.locator(".row.in .media img").last.scroll_into_view_if_needed()
+            s.shot("seeded-report-chart")
+            s.press("به تفکیک استان", report)
+            s.bot_says("شکایت‌های تازه به تفکیک استان")
+            s.shot("seeded-report-by-province")
+        finally:
+            browser.close()

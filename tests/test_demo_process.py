@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -36,8 +37,8 @@ def _get(url: str) -> str:
         return str(r.read().decode())
 
 
-def test_the_demo_listens_on_loopback_only(tmp_path: Path) -> None:
-    with demo(tmp_path) as proc:
+def test_the_demo_listens_on_loopback_only_and_stops_on_sigterm(tmp_path: Path) -> None:
+    with demo(tmp_path, stop=signal.SIGTERM) as proc:
         assert 'lang="fa"' in _get(proc.url)
         listening = _listening(proc.proc.pid)
         ports = {port for _ip, port in listening}

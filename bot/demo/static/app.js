@@ -443,10 +443,13 @@
     }
     if (first.reply_to) bubble.append(quote(first.reply_to));
     const captioned = it.parts.find((p) => p.text) || first;
-    if (it.parts.length > 1) {
+    const visual = (p) => p.media && (p.media.kind === "photo" || p.media.kind === "sticker");
+    if (it.parts.length > 1 && it.parts.every(visual)) {
       const grid = el("div", `album n${it.parts.length}`);
-      for (const p of it.parts) if (p.media) grid.append(picture(p.media, false));
+      for (const p of it.parts) grid.append(picture(p.media, false));
       bubble.append(grid);
+    } else if (it.parts.length > 1) {
+      for (const p of it.parts) if (p.media) bubble.append(media(p)); // a group of files
     } else if (first.media) {
       bubble.append(media(first));
     }
@@ -751,6 +754,7 @@
 
   function toast(text, kind, detail) {
     const t = el("div", "toast" + (kind ? ` ${kind}` : ""), text);
+    t.dir = "auto";
     if (detail) t.append(el("span", "detail", detail));
     $("toasts").append(t);
     setTimeout(() => t.remove(), kind === "error" ? 9000 : 3500);
@@ -758,6 +762,7 @@
 
   function alertBox(text) {
     $("modal-body").textContent = text;
+    $("modal-body").dir = "auto"; // a phone number alone reads left to right
     $("modal").hidden = false;
     $("modal-ok").focus();
   }
