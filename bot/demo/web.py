@@ -58,7 +58,7 @@ _PLACEHOLDER_SVG = (
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class Refusal(Exception):
+class PageRefusal(Exception):
     """An action the page may not take; `key` names the reason in the page's strings."""
 
     def __init__(self, key: str, status: int = 400) -> None:
@@ -268,10 +268,10 @@ class Page:
         try:
             chat_id = int(str(raw_id))
         except ValueError:
-            raise Refusal("not_your_chat", 404) from None
+            raise PageRefusal("not_your_chat", 404) from None
         chat = render.chat_of(self.server, viewer, chat_id)
         if chat is None:
-            raise Refusal("not_your_chat", 404)
+            raise PageRefusal("not_your_chat", 404)
         return chat
 
     async def events(self, request: web.Request) -> web.StreamResponse:
@@ -315,13 +315,13 @@ class Page:
         try:
             message_id = int(str(raw_id))
         except ValueError:
-            raise Refusal("no_message") from None
+            raise PageRefusal("no_message") from None
         found = chat.bot_message(message_id)
         if found is not None:
             return found
         raw = chat.messages.get(message_id)
         if raw is None:
-            raise Refusal("no_message")
+            raise PageRefusal("no_message")
         # Only `.raw` is read when replying; a person's message has no BotMessage of its own.
         return BotMessage(message_id, chat.id, None, "text", None, None, None, [], None, raw)
 
@@ -329,9 +329,9 @@ class Page:
         chat = self._chat(viewer, body.get("chat"))
         text = str(body.get("text") or "").strip()
         if not text:
-            raise Refusal("empty")
+            raise PageRefusal("empty")
         if utf16_len(text) > TEXT_MAX:
-            raise Refusal("too_long")
+            raise PageRefusal("too_long")
         reply_to = self._reply_target(chat, body.get("reply_to"))
         user = self.server.users[viewer]
         if chat.type == "private":
@@ -347,15 +347,15 @@ class Page:
             msg = chat.bot_message(int(body["message"]))
             row, col = int(body["row"]), int(body["col"])
         except (KeyError, TypeError, ValueError):
-            raise Refusal("no_button") from None
+            raise PageRefusal("no_button") from None
         if msg is None:
-            raise Refusal("no_message")
+            raise PageRefusal("no_message")
         rows = msg.inline_keyboard
         if not (0 <= row < len(rows) and 0 <= col < len(rows[row])):
-            raise Refusal("no_button")
+            raise PageRefusal("no_button")
         data = rows[row][col].get("callback_data")
         if not isinstance(data, str):
-            raise Refusal("no_button")
+            raise PageRefusal("no_button")
         user = self.server.users[viewer]
         if chat.type == "private":
             query_id = await user.press(data=data, message=msg)
@@ -380,7 +380,7 @@ class Page:
     async def contact(self, viewer: int, body: dict[str, Any]) -> dict[str, Any]:
         chat = self._chat(viewer, body.get("chat"))
         if chat.type != "private":  # a phone number goes only to the bot, never to a group
-            raise Refusal("private_only")
+            raise PageRefusal("private_only")
         person = personas.persona(viewer)
         assert person is not None  # _persona checked it
         await self.server.users[viewer].send_contact(phone=_international(person.phone))
@@ -390,13 +390,13 @@ class Page:
     async def location(self, viewer: int, body: dict[str, Any]) -> dict[str, Any]:
         chat = self._chat(viewer, body.get("chat"))
         if chat.type != "private":
-            raise Refusal("private_only")
+            raise PageRefusal("private_only")
         try:
             lat, lon = float(body["lat"]), float(body["lon"])
         except (KeyError, TypeError, ValueError):
-            raise Refusal("bad_location") from None
+            raise PageRefusal("bad_location") from None
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise Refusal("bad_location")
+            raise PageRefusal("bad_location")
         await self.server.users[viewer].send_location(lat, lon)
         self.emit({"type": "changed", "chats": [chat.id]})
         return {"ok": True}
@@ -409,17 +409,17 @@ class Page:
             viewer = _persona(form.get("persona"))
             chat = self._chat(viewer, form.get("chat"))
             if chat.type != "private":
-                raise Refusal("private_only")
+                raise PageRefusal("private_only")
             files = [f for f in form.getall("file", []) if isinstance(f, web.FileField)]
             if not files:
-                raise Refusal("empty")
+                raise PageRefusal("empty")
             if len(files) > UPLOAD_MAX_FILES:
-                raise Refusal("too_many")
+                raise PageRefusal("too_many")
             caption = str(form.get("caption") or "").strip() or None
             loaded = [(f, f.file.read(UPLOAD_MAX_BYTES + 1)) for f in files]
             if any(len(data) > UPLOAD_MAX_BYTES for _f, data in loaded):
-                raise Refusal("too_big")
-        except Refusal as refusal:
+                raise PageRefusal("too_big")
+        except PageRefusal as refusal:
             return _refused(refusal)
         user = self.server.users[viewer]
         photos = [data for _f, data in loaded if _sniff(data) is not None]
@@ -441,7 +441,7 @@ class Page:
 
     async def seed(self, viewer: int, body: dict[str, Any]) -> dict[str, Any]:
         if self.seeding is not None:
-            raise Refusal("busy", 409)
+            raise PageRefusal("busy", 409)
         self.seeding = asyncio.ensure_future(self._seed())
         self.emit({"type": "seed", "state": "running"})
         return {"ok": True}
@@ -465,9 +465,9 @@ def _persona(raw: object) -> int:
     try:
         user_id = int(str(raw))
     except ValueError:
-        raise Refusal("not_your_chat", 404) from None
+        raise PageRefusal("not_your_chat", 404) from None
     if personas.persona(user_id) is None:
-        raise Refusal("not_your_chat", 404)
+        raise PageRefusal("not_your_chat", 404)
     return user_id
 
 
@@ -480,7 +480,7 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _refused(refusal: Refusal) -> web.Response:
+def _refused(refusal: PageRefusal) -> web.Response:
     body = {"ok": False, "reason": refusal.key}
     return web.json_response(body, status=refusal.status, dumps=_dumps)
 
@@ -494,10 +494,10 @@ def _json_action(
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            return _refused(Refusal("empty"))
+            return _refused(PageRefusal("empty"))
         try:
             result = await action(_persona(body.get("persona")), body)
-        except Refusal as refusal:
+        except PageRefusal as refusal:
             return _refused(refusal)
         return web.json_response(result, dumps=_dumps)
 
@@ -525,7 +525,7 @@ async def _headers(request: web.Request, handler: Handler) -> web.StreamResponse
     """No framing, no sniffing, nothing loaded from anywhere else; Refusals as JSON."""
     try:
         response = await handler(request)
-    except Refusal as refusal:
+    except PageRefusal as refusal:
         response = _refused(refusal)
     if response.prepared:  # the event stream: its headers are on their way already
         return response

@@ -853,6 +853,7 @@
   function wire() {
     document.title = S.title;
     $("rail-title").textContent = S.play_as;
+    $("rail").setAttribute("aria-label", S.play_as);
     $("chats-title").textContent = S.chats;
     $("note").textContent = S.tour_note;
     $("guide").textContent = S.guide;
