@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     max_complaints_per_day: int = Field(default=3, ge=1, le=1000)
     draft_idle_hours: float = Field(default=24.0, gt=0)
     reopen_window_days: int = Field(default=7, ge=0, le=365)
+    # What citizens are told, in the welcome and the receipt, about how soon an officer usually
+    # takes up a complaint (working days).
+    expected_first_answer_work_days: int = Field(default=2, ge=1, le=60)
     polling_timeout: int = Field(default=30, ge=0, le=50)
     outbox_poll_seconds: float = Field(default=2.0, gt=0)
     # Messages the bot sends into one private chat per second at most (Telegram: about one a
