@@ -190,7 +190,7 @@ def _walk(s: Screen, page: Any, expect: Any, photos: list[Path]) -> None:
     s.type("تهران")
     s.bot_says("نام واحد صنفی چیست")
     s.type("فروشگاه زنجیره‌ای نمونه")
-    s.bot_says("نشانی آن کجاست")
+    s.bot_says("نشانی واحد صنفی چیست")
     s.type("خیابان انقلاب، پلاک ۱۲")
     s.bot_says("موقعیت آن را")
     s.key("ارسال موقعیت مکانی")  # a request_location button opens the place picker
@@ -202,7 +202,7 @@ def _walk(s: Screen, page: Any, expect: Any, photos: list[Path]) -> None:
     s.type("قیمت برنج را کیلویی ۱۸۰ هزار تومان حساب کردند؛ روی بسته ۱۲۰ هزار تومان بود")
     s.bot_says("چه مبلغی پرداخت کردید")
     s.type("۱۸۰ هزار تومان")
-    s.bot_says("قیمت مصوب یا منصفانه")
+    s.bot_says("قیمت مصوب یا متعارف")
     s.type("۱۲۰ هزار تومان")
     s.bot_says("عکس، ویدیو یا فایل بفرستید")
     page.locator("#file-input").set_input_files([str(p) for p in photos])  # two: an album
@@ -215,7 +215,7 @@ def _walk(s: Screen, page: Any, expect: Any, photos: list[Path]) -> None:
     s.bot_says("فایل‌های دریافت‌شده: ۲ از ۵")
     s.shot("citizen-photos")
     s.key("پایان ارسال مدارک")
-    s.bot_says("کارشناسان چطور با شما تماس بگیرند")
+    s.bot_says("کارشناسان چگونه با شما تماس بگیرند")
     s.key("ارسال شمارهٔ تماس")  # request_contact: the persona's own phone
     expect(page.locator(".row.out .contact").last).to_be_visible()
     s.bot_says("لطفاً شکایت خود را بازبینی کنید")
@@ -237,10 +237,12 @@ def _walk(s: Screen, page: Any, expect: Any, photos: list[Path]) -> None:
     # -- staff: claim (the card is edited in place), then ask the citizen
     card = s.bot_says("🆕 شکایت")
     card_id = card.get_attribute("data-id")
+    holder = f"مسئول: {personas.STAFF.first_name}"  # what the card says once claimed
+    assert holder not in card.inner_text()
     rows_before = page.locator("#messages .row").count()
-    s.press("✋ برمی‌دارم", card)
+    s.press("✋ رسیدگی می‌کنم", card)
     card = page.locator(f'.row[data-id="{card_id}"]')
-    expect(card).to_contain_text("مسئول", timeout=WAIT_MS)
+    expect(card).to_contain_text(holder, timeout=WAIT_MS)
     expect(card.locator(".edited")).to_be_visible()
     expect(page.locator(".toast").first).to_be_visible(timeout=WAIT_MS)  # the press's answer
     assert page.locator(f'.row[data-id="{card_id}"]').count() == 1
@@ -273,10 +275,10 @@ def _walk(s: Screen, page: Any, expect: Any, photos: list[Path]) -> None:
     s.bot_says("پاسخ شهروند")
     card = page.locator(f'.row[data-id="{card_id}"]')
     s.press("اعلام نتیجه", card)
-    expect(card.locator(".ikb button").filter(has_text=_exactly("رسیدگی شد"))).to_be_visible(
+    expect(card.locator(".ikb button").filter(has_text=_exactly("مشکل برطرف شد"))).to_be_visible(
         timeout=WAIT_MS
     )
-    s.press("رسیدگی شد", card)
+    s.press("مشکل برطرف شد", card)
     s.bot_says("توضیح برای شهروند")
     expect(page.locator("#replybar")).to_be_visible()
     s.type("فروشگاه بازرسی شد و مابه‌التفاوت به شما بازگردانده می‌شود.")
