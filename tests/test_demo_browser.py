@@ -267,7 +267,7 @@ def _walk(s: Screen, page: Any, expect: Any, photos: list[Path]) -> None:
     s.bot_says("آیا فاکتور خرید دارید")
     s.type("بله، فاکتور دارم و عکس آن را هم فرستادم.")
     s.bot_says("پاسخ شما برای کارشناس")
-    expect(staff_badge).to_have_text("۱", timeout=WAIT_MS)
+    expect(staff_badge).to_have_text(re.compile("^[۱-۹][۰-۹]*$"), timeout=WAIT_MS)
     s.shot("citizen-answered")
 
     # -- staff resolve, through the outcome menu and a ForceReply prompt
@@ -308,6 +308,14 @@ def _walk(s: Screen, page: Any, expect: Any, photos: list[Path]) -> None:
     s.bot_says("گزارش")
     chart.scroll_into_view_if_needed()
     s.shot("manager-report")
+
+    # -- «reply» on any message: the answer quotes it
+    row = page.locator(".row.in", has=page.locator(".media img")).last
+    row.hover()
+    row.locator(".reply-btn").click()
+    expect(page.locator("#replybar")).to_be_visible()
+    s.type("سپاس، گزارش روشن است.")
+    expect(page.locator(".row.out .quote").last).to_be_visible()
 
 
 @pytest.mark.parametrize("store", ["sqlite"])
