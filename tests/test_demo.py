@@ -23,6 +23,8 @@ from bot.demo.seed import SeedRefused
 from bot.i18n import _
 from bot.storage.tables import cases
 
+pytestmark = pytest.mark.sqlite  # the demo keeps SQLite: `-k sqlite` selects these
+
 
 @asynccontextmanager
 async def started(tmp_path: Path, **options: Any) -> AsyncIterator[tuple[Demo, str]]:

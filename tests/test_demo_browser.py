@@ -35,6 +35,8 @@ MANAGER = personas.MANAGER.user_id
 STAFF_GROUP = personas.STAFF_GROUP.chat_id
 MANAGERS = personas.MANAGERS_GROUP.chat_id
 
+pytestmark = pytest.mark.sqlite  # the demo keeps SQLite: `-k sqlite` selects these
+
 
 def _browser_or_skip() -> Any:
     """Playwright's sync API, or a skip (a failure where the browser is required)."""
@@ -123,8 +125,7 @@ def _exactly(text: str) -> re.Pattern[str]:
     return re.compile(f"^{re.escape(text)}$")
 
 
-@pytest.mark.parametrize("store", ["sqlite"])  # the demo keeps SQLite; `-k sqlite` selects it
-def test_a_complaint_from_filing_to_the_managers_chart(store: str, tmp_path: Path) -> None:
+def test_a_complaint_from_filing_to_the_managers_chart(tmp_path: Path) -> None:
     sync_playwright = _browser_or_skip()
     from playwright.sync_api import expect
 
@@ -318,8 +319,7 @@ def _walk(s: Screen, page: Any, expect: Any, photos: list[Path]) -> None:
     expect(page.locator(".row.out .quote").last).to_be_visible()
 
 
-@pytest.mark.parametrize("store", ["sqlite"])
-def test_a_seeded_demo_gives_the_manager_a_report_worth_reading(store: str, tmp_path: Path) -> None:
+def test_a_seeded_demo_gives_the_manager_a_report_worth_reading(tmp_path: Path) -> None:
     """`--seed`: a few hundred past cases, so the manager's /report, its chart and its
     drill-down by province have something to show."""
     sync_playwright = _browser_or_skip()

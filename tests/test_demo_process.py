@@ -14,10 +14,13 @@ import urllib.request
 from pathlib import Path
 
 import psutil
+import pytest
 
 from tests.demo_process import ROOT, clean_env, demo, running
 
 ARTIFACTS = ROOT / "test-artifacts"
+
+pytestmark = pytest.mark.sqlite  # the demo keeps SQLite: `-k sqlite` selects these
 
 
 def _listening(pid: int) -> list[tuple[str, int]]:
