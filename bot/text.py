@@ -21,6 +21,7 @@ ZWNJ: Final = "\u200c"
 LRM: Final = "\u200e"
 RLM: Final = "\u200f"
 LRI: Final = "\u2066"
+FSI: Final = "\u2068"
 PDI: Final = "\u2069"
 ELLIPSIS: Final = "…"
 
@@ -111,6 +112,14 @@ def normalize(text: str) -> str:
     return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip("\n")
 
 
+def word_key(words: str) -> str:
+    """The form in which typed keywords are compared: normalised, case-folded, without spaces,
+    ZWNJ, underscores and the ezafe («هفتهٔ گذشته» = «هفته‌ی گذشته» = «هفته گذشته»)."""
+    key = normalize(words).casefold().replace("ۀ", "ه").replace("\u0654", "")
+    key = key.replace("ه\u200cی ", "ه ").replace("ه\u200cی", "ه") if "ه\u200cی" in key else key
+    return key.replace(ZWNJ, "").replace(" ", "").replace("_", "")
+
+
 def length(text: str) -> int:
     """Length for min/max checks, as Telegram counts it (UTF-16 units), after :func:`normalize`.
 
@@ -134,6 +143,16 @@ def to_persian_digits(s: str | int) -> str:
 def to_ascii_digits(s: str | int) -> str:
     """Turn Persian and Arabic-Indic digits into ASCII 0-9; other characters unchanged."""
     return str(s).translate(_TO_ASCII_DIGITS)
+
+
+_DROP_BIDI: Final = str.maketrans("", "", _BIDI_CONTROLS)
+
+
+def typed_digits(s: str) -> str:
+    """A number typed or pasted (an id copied from a message): Persian and Arabic-Indic digits
+    become ASCII and the direction marks around a shown id are dropped; nothing else changes,
+    so «²» or a stray letter still makes it invalid for the strict parsers of `bot.domain.ids`."""
+    return to_ascii_digits(s.translate(_DROP_BIDI))
 
 
 def format_number(n: int) -> str:
@@ -377,6 +396,15 @@ def normalize_phone(text: str) -> str | None:
     return None
 
 
+def format_phone(phone: str) -> str:
+    """A stored phone number as staff read it: an Iranian mobile in the national form with
+    Persian digits, «۰۹۱۲ ۱۲۳ ۴۵۶۷», other numbers «+۴۴…»; isolated left-to-right, or a
+    right-to-left line would reverse the groups and move the «+» to the other end."""
+    if m := re.fullmatch(r"\+98(9[0-9]{2})([0-9]{3})([0-9]{4})", phone, re.ASCII):
+        return ltr(to_persian_digits(f"0{m[1]} {m[2]} {m[3]}"))
+    return ltr(to_persian_digits(phone))
+
+
 TRACKING_CODE_LENGTH: Final = 10
 _TRACKING_INPUT: Final = re.compile(r"[0-9](?:[ \u200c\-_.‐‑‒–—−]*[0-9])*", re.ASCII)
 
@@ -411,9 +439,54 @@ def ltr(s: str) -> str:
     return f"{LRI}{s}{PDI}"
 
 
+def fsi(s: str) -> str:
+    """Isolate text whose direction is its own (a person's or a group's name): FSI…PDI lays a
+    Latin name out left-to-right without turning a Persian line that starts with it."""
+    return f"{FSI}{s}{PDI}"
+
+
 def rtl_line(s: str) -> str:
     """Start a line with RLM so a line beginning with digits or Latin still reads right-to-left."""
     return RLM + s
+
+
+def rtl_lines(s: str) -> str:
+    """Start every line of a block (a citizen's description, an officer's answer) with RLM:
+    a line of it that begins in Latin or with digits still reads right-to-left."""
+    return "\n".join(RLM + line for line in s.split("\n"))
+
+
+def format_id(n: int) -> str:
+    """A Telegram user or chat id in Persian digits, isolated so that a group's minus sign
+    stays on the left: «-۱۰۰۲…». Staff may copy it back into a command: commands read it
+    after `normalize`, which drops the marks and the Persian digits."""
+    return ltr(to_persian_digits(n))
+
+
+# Parts of typed text that are addresses, not prose: URLs, bare domains with a path, e-mail
+# addresses and @handles keep their Latin digits (a shop's page is «instagram.com/shop123»).
+_ADDRESS_LIKE: Final = re.compile(
+    r"(?:https?://|www\.)\S+"
+    r"|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+    r"|(?<![\w.])[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?:/\S*)?"
+    r"|(?<!\w)@[A-Za-z0-9_]{3,}",
+    re.ASCII,
+)
+
+
+def shown(typed: str) -> str:
+    """Text someone typed (a citizen's description, a staff member's answer), as stored
+    (normalised, so with ASCII digits), for showing back: digits in Persian as in the rest of
+    the message; URLs, e-mail addresses and @handles as they are, isolated left-to-right.
+    Plain text in, plain text out: escape it afterwards for HTML."""
+    out: list[str] = []
+    last = 0
+    for m in _ADDRESS_LIKE.finditer(typed):
+        out.append(to_persian_digits(typed[last : m.start()]))
+        out.append(ltr(m.group()))
+        last = m.end()
+    out.append(to_persian_digits(typed[last:]))
+    return "".join(out)
 
 
 def excerpt(text: str, limit: int) -> str:

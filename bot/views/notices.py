@@ -6,6 +6,7 @@ from html import escape
 from typing import Any
 
 from bot import callbacks as cb
+from bot import text as t
 from bot.domain import tracking
 from bot.i18n import N_, _
 from bot.storage.rows import CaseRow
@@ -20,6 +21,11 @@ OUTCOME_LABELS = {
 
 
 ANSWER_BUTTON = N_("Answer this question")
+
+
+def _typed(typed: str) -> str:
+    """What a person typed, for HTML: Persian digits, every line right-to-left."""
+    return escape(t.rtl_lines(t.shown(typed)))
 
 
 def _code(case: CaseRow) -> str:
@@ -52,7 +58,7 @@ def question(case: CaseRow, text: str) -> dict[str, Any]:
     body = _(
         "The officer handling your complaint {code} asks:\n\n<i>{question}</i>\n\n"
         "Press «{button}» below, or simply send your answer here (text, photo or document)."
-    ).format(code=_code(case), question=escape(text), button=_(ANSWER_BUTTON))
+    ).format(code=_code(case), question=_typed(text), button=_(ANSWER_BUTTON))
     button = [(_(ANSWER_BUTTON), cb.AnswerQuestion(case["id"]).encode())]
     return Screen(body, inline([button])).payload()
 
@@ -61,7 +67,7 @@ def resolved(case: CaseRow, outcome: str, explanation: str) -> dict[str, Any]:
     body = _(
         "Your complaint {code} has been dealt with.\n<b>Outcome:</b> {outcome}\n\n{explanation}"
         "\n\nHow well was your complaint handled? Please rate it from 1 (poor) to 5 (excellent)."
-    ).format(code=_code(case), outcome=_(OUTCOME_LABELS[outcome]), explanation=escape(explanation))
+    ).format(code=_code(case), outcome=_(OUTCOME_LABELS[outcome]), explanation=_typed(explanation))
     stars = [("⭐" * n, cb.Rate(case["id"], n).encode()) for n in range(1, 6)]
     rows = [stars[:3], stars[3:], [(_("Reopen the complaint"), cb.AskReopen(case["id"]).encode())]]
     return Screen(body, inline(rows)).payload()
@@ -70,7 +76,7 @@ def resolved(case: CaseRow, outcome: str, explanation: str) -> dict[str, Any]:
 def rejected(case: CaseRow, reason: str) -> dict[str, Any]:
     return Screen(
         _("Your complaint {code} could not be accepted.\n<b>Reason:</b> {reason}").format(
-            code=_code(case), reason=escape(reason)
+            code=_code(case), reason=_typed(reason)
         )
     ).payload()
 
@@ -94,5 +100,5 @@ def answer_posted(case: CaseRow, answer: str | None) -> dict[str, Any]:
     """For the staff group: the citizen's answer to the holder's question."""
     body = _("💬 The citizen answered about complaint {code}:").format(code=_code(case))
     if answer:
-        body += "\n\n" + escape(answer)
+        body += "\n\n" + _typed(answer)
     return Screen(body).payload()
