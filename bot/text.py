@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Final
 
+from bot.i18n import N_, _
+
 # ---------------------------------------------------------------------------------------------
 # Character tables
 # ---------------------------------------------------------------------------------------------
@@ -165,14 +167,15 @@ def format_number(n: int) -> str:
     return (MINUS_SIGN if n < 0 else "") + to_persian_digits(grouped)
 
 
-RIAL_WORD: Final = "ریال"
-TOMAN_WORD: Final = "تومان"
+#: The currency words shown after an amount (catalog ids; what citizens type is `_UNIT_WORDS`).
+RIAL_WORD: Final = N_("rials")
+TOMAN_WORD: Final = N_("tomans")
 RIALS_PER_TOMAN: Final = 10
 
 
 def format_rials(rials: int) -> str:
     """Format an amount in rials: 2500000 → «۲٬۵۰۰٬۰۰۰ ریال»."""
-    return f"{format_number(rials)} {RIAL_WORD}"
+    return f"{format_number(rials)} {_(RIAL_WORD)}"
 
 
 def format_toman(rials: int) -> str:
@@ -187,7 +190,7 @@ def format_toman(rials: int) -> str:
     if rest:
         text += DECIMAL_SEPARATOR + to_persian_digits(rest)
     sign = MINUS_SIGN if rials < 0 else ""
-    return f"{sign}{text} {TOMAN_WORD}"
+    return f"{sign}{text} {_(TOMAN_WORD)}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -463,12 +466,14 @@ def format_id(n: int) -> str:
     return ltr(to_persian_digits(n))
 
 
+#: Endings that make «name.ir» a web address rather than a file name such as «r0.pdf».
+_TLDS: Final = ("com", "ir", "org", "net", "info", "io", "me", "co", "shop", "store", "site")
 # Parts of typed text that are addresses, not prose: URLs, bare domains with a path, e-mail
 # addresses and @handles keep their Latin digits (a shop's page is «instagram.com/shop123»).
 _ADDRESS_LIKE: Final = re.compile(
     r"(?:https?://|www\.)\S+"
     r"|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
-    r"|(?<![\w.])[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?:/\S*)?"
+    r"|(?<![\w.])[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:" + "|".join(_TLDS) + r")\b(?:/\S*)?"
     r"|(?<!\w)@[A-Za-z0-9_]{3,}",
     re.ASCII,
 )

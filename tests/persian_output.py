@@ -8,7 +8,13 @@ units, managers) rather than for the few strings a test happens to look at:
   ``/command`` names: numbers are written with Persian digits;
 * every line that Unicode's first-strong rule (UAX #9, P2-P3: isolated runs are skipped) would
   lay out left-to-right, or leave without a direction while it holds digits or Latin, starts
-  with an RLM, so it stays right-to-left in the chat.
+  with an RLM, so it stays right-to-left in the chat (an RLI at the start would not do: P2
+  skips what it isolates, so the line would get no direction at all);
+* no English message id of the catalog shows through: a text equal to one, or holding a
+  phrase of two or more words of one, is a message the catalog did not translate.
+
+The people of the tests have Persian names without Latin digits: a name is shown as its owner
+wrote it, so a Latin digit in a test name would be the test's, not the bot's.
 
 Texts are read as Telegram would show them: the HTML the bot sent is parsed by the local
 server's own parser, and entities decide what is a code span or a URL.
@@ -20,7 +26,12 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
+
+from babel.messages.pofile import read_po
+
+from bot.i18n import LOCALES_DIR
 
 from bot.localapi import Call
 from bot.localapi.html import HtmlParseError, parse_html
@@ -30,9 +41,16 @@ ALM = "\u061c"
 _ISOLATE_OPEN = "\u2066\u2067\u2068"  # LRI, RLI, FSI
 PDI = "\u2069"
 _LATIN_DIGIT = re.compile(r"[0-9]")
-# What may hold Latin digits: URLs and bot commands (with an optional @botname).
+_TLDS = ("com", "ir", "org", "net", "info", "io", "me", "co", "shop", "store", "site")
+# What may hold Latin digits: URLs (with a scheme, or a bare domain), e-mail addresses,
+# @usernames and bot commands (with an optional @botname).
 _EXEMPT = re.compile(
-    r"(?:https?|tg)://\S+|\bt\.me/\S+|(?<![\w/])/[A-Za-z][A-Za-z0-9_]*(?:@[A-Za-z0-9_]+)?"
+    r"(?:https?|tg)://\S+"
+    r"|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+    r"|(?<![\w.])[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:" + "|".join(_TLDS) + r")\b(?:/\S*)?"
+    r"|(?<![\w/])/[A-Za-z][A-Za-z0-9_]*(?:@[A-Za-z0-9_]+)?"
+    r"|(?<!\w)@[A-Za-z0-9_]{3,}",
+    re.ASCII,
 )
 _EXEMPT_ENTITIES = frozenset({"code", "pre", "url", "email", "bot_command"})
 
@@ -182,11 +200,42 @@ def ltr_lines(shown: Shown) -> Iterator[Offence]:
             yield Offence("left-to-right line", shown.where, line)
 
 
+_SPLIT_MSGID = re.compile(r"\{[a-z_0-9]+\}|<[^<>]+>|\n|[«»()]")
+_ENGLISH_PHRASE = re.compile(r"[A-Za-z']{2,}(?: [A-Za-z']{2,})+")
+
+
+@cache
+def _english() -> tuple[frozenset[str], tuple[str, ...]]:
+    """The catalog's message ids (whole) and their phrases of two or more English words."""
+    with (LOCALES_DIR / "fa" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        ids = [m.id for m in read_po(fh, locale="fa") if m.id and isinstance(m.id, str)]
+    phrases = {
+        p.group()
+        for msgid in ids
+        for piece in _SPLIT_MSGID.split(msgid)
+        for p in _ENGLISH_PHRASE.finditer(piece)
+    }
+    return frozenset(i.strip() for i in ids), tuple(sorted(phrases))
+
+
+def untranslated(shown: Shown) -> Iterator[Offence]:
+    """A text that is, or holds a phrase of, an English message id."""
+    whole, phrases = _english()
+    if shown.text.strip() in whole:
+        yield Offence("untranslated", shown.where, shown.text)
+        return
+    for phrase in phrases:
+        if phrase in shown.text:
+            yield Offence("untranslated", shown.where, phrase)
+            return
+
+
 def offences(calls: Iterable[Call]) -> list[Offence]:
     found: list[Offence] = []
     for shown in shown_texts(calls):
         found.extend(latin_digits(shown))
         found.extend(ltr_lines(shown))
+        found.extend(untranslated(shown))
     return found
 
 

@@ -194,7 +194,7 @@ def timeline(case: CaseRow, events: list[EventRow], names: dict[int, str], tz: Z
         )
         line = text.RLM + "• {when} — {what} — {who}".format(
             when=jalali.format_datetime(e["at"], tz),
-            what=_(EVENT_LABELS.get(Action(e["action"]), N_("note"))),
+            what=_(EVENT_LABELS.get(Action(e["action"]), EVENT_LABELS[Action.NOTE])),
             who=text.fsi(escape(who or "—")),
         )
         if e["note"]:

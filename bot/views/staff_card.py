@@ -62,7 +62,7 @@ def _file_line(f: AttachmentRow) -> str:
     """One evidence file on the card: its name, type and size (names are the citizen's)."""
     file_name = f["file_name"]
     if not file_name:
-        label = _(FILE_KINDS.get(f["kind"], N_("file")))
+        label = _(FILE_KINDS.get(f["kind"], FILE_KINDS["document"]))
         return text.rtl_line(f"  • {label} — {file_size(f.get('file_size'))}")
     name = escape(text.excerpt(file_name, 40))
     kind = escape(f.get("mime_type") or f["kind"])
