@@ -32,7 +32,6 @@ from typing import Any
 from babel.messages.pofile import read_po
 
 from bot.i18n import LOCALES_DIR
-
 from bot.localapi import Call
 from bot.localapi.html import HtmlParseError, parse_html
 

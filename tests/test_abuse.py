@@ -21,7 +21,7 @@ async def test_ban_and_unban(db_url: str) -> None:
         await answer_until_evidence(citizen)
 
         await other.send_text(f"/ban {CITIZEN} توهین")  # not an admin
-        await other.expect_message("فقط مدیران سامانه")
+        await other.expect_message("فقط راهبران سامانه")
         await admin.send_text(f"/ban {CITIZEN} پیام‌های توهین‌آمیز")
         await admin.expect_message("مسدود شد")
 

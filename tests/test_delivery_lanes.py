@@ -199,7 +199,7 @@ async def test_a_deleted_card_is_posted_again_and_the_unit_card_still_refreshed(
         # Later changes edit the new card in place: it is posted once, not at every change.
         assert isinstance(await desk.mark_urgent(s2, cid), Done)
         again = await staff.expect_edit(again)
-        assert again.text.startswith("🔴")
+        assert again.text.startswith("\u200f🔴")
         await unit.expect_edit(unit_card)
         assert [m.message_id for m in staff.inbox if short in (m.text or "")] == [again.message_id]
         assert all(r["status"] != "failed" for r in await _rows(bot))

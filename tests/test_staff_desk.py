@@ -38,7 +38,7 @@ async def _setup(bot: Bot) -> dict[str, Any]:
         await staff.send_text(from_user=admin, text=f"/staff add {uid} {role}")
         await staff.expect_message("کارکنان")
     await staff.send_text(from_user=admin, text=f"/units market_regulation {UNIT_CHAT}")
-    await staff.expect_message(text.ltr(str(UNIT_CHAT)))
+    await staff.expect_message(text.format_id(UNIT_CHAT))
     return {"staff": staff, "unit": unit, **people}
 
 
@@ -111,11 +111,11 @@ async def test_a_case_from_card_to_rating_with_every_refusal(db_url: str) -> Non
 
         # The phone number: to the holder and the supervisor in an alert, not to others.
         qid = await staff.press(from_user=p["s1"], text="📞 شماره", message=card)
-        assert "+989121234567" in await _alert(staff, qid)
+        assert "۰۹۱۲ ۱۲۳ ۴۵۶۷" in await _alert(staff, qid)
         qid = await staff.press(from_user=p["s2"], text="📞 شماره", message=card)
         assert "+98" not in await _alert(staff, qid)
         qid = await staff.press(from_user=p["sup"], text="📞 شماره", message=card)
-        assert "+989121234567" in await _alert(staff, qid)
+        assert "۰۹۱۲ ۱۲۳ ۴۵۶۷" in await _alert(staff, qid)
 
         # Ask the citizen; their answer comes back to the group and the case wakes up.
         await staff.press(from_user=p["s1"], text="پرسش از شهروند", message=card)

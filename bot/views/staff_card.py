@@ -128,7 +128,9 @@ def card_text(
         _("<b>Status:</b> {value}").format(value=_(STATUS_LABELS[Status(case["status"])])),
     ]
     if holder is not None:
-        lines.append(_("<b>Holder:</b> {name}").format(name=text.fsi(escape(holder or "—"))))
+        lines.append(
+            _("<b>Holder:</b> {name}").format(name=text.fsi(escape(holder)) if holder else "—")
+        )
     if unit is not None:
         lines.append(_("<b>Unit:</b> {name}").format(name=escape(text.shown(unit))))
     if unreachable:
