@@ -101,7 +101,8 @@ async def start(update: Update, context: BotContext) -> None:
     assert update.message and update.effective_user
     services = context.services
     await services.citizen_input.drop_focus(update.effective_user.id)
-    await _send(update.message, views.welcome(update.effective_user.first_name))
+    days = services.rt.settings.expected_first_answer_work_days
+    await _send(update.message, views.welcome(update.effective_user.first_name, days))
     await _remind_questions(update.message, context)
 
 
@@ -183,7 +184,7 @@ async def on_text(update: Update, context: BotContext) -> None:
     if L.matches(raw, L.CANCEL):
         return await cancel(update, context)
     inputs = services.citizen_input
-    if L.matches(raw, L.SKIP):
+    if L.is_skip(raw):
         return await _show(message, context, await inputs.skip(user_id))
     if L.matches(raw, L.EVIDENCE_DONE):
         return await _show(message, context, await inputs.finish_evidence(user_id))

@@ -38,27 +38,27 @@ async def answer_until_evidence(
     await u.send_text("تهران")
     await u.expect_message("نام واحد صنفی چیست")
     await u.send_text("فروشگاه زنجیره‌ای نمونه")
-    await u.expect_message("نشانی آن کجاست")
+    await u.expect_message("نشانی واحد صنفی چیست")
     await u.send_text("خیابان انقلاب، پلاک ۱۲")
     await u.expect_message("موقعیت آن را")
     if location:
         await u.send_location(35.7, 51.4)
     else:
-        await u.send_text("رد شدن")
+        await u.send_text("بعدی")
     await u.expect_message("چه اتفاقی افتاد")
     if not description:
         return
     await u.send_text(DESCRIPTION)
     await u.expect_message("چه مبلغی پرداخت کردید")
     await u.send_text("۱۸۰ هزار تومان")
-    await u.expect_message("قیمت مصوب یا منصفانه")
+    await u.expect_message("قیمت مصوب یا متعارف")
     await u.send_text("120,000")
     await u.expect_message("عکس، ویدیو یا فایل بفرستید")
 
 
 async def finish_after_evidence(u: FakeUser, *, phone: str | None = "+989121234567") -> None:
     await u.send_text("پایان ارسال مدارک")
-    await u.expect_message("کارشناسان چطور با شما تماس بگیرند")
+    await u.expect_message("کارشناسان چگونه با شما تماس بگیرند")
     if phone:
         await u.send_contact(phone=phone, own=True)
     else:

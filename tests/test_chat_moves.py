@@ -74,7 +74,7 @@ async def test_a_unit_chat_that_moved_gets_its_card_and_the_staff_group_stays(
         assert type(await desk.claim(actor, case["id"])).__name__ == "Done"
         assert type(await desk.refer(actor, case["id"], market["id"])).__name__ == "Done"
         await unit.expect_message(short)
-        await staff.expect_edit(card, "واحد: تنظیم بازار")
+        await staff.expect_edit(card, "واحد رسیدگی‌کننده: تنظیم بازار")
 
         new = bot.server.migrate(unit_old, unit_new)
         bot.server.expect_refusal("upgraded to a supergroup")

@@ -27,7 +27,7 @@ from tests.test_staff_desk import ADMIN, CITIZEN, STAFF1, STAFF2, UNIT_CHAT, _se
 
 RECEIVED = "شکایت شما دریافت و ثبت شد"
 GONE_ALERT = "تحویل داده نشد"
-CLAIMED = "در حال رسیدگی توسط کارشناس"
+CLAIMED = "در دست بررسی کارشناس"
 
 
 async def _queue(bot: Bot, chat_id: int, payload: dict[str, Any], purpose: str = "test") -> int:
@@ -185,7 +185,7 @@ async def test_a_deleted_card_is_posted_again_and_the_unit_card_still_refreshed(
         assert isinstance(await desk.claim(s1, cid), Done)
         assert isinstance(await desk.refer(s1, cid, market["id"]), Done)
         unit_card = await unit.expect_message(short)
-        await staff.expect_edit(card, "واحد: تنظیم بازار")
+        await staff.expect_edit(card, "واحد رسیدگی‌کننده: تنظیم بازار")
 
         staff.delete_message(card)  # someone cleared the group
         bot.server.expect_refusal("message to edit not found")  # once: the edit that finds out

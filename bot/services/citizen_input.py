@@ -246,7 +246,7 @@ class CitizenInput:
     # -- a message arrives -----------------------------------------------------------------
 
     async def skip(self, user_id: int) -> CommentSkipped | Filed:
-        """«بعدی»/«رد شدن»: no comment on the rating, if one was invited; else the filing step."""
+        """«بعدی» (Skip): no comment on the rating, if one was invited; else the filing step."""
         if isinstance(await self.current_focus(user_id), p.Comment):
             await self.drop_focus(user_id)
             return CommentSkipped()

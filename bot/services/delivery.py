@@ -93,6 +93,11 @@ class OutboxWorker:
         self._paused_until = 0.0  # Telegram asked everyone to wait (loop time)
         self._stopping = False
 
+    @property
+    def running(self) -> bool:
+        """Started and not stopped: something may be sending the outbox right now."""
+        return self._task is not None
+
     def start(self) -> None:
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="outbox-worker")

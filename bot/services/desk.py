@@ -283,7 +283,12 @@ class Desk:
             lambda case, now: _Change(
                 values={"outcome": outcome, "resolved_at": now, "asked_from": None},
                 note=explanation,
-                notice=notices.resolved(case, outcome, text.normalize(explanation)),
+                notice=notices.resolved(
+                    case,
+                    outcome,
+                    text.normalize(explanation),
+                    self.rt.settings.reopen_window_days,
+                ),
             ),
             body=explanation,
         )

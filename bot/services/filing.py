@@ -197,7 +197,7 @@ class Filing:
         return await self._on_draft(user_id, take, steps={Step.LOCATION})
 
     async def skip(self, user_id: int) -> Outcome:
-        """«رد شدن» on an optional step (location, prices, evidence)."""
+        """«بعدی» (Skip) on an optional step (location, prices, evidence)."""
 
         async def take(conn: AsyncConnection, loaded: _Loaded) -> Outcome:
             step = loaded.step
@@ -346,7 +346,9 @@ class Filing:
                 conn,
                 chat_id=user_id,
                 method="sendMessage",
-                payload=citizen_views.submitted(code).payload(),
+                payload=citizen_views.submitted(
+                    code, self.rt.settings.expected_first_answer_work_days
+                ).payload(),
                 purpose=Purpose.RECEIPT,
                 case_id=case_id,
                 now=now,

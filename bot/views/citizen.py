@@ -120,17 +120,30 @@ def main_menu() -> Any:
     return reply_keyboard([[_(L.FILE), _(L.TRACK)], [_(L.MINE), _(L.HELP)]])
 
 
-def welcome(first_name: str) -> Screen:
+def welcome(first_name: str, first_answer_days: int) -> Screen:
     body = _(
-        "Hello {name}! This is the complaints desk of the Government Discretionary Punishments "
-        "Organization (Ta'zirat) in Telegram.\n\n"
-        "Here you can report market violations: overpricing, short weight, fraud, missing price "
-        "labels, refused or false invoices, forced sales, hoarding and hiding goods, and "
-        "breaches of health rules by shops, online sellers and service providers.\n\n"
+        "Hello {name}, welcome to the public complaints bot of the Government Discretionary "
+        "Punishments Organization (the 135 line).\n\n"
+        "Here you can report violations by shops, online sellers and service providers, "
+        "including {violations}.\n\n"
+        "When you file a complaint you get a tracking code. An officer usually takes it up "
+        "within {days} working days, and you are told here of every step.\n\n"
+        "What you tell us is confidential: officers do not see your name; your phone number, "
+        "if you choose to give it, is seen only by the officer handling your complaint and "
+        "supervisors; and nothing that identifies you is given to the business you report.\n\n"
         "This is not an emergency line: for emergencies call 110 (police) or 115 (ambulance).\n\n"
         "Choose from the menu below."
-    ).format(name=escape(first_name or ""))
+    ).format(
+        name=escape(first_name or ""),
+        violations=violation_names(),
+        days=text.count_in_words(first_answer_days),
+    )
     return Screen(body, main_menu())
+
+
+def violation_names() -> str:
+    """The violation types as the buttons, cards and reports name them, for running text."""
+    return "، ".join(_(c.label) for c in VIOLATION_TYPES if c.code != "other")
 
 
 def help_screen() -> Screen:
@@ -249,7 +262,10 @@ def step_screen(step: Step, data: DraftData, attachments: int, *, page: int = 0)
         )
     if step == Step.ADDRESS:
         return _text_step(
-            _("What is its address? For an online shop, write the address of the page or website."),
+            _(
+                "What is the business's address? For an online shop, write the address of the "
+                "page or website."
+            ),
             step,
         )
     if step == Step.LOCATION:
@@ -278,9 +294,9 @@ def step_screen(step: Step, data: DraftData, attachments: int, *, page: int = 0)
         return Screen(
             head
             + _(
-                "(optional) How much did you pay? For example «۲۵۰ هزار تومان» or «۱۲۰۰۰۰۰ ریال». "
-                "An amount without a unit is read as toman. Press «{skip}» if no price is "
-                "involved."
+                "(optional) How much did you pay? For example «۲۵۰ هزار تومان», «یک میلیون "
+                "تومان» or «۱٬۲۰۰٬۰۰۰ ریال». An amount without a unit is read as toman. Press "
+                "«{skip}» if no price is involved."
             ).format(skip=_(L.SKIP)),
             reply_keyboard([[_(L.SKIP), _(L.CANCEL)]]),
         )
@@ -299,11 +315,14 @@ def step_screen(step: Step, data: DraftData, attachments: int, *, page: int = 0)
             head
             + _(
                 "How can officers reach you?\n"
-                "• «{share}»: officers can call you for details and you get news of the case. "
-                "Only the officer handling your case and supervisors see your number.\n"
-                "• «{anon}»: your name and number stay hidden from officers. Then they cannot "
-                "ask you follow-up questions, and you follow the case only here, with its "
-                "tracking code."
+                "• «{share}»: the officer handling your complaint can call you for details and "
+                "ask you follow-up questions here in the chat. Only that officer and supervisors "
+                "see your number.\n"
+                "• «{anon}»: no number is kept. Officers can then neither call you nor ask you "
+                "follow-up questions here in the chat, which can make a complaint harder to look "
+                "into if something in it is unclear.\n"
+                "Either way, officers do not see your name, you are told here of every change "
+                "in your complaint, and you can follow it with its tracking code."
             ).format(share=_(L.SHARE_PHONE), anon=_(L.ANONYMOUS)),
             reply_keyboard(
                 [
@@ -549,8 +568,8 @@ def problem_text(problem: Problem, step: Step | None, *, limit: int = 0) -> str:
         )
     if problem == Problem.BAD_AMOUNT:
         return _(
-            "I could not read that as a price. Write a number such as «۲۵۰۰۰۰ تومان» or "
-            "«۲ میلیون ریال», or press «{skip}»."
+            "That amount could not be read. Please write it in digits, for example "
+            "«۲۵۰٬۰۰۰ تومان», «۲ میلیون تومان» or «۱٫۵ میلیون تومان», or press «{skip}»."
         ).format(skip=_(L.SKIP))
     if problem == Problem.TOO_MANY_FILES:
         return _("You have sent {n} files, the most allowed. Press «{done}» to go on.").format(
@@ -581,15 +600,20 @@ def problem_text(problem: Problem, step: Step | None, *, limit: int = 0) -> str:
 # -- after submitting, tracking and listing ---------------------------------------------------
 
 
-def submitted(code: str) -> Screen:
+def submitted(code: str, first_answer_days: int) -> Screen:
     return Screen(
         _(
-            "✅ Your complaint was received and registered.\n\n"
+            "✅ Thank you. Your complaint was received and registered.\n\n"
             "Tracking code: <b>{code}</b>\n\n"
-            "Keep this code. An officer will review your complaint, and you will be told here "
-            "whenever its status changes. To see where it stands, press «{track}» and type the "
-            "code, or press «{mine}»."
-        ).format(code=tracking.format_code(code), track=_(L.TRACK), mine=_(L.MINE)),
+            "Keep this code. An officer usually takes up a complaint within {days} working days, "
+            "and you will be told here whenever its status changes. To see where it stands, "
+            "press «{track}» and type the code, or press «{mine}»."
+        ).format(
+            code=tracking.format_code(code),
+            days=text.count_in_words(first_answer_days),
+            track=_(L.TRACK),
+            mine=_(L.MINE),
+        ),
         main_menu(),
     )
 

@@ -17,6 +17,16 @@ SHARE_PHONE = N_("Share my phone number")
 ANONYMOUS = N_("Continue without my name")
 
 
+#: What Skip read before it became «بعدی»: a citizen's client may still show the old reply
+#: keyboard, or they type it from memory, and it must still skip rather than become an answer.
+FORMER_SKIP_LABELS = ("رد شدن",)
+
+
 def matches(raw: str, label: str) -> bool:
     """Whether typed or tapped text is the (translated) label, after normalising both."""
     return text.normalize(raw) == text.normalize(_(label))
+
+
+def is_skip(raw: str) -> bool:
+    """Whether the text is the Skip button, as it reads now or as it read before."""
+    return matches(raw, SKIP) or text.normalize(raw) in FORMER_SKIP_LABELS
