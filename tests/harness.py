@@ -17,6 +17,7 @@ from bot.config import Settings, load_settings
 from bot.context import Services
 from bot.localapi import FakeTelegram, Limits
 from tests.clock import Clock
+from tests.persian_output import assert_persian_output
 
 STAFF_CHAT_ID = -1001000000001
 # Test citizens answer faster than people can, so both sides get a faster window; the bot keeps
@@ -106,3 +107,5 @@ async def running_bot(
         finally:
             await bot.stop()
         server.assert_no_refusals()
+        # Every text of this run, whichever test and audience: Persian digits, right-to-left.
+        assert_persian_output(server.calls)

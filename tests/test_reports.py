@@ -466,7 +466,7 @@ def test_period_bounds_keys_and_titles() -> None:
     assert week.key == "w:20261128"  # Saturday 7 Azar starts the week
     assert view.period_title(week, TZ) == _weekly("۷", "۱۳ آذر ۱۴۰۵")
     day = Period.parse("d:20261128")
-    assert day is not None and view.period_title(day, TZ) == _daily("۷ آذر ۱۴۰۵")
+    assert day is not None and view.period_title(day, TZ) == _daily("شنبه ۷ آذر ۱۴۰۵")
     across = Period.containing(PeriodKind.WEEK, datetime(2026, 11, 21).date(), TZ)
     assert view.period_title(across, TZ) == _weekly("۳۰ آبان", "۶ آذر ۱۴۰۵")
     new_year = Period.containing(PeriodKind.WEEK, datetime(2025, 3, 18).date(), TZ)
@@ -531,7 +531,7 @@ async def test_digest_is_persian_valid_html_and_escaped(tmp_path: Path) -> None:
             visible = _checked(message)
             assert not re.search(r"[0-9]", visible), visible  # Persian digits only
     digest = "\n".join(views[0])
-    assert digest.startswith(f"📊 <b>{_daily('۶ آذر ۱۴۰۵')}</b>")
+    assert digest.startswith(f"📊 <b>{_daily('جمعه ۶ آذر ۱۴۰۵')}</b>")
     assert f"{_('New complaints')}: {text.format_number(summary.new)}" in digest
     assert summary.top_businesses and "<b>نور" not in digest
     for biz in summary.top_businesses:

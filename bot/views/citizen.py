@@ -414,11 +414,13 @@ def province_screen(page: int, kind: DraftKind = DraftKind.COMPLAINT, head: str 
     chunk = names[page * PROVINCES_PER_PAGE : (page + 1) * PROVINCES_PER_PAGE]
     buttons = [(name, cb.Choose(Step.PROVINCE, code, kind).encode()) for code, name in chunk]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    # Telegram lays a row of buttons out left to right: in a right-to-left list the next page
+    # is on the left and the previous one on the right (docs/style-fa.md, paging).
     nav: list[tuple[str, str]] = []
-    if page > 0:
-        nav.append((_("« Previous"), cb.ProvincePage(page - 1, kind).encode()))
     if page < pages - 1:
         nav.append((_("Next »"), cb.ProvincePage(page + 1, kind).encode()))
+    if page > 0:
+        nav.append((_("« Previous"), cb.ProvincePage(page - 1, kind).encode()))
     body = (head or f"<b>{_head(Step.PROVINCE)}</b>\n") + _(
         "In which province? (page {page} of {pages})"
     ).format(page=digits(page + 1), pages=digits(pages))
@@ -475,7 +477,7 @@ def review_text(
     province = PROVINCES_BY_CODE.get(data.province or "")
     location = _("sent") if data.latitude is not None else _("not sent")
     contact = (
-        text.ltr(escape(data.contact_phone))
+        text.format_phone(data.contact_phone)
         if data.contact_phone
         else _("anonymous (no follow-up questions)")
     )
@@ -483,15 +485,15 @@ def review_text(
     lines = [
         row(_("Violation"), _(violation.label) if violation else "—"),
         row(_("Sector"), _(sector.label) if sector else "—"),
-        row(_("Place"), f"{_(province.label) if province else '—'}، {escape(data.city or '—')}"),
-        row(_("Business"), escape(data.business or "—")),
-        row(_("Address"), escape(data.address or "—")),
+        row(_("Place"), f"{_(province.label) if province else '—'}، {_typed(data.city)}"),
+        row(_("Business"), _typed(data.business)),
+        row(_("Address"), _typed(data.address)),
         row(_("Location on map"), location),
         row(_("Price paid"), _money(data.price_paid)),
         row(_("Official or fair price"), _money(data.price_fair)),
         row(_("Evidence"), files),
         row(_("Contact"), contact),
-        row(_("What happened"), "\n" + escape(data.description or "—")),
+        row(_("What happened"), "\n" + _typed(data.description, lines=True)),
     ]
     if kind == DraftKind.CALL:
         caller = escape(data.caller_name) if data.caller_name else _("no name given")
@@ -520,6 +522,15 @@ def fit_review(body_for: Callable[[DraftData], str], data: DraftData) -> str:
         short = _cut_utf16(data.description, max(room, 0)) + "…" + note
         body = body_for(data.model_copy(update={"description": short}))
     return body
+
+
+def _typed(value: str | None, *, lines: bool = False) -> str:
+    """What the citizen typed, for HTML: Persian digits, addresses isolated, or «—»; with
+    `lines`, every line of it starts right-to-left."""
+    if not value:
+        return "—"
+    shown = text.shown(value)
+    return escape(text.rtl_lines(shown) if lines else shown)
 
 
 def review_screen(data: DraftData, attachments: int) -> Screen:
@@ -782,7 +793,9 @@ def case_screen(
         _("<b>Complaint {code}</b>").format(code=tracking.format_code(case["code"])),
         _("<b>Status:</b> {status}").format(status=status_label(case["status"])),
         _("<b>Filed:</b> {when}").format(when=jalali.format_datetime(case["created_at"], tz)),
-        f"{_(violation.label) if violation else ''} — {escape(case['business'])}",
+        text.rtl_line(
+            f"{_(violation.label) if violation else ''} — {escape(text.shown(case['business']))}"
+        ),
         "",
         _("<b>Timeline</b>"),
     ]
@@ -856,7 +869,8 @@ def my_cases(rows: list[CaseRow], total: int, page: int, tz: ZoneInfo) -> Screen
     buttons: list[list[tuple[str, str]]] = []
     for case in rows:
         lines.append(
-            "• "
+            text.RLM
+            + "• "
             + tracking.format_code(case["code"])
             + " — "
             + jalali.format_date(case["created_at"], tz)
@@ -871,11 +885,11 @@ def my_cases(rows: list[CaseRow], total: int, page: int, tz: ZoneInfo) -> Screen
                 )
             ]
         )
-    nav: list[tuple[str, str]] = []
-    if page > 0:
-        nav.append((_("« Newer"), cb.CasesPage(page - 1).encode()))
+    nav: list[tuple[str, str]] = []  # older (the next page) on the left, as in province_screen
     if page < pages - 1:
         nav.append((_("Older »"), cb.CasesPage(page + 1).encode()))
+    if page > 0:
+        nav.append((_("« Newer"), cb.CasesPage(page - 1).encode()))
     if nav:
         buttons.append(nav)
     return Screen("\n".join(lines), inline(buttons))
@@ -947,7 +961,7 @@ def which_one(held_id: int, options: tuple[Option, ...], excerpt: str) -> Screen
     """Several things are open: the message is kept until the citizen says which it is for."""
     body = _("You have more than one thing open. What is this message for?")
     if excerpt:
-        body += "\n\n«" + escape(text.to_persian_digits(excerpt)) + "»"
+        body += "\n\n«" + escape(text.shown(excerpt)) + "»"
     rows = [[(_option_label(o), cb.Route(held_id, o.target).encode())] for o in options[:8]]
     return Screen(body, inline(rows))
 

@@ -62,13 +62,15 @@ def file_size(size: int | None) -> str:
 def _file_line(f: AttachmentRow) -> str:
     """One evidence file on the card: its name, type and size (names are the citizen's)."""
     file_name = f["file_name"]
-    name = (
-        escape(text.excerpt(file_name, 40))
-        if file_name
-        else _(FILE_KINDS.get(f["kind"], N_("file")))
-    )
+    if not file_name:
+        label = _(FILE_KINDS.get(f["kind"], FILE_KINDS["document"]))
+        return text.rtl_line(f"  • {label} — {file_size(f.get('file_size'))}")
+    name = escape(text.excerpt(file_name, 40))
     kind = escape(f.get("mime_type") or f["kind"])
-    return f"  • {text.ltr(name)} — {text.ltr(kind)} — {file_size(f.get('file_size'))}"
+    # A file name and a MIME type are identifiers, not prose: code spans, as typed.
+    return text.rtl_line(
+        f"  • <code>{name}</code> — <code>{kind}</code> — {file_size(f.get('file_size'))}"
+    )
 
 
 FILE_KINDS = {"photo": N_("photo"), "video": N_("video"), "document": N_("file")}
@@ -98,15 +100,17 @@ def card_text(
     if fair is not None:
         prices.append(_("fair {amount}").format(amount=text.format_toman(fair)))
     lines = [
-        ("🔴 " if case.get("urgent") else "🆕 ")
+        # 🆕 is a letter-like symbol (bidi class L): without the RLM the line reads LTR.
+        text.rtl_line("🔴 " if case.get("urgent") else "🆕 ")
         + _("<b>Complaint {code}</b>").format(code=tracking.format_code(case["code"])),
         _("<b>Type:</b> {value}").format(value=_label(VIOLATIONS_BY_CODE, case["violation"])),
         _("<b>Sector:</b> {value}").format(value=_label(SECTORS_BY_CODE, case["sector"])),
         _("<b>Place:</b> {province}، {city}").format(
-            province=_label(PROVINCES_BY_CODE, case["province"]), city=escape(case["city"])
+            province=_label(PROVINCES_BY_CODE, case["province"]),
+            city=escape(text.shown(case["city"])),
         ),
-        _("<b>Business:</b> {value}").format(value=escape(case["business"])),
-        _("<b>Address:</b> {value}").format(value=escape(case["address"])),
+        _("<b>Business:</b> {value}").format(value=escape(text.shown(case["business"]))),
+        _("<b>Address:</b> {value}").format(value=escape(text.shown(case["address"]))),
     ]
     latitude, longitude = case["latitude"], case["longitude"]
     if latitude is not None and longitude is not None:
@@ -132,16 +136,19 @@ def card_text(
         _("<b>Status:</b> {value}").format(value=_(STATUS_LABELS[Status(case["status"])])),
     ]
     if holder is not None:
-        lines.append(_("<b>Holder:</b> {name}").format(name=escape(holder or "—")))
+        lines.append(
+            _("<b>Holder:</b> {name}").format(name=text.fsi(escape(holder)) if holder else "—")
+        )
     if unit is not None:
-        lines.append(_("<b>Unit:</b> {name}").format(name=escape(unit)))
+        lines.append(_("<b>Unit:</b> {name}").format(name=escape(text.shown(unit))))
     if unreachable:
         lines.append(_("⚠️ The citizen has blocked the bot: they cannot be told or asked."))
     lines += _supporting_lines(supporting, supporting_total)
     outcome = case["outcome"]
     if outcome is not None and outcome in OUTCOME_LABELS:
         lines.append(_("<b>Outcome:</b> {value}").format(value=_(OUTCOME_LABELS[outcome])))
-    lines += ["", escape(text.excerpt(case["description"], DESCRIPTION_EXCERPT))]
+    description = text.excerpt(case["description"], DESCRIPTION_EXCERPT)
+    lines += ["", escape(text.rtl_line(text.shown(description)))]
     return "\n".join(lines)
 
 
