@@ -92,6 +92,7 @@ PROMPTS: tuple[tuple[str, str], ...] = (
     ("نام واحد صنفی چیست", Step.BUSINESS),
     ("نشانی واحد صنفی چیست", Step.ADDRESS),
     ("موقعیت آن را", Step.LOCATION),
+    ("شکایت باز دیگر در دست رسیدگی است", Step.DUPLICATE),  # others reported the same place
     ("چه اتفاقی افتاد", Step.DESCRIPTION),
     ("چه مبلغی پرداخت کردید", Step.PRICE_PAID),
     ("قیمت مصوب یا متعارف", Step.PRICE_FAIR),
@@ -356,6 +357,7 @@ class Citizen:
             Step.VIOLATION: "گران‌فروشی",
             Step.SECTOR: "مواد غذایی و خواربار",
             Step.PROVINCE: "تهران",
+            Step.DUPLICATE: "جداگانه ثبت شود",
             Step.REVIEW: CONFIRM_BUTTON,
         }
         if step in presses:

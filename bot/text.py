@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Final
 
+from bot.i18n import N_, _
+
 # ---------------------------------------------------------------------------------------------
 # Character tables
 # ---------------------------------------------------------------------------------------------
@@ -21,6 +23,7 @@ ZWNJ: Final = "\u200c"
 LRM: Final = "\u200e"
 RLM: Final = "\u200f"
 LRI: Final = "\u2066"
+FSI: Final = "\u2068"
 PDI: Final = "\u2069"
 ELLIPSIS: Final = "…"
 
@@ -111,6 +114,14 @@ def normalize(text: str) -> str:
     return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip("\n")
 
 
+def word_key(words: str) -> str:
+    """The form in which typed keywords are compared: normalised, case-folded, without spaces,
+    ZWNJ, underscores and the ezafe («هفتهٔ گذشته» = «هفته‌ی گذشته» = «هفته گذشته»)."""
+    key = normalize(words).casefold().replace("ۀ", "ه").replace("\u0654", "")
+    key = key.replace("ه\u200cی ", "ه ").replace("ه\u200cی", "ه") if "ه\u200cی" in key else key
+    return key.replace(ZWNJ, "").replace(" ", "").replace("_", "")
+
+
 def length(text: str) -> int:
     """Length for min/max checks, as Telegram counts it (UTF-16 units), after :func:`normalize`.
 
@@ -136,6 +147,16 @@ def to_ascii_digits(s: str | int) -> str:
     return str(s).translate(_TO_ASCII_DIGITS)
 
 
+_DROP_BIDI: Final = str.maketrans("", "", _BIDI_CONTROLS)
+
+
+def typed_digits(s: str) -> str:
+    """A number typed or pasted (an id copied from a message): Persian and Arabic-Indic digits
+    become ASCII and the direction marks around a shown id are dropped; nothing else changes,
+    so «²» or a stray letter still makes it invalid for the strict parsers of `bot.domain.ids`."""
+    return to_ascii_digits(s.translate(_DROP_BIDI))
+
+
 def format_number(n: int) -> str:
     """Format an integer with Persian digits and «٬» between thousands: 2500000 → «۲٬۵۰۰٬۰۰۰».
 
@@ -154,14 +175,15 @@ def count_in_words(n: int) -> str:
     return _TEENS[0] if n == 10 else format_number(n)
 
 
-RIAL_WORD: Final = "ریال"
-TOMAN_WORD: Final = "تومان"
+#: The currency words shown after an amount (catalog ids; what citizens type is `_UNIT_WORDS`).
+RIAL_WORD: Final = N_("rials")
+TOMAN_WORD: Final = N_("tomans")
 RIALS_PER_TOMAN: Final = 10
 
 
 def format_rials(rials: int) -> str:
     """Format an amount in rials: 2500000 → «۲٬۵۰۰٬۰۰۰ ریال»."""
-    return f"{format_number(rials)} {RIAL_WORD}"
+    return f"{format_number(rials)} {_(RIAL_WORD)}"
 
 
 def format_toman(rials: int) -> str:
@@ -176,7 +198,7 @@ def format_toman(rials: int) -> str:
     if rest:
         text += DECIMAL_SEPARATOR + to_persian_digits(rest)
     sign = MINUS_SIGN if rials < 0 else ""
-    return f"{sign}{text} {TOMAN_WORD}"
+    return f"{sign}{text} {_(TOMAN_WORD)}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -482,6 +504,15 @@ def normalize_phone(text: str) -> str | None:
     return None
 
 
+def format_phone(phone: str) -> str:
+    """A stored phone number as staff read it: an Iranian mobile in the national form with
+    Persian digits, «۰۹۱۲ ۱۲۳ ۴۵۶۷», other numbers «+۴۴…»; isolated left-to-right, or a
+    right-to-left line would reverse the groups and move the «+» to the other end."""
+    if m := re.fullmatch(r"\+98(9[0-9]{2})([0-9]{3})([0-9]{4})", phone, re.ASCII):
+        return ltr(to_persian_digits(f"0{m[1]} {m[2]} {m[3]}"))
+    return ltr(to_persian_digits(phone))
+
+
 TRACKING_CODE_LENGTH: Final = 10
 _TRACKING_INPUT: Final = re.compile(r"[0-9](?:[ \u200c\-_.‐‑‒–—−]*[0-9])*", re.ASCII)
 
@@ -516,9 +547,56 @@ def ltr(s: str) -> str:
     return f"{LRI}{s}{PDI}"
 
 
+def fsi(s: str) -> str:
+    """Isolate text whose direction is its own (a person's or a group's name): FSI…PDI lays a
+    Latin name out left-to-right without turning a Persian line that starts with it."""
+    return f"{FSI}{s}{PDI}"
+
+
 def rtl_line(s: str) -> str:
     """Start a line with RLM so a line beginning with digits or Latin still reads right-to-left."""
     return RLM + s
+
+
+def rtl_lines(s: str) -> str:
+    """Start every line of a block (a citizen's description, an officer's answer) with RLM:
+    a line of it that begins in Latin or with digits still reads right-to-left."""
+    return "\n".join(RLM + line for line in s.split("\n"))
+
+
+def format_id(n: int) -> str:
+    """A Telegram user or chat id in Persian digits, isolated so that a group's minus sign
+    stays on the left: «-۱۰۰۲…». Staff may copy it back into a command: commands read it
+    after `normalize`, which drops the marks and the Persian digits."""
+    return ltr(to_persian_digits(n))
+
+
+#: Endings that make «name.ir» a web address rather than a file name such as «r0.pdf».
+_TLDS: Final = ("com", "ir", "org", "net", "info", "io", "me", "co", "shop", "store", "site")
+# Parts of typed text that are addresses, not prose: URLs, bare domains with a path, e-mail
+# addresses and @handles keep their Latin digits (a shop's page is «instagram.com/shop123»).
+_ADDRESS_LIKE: Final = re.compile(
+    r"(?:https?://|www\.)\S+"
+    r"|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+    r"|(?<![\w.])[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:" + "|".join(_TLDS) + r")\b(?:/\S*)?"
+    r"|(?<!\w)@[A-Za-z0-9_]{3,}",
+    re.ASCII,
+)
+
+
+def shown(typed: str) -> str:
+    """Text someone typed (a citizen's description, a staff member's answer), as stored
+    (normalised, so with ASCII digits), for showing back: digits in Persian as in the rest of
+    the message; URLs, e-mail addresses and @handles as they are, isolated left-to-right.
+    Plain text in, plain text out: escape it afterwards for HTML."""
+    out: list[str] = []
+    last = 0
+    for m in _ADDRESS_LIKE.finditer(typed):
+        out.append(to_persian_digits(typed[last : m.start()]))
+        out.append(ltr(m.group()))
+        last = m.end()
+    out.append(to_persian_digits(typed[last:]))
+    return "".join(out)
 
 
 def excerpt(text: str, limit: int) -> str:

@@ -19,6 +19,7 @@ from bot.context import Services
 from bot.localapi import FakeTelegram, Limits
 from bot.localapi.profiles import PROFILES as SERVER_PROFILES
 from tests.clock import Clock
+from tests.persian_output import assert_persian_output
 
 STAFF_CHAT_ID = -1001000000001
 # Bale's groups are plain groups whose ids have no known shape: the Bale runs use a positive
@@ -118,6 +119,8 @@ async def running_bot(
         finally:
             await bot.stop()
         server.assert_no_refusals()
+        # Every text of this run, whichever test and audience: Persian digits, right-to-left.
+        assert_persian_output(server.calls)
         if not profile.parse_mode:  # the server shows text as sent: no tag may get there
             assert markup_seen(server) == [], "\n".join(markup_seen(server))
 

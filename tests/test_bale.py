@@ -16,6 +16,8 @@ from telegram import ForceReply, InputMediaPhoto, ReplyParameters
 from bot import text
 from bot.chat_kinds import ChatKinds
 from bot.config import ConfigError, load_settings
+from bot.demo import personas
+from bot.demo.runner import Demo, Options
 from bot.domain.roles import Role
 from bot.formatting import html_to_markdown, html_to_plain
 from bot.outgoing import adapt, shows
@@ -27,7 +29,7 @@ from bot.storage.db import create_engine
 from bot.storage.tables import case_events, staff_prompts
 from tests.conftest import _database
 from tests.flows import answer_until_evidence, case_rows, file_complaint, start_filing
-from tests.harness import Bot, running_bot
+from tests.harness import Bot, markup_seen, running_bot
 from tests.test_staff_desk import ADMIN, OUTSIDER, STAFF1
 
 TOKEN = "123456:SECRET-token-value"
@@ -234,6 +236,7 @@ async def _ask_note(staff: Any, s1: Any, card: Any) -> Any:
     return await s1.expect_message("✍️")
 
 
+@pytest.mark.sqlite  # Bale runs on SQLite only: `-k sqlite` selects it
 async def test_two_prompts_and_a_complaint_of_ones_own_lose_nothing(sqlite_url: str) -> None:
     async with running_bot(sqlite_url, platform="bale", admin_ids=[ADMIN]) as bot:
         p = await _desk(bot)
@@ -277,6 +280,7 @@ async def test_two_prompts_and_a_complaint_of_ones_own_lose_nothing(sqlite_url: 
         assert len(await _notes(bot)) == 3
 
 
+@pytest.mark.sqlite  # Bale runs on SQLite only: `-k sqlite` selects it
 async def test_group_chatter_is_not_input_and_a_group_reply_still_works(sqlite_url: str) -> None:
     async with running_bot(sqlite_url, platform="bale", admin_ids=[ADMIN]) as bot:
         p = await _desk(bot)
@@ -295,6 +299,7 @@ async def test_group_chatter_is_not_input_and_a_group_reply_still_works(sqlite_u
             assert (await conn.execute(select(staff_prompts))).all() == []
 
 
+@pytest.mark.sqlite  # Bale runs on SQLite only: `-k sqlite` selects it
 async def test_old_clients_get_the_answer_as_a_message_in_private(sqlite_url: str) -> None:
     async with running_bot(sqlite_url, platform="bale", admin_ids=[ADMIN]) as bot:
         p = await _desk(bot)
@@ -312,3 +317,21 @@ async def test_old_clients_get_the_answer_as_a_message_in_private(sqlite_url: st
         assert not qid.startswith("1")
         await staff.expect_answer(qid)
         assert not [m for m in p["s1"].inbox if "+98" in (m.text or "")]
+
+
+@pytest.mark.sqlite  # Bale runs on SQLite only: `-k sqlite` selects it
+async def test_the_demo_plays_bale(tmp_path: Path) -> None:
+    """`python -m bot demo --platform bale`: the built-in server plays Bale and the bot runs
+    for it, so the page shows the flows as they would look there."""
+    demo = Demo(Options(port=0, data_dir=tmp_path / "demo", fresh=True, platform="bale"))
+    try:
+        await demo.start()
+        assert demo.server.profile.name == "bale" and demo.services.rt.settings.profile is BALE
+        citizen = demo.server.user(personas.CITIZEN_1.user_id)
+        await citizen.send_text("/start")
+        await citizen.expect_message("سلام")
+        await citizen.send_text("ثبت شکایت")
+        await citizen.expect_message("چه نوع تخلفی دیدید")
+        assert markup_seen(demo.server) == []
+    finally:
+        await demo.stop()

@@ -324,7 +324,7 @@ async def test_my_complaints_lists_newest_first_with_pages(db_url: str) -> None:
         assert "صفحهٔ ۱ از ۲" in page1.text
         shown = [b for b in page1.buttons() if "·" in b]
         assert [s.split(" · ")[0] for s in shown] == [text.to_persian_digits(c) for c in codes[:5]]
-        await u.press("قدیمی‌تر »")
+        await u.press("قدیمی‌تر ←")
         page2 = await u.expect_edit(page1)
         assert "صفحهٔ ۲ از ۲" in page2.text
         await u.press(next(b for b in page2.buttons() if "·" in b))

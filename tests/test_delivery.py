@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.storage import outbox as outbox_store
 from bot.storage.tables import outbox
+from bot.text import to_persian_digits
 from tests.conftest import Env
 from tests.harness import STAFF_CHAT_ID, Bot, running_bot
 
@@ -38,7 +39,7 @@ async def test_long_text_is_split_on_lines_with_buttons_on_the_last_part(env: En
     async with running_bot(env.db_url, platform=env.platform) as bot:
         assert bot.settings.staff_chat_id is not None
         staff = bot.server.group(bot.settings.staff_chat_id, title="Staff")
-        lines = [f"<b>سطر {i}</b> " + "متن " * 40 for i in range(60)]
+        lines = [f"<b>سطر {to_persian_digits(i)}</b> " + "متن " * 40 for i in range(60)]
         markup = {"inline_keyboard": [[{"text": "دکمه", "callback_data": "x"}]]}
         await _queue(
             bot,

@@ -17,6 +17,7 @@ from bot.domain.roles import Role
 from bot.localapi import FakeGroup, FakeUser
 from bot.storage.rows import CaseRow
 from bot.storage.tables import case_events, cases, ratings
+from bot.text import to_persian_digits
 from bot.views import notices
 from tests.conftest import Env
 from tests.flows import answer_prompt, case_rows, file_complaint
@@ -46,7 +47,7 @@ async def _setup(bot: Bot) -> dict[str, Any]:
         await staff.send_text(from_user=admin, text=f"/staff add {uid} {role}")
         await staff.expect_message("کارکنان")
     await staff.send_text(from_user=admin, text=f"/units market_regulation {unit_chat}")
-    await staff.expect_message(text.ltr(str(unit_chat)))
+    await staff.expect_message(text.format_id(unit_chat))
     return {"staff": staff, "unit": unit, **people}
 
 
@@ -114,11 +115,11 @@ async def test_a_case_from_card_to_rating_with_every_refusal(env: Env) -> None:
 
         # The phone number: to the holder and the supervisor in an alert, not to others.
         qid = await staff.press(from_user=p["s1"], text="📞 شماره", message=card)
-        assert "+989121234567" in await _alert(staff, qid)
+        assert "۰۹۱۲ ۱۲۳ ۴۵۶۷" in await _alert(staff, qid)
         qid = await staff.press(from_user=p["s2"], text="📞 شماره", message=card)
         assert "+98" not in await _alert(staff, qid)
         qid = await staff.press(from_user=p["sup"], text="📞 شماره", message=card)
-        assert "+989121234567" in await _alert(staff, qid)
+        assert "۰۹۱۲ ۱۲۳ ۴۵۶۷" in await _alert(staff, qid)
 
         # Ask the citizen; their answer comes back to the group and the case wakes up.
         await staff.press(from_user=p["s1"], text="پرسش از شهروند", message=card)
@@ -133,7 +134,8 @@ async def test_a_case_from_card_to_rating_with_every_refusal(env: Env) -> None:
         await citizen.send_text("حدود ساعت ۶ عصر")
         await citizen.expect_message("پاسخ شما برای کارشناس")
         relayed = await staff.expect_message("پاسخ شهروند")
-        assert "حدود ساعت 6 عصر" in relayed.text and "شهروند" not in relayed.text.split(":")[-1]
+        # Shown as typed, with Persian digits (stored normalised, with ASCII ones).
+        assert "حدود ساعت ۶ عصر" in relayed.text and "شهروند" not in relayed.text.split(":")[-1]
         card = await staff.expect_edit(card)
         assert "در دست بررسی کارشناس" in card.text
 
@@ -164,7 +166,7 @@ async def test_a_case_from_card_to_rating_with_every_refusal(env: Env) -> None:
             staff, p["s2"], prompt, "پرونده به شعبهٔ ۳ رفت.", "نتیجه ثبت شد", private=env.bale
         )
         outcome = await citizen.expect_message("به شکایت")
-        assert "به شعبهٔ تعزیرات ارسال شد" in outcome.text and "شعبهٔ 3" in outcome.text
+        assert "به شعبهٔ تعزیرات ارسال شد" in outcome.text and "شعبهٔ ۳" in outcome.text
         # Rated with the stars it shows, and reopened within a window it states.
         assert "از یک ستاره (ضعیف) تا پنج ستاره (عالی)" in outcome.text
         assert "تا هفت روز پس از اعلام این نتیجه" in outcome.text
@@ -264,7 +266,9 @@ async def test_fifty_staff_pressing_claim_at_once_leave_one_holder(db_url: str) 
     async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
         staff = bot.server.group(STAFF_CHAT_ID, title="Staff")
         citizen = bot.server.user(CITIZEN, first_name="شهروند")
-        members = [bot.server.user(20000 + i, first_name=f"ک{i}") for i in range(50)]
+        members = [
+            bot.server.user(20000 + i, first_name=f"ک{to_persian_digits(i)}") for i in range(50)
+        ]
         admin = await bot.services.desk.actor(ADMIN)
         for m in members:
             assert await bot.services.desk.set_role(admin, m.id, Role.STAFF) is None
@@ -391,7 +395,7 @@ async def test_a_long_timeline_is_split_between_messages(db_url: str) -> None:
         desk = bot.services.desk
         s1 = await desk.actor(STAFF1)
         for i in range(30):
-            await desk.note(s1, row["id"], f"یادداشت {i} " + "جزئیات " * 60)
+            await desk.note(s1, row["id"], f"یادداشت {to_persian_digits(i)} " + "جزئیات " * 60)
         staff = p["staff"]
         await staff.send_text(from_user=p["s1"], text=f"/case {row['code']}")
         first = await staff.expect_message("روند پروندهٔ")

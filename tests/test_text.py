@@ -648,3 +648,41 @@ def test_excerpt_properties(s: str, limit: int) -> None:
     else:
         assert out.endswith("…")
         assert flat.startswith(out[:-1])
+
+
+# -- showing numbers, ids and typed text in a right-to-left line ------------------------------
+
+
+def test_format_phone_national_form_in_persian_digits_isolated() -> None:
+    assert t.format_phone("+989121234567") == "\u2066۰۹۱۲ ۱۲۳ ۴۵۶۷\u2069"
+    assert t.format_phone("+441234567890") == "\u2066+۴۴۱۲۳۴۵۶۷۸۹۰\u2069"
+
+
+def test_format_id_keeps_the_minus_on_the_left() -> None:
+    assert t.format_id(-1002000000002) == "\u2066-۱۰۰۲۰۰۰۰۰۰۰۰۲\u2069"
+    assert t.format_id(9101) == "\u2066۹۱۰۱\u2069"
+
+
+def test_typed_digits_reads_what_the_bot_showed_and_nothing_more() -> None:
+    assert t.typed_digits(t.format_id(-1002000000002)) == "-1002000000002"
+    assert t.typed_digits("۹۱۰۱") == "9101"
+    assert t.typed_digits("²³") == "²³"  # NFKC would make it 23: a forged id stays forged
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("پلاک 12، 180 هزار", "پلاک ۱۲، ۱۸۰ هزار"),
+        ("صفحهٔ instagram.com/shop123", "صفحهٔ \u2066instagram.com/shop123\u2069"),
+        ("https://shop.ir/p/42 را ببینید", "\u2066https://shop.ir/p/42\u2069 را ببینید"),
+        ("@shop_22 و a1@mail.com", "\u2066@shop_22\u2069 و \u2066a1@mail.com\u2069"),
+        ("فایل r0.pdf", "فایل r۰.pdf"),  # a file name is not a web address
+    ],
+)
+def test_shown_writes_digits_in_persian_but_keeps_addresses(typed: str, shown: str) -> None:
+    assert t.shown(typed) == shown
+
+
+def test_rtl_lines_and_isolates() -> None:
+    assert t.rtl_lines("a\nب") == "\u200fa\n\u200fب"
+    assert t.fsi("Ali") == "\u2068Ali\u2069"

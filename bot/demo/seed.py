@@ -50,6 +50,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.context import Services
 from bot.demo.personas import PERSONAS, STAFF, UNIT_MEMBER
 from bot.demo.seed_plan import CasePlan, Citizen, Do, Step, citizens, make_plan
+from bot.domain.complaint import SEPARATE
 from bot.domain.complaint import Step as FilingStep
 from bot.domain.worktime import WorkCalendar
 from bot.services import alerts, people, workcal
@@ -269,6 +270,9 @@ class _Simulation:
             answers.append(lambda: f.stay_anonymous(uid))
         for answer in answers:
             outcome = await answer()
+            if outcome.draft is not None and outcome.draft.step == FilingStep.DUPLICATE:
+                # Others already reported the shop: the plan files each complaint on its own.
+                outcome = await f.choose(uid, FilingStep.DUPLICATE, SEPARATE)
             if outcome.problem is not None or outcome.draft is None:
                 log.warning("seed: case %d: filing refused: %s", index, outcome.problem)
                 await f.cancel(uid)

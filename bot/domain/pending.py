@@ -13,9 +13,12 @@ their focus (`StaffPrompt`); the prompt itself lives in `staff_prompts`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.domain import ids
+
+_TEN_DIGITS = re.compile(r"[0-9]{10}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,28 @@ class Filing:
 
 
 @dataclass(frozen=True)
+class Call:
+    """A desk member chose the phone call they are registering: their typed answers go to the
+    call's draft, not to any complaint of their own, until a new question comes."""
+
+    def encode(self) -> str:
+        return "call"
+
+
+@dataclass(frozen=True)
+class LinkCase:
+    """After a lookup of `code`, which is not (yet) among the citizen's cases: a shared phone
+    number links it to their chat if it is the number the caller gave on the phone."""
+
+    # Ten ASCII digits as typed, check digit or not: every code that is not the citizen's gets
+    # the same offer, so the offer tells nothing about which codes exist.
+    code: str
+
+    def encode(self) -> str:
+        return f"link:{self.code}"
+
+
+@dataclass(frozen=True)
 class StaffPrompt:
     """A desk member was asked for a text (a note, a question, a reason…) in this private
     chat: `prompt_id` is the row in `staff_prompts`."""
@@ -76,7 +101,7 @@ class StaffPrompt:
         return f"prompt:{self.prompt_id}"
 
 
-Pending = TrackingCode | Answer | Comment | ReopenReason | Filing | StaffPrompt
+Pending = TrackingCode | Answer | Comment | ReopenReason | Filing | Call | LinkCase | StaffPrompt
 
 _WITH_CASE: dict[str, type[Answer] | type[Comment] | type[ReopenReason]] = {
     "answer": Answer,
@@ -93,10 +118,14 @@ def parse(stored: str | None) -> Pending | None:
         return TrackingCode()
     if stored == "filing":
         return Filing()
+    if stored == "call":
+        return Call()
     kind, _sep, ref = stored.partition(":")
     if kind == "prompt":
         prompt_id = ids.row_id(ref)
         return StaffPrompt(prompt_id) if prompt_id is not None else None
+    if kind == "link":
+        return LinkCase(ref) if _TEN_DIGITS.fullmatch(ref) else None
     cls = _WITH_CASE.get(kind)
     case_id = ids.row_id(ref)
     if cls is None or case_id is None:
