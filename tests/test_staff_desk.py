@@ -107,6 +107,11 @@ async def test_a_case_from_card_to_rating_with_every_refusal(env: Env) -> None:
         # An internal note: asked in the group and privately; only its addressee may answer.
         await staff.press(from_user=p["s1"], text="یادداشت", message=card)
         prompt = await staff.expect_message("یادداشت داخلی")
+        # The bot records the prompt just after posting it, and handles one person's updates
+        # in order: once a later press of s1's is answered, others' replies meet the prompt.
+        await staff.expect_answer(
+            await staff.press(from_user=p["s1"], text="📞 شماره", message=card)
+        )
         await staff.send_text(from_user=p["s2"], text="من می‌نویسم", reply_to=prompt)
         await staff.expect_message("اجازهٔ این کار")
         await answer_prompt(
