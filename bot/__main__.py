@@ -1,6 +1,6 @@
 """Command line: `python -m bot [run|migrate]` (also installed as `tazirat-bot`).
 
-python -m bot            # apply migrations, then run the bot (long polling)
+python -m bot            # apply migrations, then run the bot (long polling, or webhook)
 python -m bot migrate    # apply migrations only
 """
 
@@ -34,19 +34,16 @@ def run(settings: Settings) -> None:
     database and goes out once Telegram answers."""
     from telegram.error import NetworkError
 
-    from bot.app import allowed_updates, build_application
+    from bot import ingress
+    from bot.app import build_application
 
     migrate(settings)
     delay = 1.0
     while True:
         app = build_application(settings)
-        log.info("starting the bot (long polling)")
+        log.info("starting the bot (%s)", "webhook" if settings.webhook_url else "long polling")
         try:
-            app.run_polling(
-                allowed_updates=allowed_updates(),
-                timeout=settings.polling_timeout,
-                close_loop=False,
-            )
+            ingress.run(app)
             return
         except NetworkError as exc:  # TimedOut is a NetworkError too
             log.warning("Telegram unreachable at start (%s); retrying in %.0fs", exc, delay)

@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.context import BotContext, Services
 from bot.flood import FloodGuard
 from bot.i18n import _
+from bot.ingress import handler_for
 from bot.ops.health import HealthServer
 from bot.ops.metrics import Metrics
 from bot.pacing import SlidingWindowRateLimiter, Window, _seconds
@@ -31,6 +32,7 @@ from bot.services.delivery import Fatal, Moved, OutboxWorker, Retry
 from bot.services.desk import Desk
 from bot.services.export import Exports
 from bot.services.filing import Filing
+from bot.services.inbox import InboxWorker, forget_handled
 from bot.services.my_cases import MyCases
 from bot.services.runtime import Runtime, utcnow
 from bot.storage.db import create_engine
@@ -67,7 +69,10 @@ def build_application(
     clock: Callable[[], datetime] = utcnow,
     rng: random.Random | None = None,
 ) -> Application:  # type: ignore[type-arg]
-    """The bot, ready for `run_polling()` (or for a test harness to start by hand)."""
+    """The bot, ready for `bot.ingress.serve` (which a test harness runs as well).
+
+    It has no PTB Updater: that one confirms updates to Telegram as it fetches them, before
+    they are handled. Updates come through the inbox instead (`bot.ingress`)."""
 
     engine = engine or create_engine(settings.database_url)
     rt = Runtime(engine=engine, settings=settings, clock=clock)
@@ -77,6 +82,7 @@ def build_application(
         private=Window(settings.chat_messages_per_second, 1.0),
     )
     metrics.count_rate_limits_from(lambda: limiter.retries_seen)  # every 429 the limiter saw
+    processor = PerChatUpdateProcessor(metrics)
     app = (
         ApplicationBuilder()
         .token(settings.bot_token.get_secret_value())
@@ -85,7 +91,8 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .rate_limiter(limiter)
-        .concurrent_updates(PerChatUpdateProcessor(metrics))
+        .concurrent_updates(processor)
+        .updater(None)
         .post_init(on_start)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)
@@ -114,6 +121,7 @@ def build_application(
         metrics=metrics,
         flood=FloodGuard(settings.flood_max_updates, settings.flood_window_seconds),
         exports=Exports(rt),
+        inbox=InboxWorker(rt, handler_for(app), lanes=processor.max_concurrent_updates),
     )
     gate.register(app)
     staff.register(app)  # before the citizen's catch-alls
@@ -172,6 +180,7 @@ async def on_shutdown(app: Application) -> None:  # type: ignore[type-arg]
 async def _sweep_idle(services: Services) -> object:
     """Old update ids, held messages nobody routed, and idle drafts (their citizens told)."""
     await people.forget_old_updates(services.rt)
+    await forget_handled(services.rt)
     await services.citizen_input.forget_old()
     return await services.filing.expire_idle()
 

@@ -6,9 +6,11 @@ the token's value: `load_settings()` turns pydantic's error into `ConfigError` f
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -20,6 +22,7 @@ from bot.domain.worktime import parse_shift
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/tazirat.sqlite3"
 DEFAULT_HOLIDAYS_DIR = Path(__file__).resolve().parent / "data" / "holidays"
+_SECRET_RE = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class ConfigError(Exception):
@@ -70,6 +73,16 @@ class Settings(BaseSettings):
     draft_idle_hours: float = Field(default=24.0, gt=0)
     reopen_window_days: int = Field(default=7, ge=0, le=365)
     polling_timeout: int = Field(default=30, ge=0, le=50)
+    # Webhook mode instead of long polling when WEBHOOK_URL is set: the public URL Telegram
+    # posts updates to. The bot listens on WEBHOOK_LISTEN:WEBHOOK_PORT (behind a reverse proxy)
+    # and takes only requests that carry WEBHOOK_SECRET.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=0, le=65535)
+    # A worker's hold on an inbox update: a worker that stops renewing it this long (its
+    # process died) loses it to another.
+    lease_seconds: float = Field(default=30.0, gt=0, le=3600)
     outbox_poll_seconds: float = Field(default=2.0, gt=0)
     # Messages the bot sends into one private chat per second at most (Telegram: about one a
     # second sustained, short bursts tolerated).
@@ -130,6 +143,30 @@ class Settings(BaseSettings):
         if not v.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return v
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, v: str | None) -> str | None:
+        v = (v or "").strip()
+        if not v:
+            return None
+        if not v.startswith(("https://", "http://")):
+            raise ValueError("must start with https://")
+        return v
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, v: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """Telegram's rule for secret_token; required with a webhook (else anyone who finds
+        the URL could post updates as any citizen)."""
+        raw = v.get_secret_value().strip() if v is not None else ""
+        if not raw:
+            if info.data.get("webhook_url"):
+                raise ValueError("must be set when WEBHOOK_URL is")
+            return None
+        if len(raw) > 256 or not _SECRET_RE.fullmatch(raw):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return SecretStr(raw)
 
     @field_validator("database_url")
     @classmethod
@@ -203,6 +240,11 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def webhook_path(self) -> str:
+        """The path of WEBHOOK_URL: what the reverse proxy passes on and the bot serves."""
+        return urlsplit(self.webhook_url or "").path or "/"
 
     @property
     def sqlite_path(self) -> Path | None:

@@ -20,6 +20,7 @@ from bot.services.delivery import OutboxWorker
 from bot.services.desk import Desk
 from bot.services.export import Exports
 from bot.services.filing import Filing
+from bot.services.inbox import InboxWorker
 from bot.services.my_cases import MyCases
 from bot.services.runtime import Runtime
 
@@ -37,6 +38,7 @@ class Services:
     metrics: Metrics
     flood: FloodGuard
     exports: Exports
+    inbox: InboxWorker
     health: HealthServer | None = None
 
 

@@ -12,10 +12,12 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.app import allowed_updates, build_application
+from bot.app import build_application
 from bot.config import Settings, load_settings
 from bot.context import Services
+from bot.ingress import Ingress
 from bot.localapi import FakeTelegram, Limits
+from bot.storage import inbox as inbox_store
 from tests.clock import Clock
 
 STAFF_CHAT_ID = -1001000000001
@@ -34,32 +36,37 @@ class Bot:
     settings: Settings
     clock: Clock
     app: Application = field(init=False)  # type: ignore[type-arg]
+    ingress: Ingress = field(init=False)
 
     @property
     def services(self) -> Services:
         return self.app.bot_data["services"]  # type: ignore[no-any-return]
 
     async def start(self) -> None:
+        """What `bot.ingress.serve` does, step by step, so that the test holds the pieces."""
         self.app = build_application(self.settings, clock=self.clock, rng=random.Random())
         await self.app.initialize()
         assert self.app.post_init is not None
         await self.app.post_init(self.app)
-        assert self.app.updater is not None
-        await self.app.updater.start_polling(
-            poll_interval=0.0, timeout=1, allowed_updates=allowed_updates()
-        )
         await self.app.start()
+        self.ingress = Ingress(self.app, poll_timeout=1)
+        await self.ingress.start()
 
     async def stop(self) -> None:
-        assert self.app.updater is not None
-        # The order run_polling uses: stop fetching, stop (handlers finish), post_stop (the
-        # outbox flushes), shutdown, post_shutdown.
-        await self.app.updater.stop()
+        # The order `serve` uses: stop receiving and let the updates in hand finish, stop,
+        # post_stop (the outbox flushes), shutdown, post_shutdown.
+        await self.ingress.stop()
         await self.app.stop()
         assert self.app.post_stop is not None and self.app.post_shutdown is not None
         await self.app.post_stop(self.app)
         await self.app.shutdown()
         await self.app.post_shutdown(self.app)
+
+    async def inbox_waiting(self, lane_key: int) -> int:
+        """This sender's updates received and not handled yet (the one in hand included)."""
+        async with self.services.rt.engine.connect() as conn:
+            rows = await inbox_store.unhandled(conn)
+        return sum(r["lane_key"] == lane_key for r in rows)
 
     async def restart(self) -> None:
         """Stop and start again. A real process restart takes longer than Telegram's

@@ -175,6 +175,17 @@ class OutboxRow(TypedDict):
     parts_sent: int
 
 
+class InboxRow(TypedDict):
+    update_id: int
+    lane_key: int
+    payload: dict[str, Any]  # the raw update, as Telegram sent it
+    flood_warning: bool
+    received_at: datetime
+    lease_holder: str | None
+    lease_until: datetime | None
+    handled_at: datetime | None
+
+
 class StaffMember(TypedDict):
     """A user with a desk or manager role, as /staff lists them (a projection of users)."""
 
@@ -196,6 +207,7 @@ TABLE_OF: dict[str, type] = {
     "case_messages": CardMessageRow,
     "held_inputs": HeldRow,
     "outbox": OutboxRow,
+    "inbox": InboxRow,
 }
 
 R = TypeVar("R")

@@ -84,6 +84,25 @@ processed_updates = Table(
     Column("at", UTCDateTime, nullable=False),
 )
 
+# Updates as Telegram delivered them, committed before Telegram is told they arrived (the offset
+# confirmed, the webhook answered 200): workers in any process take each sender's oldest unhandled
+# row under a lease, so one sender's updates run one at a time and in update_id order.
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("lane_key", BigInteger, nullable=False),  # the sender (or chat): the unit of order
+    Column("payload", JSON, nullable=False),  # the update's raw JSON
+    # The flood guard let this one in as the sender's warning: it gets that instead of handlers.
+    Column("flood_warning", Boolean, nullable=False, default=False, server_default=false()),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("lease_holder", String(96)),  # the worker handling it now
+    Column("lease_until", UTCDateTime),  # after this, another worker may take it over
+    Column("handled_at", UTCDateTime),
+    Index(None, "handled_at", "update_id"),  # the unhandled rows in order; the sweep
+    Index(None, "lane_key", "handled_at", "update_id"),  # a lane's head
+)
+
 # One open draft per citizen: the step they are on and every answer given so far.
 drafts = Table(
     "drafts",
