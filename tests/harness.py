@@ -16,7 +16,9 @@ from bot.app import build_application
 from bot.config import Settings, load_settings
 from bot.context import Services
 from bot.ingress import Ingress
+from bot.ingress.webhook import WebhookServer
 from bot.localapi import FakeTelegram, Limits
+from bot.localapi.webhook import WebhookDelivery
 from bot.storage import inbox as inbox_store
 from tests.clock import Clock
 
@@ -61,6 +63,13 @@ class Bot:
         await self.app.post_stop(self.app)
         await self.app.shutdown()
         await self.app.post_shutdown(self.app)
+
+    @property
+    def webhook_address(self) -> str:
+        """Where this bot's webhook server listens (webhook mode only)."""
+        receiver = self.ingress.receiver
+        assert isinstance(receiver, WebhookServer)
+        return f"http://{receiver.listen}:{receiver.port}"
 
     async def inbox_waiting(self, lane_key: int) -> int:
         """This sender's updates received and not handled yet (the one in hand included)."""
@@ -112,4 +121,43 @@ async def running_bot(
             yield bot
         finally:
             await bot.stop()
+        server.assert_no_refusals()
+
+
+WEBHOOK_URL = "https://bot.example.ir/telegram/hook"  # the public address; a proxy passes it on
+WEBHOOK_SECRET = "test-webhook-SECRET_42"
+
+
+@asynccontextmanager
+async def webhook_bots(
+    db_url: str, count: int = 1, *, limits: Limits | None = None, **overrides: Any
+) -> AsyncIterator[tuple[list[Bot], WebhookDelivery]]:
+    """`count` bots in webhook mode over one database, as processes behind one address: the
+    fake Telegram posts each update to them in turn (a reverse proxy's round robin), one
+    chat's updates one at a time, as Telegram does."""
+    limits = limits or Limits(private_per_second=FAST_SERVER_RATE)
+    async with FakeTelegram(token="123456:TEST-TOKEN-abcdef", limits=limits) as server:
+        server.updates.next_id = next(_UPDATE_IDS)
+        server.group(STAFF_CHAT_ID, title="Staff")
+        settings = make_settings(
+            server,
+            db_url,
+            webhook_url=WEBHOOK_URL,
+            webhook_secret=WEBHOOK_SECRET,
+            webhook_port=0,  # any free port: the proxy (here, the fake) is told which
+            **overrides,
+        )
+        clock = Clock()  # one machine, one clock
+        bots = [Bot(server, settings, clock) for _ in range(count)]
+        started: list[Bot] = []
+        try:
+            for bot in bots:
+                await bot.start()
+                started.append(bot)
+            upstreams = [bot.webhook_address for bot in bots]
+            async with WebhookDelivery(server, upstreams=upstreams) as delivery:
+                yield bots, delivery
+        finally:
+            for bot in started:
+                await bot.stop()
         server.assert_no_refusals()
