@@ -34,8 +34,8 @@ def run(settings: Settings) -> None:
     database and goes out once Telegram answers."""
     from telegram.error import NetworkError
 
-    from bot import ingress
     from bot.app import build_application
+    from bot.ingress.runner import run as serve_until_stopped
 
     migrate(settings)
     delay = 1.0
@@ -43,7 +43,7 @@ def run(settings: Settings) -> None:
         app = build_application(settings)
         log.info("starting the bot (%s)", "webhook" if settings.webhook_url else "long polling")
         try:
-            ingress.run(app)
+            serve_until_stopped(app)
             return
         except NetworkError as exc:  # TimedOut is a NetworkError too
             log.warning("Telegram unreachable at start (%s); retrying in %.0fs", exc, delay)

@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.context import BotContext, Services
 from bot.flood import FloodGuard
 from bot.i18n import _
-from bot.ingress import handler_for
+from bot.ingress.runner import handler_for
 from bot.ops.health import HealthServer
 from bot.ops.metrics import Metrics
 from bot.pacing import SlidingWindowRateLimiter, Window, _seconds

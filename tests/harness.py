@@ -15,7 +15,7 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.config import Settings, load_settings
 from bot.context import Services
-from bot.ingress import Ingress
+from bot.ingress.runner import Ingress
 from bot.ingress.webhook import WebhookServer
 from bot.localapi import FakeTelegram, Limits
 from bot.localapi.webhook import WebhookDelivery
