@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -140,13 +141,13 @@ class WebhookDelivery:
                 self._in_flight[queue] = asyncio.create_task(self._send(queue, update))
             waits = [t for u, t in self._retry_at.items() if self._pending(u)]
             timeout = max(0.005, min(waits) - loop.time()) if waits else 3600.0
-            seen = self._answers
-            await self.server.wait_for(
-                lambda: (
-                    self._stopping or self._answers != seen or bool(self._ready(loop.time()))
-                ),
-                timeout,
-            )
+            await self.server.wait_for(self._something_to_do(self._answers), timeout)
+
+    def _something_to_do(self, answers: int) -> Callable[[], bool]:
+        """Stopping, an update ready to go, or a new answer (which may have set a retry time
+        sooner than the one waited for)."""
+        loop = asyncio.get_running_loop()
+        return lambda: self._stopping or self._answers != answers or bool(self._ready(loop.time()))
 
     def _pending(self, update_id: int) -> bool:
         return any(u["update_id"] == update_id for u in self.server.updates.pending)
