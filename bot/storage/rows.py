@@ -173,6 +173,8 @@ class OutboxRow(TypedDict):
     last_error: str | None
     result_message_id: int | None
     parts_sent: int
+    lease_holder: str | None
+    lease_until: datetime | None
 
 
 class InboxRow(TypedDict):

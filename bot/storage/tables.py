@@ -214,6 +214,10 @@ outbox = Table(
     # Of a message sent as several (a long text, a caption moved to a follow-up): how many went
     # out, so that a retry resumes with the next one instead of repeating them.
     Column("parts_sent", Integer, nullable=False, default=0, server_default="0"),
+    # The worker sending it now, until when: a lane's head is taken by one worker of any
+    # process, and taken over once the lease of a worker that died has run out.
+    Column("lease_holder", String(96)),
+    Column("lease_until", UTCDateTime),
     Index(None, "status", "next_attempt_at"),
     Index(None, "chat_id", "status", "id"),  # a chat's lane: its oldest pending row
 )
