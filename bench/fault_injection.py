@@ -80,8 +80,8 @@ FIRST_CITIZEN = 20001
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
 RECEIVED = "شکایت شما دریافت و ثبت شد"
-CLAIMED_NOTICE = "رسیدگی به شکایت"
-CLAIM_BUTTON = "✋ برمی‌دارم"
+CLAIMED_NOTICE = "رسیدگی به شکایت شما با کد رهگیری"
+CLAIM_BUTTON = "✋ رسیدگی می‌کنم"
 CONFIRM_BUTTON = "تأیید و ارسال"
 DONE = "done"
 # The newest message that contains one of these is the question the citizen answers.
@@ -93,13 +93,14 @@ PROMPTS: tuple[tuple[str, str], ...] = (
     ("در کدام استان", Step.PROVINCE),
     ("در کدام شهر", Step.CITY),
     ("نام واحد صنفی چیست", Step.BUSINESS),
-    ("نشانی آن کجاست", Step.ADDRESS),
+    ("نشانی واحد صنفی چیست", Step.ADDRESS),
     ("موقعیت آن را", Step.LOCATION),
+    ("شکایت باز دیگر در دست رسیدگی است", Step.DUPLICATE),  # others reported the same place
     ("چه اتفاقی افتاد", Step.DESCRIPTION),
     ("چه مبلغی پرداخت کردید", Step.PRICE_PAID),
-    ("قیمت مصوب یا منصفانه", Step.PRICE_FAIR),
+    ("قیمت مصوب یا متعارف", Step.PRICE_FAIR),
     ("عکس، ویدیو یا فایل بفرستید", Step.EVIDENCE),
-    ("کارشناسان چطور با شما تماس بگیرند", Step.CONTACT),
+    ("کارشناسان چگونه با شما تماس بگیرند", Step.CONTACT),
 )
 DESCRIPTION = "قیمت برنج طارم را کیلویی ۱۸۰ هزار تومان حساب کردند، روی بسته ۱۲۰ هزار تومان بود"
 TOKEN_RE = re.compile(r"ref-c\d+-n\d+")
@@ -359,6 +360,7 @@ class Citizen:
             Step.VIOLATION: "گران‌فروشی",
             Step.SECTOR: "مواد غذایی و خواربار",
             Step.PROVINCE: "تهران",
+            Step.DUPLICATE: "جداگانه ثبت شود",
             Step.REVIEW: CONFIRM_BUTTON,
         }
         if step in presses:

@@ -44,7 +44,7 @@ from tests.harness import Bot, running_bot  # noqa: E402
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 HELP = "راهنمای کار با ربات"
-SLOW_DOWN = "خیلی سریع"
+SLOW_DOWN = "با سرعت زیاد"
 FLOOD_LIMIT, FLOOD_WINDOW = 20, 10.0
 
 

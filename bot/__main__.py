@@ -1,7 +1,8 @@
-"""Command line: `python -m bot [run|migrate]` (also installed as `tazirat-bot`).
+"""Command line: `python -m bot [run|migrate|backup|demo]` (also installed as `tazirat-bot`).
 
 python -m bot            # apply migrations, then run the bot (long polling, or webhook)
 python -m bot migrate    # apply migrations only
+python -m bot demo       # the bot against a built-in local Bot API, with a web chat page
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 import time
 
@@ -16,6 +18,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.ops.logging import setup_logging
 
 log = logging.getLogger("bot")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def migrate(settings: Settings) -> None:
@@ -53,9 +56,19 @@ def run(settings: Settings) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate", "backup"])
+    parser.add_argument(
+        "command", nargs="?", default="run", choices=["run", "migrate", "backup", "demo"]
+    )
     parser.add_argument("path", nargs="?", help="backup: the file (or directory) to write")
+    demo = parser.add_argument_group("demo (no Telegram token needed)")
+    demo.add_argument("--port", type=int, help="the page's port (default 8080 or the next free)")
+    demo.add_argument("--fresh", action="store_true", help="start from an empty demo database")
+    demo.add_argument("--seed", action="store_true", help="fill with sample cases, then serve")
+    demo.add_argument("--seed-value", type=int, default=1405, help="the sample data's seed")
+    demo.add_argument("--data-dir", default="data/demo", help="where the demo keeps its database")
     args = parser.parse_args(argv)
+    if args.command == "demo":
+        return _demo(args)
     setup_logging()
     try:
         settings = load_settings()
@@ -76,6 +89,30 @@ def main(argv: list[str] | None = None) -> int:
     else:
         run(settings)
     return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.demo import personas
+
+    if args.port is not None and not 0 <= args.port <= 65535:
+        print("demo: --port must be 0 to 65535", file=sys.stderr)
+        return 2
+    # The terminal is the newcomer's: warnings only, unless LOG_LEVEL asks for more (set before
+    # the imports below, which log as they load).
+    level = os.environ.get("LOG_LEVEL", "WARNING").upper()
+    setup_logging(level if level in LOG_LEVELS else "WARNING", token=personas.BOT_TOKEN)
+    from bot.demo.runner import Options, main_demo
+
+    options = Options(
+        port=args.port,
+        fresh=args.fresh,
+        seed=args.seed,
+        seed_value=args.seed_value,
+        data_dir=Path(args.data_dir),
+    )
+    return main_demo(options)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from bot.i18n import _
 from bot.ingress.runner import handler_for
 from bot.ops.health import HealthServer
 from bot.ops.metrics import Metrics
-from bot.pacing import SlidingWindowRateLimiter, Window, _seconds
+from bot.pacing import SlidingWindowRateLimiter, Window, Windows, _seconds
 from bot.services import alerts, people, pushes
 from bot.services.citizen_input import CitizenInput
 from bot.services.delivery import Fatal, Moved, OutboxWorker, Retry
@@ -62,6 +62,16 @@ def classify_error(exc: Exception) -> Exception:
     return Retry(f"{type(exc).__name__}: {exc}")
 
 
+def _shared_windows(settings: Settings) -> Windows | None:
+    """Pacing windows in Redis when several processes run this bot; None: this process's."""
+    if not settings.pacing_redis_url:
+        return None
+    from bot.pacing_redis import RedisWindows
+
+    bot_id = settings.bot_token.get_secret_value().split(":", 1)[0]
+    return RedisWindows(settings.pacing_redis_url, prefix=f"tazirat:pacing:{bot_id}")
+
+
 def build_application(
     settings: Settings,
     *,
@@ -80,6 +90,7 @@ def build_application(
     limiter = SlidingWindowRateLimiter(
         overall=Window(settings.messages_per_second, 1.0),
         private=Window(settings.chat_messages_per_second, 1.0),
+        windows=_shared_windows(settings),
     )
     metrics.count_rate_limits_from(lambda: limiter.retries_seen)  # every 429 the limiter saw
     processor = PerChatUpdateProcessor(metrics)

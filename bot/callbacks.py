@@ -6,8 +6,8 @@ forged (ids are read with `bot.domain.ids`, bounded to their columns), and every
 re-checks role, ownership and state. Views build buttons only with `encode()`; handlers `match`
 on what `parse_*` returns, so a button without a handler is a type error, not a silent miss.
 
-Namespaces: ``f`` the citizen's filing, ``c`` the citizen's cases, ``s`` the staff card,
-``r`` the managers' reports.
+Namespaces: ``f`` the citizen's filing (``k`` the same buttons for a desk member's phone
+call), ``c`` the citizen's cases, ``s`` the staff card, ``r`` the managers' reports.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from bot.domain import ids
 from bot.domain import pending as p
-from bot.domain.complaint import CHOICE_STEPS, EDIT_GROUPS, Step
+from bot.domain.complaint import CHOICE_STEPS, EDIT_GROUPS_OF, DraftKind, Step
 from bot.domain.lifecycle import Action, Outcome
 from bot.domain.periods import Period
 
@@ -46,82 +46,137 @@ def _catalogue_code(raw: str) -> str | None:
     return raw if 0 < len(raw) <= 32 and set(raw) <= _CODE_CHARS else None
 
 
-# -- f: filing ----------------------------------------------------------------------------------
+# -- f: filing (k: the same for a desk member's phone call) -------------------------------------
+
+COMPLAINT = DraftKind.COMPLAINT
+_NAMESPACES = {DraftKind.COMPLAINT: "f", DraftKind.CALL: "k"}
+_KINDS = {ns: kind for kind, ns in _NAMESPACES.items()}
 
 
 @dataclass(frozen=True)
 class Choose:
-    """A choice at a button step (violation, sector, province); the code is checked against
-    the catalogue by the filing service."""
+    """A choice at a button step (violation, sector, province, join a case or not); the code
+    is checked against the catalogue by the filing service."""
 
     step: Step
     code: str
+    kind: DraftKind = COMPLAINT
 
     def encode(self) -> str:
-        return _join("f", self.step.value, self.code)
+        return _join(_NAMESPACES[self.kind], self.step.value, self.code)
 
 
 @dataclass(frozen=True)
 class ProvincePage:
     page: int
+    kind: DraftKind = COMPLAINT
 
     def encode(self) -> str:
-        return _join("f", "pp", self.page)
+        return _join(_NAMESPACES[self.kind], "pp", self.page)
 
 
 @dataclass(frozen=True)
 class CancelFiling:
+    kind: DraftKind = COMPLAINT
+
     def encode(self) -> str:
-        return "f:cancel"
+        return _join(_NAMESPACES[self.kind], "cancel")
 
 
 @dataclass(frozen=True)
 class Confirm:
+    kind: DraftKind = COMPLAINT
+
     def encode(self) -> str:
-        return "f:ok"
+        return _join(_NAMESPACES[self.kind], "ok")
 
 
 @dataclass(frozen=True)
 class EditMenu:
+    kind: DraftKind = COMPLAINT
+
     def encode(self) -> str:
-        return "f:edit"
+        return _join(_NAMESPACES[self.kind], "edit")
 
 
 @dataclass(frozen=True)
 class BackToReview:
+    kind: DraftKind = COMPLAINT
+
     def encode(self) -> str:
-        return "f:back"
+        return _join(_NAMESPACES[self.kind], "back")
 
 
 @dataclass(frozen=True)
 class EditPart:
     group: str
+    kind: DraftKind = COMPLAINT
 
     def encode(self) -> str:
-        return _join("f", "eg", self.group)
+        return _join(_NAMESPACES[self.kind], "eg", self.group)
 
 
-FilingPress = Choose | ProvincePage | CancelFiling | Confirm | EditMenu | BackToReview | EditPart
+@dataclass(frozen=True)
+class UrgentMenu:
+    """«فوری» on a call's review: choose the unit it is referred to at once."""
+
+    def encode(self) -> str:
+        return "k:urg"
+
+
+@dataclass(frozen=True)
+class UrgentTo:
+    """The unit an urgent call goes to; None: not urgent after all."""
+
+    unit_id: int | None
+
+    def encode(self) -> str:
+        return _join("k", "urg", self.unit_id if self.unit_id is not None else "no")
+
+
+FilingPress = (
+    Choose
+    | ProvincePage
+    | CancelFiling
+    | Confirm
+    | EditMenu
+    | BackToReview
+    | EditPart
+    | UrgentMenu
+    | UrgentTo
+)
 
 
 def parse_filing(data: str) -> FilingPress | None:
-    match _split(data, "f"):
+    if len(data.encode()) > MAX_BYTES:
+        return None
+    namespace, _sep, _rest = data.partition(":")
+    kind = _KINDS.get(namespace)
+    if kind is None:
+        return None
+    match _split(data, namespace):
         case ["cancel"]:
-            return CancelFiling()
+            return CancelFiling(kind)
         case ["ok"]:
-            return Confirm()
+            return Confirm(kind)
         case ["edit"]:
-            return EditMenu()
+            return EditMenu(kind)
         case ["back"]:
-            return BackToReview()
+            return BackToReview(kind)
         case ["pp", raw]:
             number = ids.page(raw)
-            return ProvincePage(number) if number is not None else None
-        case ["eg", group] if group in EDIT_GROUPS:
-            return EditPart(group)
+            return ProvincePage(number, kind) if number is not None else None
+        case ["eg", group] if group in EDIT_GROUPS_OF[kind]:
+            return EditPart(group, kind)
+        case ["urg"] if kind == DraftKind.CALL:
+            return UrgentMenu()
+        case ["urg", "no"] if kind == DraftKind.CALL:
+            return UrgentTo(None)
+        case ["urg", raw] if kind == DraftKind.CALL and (unit_id := ids.row_id(raw)) is not None:
+            return UrgentTo(unit_id)
         case [step, raw] if step in {s.value for s in CHOICE_STEPS}:
             code = _catalogue_code(raw)
-            return Choose(Step(step), code) if code else None
+            return Choose(Step(step), code, kind) if code else None
         case _:
             return None
 
@@ -177,7 +232,12 @@ class ToDraft:
     """Routing target: the complaint the citizen is filing."""
 
 
-RouteTarget = p.Answer | p.Comment | p.ReopenReason | p.TrackingCode | ToDraft
+@dataclass(frozen=True)
+class ToCall:
+    """Routing target: the phone call a desk member is registering."""
+
+
+RouteTarget = p.Answer | p.Comment | p.ReopenReason | p.TrackingCode | ToDraft | ToCall
 _TARGET_TAGS: dict[str, type[p.Answer] | type[p.Comment] | type[p.ReopenReason]] = {
     "a": p.Answer,
     "m": p.Comment,
@@ -204,6 +264,8 @@ class Route:
                 tail = ("t",)
             case ToDraft():
                 tail = ("d",)
+            case ToCall():
+                tail = ("k",)
         return _join("c", "to", self.held_id, *tail)
 
 
@@ -220,6 +282,8 @@ def _route(held_raw: str, tail: list[str]) -> Route | None:
             target = p.TrackingCode()
         case ["d"]:
             target = ToDraft()
+        case ["k"]:
+            target = ToCall()
         case [tag, raw] if tag in _TARGET_TAGS and (case_id := ids.row_id(raw)) is not None:
             target = _TARGET_TAGS[tag](case_id)
         case _:
@@ -256,7 +320,7 @@ _LEGACY_TAGS: dict[str, Action] = {
     "return": Action.RETURN_REFERRAL,
 }
 # Lifecycle actions that are never a staff member's press.
-_NOT_PRESSED = frozenset({Action.SUBMIT, Action.CITIZEN_ANSWER, Action.CLOSE})
+_NOT_PRESSED = frozenset({Action.SUBMIT, Action.CITIZEN_ANSWER, Action.CLOSE, Action.LINK})
 
 
 @dataclass(frozen=True)

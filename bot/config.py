@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     max_complaints_per_day: int = Field(default=3, ge=1, le=1000)
     draft_idle_hours: float = Field(default=24.0, gt=0)
     reopen_window_days: int = Field(default=7, ge=0, le=365)
+    # What citizens are told, in the welcome and the receipt, about how soon an officer usually
+    # takes up a complaint (working days).
+    expected_first_answer_work_days: int = Field(default=2, ge=1, le=60)
     polling_timeout: int = Field(default=30, ge=0, le=50)
     # Webhook mode instead of long polling when WEBHOOK_URL is set: the public URL Telegram
     # posts updates to. The bot listens on WEBHOOK_LISTEN:WEBHOOK_PORT (behind a reverse proxy)
@@ -89,6 +92,9 @@ class Settings(BaseSettings):
     chat_messages_per_second: int = Field(default=3, ge=1, le=30)
     # Telegram's overall limit is about 30 messages a second; keep under it.
     messages_per_second: int = Field(default=30, ge=1, le=30)
+    # Several processes of one bot share one budget only if they share the windows: a Redis URL
+    # (e.g. redis://127.0.0.1:6379/0) keeps them there; empty keeps them in this process.
+    pacing_redis_url: str = ""
     # One user's updates past this many in the window are dropped (after one warning).
     flood_max_updates: int = Field(default=20, ge=1)
     flood_window_seconds: float = Field(default=10.0, gt=0)

@@ -15,27 +15,43 @@ from zoneinfo import ZoneInfo
 
 from persiantools.jdatetime import JalaliDate
 
+from bot.i18n import N_, _
 from bot.text import normalize, to_persian_digits
 
 DEFAULT_TZ_NAME: Final = "Asia/Tehran"
 DEFAULT_TZ: Final = ZoneInfo(DEFAULT_TZ_NAME)
 
-MONTH_NAMES: Final = (
-    "فروردین",
-    "اردیبهشت",
-    "خرداد",
-    "تیر",
-    "مرداد",
-    "شهریور",
-    "مهر",
-    "آبان",
-    "آذر",
-    "دی",
-    "بهمن",
-    "اسفند",
+#: Jalali month names, as catalog message ids (the Persian is in the catalog like every word).
+MONTHS: Final = (
+    N_("Farvardin"),
+    N_("Ordibehesht"),
+    N_("Khordad"),
+    N_("Tir"),
+    N_("Mordad"),
+    N_("Shahrivar"),
+    N_("Mehr"),
+    N_("Aban"),
+    N_("Azar"),
+    N_("Dey"),
+    N_("Bahman"),
+    N_("Esfand"),
 )
 #: The Iranian week starts on Saturday; Friday is the weekend.
-WEEKDAY_NAMES: Final = ("شنبه", "یکشنبه", "دوشنبه", "سه‌شنبه", "چهارشنبه", "پنجشنبه", "جمعه")
+WEEKDAYS: Final = (
+    N_("Saturday"),
+    N_("Sunday"),
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+)
+
+
+def month_name(month: int) -> str:
+    """The Persian name of Jalali month 1-12: «فروردین» … «اسفند»."""
+    return _(MONTHS[month - 1])
+
 
 #: Years accepted by :func:`parse_jalali_date` (Gregorian 1921-2121). Outside this range a
 #: four-digit year is far more likely a Gregorian year typed by mistake.
@@ -78,7 +94,12 @@ def _jalali(d: date | datetime, tz: TzLike) -> JalaliDate:
 def format_date(d: date | datetime, tz: TzLike = None) -> str:
     """«۷ آذر ۱۴۰۵» for a date, or for an aware datetime's local date."""
     j = _jalali(d, tz)
-    return f"{to_persian_digits(j.day)} {MONTH_NAMES[j.month - 1]} {to_persian_digits(j.year)}"
+    return f"{to_persian_digits(j.day)} {month_name(j.month)} {to_persian_digits(j.year)}"
+
+
+def format_date_with_weekday(d: date | datetime, tz: TzLike = None) -> str:
+    """«شنبه ۷ آذر ۱۴۰۵»: the weekday before the date, for a day's report."""
+    return f"{weekday_name(d, tz)} {format_date(d, tz)}"
 
 
 def _clock(local: datetime) -> str:
@@ -93,7 +114,7 @@ def format_time(dt: datetime, tz: TzLike = None) -> str:
 def format_datetime(dt: datetime, tz: TzLike = None) -> str:
     """«۷ آذر ۱۴۰۵، ساعت ۱۴:۰۵» in local time."""
     local = to_local(dt, tz)
-    return f"{format_date(local.date())}، ساعت {_clock(local)}"
+    return _("{date}, at {time}").format(date=format_date(local.date()), time=_clock(local))
 
 
 def format_numeric_date(d: date | datetime, tz: TzLike = None) -> str:
@@ -105,7 +126,7 @@ def format_numeric_date(d: date | datetime, tz: TzLike = None) -> str:
 def weekday_name(d: date | datetime, tz: TzLike = None) -> str:
     """Persian weekday name, «شنبه» … «جمعه»."""
     # date.weekday(): Monday is 0, so Saturday (5) maps to index 0.
-    return WEEKDAY_NAMES[(_local_date(d, tz).weekday() + 2) % 7]
+    return _(WEEKDAYS[(_local_date(d, tz).weekday() + 2) % 7])
 
 
 def format_age(delta: timedelta) -> str:
@@ -119,13 +140,19 @@ def format_age(delta: timedelta) -> str:
     hours, rest = divmod(rest, 3_600)
     minutes = rest // 60
     if days:
-        text = f"{to_persian_digits(days)} روز"
-        return f"{text} و {to_persian_digits(hours)} ساعت" if hours else text
+        text = _("{n} days").format(n=to_persian_digits(days))
+        if not hours:
+            return text
+        return _("{days} and {hours}").format(days=text, hours=_hours(hours))
     if hours:
-        return f"{to_persian_digits(hours)} ساعت"
+        return _hours(hours)
     if minutes:
-        return f"{to_persian_digits(minutes)} دقیقه"
-    return "کمتر از یک دقیقه"
+        return _("{n} minutes").format(n=to_persian_digits(minutes))
+    return _("less than a minute")
+
+
+def _hours(n: int) -> str:
+    return _("{n} hours").format(n=to_persian_digits(n))
 
 
 _JALALI_DATE: Final = re.compile(

@@ -14,9 +14,9 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
@@ -43,31 +43,69 @@ PRIVATE = Window(3, 1.0)
 SAFETY = 1.1
 
 
-class _SlidingWindow:
-    """At most `count` events in any window of `seconds` (times SAFETY)."""
+Slot = tuple[str, Window]  # a window and the key its events are kept under
 
-    def __init__(self, window: Window) -> None:
-        self.count = window.count
-        self.seconds = window.seconds * SAFETY
-        self.times: deque[float] = deque()
-        self.lock = asyncio.Lock()
 
-    async def acquire(self, clock: Callable[[], float]) -> None:
-        async with self.lock:
-            while True:
-                now = clock()
-                while self.times and self.times[0] <= now - self.seconds:
-                    self.times.popleft()
-                if len(self.times) < self.count:
-                    self.times.append(now)
-                    return
-                await asyncio.sleep(self.times[0] + self.seconds - now + 0.001)
+class Windows(Protocol):
+    """Where the windows' events are kept: in this process, or shared by every process of the
+    bot (bot/pacing_redis.py). `admit` records one event in every slot and returns 0 when all
+    of them have room and no pause holds; otherwise it records nothing and returns the seconds
+    to wait. `pause` makes every sender wait (Telegram's retry_after)."""
+
+    async def admit(self, slots: Sequence[Slot]) -> float: ...
+
+    async def pause(self, seconds: float) -> None: ...
+
+    async def paused_for(self) -> float: ...
+
+
+class LocalWindows:
+    """The windows of one process: exact sliding windows in memory, the oldest chats forgotten
+    beyond MAX_TRACKED_CHATS."""
+
+    MAX_TRACKED_CHATS = 10_000
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.events: OrderedDict[str, deque[float]] = OrderedDict()
+        self.resume_at = 0.0
+
+    def _times(self, key: str) -> deque[float]:
+        times = self.events.get(key)
+        if times is None:
+            times = self.events[key] = deque()
+            while len(self.events) > self.MAX_TRACKED_CHATS:
+                self.events.popitem(last=False)
+        else:
+            self.events.move_to_end(key)
+        return times
+
+    async def admit(self, slots: Sequence[Slot]) -> float:
+        now = self.clock()
+        wait = self.resume_at - now
+        kept = []
+        for key, window in slots:
+            span, times = window.seconds * SAFETY, self._times(key)
+            while times and times[0] <= now - span:
+                times.popleft()
+            if len(times) >= window.count:
+                wait = max(wait, times[0] + span - now + 0.001)
+            kept.append(times)
+        if wait > 0:
+            return wait
+        for times in kept:
+            times.append(now)
+        return 0.0
+
+    async def pause(self, seconds: float) -> None:
+        self.resume_at = max(self.resume_at, self.clock() + seconds)
+
+    async def paused_for(self) -> float:
+        return max(0.0, self.resume_at - self.clock())
 
 
 class SlidingWindowRateLimiter(BaseRateLimiter[int]):
     """Per-chat and overall sliding windows, plus a global pause on `retry_after`."""
-
-    MAX_TRACKED_CHATS = 10_000
 
     def __init__(
         self,
@@ -76,34 +114,52 @@ class SlidingWindowRateLimiter(BaseRateLimiter[int]):
         group: Window = GROUP,
         private: Window = PRIVATE,
         max_retries: int = 3,
-        clock: Callable[[], float] = time.monotonic,
+        windows: Windows | None = None,
     ) -> None:
-        self.overall = _SlidingWindow(overall)
-        self.group_window, self.private_window = group, private
+        self.overall_window, self.group_window, self.private_window = overall, group, private
         self.max_retries = max_retries
-        self.clock = clock
-        self.chats: OrderedDict[int | str, _SlidingWindow] = OrderedDict()
-        self.resume = asyncio.Event()
-        self.resume.set()
+        self.windows: Windows = windows or LocalWindows()
+        # Within a process, senders waiting on one window queue in arrival order.
+        self._queues: OrderedDict[str, asyncio.Lock] = OrderedDict()
         self.retries_seen = 0
 
     async def initialize(self) -> None:
         pass
 
     async def shutdown(self) -> None:
-        pass
+        close = getattr(self.windows, "close", None)
+        if close is not None:
+            await close()
 
-    def _chat(self, chat_id: int | str) -> _SlidingWindow:
-        limiter = self.chats.get(chat_id)
-        if limiter is None:
-            is_group = isinstance(chat_id, str) or chat_id < 0
-            limiter = _SlidingWindow(self.group_window if is_group else self.private_window)
-            self.chats[chat_id] = limiter
-            while len(self.chats) > self.MAX_TRACKED_CHATS:
-                self.chats.popitem(last=False)
+    def _queue(self, key: str) -> asyncio.Lock:
+        lock = self._queues.get(key)
+        if lock is None:
+            lock = self._queues[key] = asyncio.Lock()
+            while len(self._queues) > LocalWindows.MAX_TRACKED_CHATS:
+                oldest, held = next(iter(self._queues.items()))
+                if held.locked():
+                    break
+                del self._queues[oldest]
         else:
-            self.chats.move_to_end(chat_id)
-        return limiter
+            self._queues.move_to_end(key)
+        return lock
+
+    async def _acquire(self, slots: Sequence[Slot]) -> None:
+        """Wait until every slot has room, then take one event in each at once (so a send
+        waiting on the overall window holds no place in its chat's window meanwhile)."""
+        async with self._queue(slots[0][0]):
+            while True:  # a wait on time itself: nothing else could wake it earlier
+                wait = await self.windows.admit(slots)
+                if wait <= 0:
+                    return
+                await asyncio.sleep(wait)
+
+    async def _wait_for_resume(self) -> None:
+        while True:
+            wait = await self.windows.paused_for()
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)
 
     async def process_request(
         self,
@@ -119,12 +175,19 @@ class SlidingWindowRateLimiter(BaseRateLimiter[int]):
         chat_id: Any = data.get("chat_id")
         with contextlib.suppress(TypeError, ValueError):
             chat_id = int(chat_id)
+        slots: list[Slot] = []
+        if counted and chat_id is not None:
+            is_group = isinstance(chat_id, str) or chat_id < 0
+            slots.append(
+                (f"chat:{chat_id}", self.group_window if is_group else self.private_window)
+            )
+        if counted:
+            slots.append(("all", self.overall_window))
         for attempt in range(retries + 1):
-            await self.resume.wait()
-            if counted:
-                if chat_id is not None:
-                    await self._chat(chat_id).acquire(self.clock)
-                await self.overall.acquire(self.clock)
+            if slots:
+                await self._acquire(slots)  # the pause is checked in the same step
+            else:
+                await self._wait_for_resume()
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -133,11 +196,7 @@ class SlidingWindowRateLimiter(BaseRateLimiter[int]):
                     raise
                 delay = _seconds(exc.retry_after) + 0.1
                 log.warning("Telegram asked to wait %.1fs (%s)", delay, endpoint)
-                self.resume.clear()
-                try:
-                    await asyncio.sleep(delay)
-                finally:
-                    self.resume.set()
+                await self.windows.pause(delay)
         raise AssertionError("unreachable")
 
 

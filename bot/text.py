@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Final
 
+from bot.i18n import N_, _
+
 # ---------------------------------------------------------------------------------------------
 # Character tables
 # ---------------------------------------------------------------------------------------------
@@ -21,6 +23,7 @@ ZWNJ: Final = "\u200c"
 LRM: Final = "\u200e"
 RLM: Final = "\u200f"
 LRI: Final = "\u2066"
+FSI: Final = "\u2068"
 PDI: Final = "\u2069"
 ELLIPSIS: Final = "…"
 
@@ -111,6 +114,14 @@ def normalize(text: str) -> str:
     return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip("\n")
 
 
+def word_key(words: str) -> str:
+    """The form in which typed keywords are compared: normalised, case-folded, without spaces,
+    ZWNJ, underscores and the ezafe («هفتهٔ گذشته» = «هفته‌ی گذشته» = «هفته گذشته»)."""
+    key = normalize(words).casefold().replace("ۀ", "ه").replace("\u0654", "")
+    key = key.replace("ه\u200cی ", "ه ").replace("ه\u200cی", "ه") if "ه\u200cی" in key else key
+    return key.replace(ZWNJ, "").replace(" ", "").replace("_", "")
+
+
 def length(text: str) -> int:
     """Length for min/max checks, as Telegram counts it (UTF-16 units), after :func:`normalize`.
 
@@ -136,6 +147,16 @@ def to_ascii_digits(s: str | int) -> str:
     return str(s).translate(_TO_ASCII_DIGITS)
 
 
+_DROP_BIDI: Final = str.maketrans("", "", _BIDI_CONTROLS)
+
+
+def typed_digits(s: str) -> str:
+    """A number typed or pasted (an id copied from a message): Persian and Arabic-Indic digits
+    become ASCII and the direction marks around a shown id are dropped; nothing else changes,
+    so «²» or a stray letter still makes it invalid for the strict parsers of `bot.domain.ids`."""
+    return to_ascii_digits(s.translate(_DROP_BIDI))
+
+
 def format_number(n: int) -> str:
     """Format an integer with Persian digits and «٬» between thousands: 2500000 → «۲٬۵۰۰٬۰۰۰».
 
@@ -146,14 +167,23 @@ def format_number(n: int) -> str:
     return (MINUS_SIGN if n < 0 else "") + to_persian_digits(grouped)
 
 
-RIAL_WORD: Final = "ریال"
-TOMAN_WORD: Final = "تومان"
+def count_in_words(n: int) -> str:
+    """A count as running Persian copy writes it: one to ten in words («یک روز», «دو روز»),
+    larger counts in Persian digits («۱۴ روز»)."""
+    if 1 <= n <= len(_ONES):
+        return _ONES[n - 1]
+    return _TEENS[0] if n == 10 else format_number(n)
+
+
+#: The currency words shown after an amount (catalog ids; what citizens type is `_UNIT_WORDS`).
+RIAL_WORD: Final = N_("rials")
+TOMAN_WORD: Final = N_("tomans")
 RIALS_PER_TOMAN: Final = 10
 
 
 def format_rials(rials: int) -> str:
     """Format an amount in rials: 2500000 → «۲٬۵۰۰٬۰۰۰ ریال»."""
-    return f"{format_number(rials)} {RIAL_WORD}"
+    return f"{format_number(rials)} {_(RIAL_WORD)}"
 
 
 def format_toman(rials: int) -> str:
@@ -168,7 +198,7 @@ def format_toman(rials: int) -> str:
     if rest:
         text += DECIMAL_SEPARATOR + to_persian_digits(rest)
     sign = MINUS_SIGN if rials < 0 else ""
-    return f"{sign}{text} {TOMAN_WORD}"
+    return f"{sign}{text} {_(TOMAN_WORD)}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,6 +229,40 @@ _MULTIPLIER_WORDS: Final = {
     "ملیارد": 10**9,
 }
 _AND: Final = "و"
+_HALF: Final = "نیم"
+# Number words below a thousand, in the order of their values, and common spoken spellings.
+_ONES: Final = ("یک", "دو", "سه", "چهار", "پنج", "شش", "هفت", "هشت", "نه")
+_TEENS: Final = (
+    "ده", "یازده", "دوازده", "سیزده", "چهارده", "پانزده", "شانزده", "هفده", "هجده", "نوزده"
+)  # fmt: skip
+_TENS: Final = ("بیست", "سی", "چهل", "پنجاه", "شصت", "هفتاد", "هشتاد", "نود")
+_HUNDREDS: Final = (
+    "صد", "دویست", "سیصد", "چهارصد", "پانصد", "ششصد", "هفتصد", "هشتصد", "نهصد"
+)  # fmt: skip
+_SPOKEN: Final = {
+    "یه": "یک", "شیش": "شش", "پونزده": "پانزده", "شونزده": "شانزده", "هیجده": "هجده",
+    "پونصد": "پانصد", "یکصد": "صد",
+}  # fmt: skip
+
+
+def _number_words() -> dict[str, tuple[Fraction, int, int]]:
+    """Each word's (value, highest place, lowest place): hundreds fill place 3, tens 2, ones 1,
+    a teen both 2 and 1, «نیم» (a half) place 0. Joined by «و», each part must sit below the
+    one before it: «صد و بیست و پنج», «یک و نیم», never «بیست و یازده»."""
+    words: dict[str, tuple[Fraction, int, int]] = {_HALF: (Fraction(1, 2), 0, 0)}
+    for names, first, step, high, low in (
+        (_ONES, 1, 1, 1, 1),
+        (_TEENS, 10, 1, 2, 1),
+        (_TENS, 20, 10, 2, 2),
+        (_HUNDREDS, 100, 100, 3, 3),
+    ):
+        for i, name in enumerate(names):
+            words[name] = (Fraction(first + i * step), high, low)
+    words.update({spoken: words[written] for spoken, written in _SPOKEN.items()})
+    return words
+
+
+_NUMBER_WORDS: Final = _number_words()
 _THOUSANDS_SEPARATORS: Final = "٬،,.' ’"
 _DECIMAL_MARKS: Final = ".٫/"
 # Longest plausible price text; longer input is rejected before any number is built
@@ -206,7 +270,9 @@ _DECIMAL_MARKS: Final = ".٫/"
 _MAX_AMOUNT_TEXT: Final = 80
 
 # Known words are tried first (longest first) so glued input like «۲۵۰هزارتومان» still splits.
-_KNOWN_WORDS: Final = sorted([*_UNIT_WORDS, *_MULTIPLIER_WORDS, _AND], key=len, reverse=True)
+_KNOWN_WORDS: Final = sorted(
+    [*_UNIT_WORDS, *_MULTIPLIER_WORDS, *_NUMBER_WORDS, _AND], key=len, reverse=True
+)
 _AMOUNT_TOKEN: Final = re.compile(
     r"(?P<num>[0-9](?:[0-9٬،,.'’ /٫]*[0-9])?)"
     rf"|(?P<word>{'|'.join(_KNOWN_WORDS)}|[^\W\d_]+)"
@@ -271,13 +337,16 @@ def parse_amount(text: str) -> int | None:
     """Read a price typed by a citizen and return it in RIALS, or None if it is not a price.
 
     Accepts Persian, Arabic-Indic or ASCII digits; thousands separators («٬ ، , . ' ’» or a
-    space) only between whole groups of three; an optional unit word before or after the
-    number («تومان», «تومن», «ریال», "toman", "rial", ﷼); multiplier words after a number
-    («هزار», «میلیون», «میلیارد»), with a decimal part only then («۲٫۵ میلیون», «2.5», «۲/۵»);
-    and compounds joined by «و» with falling multipliers («۲ میلیون و ۵۰۰ هزار تومان»).
-    A number without a unit is in tomans (:data:`DEFAULT_UNIT_RIALS`). Rejects zero, signs,
-    leading zeros (so a pasted phone number is not a price), fractions of a rial, amounts
-    above :data:`MAX_AMOUNT_RIALS` and any other word or character. Never raises.
+    space) only between whole groups of three; numbers below a thousand in words («صد»,
+    «دویست و پنجاه», «یک و نیم»); an optional unit word before or after the number («تومان»,
+    «تومن», «ریال», "toman", "rial", ﷼); multiplier words after a number («هزار», «میلیون»,
+    «میلیارد»), with a decimal part or a half only then («۲٫۵ میلیون», «2.5», «۲/۵», «یک و نیم
+    میلیون», «۲ میلیون و نیم»); and compounds joined by «و» with falling multipliers («۲ میلیون
+    و پانصد هزار تومان»; a bare last part only after «هزار»: «دو هزار و پانصد»). A number
+    without a unit is in tomans (:data:`DEFAULT_UNIT_RIALS`), but words alone without a
+    multiplier need a unit (a citizen answering «نه», no, has not paid nine tomans). Rejects
+    zero, signs, leading zeros (so a pasted phone number is not a price), fractions of a rial,
+    amounts above :data:`MAX_AMOUNT_RIALS` and any other word or character. Never raises.
     """
     if not isinstance(text, str):
         return None
@@ -296,8 +365,11 @@ def parse_amount(text: str) -> int | None:
         unit = _take_unit(tokens, -1)
         tokens = tokens[:-1]
 
-    total = _parse_terms(tokens)
-    if total is None:
+    parsed = _parse_terms(tokens)
+    if parsed is None:
+        return None
+    total, bare_words = parsed
+    if bare_words and unit is None:
         return None
     rials = total * (unit if unit is not None else DEFAULT_UNIT_RIALS)
     if rials.denominator != 1 or not 0 < rials <= MAX_AMOUNT_RIALS:
@@ -305,44 +377,99 @@ def parse_amount(text: str) -> int | None:
     return int(rials)
 
 
-def _parse_terms(tokens: list[tuple[str, str]]) -> Fraction | None:
-    """Parse ``NUM [MULT] ("و" NUM MULT)*`` with strictly falling multipliers."""
-    terms: list[tuple[str, int | None]] = []
+_Tokens = list[tuple[str, str]]
+
+
+def _word(tokens: _Tokens, i: int) -> str | None:
+    """The word at `i`, or None past the end or at a number."""
+    return tokens[i][1] if i < len(tokens) and tokens[i][0] == "word" else None
+
+
+def _read_words(tokens: _Tokens, i: int) -> tuple[Fraction, int] | None:
+    """A number below a thousand in words from `i` («صد و بیست و پنج»), and where it ends."""
+    if _word(tokens, i) not in _NUMBER_WORDS:
+        return None
+    value, _high, low = _NUMBER_WORDS[tokens[i][1]]
+    i += 1
+    while _word(tokens, i) == _AND and _word(tokens, i + 1) in _NUMBER_WORDS:
+        part, high, next_low = _NUMBER_WORDS[tokens[i + 1][1]]
+        if high >= low:
+            break
+        value, low, i = value + part, next_low, i + 2
+    return value, i
+
+
+def _read_number(tokens: _Tokens, i: int) -> tuple[Fraction, bool, int] | None:
+    """One number from `i`, in digits («۲٫۵», «۲۵۰٬۰۰۰», «۱ و نیم») or in words: its value,
+    whether it was written in words, and where it ends. A decimal point is read as one only
+    before a multiplier word, where «۱.۵۰۰» is one and a half rather than fifteen hundred."""
+    if i < len(tokens) and tokens[i][0] == "num":
+        end = i + 1
+        half = _word(tokens, end) == _AND and _word(tokens, end + 1) == _HALF
+        if half:
+            end += 2
+        number = _parse_number(tokens[i][1], _word(tokens, end) in _MULTIPLIER_WORDS)
+        if number is None or (half and number.denominator != 1):
+            return None
+        return number + (Fraction(1, 2) if half else 0), False, end
+    words = _read_words(tokens, i)
+    return None if words is None else (words[0], True, words[1])
+
+
+def _parse_terms(tokens: _Tokens) -> tuple[Fraction, bool] | None:
+    """Parse ``NUMBER [MULT] ("و" NUMBER MULT)* ["و" NUMBER | "و" "نیم"]`` with strictly
+    falling multipliers; also say whether it was a lone number in words with no multiplier."""
+    terms: list[tuple[Fraction, bool, int | None]] = []
+    half_tail = False
     i = 0
     while True:
-        if i >= len(tokens) or tokens[i][0] != "num":
+        read = _read_number(tokens, i)
+        if read is None:
             return None
-        number = tokens[i][1]
-        i += 1
+        value, in_words, i = read
         multiplier = None
-        if i < len(tokens) and tokens[i][0] == "word" and tokens[i][1] in _MULTIPLIER_WORDS:
+        if _word(tokens, i) in _MULTIPLIER_WORDS:
             multiplier = _MULTIPLIER_WORDS[tokens[i][1]]
             i += 1
-        terms.append((number, multiplier))
+        terms.append((value, in_words, multiplier))
         if i == len(tokens):
             break
-        if tokens[i] != ("word", _AND):
+        if _word(tokens, i) != _AND:
             return None
         i += 1
+        if multiplier is not None and i == len(tokens) - 1 and _word(tokens, i) == _HALF:
+            half_tail = True  # «دو میلیون و نیم»: two and a half million
+            break
 
     if len(terms) == 1:
-        number, multiplier = terms[0]
-        value = _parse_number(number, multiplier is not None)
-        return None if value is None else value * (multiplier or 1)
+        value, in_words, multiplier = terms[0]
+        if half_tail:
+            if value.denominator != 1:
+                return None
+            value += Fraction(1, 2)
+        if multiplier is None and value.denominator != 1:
+            return None  # decimals and halves only before a multiplier
+        return value * (multiplier or 1), in_words and multiplier is None
+    if half_tail:
+        return None
 
-    # Compound: every part needs a multiplier (in speech «۲ میلیون و ۵۰۰» means 2.5 million,
-    # so a bare tail is ambiguous), parts after the first are whole numbers below 1000.
+    # Compound: parts are whole numbers, those after the first below 1000, and every part
+    # needs a multiplier, except a last one after «هزار» («دو هزار و پانصد»): after «میلیون»
+    # a bare tail is ambiguous (in speech «۲ میلیون و ۵۰۰» means 2.5 million).
     total = Fraction(0)
-    previous = None
-    for position, (number, multiplier) in enumerate(terms):
-        if multiplier is None or (previous is not None and multiplier >= previous):
+    previous: int | None = None
+    for position, (value, _in_words, multiplier) in enumerate(terms):
+        if value.denominator != 1 or (position > 0 and value >= 1000):
             return None
-        value = _parse_number(number, with_multiplier=False)
-        if value is None or (position > 0 and value >= 1000):
+        if multiplier is None:
+            if position < len(terms) - 1 or previous != 10**3:
+                return None
+            multiplier = 1
+        elif previous is not None and multiplier >= previous:
             return None
         total += value * multiplier
         previous = multiplier
-    return total
+    return total, False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -375,6 +502,15 @@ def normalize_phone(text: str) -> str | None:
     if m and not m[1].startswith("98"):
         return "+" + m[1]
     return None
+
+
+def format_phone(phone: str) -> str:
+    """A stored phone number as staff read it: an Iranian mobile in the national form with
+    Persian digits, «۰۹۱۲ ۱۲۳ ۴۵۶۷», other numbers «+۴۴…»; isolated left-to-right, or a
+    right-to-left line would reverse the groups and move the «+» to the other end."""
+    if m := re.fullmatch(r"\+98(9[0-9]{2})([0-9]{3})([0-9]{4})", phone, re.ASCII):
+        return ltr(to_persian_digits(f"0{m[1]} {m[2]} {m[3]}"))
+    return ltr(to_persian_digits(phone))
 
 
 TRACKING_CODE_LENGTH: Final = 10
@@ -411,9 +547,56 @@ def ltr(s: str) -> str:
     return f"{LRI}{s}{PDI}"
 
 
+def fsi(s: str) -> str:
+    """Isolate text whose direction is its own (a person's or a group's name): FSI…PDI lays a
+    Latin name out left-to-right without turning a Persian line that starts with it."""
+    return f"{FSI}{s}{PDI}"
+
+
 def rtl_line(s: str) -> str:
     """Start a line with RLM so a line beginning with digits or Latin still reads right-to-left."""
     return RLM + s
+
+
+def rtl_lines(s: str) -> str:
+    """Start every line of a block (a citizen's description, an officer's answer) with RLM:
+    a line of it that begins in Latin or with digits still reads right-to-left."""
+    return "\n".join(RLM + line for line in s.split("\n"))
+
+
+def format_id(n: int) -> str:
+    """A Telegram user or chat id in Persian digits, isolated so that a group's minus sign
+    stays on the left: «-۱۰۰۲…». Staff may copy it back into a command: commands read it
+    after `normalize`, which drops the marks and the Persian digits."""
+    return ltr(to_persian_digits(n))
+
+
+#: Endings that make «name.ir» a web address rather than a file name such as «r0.pdf».
+_TLDS: Final = ("com", "ir", "org", "net", "info", "io", "me", "co", "shop", "store", "site")
+# Parts of typed text that are addresses, not prose: URLs, bare domains with a path, e-mail
+# addresses and @handles keep their Latin digits (a shop's page is «instagram.com/shop123»).
+_ADDRESS_LIKE: Final = re.compile(
+    r"(?:https?://|www\.)\S+"
+    r"|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+    r"|(?<![\w.])[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:" + "|".join(_TLDS) + r")\b(?:/\S*)?"
+    r"|(?<!\w)@[A-Za-z0-9_]{3,}",
+    re.ASCII,
+)
+
+
+def shown(typed: str) -> str:
+    """Text someone typed (a citizen's description, a staff member's answer), as stored
+    (normalised, so with ASCII digits), for showing back: digits in Persian as in the rest of
+    the message; URLs, e-mail addresses and @handles as they are, isolated left-to-right.
+    Plain text in, plain text out: escape it afterwards for HTML."""
+    out: list[str] = []
+    last = 0
+    for m in _ADDRESS_LIKE.finditer(typed):
+        out.append(to_persian_digits(typed[last : m.start()]))
+        out.append(ltr(m.group()))
+        last = m.end()
+    out.append(to_persian_digits(typed[last:]))
+    return "".join(out)
 
 
 def excerpt(text: str, limit: int) -> str:

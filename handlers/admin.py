@@ -32,7 +32,7 @@ async def cmd_ban(update: Update, context: BotContext) -> None:
     assert message
     args = context.args or []
     reason = text.normalize(" ".join(args[1:]))
-    user = ids.user_id(args[0]) if args else None
+    user = ids.user_id(text.typed_digits(args[0])) if args else None
     if not await _admin(update, context) or user is None or not reason:
         await message.reply_text(views.ban_usage())
         return
@@ -47,7 +47,7 @@ async def cmd_unban(update: Update, context: BotContext) -> None:
     message = update.message
     assert message
     args = context.args or []
-    user = ids.user_id(args[0]) if len(args) == 1 else None
+    user = ids.user_id(text.typed_digits(args[0])) if len(args) == 1 else None
     if not await _admin(update, context) or user is None:
         await message.reply_text(views.ban_usage())
         return

@@ -1,4 +1,5 @@
-"""The citizen's private chat: menu, filing steps, tracking and «my complaints».
+"""The citizen's private chat: menu, filing steps, tracking and «my complaints»; and a desk
+member's phone calls, registered through the same filing steps (`/call`).
 
 Every handler parses the update, calls one service, and renders the result with `bot.views`.
 Filing state lives in the database (`Filing`), not in a ConversationHandler, so a restart or a
@@ -24,7 +25,8 @@ from telegram.ext import (
 from bot import callbacks as cb
 from bot import text
 from bot.context import BotContext
-from bot.domain.complaint import CHOICE_STEPS, Problem, Step
+from bot.domain import pending
+from bot.domain.complaint import CHOICE_STEPS, DraftKind, Problem, Step
 from bot.services.citizen_input import (
     Answered,
     Ask,
@@ -36,6 +38,7 @@ from bot.services.citizen_input import (
     FileRefused,
     Gone,
     HeldQuietly,
+    Linked,
     LookedUp,
     NotAwaited,
     Reopened,
@@ -45,14 +48,16 @@ from bot.services.citizen_input import (
     Unplaced,
 )
 from bot.services.citizen_input import Message as Received
-from bot.services.filing import Attachment, Outcome, Submitted
+from bot.services.filing import Attachment, DraftView, Outcome, Submitted
 from bot.services.my_cases import CaseDetail
+from bot.views import calls as call_views
 from bot.views import citizen as views
 from bot.views import labels as L
 from bot.views.screen import Screen
 from handlers.common import answer
 
 PRIVATE = filters.ChatType.PRIVATE
+CALL = DraftKind.CALL
 ALBUM_SETTLE_SECONDS = 1.0
 
 
@@ -74,17 +79,33 @@ async def _send(message: Chat, *screens: Screen) -> None:
         await message.reply_text(screen.text, reply_markup=screen.markup)
 
 
-def _screens_for(outcome: Outcome, before: Step | None) -> list[Screen]:
+def _draft_screen(draft: DraftView, page: int = 0) -> Screen:
+    return call_views.draft_screen(
+        draft.step,
+        draft.data,
+        draft.attachments,
+        kind=draft.kind,
+        page=page,
+        codes=draft.codes,
+        unit=draft.unit,
+    )
+
+
+def _screens_for(
+    outcome: Outcome, before: Step | None, kind: DraftKind = DraftKind.COMPLAINT
+) -> list[Screen]:
     """What to show after a filing input: a hint if it was refused, then the step's prompt."""
     screens: list[Screen] = []
     if outcome.expired:
-        screens.append(views.draft_expired())
+        screens.append(call_views.call_expired() if kind == CALL else views.draft_expired())
     draft = outcome.draft
     if draft is None:
+        if outcome.problem in (Problem.NOT_DESK, Problem.NO_DRAFT) and kind == CALL:
+            return [Screen("⚠️ " + call_views.problem_text(outcome.problem, None))]
         return screens or [views.use_menu()]
-    step_screen = views.step_screen(draft.step, draft.data, draft.attachments)
+    step_screen = _draft_screen(draft)
     if outcome.problem is not None:
-        hint = Screen("⚠️ " + views.problem_text(outcome.problem, draft.step))
+        hint = Screen("⚠️ " + call_views.problem_for(outcome.problem, draft.step, kind))
         # Buttons scroll away: show them again when the citizen typed instead of choosing.
         if draft.step in CHOICE_STEPS or draft.step == Step.REVIEW:
             return [*screens, hint, step_screen]
@@ -101,7 +122,9 @@ async def start(update: Update, context: BotContext) -> None:
     assert update.message and update.effective_user
     services = context.services
     await services.citizen_input.drop_focus(update.effective_user.id)
-    await _send(update.message, views.welcome(update.effective_user.first_name))
+    days = services.rt.settings.expected_first_answer_work_days
+    welcome = views.welcome(update.effective_user.first_name, days)
+    await _send(update.message, await _with_menu(context, update.effective_user.id, welcome))
     await _remind_questions(update.message, context)
 
 
@@ -114,19 +137,31 @@ async def _remind_questions(message: Message, context: BotContext) -> None:
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    assert update.message
-    await _send(update.message, views.help_screen())
+    assert update.message and update.effective_user
+    await _send(
+        update.message, await _with_menu(context, update.effective_user.id, views.help_screen())
+    )
+
+
+async def _with_menu(context: BotContext, user_id: int, screen: Screen) -> Screen:
+    """A screen with the private chat's menu, a desk member's with «ثبت تماس تلفنی»."""
+    if screen.markup == views.main_menu() and (await context.services.desk.actor(user_id)).on_desk:
+        return Screen(screen.text, views.main_menu(desk=True))
+    return screen
 
 
 async def cancel(update: Update, context: BotContext) -> None:
     assert update.message and update.effective_user
     services = context.services
-    if await services.citizen_input.drop_focus(update.effective_user.id):
-        await _send(update.message, views.use_menu())
-    elif await services.filing.cancel(update.effective_user.id):
-        await _send(update.message, views.cancelled())
+    user_id = update.effective_user.id
+    kind = await services.citizen_input.active_kind(user_id)
+    if await services.citizen_input.drop_focus(user_id):
+        screen = views.use_menu()
+    elif await services.filing.cancel(user_id, kind):
+        screen = call_views.cancelled() if kind == CALL else views.cancelled()
     else:
-        await _send(update.message, views.nothing_to_cancel())
+        screen = views.nothing_to_cancel()
+    await _send(update.message, await _with_menu(context, user_id, screen))
 
 
 async def file_complaint(message: Message, context: BotContext) -> None:
@@ -146,6 +181,56 @@ async def file_complaint(message: Message, context: BotContext) -> None:
     if was_open and outcome.draft.step not in views.REPLY_KEYBOARD_STEPS:
         intro = Screen(intro.text, views.filing_started().markup)
     await _send(message, *screens, intro, step)
+
+
+async def start_call(message: Message, context: BotContext) -> None:
+    """«ثبت تماس تلفنی» or /call: a desk member starts (or resumes) registering a call, apart
+    from any complaint of their own; their typing goes to the call from now on."""
+    assert message.from_user
+    services = context.services
+    user_id = message.from_user.id
+    was_open = (await services.filing.current(user_id, CALL)).draft is not None
+    outcome = await services.filing.begin(user_id, CALL)
+    if outcome.draft is None:
+        return await _send(message, *_screens_for(outcome, None, CALL))
+    await services.citizen_input.focus(user_id, pending.Call())
+    intro = call_views.resumed() if was_open else call_views.started()
+    screens = [call_views.call_expired()] if outcome.expired else []
+    await _send(message, *screens, intro, _draft_screen(outcome.draft))
+
+
+async def call_command(update: Update, context: BotContext) -> None:
+    assert update.message
+    await start_call(update.message, context)
+
+
+async def _submit(message: Message, context: BotContext, kind: DraftKind) -> None:
+    """«تأیید و ارسال» or «ثبت تماس» typed instead of pressed."""
+    assert message.from_user
+    result = await context.services.filing.submit(message.from_user.id, kind)
+    if isinstance(result, Submitted):
+        if kind == CALL:  # registered: the desk member's typing is theirs again
+            await context.services.citizen_input.drop_focus(message.from_user.id)
+        return  # the receipt comes via the outbox
+    limit = context.services.rt.settings.max_complaints_per_day
+    await _show_filing(message, result, None, limit, kind)
+
+
+async def _urgent_menu(message: Message, context: BotContext) -> bool:
+    """«فوری» typed on a call's review: the units to refer it to at once. False when the call
+    is not at its review: then the word is an answer like any other."""
+    assert message.from_user
+    filing = context.services.filing
+    draft = (await filing.current(message.from_user.id, CALL)).draft
+    if draft is None or draft.step != Step.REVIEW:
+        return False
+    if draft.data.duplicate_of is not None:  # a supporting report is not referred
+        await _send(
+            message, Screen("⚠️ " + call_views.problem_text(Problem.USE_BUTTONS, Step.REVIEW))
+        )
+        return True
+    await _send(message, call_views.urgent_menu(draft.data, draft.unit, await filing.units()))
+    return True
 
 
 async def track(message: Message, context: BotContext) -> None:
@@ -182,8 +267,19 @@ async def on_text(update: Update, context: BotContext) -> None:
         return await help_command(update, context)
     if L.matches(raw, L.CANCEL):
         return await cancel(update, context)
+    if L.matches(raw, L.CALL):
+        return await start_call(message, context)
     inputs = services.citizen_input
-    if L.matches(raw, L.SKIP):
+    if L.matches(raw, L.CALL_CONFIRM):
+        return await _submit(message, context, CALL)
+    if L.matches(raw, L.CONFIRM):
+        return await _submit(message, context, DraftKind.COMPLAINT)
+    if L.matches(raw, L.URGENT) and await inputs.active_kind(user_id) == CALL:
+        if await _urgent_menu(message, context):
+            return
+    if L.matches(raw, L.CALLER_ANONYMOUS):
+        return await _show(message, context, await inputs.stay_anonymous(user_id))
+    if L.is_skip(raw):
         return await _show(message, context, await inputs.skip(user_id))
     if L.matches(raw, L.EVIDENCE_DONE):
         return await _show(message, context, await inputs.finish_evidence(user_id))
@@ -206,7 +302,11 @@ async def _show(message: Chat, context: BotContext, result: Result) -> None:
         case BadCode():
             await _send(message, views.bad_code_format())
         case LookedUp(None):
+            await _send(message, views.code_not_found_or_link())
+        case Linked(None):
             await _send(message, views.code_not_found())
+        case Linked(detail) if detail is not None:
+            await _send(message, views.linked(), _case_screen(detail, settings.tz))
         case LookedUp(detail) if detail is not None:
             await _send(message, _case_screen(detail, settings.tz))
         case CommentSaved():
@@ -217,8 +317,8 @@ async def _show(message: Chat, context: BotContext, result: Result) -> None:
             await _send(message, views.reopened())
         case ReopenRefused():
             await _send(message, Screen(views.reopen_refused(), views.main_menu()))
-        case Filed(outcome, before):
-            await _show_filing(message, outcome, before, settings.max_complaints_per_day)
+        case Filed(outcome, before, kind):
+            await _show_filing(message, outcome, before, settings.max_complaints_per_day, kind)
         case Ask(held_id, options, excerpt, message_id, again):
             if again:
                 await _send(message, views.choice_no_longer_applies())
@@ -239,14 +339,20 @@ async def _show(message: Chat, context: BotContext, result: Result) -> None:
             await _send(message, Screen(views.problem_text(Problem.STALE_BUTTON, None)))
 
 
-async def _show_filing(message: Chat, outcome: Outcome, before: Step | None, limit: int) -> None:
+async def _show_filing(
+    message: Chat,
+    outcome: Outcome,
+    before: Step | None,
+    limit: int,
+    kind: DraftKind = DraftKind.COMPLAINT,
+) -> None:
     if outcome.problem == Problem.DAILY_LIMIT:
         return await _send(message, views.daily_limit(limit))
     draft = outcome.draft
     if draft is not None and draft.step == Step.EVIDENCE and before == Step.EVIDENCE:
         if outcome.problem is None:  # a file taken: albums are acknowledged once, see on_media
             return await _send(message, views.evidence_progress(draft.attachments))
-    await _send(message, *_screens_for(outcome, before))
+    await _send(message, *_screens_for(outcome, before, kind))
 
 
 def _case_screen(detail: CaseDetail, tz: ZoneInfo) -> Screen:
@@ -263,12 +369,17 @@ async def on_location(update: Update, context: BotContext) -> None:
 
 
 async def on_contact(update: Update, context: BotContext) -> None:
+    """The contact button: it links a case looked up by its code, or answers the contact step."""
     message = update.message
     assert message and message.contact and message.from_user
-    outcome = await context.services.filing.contact(
-        message.from_user.id, message.contact.phone_number, message.contact.user_id
+    contact = message.contact
+    result = await context.services.citizen_input.contact(
+        message.from_user.id, contact.phone_number, contact.user_id, contact.first_name
     )
-    await _send(message, *_screens_for(outcome, Step.CONTACT))
+    if isinstance(result, Filed):
+        step = result.before or Step.CONTACT
+        return await _send(message, *_screens_for(result.outcome, step, result.kind))
+    await _show(message, context, result)
 
 
 def _attachment(message: Message) -> Attachment | None:
@@ -383,12 +494,13 @@ async def on_unsupported(update: Update, context: BotContext) -> None:
     message = update.message
     assert message and message.from_user
     services = context.services
-    outcome = await services.filing.wrong_input(message.from_user.id)
+    kind = await services.citizen_input.active_kind(message.from_user.id)
+    outcome = await services.filing.wrong_input(message.from_user.id, kind)
     if outcome.draft is None and not outcome.expired:
         questions = await services.citizen_input.open_questions(message.from_user.id)
         if questions:
             return await _send(message, views.answer_kinds(), views.questions_waiting(questions))
-    await _send(message, *_screens_for(outcome, None))
+    await _send(message, *_screens_for(outcome, None, kind))
 
 
 async def on_edited(update: Update, context: BotContext) -> None:
@@ -423,6 +535,7 @@ async def _close_prompt(query: CallbackQuery, note: str) -> None:
 
 
 async def on_filing_button(update: Update, context: BotContext) -> None:
+    """The filing's inline buttons: a citizen's complaint (f:…) or a desk member's call (k:…)."""
     query = update.callback_query
     assert query and query.from_user
     user_id = query.from_user.id
@@ -430,72 +543,88 @@ async def on_filing_button(update: Update, context: BotContext) -> None:
     filing = services.filing
     message = query.message if isinstance(query.message, Message) else None
     match cb.parse_filing(query.data or ""):
-        case cb.ProvincePage(page):
-            current = await filing.current(user_id)
+        case cb.ProvincePage(page, kind):
+            current = await filing.current(user_id, kind)
             if current.draft is None or current.draft.step != Step.PROVINCE:
                 return await _stale(query)
             await answer(query)
-            await _edit_markup(query, views.province_screen(page))
-        case cb.CancelFiling():
-            cancelled = await filing.cancel(user_id)
+            await _edit_markup(query, _draft_screen(current.draft, page))
+        case cb.CancelFiling(kind):
+            cancelled = await filing.cancel(user_id, kind)
             await answer(query)
             if not cancelled:
                 return await _close_prompt_quietly(query)
             await _close_prompt(query, views.cancelled_note())
             if message:
-                await _send(message, views.cancelled())
-        case cb.Confirm():
-            result = await filing.submit(user_id)
+                await _send(message, call_views.cancelled() if kind == CALL else views.cancelled())
+        case cb.Confirm(kind):
+            result = await filing.submit(user_id, kind)
             if isinstance(result, Submitted):
+                if kind == CALL:  # registered: the desk member's typing is theirs again
+                    await services.citizen_input.drop_focus(user_id)
                 await answer(query)
                 await _close_prompt(query, views.sent_note())  # the receipt comes via the outbox
                 return
             if result.problem in (Problem.STALE_BUTTON, Problem.NO_DRAFT):
                 return await _stale(query)
             await answer(query)
-            await _after_button(query, result, services.rt.settings.max_complaints_per_day)
-        case cb.EditMenu():
-            current = await filing.current(user_id)
+            await _after_button(query, result, services.rt.settings.max_complaints_per_day, kind)
+        case cb.EditMenu(kind):
+            current = await filing.current(user_id, kind)
             if current.draft is None or current.draft.step != Step.REVIEW:
                 return await _stale(query)
             await answer(query)
             draft = current.draft
-            await _edit_markup(query, views.review_with_edit_menu(draft.data, draft.attachments))
-        case cb.BackToReview():
-            outcome = await filing.edit(user_id, None)
+            await _edit_markup(query, call_views.edit_menu_for(draft))
+        case cb.BackToReview(kind):
+            outcome = await filing.edit(user_id, None, kind)
             if outcome.problem or outcome.draft is None:
                 return await _stale(query)
             await answer(query)
-            draft = outcome.draft
-            await _edit_markup(query, views.review_screen(draft.data, draft.attachments))
-        case cb.EditPart(group):
-            outcome = await filing.edit(user_id, group)
+            await _edit_markup(query, _draft_screen(outcome.draft))
+        case cb.EditPart(group, kind):
+            outcome = await filing.edit(user_id, group, kind)
             if outcome.problem or outcome.draft is None:
                 return await _stale(query)
             await answer(query)
             await _close_prompt(query, views.editing_note(group))
             if message:
-                await _send(message, *_screens_for(outcome, Step.REVIEW))
-        case cb.Choose(step, code):
-            outcome = await filing.choose(user_id, step.value, code)
+                await _send(message, *_screens_for(outcome, Step.REVIEW, kind))
+        case cb.Choose(step, code, kind):
+            outcome = await filing.choose(user_id, step.value, code, kind)
             if outcome.problem == Problem.STALE_BUTTON or outcome.draft is None:
                 return await _stale(query)
             await answer(query)
             await _close_prompt(query, views.choice_note(step.value, code))
             if message:
-                await _send(message, *_screens_for(outcome, step))
+                await _send(message, *_screens_for(outcome, step, kind))
+        case cb.UrgentMenu():
+            review = (await filing.current(user_id, CALL)).draft
+            if review is None or review.step != Step.REVIEW or review.data.duplicate_of:
+                return await _stale(query)
+            await answer(query)
+            units = await filing.units()
+            await _edit_markup(query, call_views.urgent_menu(review.data, review.unit, units))
+        case cb.UrgentTo(unit_id):
+            outcome = await filing.set_urgent(user_id, unit_id)
+            if outcome.problem or outcome.draft is None:
+                return await _stale(query)
+            await answer(query)
+            await _edit_markup(query, _draft_screen(outcome.draft))
         case None:
             await _stale(query)
 
 
-async def _after_button(query: CallbackQuery, outcome: Outcome, limit: int) -> None:
+async def _after_button(
+    query: CallbackQuery, outcome: Outcome, limit: int, kind: DraftKind
+) -> None:
     message = query.message if isinstance(query.message, Message) else None
     if message is None:
         return
     if outcome.problem == Problem.DAILY_LIMIT:
         await _send(message, views.daily_limit(limit))
     else:
-        await _send(message, *_screens_for(outcome, None))
+        await _send(message, *_screens_for(outcome, None, kind))
 
 
 async def _close_prompt_quietly(query: CallbackQuery) -> None:
@@ -570,12 +699,13 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("start", start, filters=PRIVATE & new))
     app.add_handler(CommandHandler("help", help_command, filters=PRIVATE & new))
     app.add_handler(CommandHandler("cancel", cancel, filters=PRIVATE & new))
+    app.add_handler(CommandHandler("call", call_command, filters=PRIVATE & new))
     app.add_handler(MessageHandler(PRIVATE & new & filters.TEXT & ~filters.COMMAND, on_text))
     app.add_handler(MessageHandler(PRIVATE & new & filters.LOCATION, on_location))
     app.add_handler(MessageHandler(PRIVATE & new & filters.CONTACT, on_contact))
     media = filters.PHOTO | filters.VIDEO | filters.Document.ALL
     app.add_handler(MessageHandler(PRIVATE & new & media, on_media))
     app.add_handler(MessageHandler(PRIVATE & new, on_unsupported))
-    app.add_handler(CallbackQueryHandler(on_filing_button, pattern=r"^f:"))
+    app.add_handler(CallbackQueryHandler(on_filing_button, pattern=r"^[fk]:"))
     app.add_handler(CallbackQueryHandler(on_cases_button, pattern=r"^c:"))
     app.add_handler(CallbackQueryHandler(on_unknown_button))

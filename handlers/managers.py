@@ -55,10 +55,12 @@ async def _allowed(update: Update, context: BotContext) -> Role | bool | None:
 
 
 def _usage() -> str:
+    # The period words are those `bot.domain.periods.read_period` reads (tests check it).
     return _(
-        "Use: /report [today | yesterday | week | month | DATE | FROM TO], dates in the Jalali "
-        "calendar, e.g. /report 1405/09/01 1405/09/07. /export takes the same periods."
-    )
+        "How to use: {report} then «today», «yesterday», «week», «last week», «month», "
+        "«last month», a Jalali date, or two dates, e.g. {report} from 1405/09/01 to 1405/09/07. "
+        "{export} takes the same periods."
+    ).format(report=text.ltr("/report"), export=text.ltr("/export"))
 
 
 def _refused() -> str:

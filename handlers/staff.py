@@ -32,9 +32,10 @@ from bot.context import BotContext
 from bot.domain import ids
 from bot.domain.lifecycle import NEEDS_TEXT, Action, Outcome
 from bot.domain.refusal import Refusal
-from bot.domain.roles import Role
+from bot.domain.staff_words import UnitName, read_change, read_outcome, read_role, read_unit
 from bot.services.desk import Actor, Done, Refused
-from bot.text import split_message
+from bot.storage.rows import AttachmentRow, UnitRow
+from bot.text import split_message, typed_digits
 from bot.views import staff as views
 from bot.views.staff_card import submenu
 from handlers.common import answer
@@ -118,7 +119,7 @@ async def on_card_button(update: Update, context: BotContext) -> None:
             phone = await desk.phone_for(actor, case_id)
             if isinstance(phone, Refused):
                 return await answer(query, views.refusal(phone.reason), show_alert=True)
-            await answer(query, views.phone_alert(phone), show_alert=True)
+            await answer(query, views.phone_alert(phone.phone, phone.name), show_alert=True)
         case cb.CardShow(cb.Show.FILES, case_id):
             await _send_files(update, context, actor, case_id)
         case cb.CardShow(cb.Show.CARD, case_id):
@@ -164,37 +165,48 @@ async def _prompt(
 
 
 async def _send_files(update: Update, context: BotContext, actor: Actor, case_id: int) -> None:
-    """The evidence goes to the asker's private chat, grouped as albums."""
+    """The evidence goes to the asker's private chat, grouped as albums: the case's own, then
+    each supporting report's under a line naming it."""
     query = update.callback_query
     assert query
-    files = await context.services.desk.files(case_id)
+    desk = context.services.desk
+    files = await desk.files(case_id)
     if files is None:
         return await answer(query, views.refusal(Refusal.NO_CASE), show_alert=True)
-    if not files:
+    supporting = [(r, f) for r, f in await desk.supporting_files(case_id) if f]
+    if not files and not supporting:
         return await answer(query, views.files_none(), show_alert=True)
-    visual = [f for f in files if f["kind"] in ("photo", "video")]
-    documents = [f for f in files if f["kind"] == "document"]
     try:
-        for group in (visual, documents):
-            if len(group) == 1:
-                f = group[0]
-                if f["kind"] == "photo":
-                    await context.bot.send_photo(actor.user_id, f["file_id"])
-                elif f["kind"] == "video":
-                    await context.bot.send_video(actor.user_id, f["file_id"])
-                else:
-                    await context.bot.send_document(actor.user_id, f["file_id"])
-            elif group:
-                media = [
-                    {"photo": InputMediaPhoto, "video": InputMediaVideo}.get(
-                        f["kind"], InputMediaDocument
-                    )(f["file_id"])
-                    for f in group
-                ]
-                await context.bot.send_media_group(actor.user_id, media)
+        await _send_albums(context, actor.user_id, files)
+        for report, report_files in supporting:
+            header = views.supporting_files_header(report["code"], len(report_files))
+            await context.bot.send_message(actor.user_id, header)
+            await _send_albums(context, actor.user_id, report_files)
     except Forbidden:
         return await answer(query, views.start_private_first(), show_alert=True)
     await answer(query, views.files_sent(), show_alert=False)
+
+
+async def _send_albums(context: BotContext, chat_id: int, files: list[AttachmentRow]) -> None:
+    visual = [f for f in files if f["kind"] in ("photo", "video")]
+    documents = [f for f in files if f["kind"] == "document"]
+    for group in (visual, documents):
+        if len(group) == 1:
+            f = group[0]
+            if f["kind"] == "photo":
+                await context.bot.send_photo(chat_id, f["file_id"])
+            elif f["kind"] == "video":
+                await context.bot.send_video(chat_id, f["file_id"])
+            else:
+                await context.bot.send_document(chat_id, f["file_id"])
+        elif group:
+            media = [
+                {"photo": InputMediaPhoto, "video": InputMediaVideo}.get(
+                    f["kind"], InputMediaDocument
+                )(f["file_id"])
+                for f in group
+            ]
+            await context.bot.send_media_group(chat_id, media)
 
 
 # -- replies to prompts ------------------------------------------------------------------------
@@ -247,6 +259,15 @@ async def cmd_help(update: Update, context: BotContext) -> None:
     if actor:
         assert update.message
         await _reply(update.message, views.help_text(actor.role))
+
+
+async def cmd_call_here(update: Update, context: BotContext) -> None:
+    """/call typed in a group: calls are registered in the private chat (their draft, the
+    caller's number and the code are for the operator's eyes)."""
+    actor = await _command_actor(update, context)
+    if actor:
+        assert update.message
+        await _reply(update.message, views.call_in_private())
 
 
 async def cmd_queue(update: Update, context: BotContext) -> None:
@@ -327,16 +348,22 @@ def _text_command(method: str):  # type: ignore[no-untyped-def]
     return handler
 
 
+def _unit(words: list[str], units: list[UnitRow]) -> UnitRow | None:
+    """The unit named by its code or a word of its name («بازار»), as `read_unit` reads it."""
+    code = read_unit(words, [UnitName(u["code"], u["name"]) for u in units])
+    return next((u for u in units if u["code"] == code), None)
+
+
 async def cmd_refer(update: Update, context: BotContext) -> None:
     got = await _with_case(update, context)
     if got:
         actor, case, rest = got
         desk = context.services.desk
-        units = {u["code"]: u for u in await desk.units()}
-        unit = units.get(rest[0]) if rest else None
+        units = await desk.units()
+        unit = _unit(rest, units)
         if unit is None:
             assert update.message
-            return await _reply(update.message, views.units(list(units.values())))
+            return await _reply(update.message, views.units(units))
         await _finish(update, await desk.refer(actor, case["id"], unit["id"]))
 
 
@@ -345,15 +372,21 @@ async def cmd_resolve(update: Update, context: BotContext) -> None:
     if got:
         actor, case, rest = got
         desk = context.services.desk
-        outcome = rest[0] if rest else ""
-        await _finish(update, await desk.resolve(actor, case["id"], outcome, " ".join(rest[1:])))
+        read = read_outcome(rest)
+        if read is None:
+            assert update.message
+            return await _reply(update.message, views.resolve_usage())
+        outcome, explanation = read
+        await _finish(
+            update, await desk.resolve(actor, case["id"], outcome.value, " ".join(explanation))
+        )
 
 
 async def cmd_reassign(update: Update, context: BotContext) -> None:
     got = await _with_case(update, context)
     if got:
         actor, case, rest = got
-        to_user = ids.user_id(rest[0]) if rest else None
+        to_user = ids.user_id(typed_digits(rest[0])) if rest else None
         if to_user is None:
             return await _finish(update, Refused(Refusal.BAD_INPUT))
         await _finish(update, await context.services.desk.reassign(actor, case["id"], to_user))
@@ -366,15 +399,21 @@ async def cmd_units(update: Update, context: BotContext) -> None:
     assert update.message
     desk = context.services.desk
     args = context.args or []
+    units = await desk.units()
     if len(args) >= 2:
-        chat = ids.chat_id(args[1])
-        thread = ids.row_id(args[2]) if len(args) > 2 else None
-        if chat is None or (len(args) > 2 and thread is None):
+        # «/units UNIT CHAT [THREAD]»: the unit may be several words of its name.
+        numbers = [ids.chat_id(typed_digits(a)) for a in args]
+        split = len(args) - 2 if len(args) > 2 and numbers[-2] is not None else len(args) - 1
+        chat = numbers[split]
+        thread = ids.row_id(typed_digits(args[-1])) if split == len(args) - 2 else None
+        unit = _unit(args[:split], units)
+        if unit is None or chat is None or (split == len(args) - 2 and thread is None):
             return await _reply(update.message, views.refusal(Refusal.BAD_INPUT))
-        result = await desk.set_unit_chat(actor, args[0], chat, thread)
+        result = await desk.set_unit_chat(actor, unit["code"], chat, thread)
         if isinstance(result, Refused):
             return await _reply(update.message, views.refusal(result.reason))
-    await _reply(update.message, views.units(await desk.units()))
+        units = await desk.units()
+    await _reply(update.message, views.units(units))
 
 
 async def cmd_staff(update: Update, context: BotContext) -> None:
@@ -384,15 +423,14 @@ async def cmd_staff(update: Update, context: BotContext) -> None:
     assert update.message
     desk = context.services.desk
     args = context.args or []
-    if args and args[0] in ("add", "remove"):
-        user = ids.user_id(args[1]) if len(args) >= 2 else None
+    adding = read_change(args[0]) if args else None
+    if adding is not None:
+        user = ids.user_id(typed_digits(args[1])) if len(args) >= 2 else None
         if user is None:
             return await _reply(update.message, views.refusal(Refusal.BAD_INPUT))
-        role: Role | None = None
-        if args[0] == "add":
-            if len(args) < 3 or args[2] not in Role._value2member_map_:
-                return await _reply(update.message, views.refusal(Refusal.BAD_INPUT))
-            role = Role(args[2])
+        role = read_role(args[2:]) if adding else None
+        if adding and role is None:
+            return await _reply(update.message, views.refusal(Refusal.BAD_INPUT))
         refused = await desk.set_role(actor, user, role)
         if refused:
             return await _reply(update.message, views.refusal(refused.reason))
@@ -418,6 +456,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=DESK_CHATS & new))
     app.add_handler(CommandHandler("help", cmd_help, filters=filters.ChatType.GROUPS & new))
+    app.add_handler(CommandHandler("call", cmd_call_here, filters=filters.ChatType.GROUPS & new))
     app.add_handler(
         MessageHandler(
             filters.ChatType.GROUPS & new & filters.REPLY & filters.TEXT & ~filters.COMMAND,

@@ -38,27 +38,41 @@ async def answer_until_evidence(
     await u.send_text("تهران")
     await u.expect_message("نام واحد صنفی چیست")
     await u.send_text("فروشگاه زنجیره‌ای نمونه")
-    await u.expect_message("نشانی آن کجاست")
+    await u.expect_message("نشانی واحد صنفی چیست")
     await u.send_text("خیابان انقلاب، پلاک ۱۲")
     await u.expect_message("موقعیت آن را")
     if location:
         await u.send_location(35.7, 51.4)
     else:
-        await u.send_text("رد شدن")
-    await u.expect_message("چه اتفاقی افتاد")
+        await u.send_text("بعدی")
+    await past_duplicates(u)
     if not description:
         return
     await u.send_text(DESCRIPTION)
     await u.expect_message("چه مبلغی پرداخت کردید")
     await u.send_text("۱۸۰ هزار تومان")
-    await u.expect_message("قیمت مصوب یا منصفانه")
+    await u.expect_message("قیمت مصوب یا متعارف")
     await u.send_text("120,000")
     await u.expect_message("عکس، ویدیو یا فایل بفرستید")
 
 
+DUPLICATE_OFFER = "شکایت باز دیگر در دست رسیدگی است"
+
+
+async def past_duplicates(u: FakeUser, *, join: bool = False) -> None:
+    """After the business: when others' open complaints about it exist, the citizen is offered
+    to join them; file separately (or join), then the description is asked."""
+    prompt = await u.expect_message(
+        predicate=lambda m: "چه اتفاقی افتاد" in (m.text or "") or DUPLICATE_OFFER in (m.text or "")
+    )
+    if DUPLICATE_OFFER in (prompt.text or ""):
+        await u.press("به همان پرونده اضافه شود" if join else "جداگانه ثبت شود")
+        await u.expect_message("چه اتفاقی افتاد")
+
+
 async def finish_after_evidence(u: FakeUser, *, phone: str | None = "+989121234567") -> None:
     await u.send_text("پایان ارسال مدارک")
-    await u.expect_message("کارشناسان چطور با شما تماس بگیرند")
+    await u.expect_message("کارشناسان چگونه با شما تماس بگیرند")
     if phone:
         await u.send_contact(phone=phone, own=True)
     else:

@@ -21,6 +21,7 @@ from bot.localapi import FakeTelegram, Limits
 from bot.localapi.webhook import WebhookDelivery
 from bot.storage import inbox as inbox_store
 from tests.clock import Clock
+from tests.persian_output import assert_persian_output
 
 STAFF_CHAT_ID = -1001000000001
 # Test citizens answer faster than people can, so both sides get a faster window; the bot keeps
@@ -122,6 +123,8 @@ async def running_bot(
         finally:
             await bot.stop()
         server.assert_no_refusals()
+        # Every text of this run, whichever test and audience: Persian digits, right-to-left.
+        assert_persian_output(server.calls)
 
 
 WEBHOOK_URL = "https://bot.example.ir/telegram/hook"  # the public address; a proxy passes it on
@@ -161,3 +164,4 @@ async def webhook_bots(
             for bot in started:
                 await bot.stop()
         server.assert_no_refusals()
+        assert_persian_output(server.calls)

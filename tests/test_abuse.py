@@ -21,16 +21,16 @@ async def test_ban_and_unban(db_url: str) -> None:
         await answer_until_evidence(citizen)
 
         await other.send_text(f"/ban {CITIZEN} توهین")  # not an admin
-        await other.expect_message("فقط مدیران سامانه")
+        await other.expect_message("فقط راهبران سامانه")
         await admin.send_text(f"/ban {CITIZEN} پیام‌های توهین‌آمیز")
         await admin.expect_message("مسدود شد")
 
         await citizen.send_text("پایان ارسال مدارک")
-        await citizen.expect_message("دیگر نمی‌توانید از این ربات استفاده کنید")
+        await citizen.expect_message("دسترسی شما به این ربات مسدود شده است")
         qid = await citizen.press(data="f:ok", message=citizen.inbox[-2])
         assert (await citizen.expect_answer(qid))["show_alert"]
         await citizen.send_text("/start")
-        await citizen.expect_message("دیگر نمی‌توانید")
+        await citizen.expect_message("دسترسی شما به این ربات مسدود شده است")
         async with bot.services.rt.engine.connect() as conn:
             assert (await conn.execute(select(func.count()).select_from(cases))).scalar() == 0
         assert bot.server.messages(STAFF_CHAT_ID) == []
@@ -38,7 +38,7 @@ async def test_ban_and_unban(db_url: str) -> None:
         await admin.send_text(f"/unban {CITIZEN}")
         await admin.expect_message("دیگر مسدود نیست")
         await citizen.send_text("پایان ارسال مدارک")  # the draft was kept
-        await citizen.expect_message("کارشناسان چطور با شما تماس بگیرند")
+        await citizen.expect_message("کارشناسان چگونه با شما تماس بگیرند")
 
 
 async def test_a_flood_is_cut_off_for_the_flooder_only(db_url: str) -> None:
@@ -47,10 +47,10 @@ async def test_a_flood_is_cut_off_for_the_flooder_only(db_url: str) -> None:
         other = bot.server.user(OTHER, first_name="آرام")
         for _ in range(30):
             await flooder.send_text("سلام")
-        await flooder.expect_message("خیلی سریع")
+        await flooder.expect_message("با سرعت زیاد")
         await other.send_text("/help")
         await other.expect_message("راهنمای کار با ربات")
         await bot.server.wait_updates_consumed()
         menu_replies = [m for m in flooder.inbox if "از منوی زیر" in m.text]
         assert len(menu_replies) == 20
-        assert len([m for m in flooder.inbox if "خیلی سریع" in m.text]) == 1
+        assert len([m for m in flooder.inbox if "با سرعت زیاد" in m.text]) == 1

@@ -11,25 +11,33 @@ from hypothesis import strategies as st
 from bot import callbacks as cb
 from bot.domain import ids
 from bot.domain import pending as p
-from bot.domain.complaint import CHOICE_STEPS, EDIT_GROUPS
+from bot.domain.complaint import CHOICE_STEPS, EDIT_GROUPS_OF, DraftKind
 from bot.domain.lifecycle import Action, Outcome
 from bot.domain.periods import Period, PeriodKind
 
 BIG = ids.INT32_MAX
 row_ids = st.integers(1, BIG)
-PRESSED = [a for a in Action if a not in (Action.SUBMIT, Action.CITIZEN_ANSWER, Action.CLOSE)]
+NOT_PRESSED = (Action.SUBMIT, Action.CITIZEN_ANSWER, Action.CLOSE, Action.LINK)
+PRESSED = [a for a in Action if a not in NOT_PRESSED]
 
 
 def _all_presses() -> list[object]:
     period = Period(PeriodKind.MONTH, date(2026, 11, 22))
     return [
-        *(cb.Choose(step, "a_code_of_thirty_two_characters_") for step in CHOICE_STEPS),
-        cb.ProvincePage(ids.MAX_PAGE),
-        cb.CancelFiling(),
-        cb.Confirm(),
-        cb.EditMenu(),
-        cb.BackToReview(),
-        *(cb.EditPart(g) for g in EDIT_GROUPS),
+        *(
+            cb.Choose(step, "a_code_of_thirty_two_characters_", kind)
+            for step in CHOICE_STEPS
+            for kind in DraftKind
+        ),
+        *(cb.ProvincePage(ids.MAX_PAGE, kind) for kind in DraftKind),
+        *(cb.CancelFiling(kind) for kind in DraftKind),
+        *(cb.Confirm(kind) for kind in DraftKind),
+        *(cb.EditMenu(kind) for kind in DraftKind),
+        *(cb.BackToReview(kind) for kind in DraftKind),
+        *(cb.EditPart(g, kind) for kind in DraftKind for g in EDIT_GROUPS_OF[kind]),
+        cb.UrgentMenu(),
+        cb.UrgentTo(BIG),
+        cb.UrgentTo(None),
         cb.OpenCase("1234567897"),
         cb.CasesPage(ids.MAX_PAGE),
         cb.Rate(BIG, 5),
@@ -43,6 +51,7 @@ def _all_presses() -> list[object]:
                 p.ReopenReason(BIG),
                 p.TrackingCode(),
                 cb.ToDraft(),
+                cb.ToCall(),
             )
         ),
         *(cb.CardAction(action, BIG) for action in PRESSED),

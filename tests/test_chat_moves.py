@@ -45,7 +45,7 @@ async def test_cards_follow_the_group_to_its_new_supergroup(db_url: str) -> None
         # And it is edited in place there afterwards.
         assert type(await desk.mark_urgent(actor, first["id"])).__name__ == "Done"
         edited = await new.expect_edit(moved)
-        assert edited.text.startswith("🔴")
+        assert edited.text.startswith("\u200f🔴")
 
 
 async def test_a_unit_chat_that_moved_gets_its_card_and_the_staff_group_stays(
@@ -62,7 +62,7 @@ async def test_a_unit_chat_that_moved_gets_its_card_and_the_staff_group_stays(
         await staff.send_text(from_user=admin, text=f"/staff add {STAFF1} staff")
         await staff.expect_message("کارکنان")
         await staff.send_text(from_user=admin, text=f"/units market_regulation {unit_old}")
-        await staff.expect_message(text.ltr(str(unit_old)))
+        await staff.expect_message(text.format_id(unit_old))
         citizen = bot.server.user(1001, first_name="شهروند")
         await file_complaint(citizen)
         [case] = await case_rows(bot, 1001)
@@ -74,15 +74,15 @@ async def test_a_unit_chat_that_moved_gets_its_card_and_the_staff_group_stays(
         assert type(await desk.claim(actor, case["id"])).__name__ == "Done"
         assert type(await desk.refer(actor, case["id"], market["id"])).__name__ == "Done"
         await unit.expect_message(short)
-        await staff.expect_edit(card, "واحد: تنظیم بازار")
+        await staff.expect_edit(card, "واحد رسیدگی‌کننده: تنظیم بازار")
 
         new = bot.server.migrate(unit_old, unit_new)
         bot.server.expect_refusal("upgraded to a supergroup")
         assert type(await desk.mark_urgent(actor, case["id"])).__name__ == "Done"
         moved = await new.expect_message(short)
-        assert moved.text.startswith("🔴")
+        assert moved.text.startswith("\u200f🔴")
         await staff.expect_edit(card)
-        assert card.text.startswith("🔴")
+        assert card.text.startswith("\u200f🔴")
         async with bot.services.rt.engine.connect() as conn:
             moves = (
                 await conn.execute(select(chat_moves.c.old_chat_id, chat_moves.c.new_chat_id))

@@ -6,6 +6,8 @@ from sqlalchemy import func, select
 
 from bot import text
 from bot.domain import tracking
+from bot.domain.catalogue import VIOLATION_TYPES
+from bot.i18n import _
 from bot.storage.tables import attachments, case_events, drafts, outbox
 from tests.flows import (
     DESCRIPTION,
@@ -20,15 +22,51 @@ from tests.harness import STAFF_CHAT_ID, running_bot
 
 
 async def test_start_shows_welcome_and_main_menu(db_url: str) -> None:
-    async with running_bot(db_url) as bot:
+    async with running_bot(db_url, expected_first_answer_work_days=3) as bot:
         u = bot.server.user(1001, first_name="علی")
         await u.send_text("/start")
         welcome = await u.expect_message("سلام علی")
-        assert "گران‌فروشی" in welcome.text and "۱۱۰" in welcome.text  # what to report, and not
+        assert welcome.text.startswith(
+            "سلام علی، به ربات رسیدگی به شکایات مردمی سازمان تعزیرات حکومتی (سامانهٔ ۱۳۵) خوش آمدید."
+        )
+        assert "۱۱۰" in welcome.text  # what this line is not
+        # What to report, named as the buttons and the cards name it.
+        for choice in VIOLATION_TYPES:
+            if choice.code != "other":
+                assert _(choice.label) in welcome.text
+        # What happens next, how soon (from the setting), and who sees what.
+        assert "ظرف سه روز کاری" in welcome.text and "محرمانه" in welcome.text
         assert welcome.reply_keyboard == [
             ["ثبت شکایت", "پیگیری شکایت"],
             ["شکایت‌های من", "راهنما"],
         ]
+
+
+async def test_amounts_in_words_and_the_old_skip_label(db_url: str) -> None:
+    async with running_bot(db_url) as bot:
+        u = bot.server.user(1006, first_name="رضا")
+        await start_filing(u)
+        await answer_until_evidence(u, description=False)
+        await u.send_text(DESCRIPTION)
+        prompt = await u.expect_message("چه مبلغی پرداخت کردید")
+        assert prompt.reply_keyboard == [["بعدی", "انصراف"]]
+        # A word the parser does not know: say to write digits, and keep the step.
+        await u.send_text("حدود یک میلیون")
+        refused = await u.expect_message("این مبلغ خوانده نشد")
+        assert "با رقم بنویسید" in refused.text
+        await u.send_text("یک و نیم میلیون تومان")
+        await u.expect_message("قیمت مصوب یا متعارف")
+        # The label Skip had before: an old keyboard or a habit still skips, never an answer.
+        await u.send_text("رد شدن")
+        await u.expect_message("عکس، ویدیو یا فایل بفرستید")
+        await finish_after_evidence(u, phone=None)
+        review = u.inbox[-1]
+        assert "۱٬۵۰۰٬۰۰۰ تومان" in review.text
+        assert "قیمت مصوب یا متعارف: واردنشده" in review.text
+        done = await confirm(u)
+        assert "از شما سپاسگزاریم" in done and "ظرف دو روز کاری" in done
+        [case] = await case_rows(bot, 1006)
+        assert (case["price_paid"], case["price_fair"]) == (15_000_000, None)
 
 
 async def test_whole_filing_with_album_and_location(db_url: str) -> None:
@@ -122,7 +160,7 @@ async def test_editing_a_step_from_the_review_returns_to_the_review(db_url: str)
         await answer_until_evidence(u, location=False)
         await finish_after_evidence(u, phone=None)
         review = u.inbox[-1]
-        assert "ناشناس" in review.text and "ارسال نشده" in review.text
+        assert "ناشناس" in review.text and "ارسال‌نشده" in review.text
 
         await u.press("ویرایش")
         menu = await u.expect_edit(review)
@@ -130,10 +168,10 @@ async def test_editing_a_step_from_the_review_returns_to_the_review(db_url: str)
         await u.press("قیمت‌ها")
         await u.expect_message("چه مبلغی پرداخت کردید")
         await u.send_text("۲ میلیون ریال")
-        await u.expect_message("قیمت مصوب یا منصفانه")
-        await u.send_text("رد شدن")
+        await u.expect_message("قیمت مصوب یا متعارف")
+        await u.send_text("بعدی")
         again = await u.expect_message("لطفاً شکایت خود را بازبینی کنید")
-        assert "۲۰۰٬۰۰۰ تومان" in again.text and "قیمت مصوب یا منصفانه: وارد نشده" in again.text
+        assert "۲۰۰٬۰۰۰ تومان" in again.text and "قیمت مصوب یا متعارف: واردنشده" in again.text
 
         await u.press("ویرایش")
         await u.expect_edit(again)
@@ -200,11 +238,11 @@ async def test_filing_resumes_after_a_restart(db_url: str) -> None:
         await u.send_text("کفش ملی")
         await u.send_text("خیابان ولیعصر")
         await u.expect_message("موقعیت آن را")
-        await u.send_text("رد شدن")
+        await u.send_text("بعدی")
         await u.expect_message("چه اتفاقی افتاد")
         await u.send_text(DESCRIPTION)
         await u.expect_message("چه مبلغی پرداخت کردید")
-        await u.send_text("رد شدن")
+        await u.send_text("بعدی")
         await u.expect_message("عکس، ویدیو یا فایل بفرستید")
         await finish_after_evidence(u, phone=None)
         await confirm(u)
@@ -227,28 +265,28 @@ async def test_tracking_a_code_as_owner_and_as_stranger(db_url: str) -> None:
         typed = text.to_persian_digits(code[:4]) + " - " + text.to_persian_digits(code[4:])
 
         await owner.send_text("پیگیری شکایت")
-        await owner.expect_message("کد رهگیری ۱۰ رقمی")
+        await owner.expect_message("کد رهگیری ده‌رقمی")
         await owner.send_text(typed)
         found = await owner.expect_message("روند رسیدگی")
         assert "دریافت شد، در انتظار بررسی کارشناس" in found.text
         assert "شکایت ثبت شد" in found.text and "۱۴۰۵" in found.text  # Jalali timeline
 
         await stranger.send_text("پیگیری شکایت")
-        await stranger.expect_message("کد رهگیری ۱۰ رقمی")
+        await stranger.expect_message("کد رهگیری ده‌رقمی")
         await stranger.send_text(code)
         someone_elses = await stranger.expect_message("پیدا نشد")
 
         wrong = code[:-1] + str((int(code[-1]) + 1) % 10)  # fails the check digit
         await stranger.send_text("پیگیری شکایت")
-        await stranger.expect_message("کد رهگیری ۱۰ رقمی")
+        await stranger.expect_message("کد رهگیری ده‌رقمی")
         await stranger.send_text(wrong)
         not_existing = await stranger.expect_message("پیدا نشد")
         assert someone_elses.text == not_existing.text  # codes cannot be probed
 
         await stranger.send_text("پیگیری شکایت")
-        await stranger.expect_message("کد رهگیری ۱۰ رقمی")
+        await stranger.expect_message("کد رهگیری ده‌رقمی")
         await stranger.send_text("۱۲۳")
-        await stranger.expect_message("کد رهگیری ۱۰ رقم دارد")
+        await stranger.expect_message("کد رهگیری ده رقم دارد")
 
 
 async def test_daily_limit_refuses_politely_and_resets_the_next_tehran_day(db_url: str) -> None:
@@ -281,7 +319,7 @@ async def test_my_complaints_lists_newest_first_with_pages(db_url: str) -> None:
         assert "صفحهٔ ۱ از ۲" in page1.text
         shown = [b for b in page1.buttons() if "·" in b]
         assert [s.split(" · ")[0] for s in shown] == [text.to_persian_digits(c) for c in codes[:5]]
-        await u.press("قدیمی‌تر »")
+        await u.press("قدیمی‌تر ←")
         page2 = await u.expect_edit(page1)
         assert "صفحهٔ ۲ از ۲" in page2.text
         await u.press(next(b for b in page2.buttons() if "·" in b))

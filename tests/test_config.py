@@ -21,6 +21,7 @@ def test_defaults_and_lists() -> None:
     assert s.bot_api_url == "https://api.telegram.org"
     assert s.manager_chat_ids == [1, 2, 3] and s.admin_ids == [42]
     assert s.timezone == "Asia/Tehran" and str(s.tz) == "Asia/Tehran"
+    assert s.expected_first_answer_work_days == 2
     assert "SECRET" not in repr(s)
 
 
@@ -41,6 +42,10 @@ def test_plain_database_urls_get_async_drivers() -> None:
         ({"bot_token": TOKEN, "admin_ids": "1,x"}, "ADMIN_IDS is invalid"),
         ({"bot_token": TOKEN, "database_url": "mysql://x"}, "DATABASE_URL is invalid"),
         ({"bot_token": TOKEN, "max_complaints_per_day": 0}, "MAX_COMPLAINTS_PER_DAY is invalid"),
+        (
+            {"bot_token": TOKEN, "expected_first_answer_work_days": 0},
+            "EXPECTED_FIRST_ANSWER_WORK_DAYS is invalid",
+        ),
     ],
 )
 def test_bad_settings_name_the_setting(overrides: dict[str, object], message: str) -> None:

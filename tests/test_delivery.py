@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.storage import outbox as outbox_store
 from bot.storage.tables import outbox
+from bot.text import to_persian_digits
 from tests.harness import STAFF_CHAT_ID, Bot, running_bot
 
 ADMIN = 9001
@@ -36,7 +37,7 @@ async def _row(bot: Bot, row_id: int) -> dict:  # type: ignore[type-arg]
 async def test_long_text_is_split_on_lines_with_buttons_on_the_last_part(db_url: str) -> None:
     async with running_bot(db_url) as bot:
         staff = bot.server.group(STAFF_CHAT_ID, title="Staff")
-        lines = [f"<b>سطر {i}</b> " + "متن " * 40 for i in range(60)]
+        lines = [f"<b>سطر {to_persian_digits(i)}</b> " + "متن " * 40 for i in range(60)]
         markup = {"inline_keyboard": [[{"text": "دکمه", "callback_data": "x"}]]}
         await _queue(
             bot,

@@ -14,6 +14,7 @@ from bot.localapi import Call, Limits
 from bot.services.desk import Done
 from bot.storage import outbox as outbox_store
 from bot.storage.tables import outbox
+from bot.text import to_persian_digits
 from tests.flows import (
     answer_until_evidence,
     case_rows,
@@ -26,7 +27,7 @@ from tests.test_staff_desk import ADMIN, CITIZEN, STAFF1, STAFF2, UNIT_CHAT, _se
 
 RECEIVED = "شکایت شما دریافت و ثبت شد"
 GONE_ALERT = "تحویل داده نشد"
-CLAIMED = "در حال رسیدگی توسط کارشناس"
+CLAIMED = "در دست بررسی کارشناس"
 
 
 async def _queue(bot: Bot, chat_id: int, payload: dict[str, Any], purpose: str = "test") -> int:
@@ -86,7 +87,9 @@ async def test_a_receipt_goes_out_while_the_staff_group_is_at_its_limit(db_url: 
 
         # A wave of cards: twenty fill the group's minute, five more have to wait for it.
         for i in range(25):
-            await _queue(bot, STAFF_CHAT_ID, {"text": f"کارت شمارهٔ {i}"}, "case_card_test")
+            await _queue(
+                bot, STAFF_CHAT_ID, {"text": f"کارت شمارهٔ {to_persian_digits(i)}"}, "case_card_test"
+            )
         await bot.server.wait_until(lambda: len(staff.inbox) == 20)
 
         await citizen.press("تأیید و ارسال")
@@ -99,7 +102,9 @@ async def test_a_receipt_goes_out_while_the_staff_group_is_at_its_limit(db_url: 
         [case] = await case_rows(bot, CITIZEN)
         assert text.to_persian_digits(case["code"][:5]) in receipt.text
         # Within the group, the order was kept.
-        assert [m.text for m in staff.inbox] == [f"کارت شمارهٔ {i}" for i in range(20)]
+        assert [m.text for m in staff.inbox] == [
+            f"کارت شمارهٔ {to_persian_digits(i)}" for i in range(20)
+        ]
 
 
 async def test_messages_to_one_chat_keep_their_order_while_one_waits_to_be_retried(
@@ -138,7 +143,7 @@ async def test_a_long_message_resumes_after_the_parts_already_sent(db_url: str) 
                     bot.server.fail_next("sendMessage", error_code=500, chat_id=CITIZEN)
 
         bot.server.on_call(fail_the_second_part)
-        lines = [f"سطر {i} " + "متن " * 40 for i in range(60)]
+        lines = [f"سطر {to_persian_digits(i)} " + "متن " * 40 for i in range(60)]
         markup = {"inline_keyboard": [[{"text": "دکمه", "callback_data": "x"}]]}
         row_id = await _queue(
             bot, CITIZEN, {"text": "\n".join(lines), "parse_mode": "HTML", "reply_markup": markup}
@@ -180,7 +185,7 @@ async def test_a_deleted_card_is_posted_again_and_the_unit_card_still_refreshed(
         assert isinstance(await desk.claim(s1, cid), Done)
         assert isinstance(await desk.refer(s1, cid, market["id"]), Done)
         unit_card = await unit.expect_message(short)
-        await staff.expect_edit(card, "واحد: تنظیم بازار")
+        await staff.expect_edit(card, "واحد رسیدگی‌کننده: تنظیم بازار")
 
         staff.delete_message(card)  # someone cleared the group
         bot.server.expect_refusal("message to edit not found")  # once: the edit that finds out
@@ -194,7 +199,7 @@ async def test_a_deleted_card_is_posted_again_and_the_unit_card_still_refreshed(
         # Later changes edit the new card in place: it is posted once, not at every change.
         assert isinstance(await desk.mark_urgent(s2, cid), Done)
         again = await staff.expect_edit(again)
-        assert again.text.startswith("🔴")
+        assert again.text.startswith("\u200f🔴")
         await unit.expect_edit(unit_card)
         assert [m.message_id for m in staff.inbox if short in (m.text or "")] == [again.message_id]
         assert all(r["status"] != "failed" for r in await _rows(bot))

@@ -21,7 +21,7 @@ UNIT_CHAT = -1002000000002
 MANAGERS_GROUP = -1003000000003
 OTHER_GROUP = -1006000000006
 NOTE = "یادداشت داخلی: فروشنده آشنای یکی از همکاران است"
-NOT_STAFF = "فقط از کارکنان"
+NOT_STAFF = "فقط برای کارکنان تعزیرات مجاز است"
 NOT_DESK = "فقط در گروه کارکنان"
 COMMANDS = ("/case {code}", "/queue", "/mine", "/find {code}", "/staff", "/units", "/help")
 

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from bot import jalali
 from bot.domain.catalogue import PROVINCES_BY_CODE, SECTORS_BY_CODE, VIOLATIONS_BY_CODE
+from bot.domain.channels import CHANNEL_LABELS, Channel
 from bot.domain.lifecycle import Action, Status
 from bot.domain.periods import Period, PeriodKind
 from bot.i18n import _
@@ -55,9 +56,11 @@ def _expected_row(case: SeedCase, units: dict[int, str], include_phone: bool) ->
         _hours(case, Action.CLAIM, min),
         _hours(case, Action.RESOLVE, max),
         _OUTCOMES.get(case.outcome, ""),
+        _(CHANNEL_LABELS[Channel(case.channel)]),
+        case.taken_by,
     ]
     if include_phone:
-        row.append(case.contact_phone or "")
+        row += [case.contact_phone or "", case.caller_name or ""]
     return row
 
 
@@ -93,14 +96,18 @@ def _check_xlsx(data: bytes, include_phone: bool, expected: list[list[Any]]) -> 
     rows = [list(r) for r in ws.iter_rows(values_only=True)]
     assert rows[0] == headers(include_phone)
     assert (_("Phone") in rows[0]) is include_phone
-    assert len(rows[0]) == 15 + include_phone
+    assert (_("Caller's name") in rows[0]) is include_phone
+    assert len(rows[0]) == 17 + 2 * include_phone
     assert len(rows) == 1 + len(expected)
     for got, want in zip(rows[1:], expected, strict=True):
         assert [_blank(v) for v in got] == [_blank(v) for v in want]
     for cell in ws["H"][1:]:  # business: user text, never a formula
         assert cell.data_type == "s"
     if include_phone:
-        assert any(str(v).startswith("+98") for v in (r[-1] for r in rows[1:]))
+        assert any(str(v).startswith("+98") for v in (r[-2] for r in rows[1:]))
+        assert any(v == "رضا احمدی" for v in (r[-1] for r in rows[1:]))
+    channels = {r[15] for r in rows[1:]}
+    assert {_(CHANNEL_LABELS[Channel.CHAT]), _(CHANNEL_LABELS[Channel.PHONE])} <= channels
 
 
 def _check_csv(data: bytes, include_phone: bool, expected: list[list[Any]]) -> None:

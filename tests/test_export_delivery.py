@@ -79,7 +79,7 @@ async def test_export_typed_in_a_group_goes_only_to_the_askers_private_chat(db_u
         status = await supervisor.expect_message(PREPARING)
         rows, csv_bytes = await _expect_export(bot, supervisor)
         assert len(rows) == 1 + YESTERDAY_CASES
-        assert any(str(v).startswith("+98") for v in (r[-1] for r in rows[1:]))
+        assert any(str(v).startswith("+98") for v in (r[-2] for r in rows[1:]))  # then the name
         assert b"+98" in csv_bytes
         await supervisor.expect_edit(status, "آماده است")
         assert text.format_number(YESTERDAY_CASES) in status.text  # type: ignore[operator]
@@ -89,7 +89,7 @@ async def test_export_typed_in_a_group_goes_only_to_the_askers_private_chat(db_u
         # export does (business owners' names and addresses, the citizens' own words).
         await managers_group.send_text(from_user=manager, text="/export yesterday")
         rows, csv_bytes = await _expect_export(bot, manager)
-        assert len(rows) == 1 + YESTERDAY_CASES and len(rows[0]) == 15  # no phone column
+        assert len(rows) == 1 + YESTERDAY_CASES and len(rows[0]) == 17  # no phone columns
         assert b"+98" not in csv_bytes
         await managers_group.expect_message(SENT_TO_PRIVATE)
 

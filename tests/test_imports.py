@@ -73,12 +73,19 @@ def imported_modules(
         else:
             base = _resolve(node, importer, is_package)
             # `from pkg import mod` imports the submodule; `from mod import name` the module.
-            names = [base] + [f"{base}.{alias.name}" for alias in node.names]
-            names = [n for n in names if n in known or n == base]
+            names = [
+                f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
+                for alias in node.names
+            ]
         for name in names:
             parts = name.split(".")
-            # Importing a.b.c runs the __init__ of a and of a.b as well.
-            targets.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+            # Importing a.b.c runs the __init__ of a and of a.b as well, except for packages
+            # that hold the importer: they are initialised before it, so no arrow goes there.
+            for i in range(1, len(parts) + 1):
+                package = ".".join(parts[:i])
+                if i < len(parts) and importer.startswith(package + "."):
+                    continue
+                targets.add(package)
     return {t for t in targets if t in known and t != importer}
 
 
@@ -224,17 +231,16 @@ else:
 def f():
     from p.a import thing
 """
-    assert imported_modules(source, "p.x", KNOWN) == {"p", "p.a", "p.sub", "p.sub.d"}
+    assert imported_modules(source, "p.x", KNOWN) == {"p.a", "p.sub", "p.sub.d"}
 
 
 def test_from_package_import_module_is_an_edge_to_the_module() -> None:
+    # A name from p's __init__ is an arrow to p; a sibling module is not (p, the importer's own
+    # package, is initialised before the importer runs).
     assert imported_modules("from p import a, name", "p.x", KNOWN) == {"p", "p.a"}
-    assert imported_modules("from .sub import d", "p.b", KNOWN) == {"p", "p.sub", "p.sub.d"}
-    assert imported_modules("from .. import a", "p.sub.d", KNOWN) == {"p", "p.a"}
-    assert imported_modules("from . import d", "p.sub", KNOWN, is_package=True) == {
-        "p",
-        "p.sub.d",
-    }
+    assert imported_modules("from .sub import d", "p.b", KNOWN) == {"p.sub", "p.sub.d"}
+    assert imported_modules("from .. import a", "p.sub.d", KNOWN) == {"p.a"}
+    assert imported_modules("from . import d", "p.sub", KNOWN, is_package=True) == {"p.sub.d"}
     assert imported_modules("import os, json", "p.a", KNOWN) == set()
 
 

@@ -315,7 +315,7 @@ async def test_the_bot_handles_an_update_received_again_only_once(db_url: str) -
         # become the business name.
         await bot.ingress.store([{"update_id": update_id, "message": message}])
         await u.send_text("نانوایی بربری")
-        await u.expect_message("نشانی آن کجاست")
+        await u.expect_message("نشانی واحد صنفی چیست")
         assert not [m for m in u.skipped if "نشانی" in m.text]
         draft = (await bot.services.filing.current(5002)).draft
         assert draft is not None

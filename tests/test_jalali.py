@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from persiantools.jdatetime import JalaliDate
+from persiantools.jdatetime import MONTH_NAMES_FA, WEEKDAY_NAMES_FA, JalaliDate
 
 from bot import jalali as j
 from bot.text import to_persian_digits
@@ -104,9 +104,10 @@ def test_numeric_date_and_weekdays() -> None:
 @given(dates)
 def test_format_date_agrees_with_persiantools(d: date) -> None:
     jd = JalaliDate(d)
-    expected = f"{jd.day} {j.MONTH_NAMES[jd.month - 1]} {jd.year}"
+    expected = f"{jd.day} {MONTH_NAMES_FA[jd.month]} {jd.year}"
     assert j.format_date(d) == to_persian_digits(expected)
-    assert j.weekday_name(d) == j.WEEKDAY_NAMES[jd.weekday()]
+    assert j.weekday_name(d) == WEEKDAY_NAMES_FA[jd.weekday()]
+    assert j.format_date_with_weekday(d) == f"{WEEKDAY_NAMES_FA[jd.weekday()]} {j.format_date(d)}"
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from bot.config import load_settings
 from bot.domain import tracking
 from bot.domain.lifecycle import Action, Status
 from bot.services.desk import Desk, Done
+from bot.services.my_cases import MyCases
 from bot.services.runtime import Runtime
 from bot.storage import cases as case_store
 from bot.storage import desk as desk_store
@@ -100,7 +101,14 @@ STEPS: dict[Action, Step] = {
     Action.MERGE: _merge,
     Action.REOPEN: lambda w, c: _as(w, SUP, lambda a: w.desk.reopen(a, c, "مدرک تازه")),
     Action.CLOSE: lambda w, c: _close(w),
+    # These cases have a citizen already: linking them to another chat changes nothing.
+    Action.LINK: lambda w, c: _link(w, c),
 }
+
+
+async def _link(w: World, case_id: int) -> Any:
+    code = (await w.row(case_id))["code"]
+    return await MyCases(w.rt).link(S2, code, "+989121234567")
 
 
 async def _as(w: World, user_id: int, act: Callable[[Any], Awaitable[Any]]) -> Any:

@@ -54,7 +54,7 @@ async def test_daily_and_weekly_pushes_fire_on_time_once_and_catch_up(db_url: st
         assert await _pushes(bot) == ["daily:d:20261127", "weekly:w:20261121"]
         for chat in (group, manager):
             await chat.expect_message(predicate=lambda m: m.kind == "photo")
-            daily = await chat.expect_message("گزارش روزانهٔ ۶ آذر ۱۴۰۵")
+            daily = await chat.expect_message("گزارش روزانهٔ جمعه ۶ آذر ۱۴۰۵")
             assert "استان" in " ".join(daily.buttons())
             await chat.expect_message(predicate=lambda m: m.kind == "photo")
             await chat.expect_message("گزارش هفتگی ۳۰ آبان تا ۶ آذر ۱۴۰۵")
@@ -66,7 +66,7 @@ async def test_daily_and_weekly_pushes_fire_on_time_once_and_catch_up(db_url: st
         bot.clock.advance(minutes=1)  # 20:00 Saturday
         await _run_push_job(bot)
         assert (await _pushes(bot))[-1] == "daily:d:20261128"
-        today = await manager.expect_message("گزارش روزانهٔ ۷ آذر ۱۴۰۵")
+        today = await manager.expect_message("گزارش روزانهٔ شنبه ۷ آذر ۱۴۰۵")
         assert "۱" in today.text  # the complaint filed today is counted
 
         # Across the week boundary: Friday 13 Azar 20:00 gives a daily and the week 7–13 Azar.
@@ -106,12 +106,22 @@ async def test_report_command_periods_drilldown_and_refusals(db_url: str) -> Non
         await manager.expect_message(predicate=lambda m: m.kind == "photo")
         ranged = await manager.expect_message("۱ آذر ۱۴۰۵")
         assert "۷ آذر ۱۴۰۵" in ranged.text
+        # Persian words beside the Latin codes, and a range written as it is said.
+        await manager.send_text("/report از ۱۴۰۵/۰۹/۰۱ تا ۱۴۰۵/۰۹/۰۷")
+        await manager.expect_message(predicate=lambda m: m.kind == "photo")
+        ranged = await manager.expect_message("۱ آذر ۱۴۰۵")
+        assert "۷ آذر ۱۴۰۵" in ranged.text
+        await manager.send_text("/report هفتهٔ گذشته")
+        await manager.expect_message(predicate=lambda m: m.kind == "photo")
+        last_week = await manager.expect_message("گزارش هفتگی")
+        assert "۳۰ آبان تا ۶ آذر ۱۴۰۵" in last_week.text
         await manager.send_text("/report 1405/13/01")
-        await manager.expect_message("/report")
+        usage = await manager.expect_message("روش استفاده")
+        assert "/report" in usage.text and "«هفتهٔ گذشته»" in usage.text
 
         await manager.send_text("/report")
         await manager.expect_message(predicate=lambda m: m.kind == "photo")
-        today = await manager.expect_message("گزارش روزانهٔ ۷ آذر ۱۴۰۵")
+        today = await manager.expect_message("گزارش روزانهٔ شنبه ۷ آذر ۱۴۰۵")
         await manager.press(next(b for b in today.buttons() if "استان" in b), message=today)
         provinces = await manager.expect_message("تهران")
         assert "۱" in provinces.text

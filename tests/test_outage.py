@@ -36,8 +36,8 @@ OUTAGE_SECONDS = 3.0
 ADMIN, OFFICER, CITIZEN, NEWCOMER = 9001, 9101, 1001, 1002
 
 RECEIVED = "شکایت شما دریافت و ثبت شد"
-WELCOME = "اینجا میز رسیدگی به شکایات"
-CLAIMED_NOTICE = "رسیدگی به شکایت"
+WELCOME = "به ربات رسیدگی به شکایات مردمی"
+CLAIMED_NOTICE = "رسیدگی به شکایت شما با کد رهگیری"
 FIRST_QUESTION = "چه نوع تخلفی دیدید"
 
 
@@ -203,8 +203,8 @@ async def _outage_right_after_confirmation(db_url: str, mode: str, seconds: floa
         await newcomer.expect_message(FIRST_QUESTION, timeout=15)
 
         # A later notice about the case reaches the citizen.
-        qid = await staff.press(from_user=officer, text="✋ برمی‌دارم", message=card)
-        assert (await staff.expect_answer(qid))["text"] == "پرونده با شماست."
+        qid = await staff.press(from_user=officer, text="✋ رسیدگی می‌کنم", message=card)
+        assert (await staff.expect_answer(qid))["text"] == "پرونده در دست شماست."
         await staff.expect_edit(card, contains="کارشناس")
         notice = await citizen.expect_message(CLAIMED_NOTICE)
         assert shown in notice.text

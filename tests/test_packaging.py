@@ -13,6 +13,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("bot", "handlers", "locales", "pyproject.toml", "setup.py", "MANIFEST.in", "README.md")
 CATALOG_IN_WHEEL = "bot/locales/fa/LC_MESSAGES/messages.po"
+DEMO_PAGE_IN_WHEEL = (
+    "bot/demo/static/index.html",
+    "bot/demo/static/app.js",
+    "bot/demo/static/style.css",
+    "bot/demo/static/fonts/Vazirmatn-Regular.woff2",
+    "bot/demo/static/fonts/OFL.txt",
+)
 
 
 def _run(*args: str | Path, cwd: Path) -> str:
@@ -38,7 +45,10 @@ def test_an_installed_wheel_speaks_persian(tmp_path: Path) -> None:
     # With this environment's setuptools and nothing else: no download, no dependencies.
     _run(*pip, "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", dist, src, cwd=src)
     [wheel] = dist.glob("tazirat_bot-*.whl")
-    assert CATALOG_IN_WHEEL in zipfile.ZipFile(wheel).namelist()
+    names = zipfile.ZipFile(wheel).namelist()
+    assert CATALOG_IN_WHEEL in names
+    for demo_file in DEMO_PAGE_IN_WHEEL:  # the demo's page is served from the package
+        assert demo_file in names, demo_file
 
     # A fresh venv with the wheel installed in it; the dependencies are lent by this one's
     # site-packages (added after its own, so `bot` comes from the wheel, not from here).

@@ -20,6 +20,7 @@ from bot import text
 from bot.localapi import FakeUser
 from bot.services.desk import Done
 from bot.storage.tables import cases, held_inputs
+from bot.text import to_persian_digits
 from tests.flows import file_complaint
 from tests.harness import Bot, running_bot
 from tests.test_lifecycle_walk import _someone_can_act
@@ -81,7 +82,10 @@ async def test_random_desk_and_citizen_sequences_keep_every_promise(db_url: str,
     async with running_bot(db_url, admin_ids=[ADMIN], max_complaints_per_day=3) as bot:
         await _setup(bot)
         desk = bot.services.desk
-        people = {uid: bot.server.user(uid, first_name=f"شهروند{uid}") for uid in CITIZENS}
+        people = {
+            uid: bot.server.user(uid, first_name=f"شهروند{to_persian_digits(uid)}")
+            for uid in CITIZENS
+        }
         staff_ids = (STAFF1, STAFF2, SUPERVISOR)
         await file_complaint(people[CITIZENS[0]], phone=PHONE)
         filed = {CITIZENS[0]: 1, CITIZENS[1]: 0}

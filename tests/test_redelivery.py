@@ -27,7 +27,7 @@ async def test_a_redelivered_update_is_ignored(db_url: str) -> None:
         raw = {"update_id": update_id, "message": message}
         await bot.app.update_queue.put(Update.de_json(raw, bot.app.bot))
         await u.send_text("نانوایی بربری")  # handled after the duplicate (same sender, in order)
-        await u.expect_message("نشانی آن کجاست")
+        await u.expect_message("نشانی واحد صنفی چیست")
         assert not [m for m in u.skipped if "نشانی" in m.text]
         draft = (await bot.services.filing.current(5001)).draft
         assert draft is not None

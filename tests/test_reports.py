@@ -97,6 +97,9 @@ class SeedCase:
     urgent: bool
     created_at: datetime
     contact_phone: str | None
+    channel: str = "chat"
+    taken_by: int | None = None  # the operator who registered a call
+    caller_name: str | None = None
     events: list[SeedEvent] = field(default_factory=list)
     status: Status = Status.NEW
     holder_id: int | None = None
@@ -182,6 +185,10 @@ def _random_case(i: int, code: str, rng: random.Random, provinces: list[str]) ->
         urgent=i % 11 == 0,
         created_at=created,
         contact_phone="+989121234567" if i % 3 else None,
+        # Every fourth case came by phone, without a citizen in chat; a few by the web desk.
+        channel="phone" if i % 4 == 1 else "web" if i % 13 == 0 else "chat",
+        taken_by=list(STAFF)[i % len(STAFF)] if i % 4 == 1 else None,
+        caller_name=("رضا احمدی" if i % 8 == 1 else None) if i % 4 == 1 else None,
     )
 
 
@@ -219,7 +226,9 @@ def _ratings(made: list[SeedCase], rng: random.Random) -> list[SeedRating]:
         if resolves and rng.random() < 0.8:
             at = (resolves[-1] + timedelta(hours=rng.choice((1, 5, 20)))).replace(microsecond=0)
             if at <= NOW:
-                out.append(SeedRating(case.id, rng.randint(1, 5), at))
+                score = rng.randint(1, 5)
+                if case.channel == "chat":  # nobody in chat rates a call nobody linked
+                    out.append(SeedRating(case.id, score, at))
     if out:
         out[0].created_at = DAY_END  # excluded: the period is half-open
     return out
@@ -259,7 +268,10 @@ def _case_row(c: SeedCase) -> dict[str, Any]:
     return {
         "id": c.id,
         "code": c.code,
-        "citizen_id": CITIZEN,
+        "citizen_id": CITIZEN if c.channel == "chat" else None,
+        "channel": c.channel,
+        "taken_by": c.taken_by,
+        "caller_name": c.caller_name,
         "status": c.status.value,
         "violation": c.violation,
         "sector": c.sector,
@@ -381,6 +393,7 @@ def expected(seed: Seed, start: datetime, end: datetime) -> dict[str, Any]:
         "workload": tuple(HolderLoad(h, STAFF[h], n) for h, n in _ranked(loads)),
         "ratings_count": len(rated),
         "ratings_mean": sum(r.score for r in rated) / len(rated) if rated else None,
+        "by_channel": _ranked(Counter(c.channel for c in new)),
     }
 
 
@@ -421,6 +434,7 @@ async def test_summary_figures_match_the_seeded_data(db_url: str) -> None:
     assert day["new"] >= 30 and day["claimed"] > day["claim_count"] > 0
     assert day["resolved"] > 0 and day["overdue_open"] > 0 and day["ratings_count"] > 0
     assert any(b.count > 1 for b in day["top_businesses"]) and len(day["workload"]) > 1
+    assert {channel for channel, _n in day["by_channel"]} == {"chat", "phone", "web"}
 
 
 async def test_summary_of_an_empty_database(db_url: str) -> None:
@@ -452,7 +466,7 @@ def test_period_bounds_keys_and_titles() -> None:
     assert week.key == "w:20261128"  # Saturday 7 Azar starts the week
     assert view.period_title(week, TZ) == _weekly("۷", "۱۳ آذر ۱۴۰۵")
     day = Period.parse("d:20261128")
-    assert day is not None and view.period_title(day, TZ) == _daily("۷ آذر ۱۴۰۵")
+    assert day is not None and view.period_title(day, TZ) == _daily("شنبه ۷ آذر ۱۴۰۵")
     across = Period.containing(PeriodKind.WEEK, datetime(2026, 11, 21).date(), TZ)
     assert view.period_title(across, TZ) == _weekly("۳۰ آبان", "۶ آذر ۱۴۰۵")
     new_year = Period.containing(PeriodKind.WEEK, datetime(2025, 3, 18).date(), TZ)
@@ -517,7 +531,7 @@ async def test_digest_is_persian_valid_html_and_escaped(tmp_path: Path) -> None:
             visible = _checked(message)
             assert not re.search(r"[0-9]", visible), visible  # Persian digits only
     digest = "\n".join(views[0])
-    assert digest.startswith(f"📊 <b>{_daily('۶ آذر ۱۴۰۵')}</b>")
+    assert digest.startswith(f"📊 <b>{_daily('جمعه ۶ آذر ۱۴۰۵')}</b>")
     assert f"{_('New complaints')}: {text.format_number(summary.new)}" in digest
     assert summary.top_businesses and "<b>نور" not in digest
     for biz in summary.top_businesses:

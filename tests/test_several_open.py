@@ -90,7 +90,7 @@ async def test_a_lookup_and_an_open_question_ask_which_and_lose_nothing(db_url: 
         row = await _asked_case(bot, p, "فاکتور دارید؟")
 
         await citizen.send_text("پیگیری شکایت")
-        await citizen.expect_message("کد رهگیری ۱۰ رقمی")
+        await citizen.expect_message("کد رهگیری ده‌رقمی")
         await citizen.send_text("بله فاکتور دارم")  # not a code: could be the answer
         which = await citizen.expect_message(WHICH)
         assert "«بله فاکتور دارم»" in which.text
@@ -107,7 +107,7 @@ async def test_a_lookup_and_an_open_question_ask_which_and_lose_nothing(db_url: 
 
         # A code typed after «پیگیری شکایت» is a lookup, whatever else is open.
         await citizen.send_text("پیگیری شکایت")
-        await citizen.expect_message("کد رهگیری ۱۰ رقمی")
+        await citizen.expect_message("کد رهگیری ده‌رقمی")
         await citizen.send_text(text.to_persian_digits(row["code"]))
         await citizen.expect_message("وضعیت:")
 
@@ -168,14 +168,14 @@ async def test_the_answer_button_routes_text_and_a_photo_while_filing(db_url: st
         await citizen.press("شکایتی که در حال ثبت آن هستم", message=which)
         await citizen.expect_message("نام واحد صنفی چیست")
         await citizen.send_text("فروشگاه نمونه")
-        await citizen.expect_message("نشانی آن کجاست")
+        await citizen.expect_message("نشانی واحد صنفی چیست")
         await citizen.send_text("خیابان انقلاب، پلاک ۱۲")
         await citizen.expect_message("موقعیت آن را")
-        await citizen.send_text("رد شدن")
+        await citizen.send_text("بعدی")
         await citizen.expect_message("چه اتفاقی افتاد")
         await citizen.send_text(DESCRIPTION)
         await citizen.expect_message("چه مبلغی پرداخت کردید")
-        await citizen.send_text("رد شدن")
+        await citizen.send_text("بعدی")
         await citizen.expect_message("عکس، ویدیو یا فایل بفرستید")
         assert await _answers(bot, row["id"]) == []
 
@@ -194,7 +194,7 @@ async def test_the_answer_button_routes_text_and_a_photo_while_filing(db_url: st
         assert await _answers(bot, row["id"]) == ["این عکس قفسه است"]
         # The draft kept its one file and goes on.
         await citizen.send_text("پایان ارسال مدارک")
-        await citizen.expect_message("کارشناسان چطور با شما تماس بگیرند")
+        await citizen.expect_message("کارشناسان چگونه با شما تماس بگیرند")
 
 
 async def test_a_question_on_a_referred_case_returns_it_to_the_unit(db_url: str) -> None:

@@ -50,12 +50,12 @@ NOT_YOURS = "اجازهٔ این کار"
 ANONYMOUS_ADMIN = "ناشناس ماندن"
 BAD_INPUT = "این ورودی اینجا معتبر نیست"
 WRONG_STATE = "در وضعیت کنونی"
-NOT_STAFF = "فقط از کارکنان"
-CLAIM = "✋ برمی‌دارم"
-CLAIMED_NOTICE = "رسیدگی به شکایت"
+NOT_STAFF = "فقط برای کارکنان تعزیرات مجاز است"
+CLAIM = "✋ رسیدگی می‌کنم"
+CLAIMED_NOTICE = "رسیدگی به شکایت شما با کد رهگیری"
 STATUS_NEW = "دریافت شد، در انتظار بررسی کارشناس"
-STATUS_CLAIMED = "در حال رسیدگی توسط کارشناس"
-HOLDER = "مسئول:"
+STATUS_CLAIMED = "در دست بررسی کارشناس"
+HOLDER = "کارشناس مسئول:"
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -83,7 +83,7 @@ async def _file(
 
 async def _claim(group: FakeGroup, user: FakeUser, card: BotMessage) -> None:
     qid = await group.press(from_user=user, text=CLAIM, message=card)
-    assert (await group.expect_answer(qid))["text"] == "پرونده با شماست."
+    assert (await group.expect_answer(qid))["text"] == "پرونده در دست شماست."
     await group.expect_edit(card, user.first_name)
 
 
@@ -167,7 +167,7 @@ async def _notices(bot: Bot, chat_id: int) -> list[str]:
 async def _lookup(citizen: FakeUser, code: str) -> BotMessage:
     """The citizen's «پیگیری شکایت» with the code typed in Persian digits."""
     await citizen.send_text("پیگیری شکایت")
-    await citizen.expect_message("کد رهگیری ۱۰ رقمی")
+    await citizen.expect_message("کد رهگیری ده‌رقمی")
     await citizen.send_text(_typed(code))
     return await citizen.expect_message(_short(code))
 
@@ -190,28 +190,30 @@ async def test_release_with_a_reason_returns_the_case_to_the_queue(db_url: str) 
         row, card = await _file(bot, staff, citizen, phone=PHONE)
         cid, code = row["id"], row["code"]
         await _claim(staff, p["s1"], card)
-        assert HOLDER in card.text and "رها کردن" in card.buttons()
+        assert HOLDER in card.text and "بازگرداندن به صف" in card.buttons()
         await citizen.expect_message(CLAIMED_NOTICE)
 
         # Only the holder may release: another staff member's press asks nothing.
-        qid = await staff.press(from_user=p["s2"], text="رها کردن", message=card)
+        qid = await staff.press(from_user=p["s2"], text="بازگرداندن به صف", message=card)
         assert NOT_YOURS in await _alert(staff, qid)
 
-        prompt = await _open_prompt(staff, p["s1"], "رها کردن", card, "را رها می‌کنید")
+        prompt = await _open_prompt(
+            staff, p["s1"], "بازگرداندن به صف", card, "را به صف بازمی‌گردانید"
+        )
         await _refused_reply(bot, staff, prompt, "رها شد", NOT_YOURS, cid, by=p["s2"])
         await _refused_reply(bot, staff, prompt, "رها شد", NOT_YOURS, cid, by=p["sup"])
         await _refused_reply(bot, staff, prompt, "رها شد", ANONYMOUS_ADMIN, cid)
         await _refused_reply(bot, staff, prompt, "   ", BAD_INPUT, cid, by=p["s1"])
-        await _answer(staff, p["s1"], prompt, "باید کارشناس بازار بررسی کند", "به صف برگشت")
+        await _answer(staff, p["s1"], prompt, "باید کارشناس بازار بررسی کند", "به صف بازگشت")
         await staff.expect_edit(card, STATUS_NEW)
         assert HOLDER not in card.text and p["s1"].first_name not in card.text
-        assert CLAIM in card.buttons() and "رها کردن" not in card.buttons()
+        assert CLAIM in card.buttons() and "بازگرداندن به صف" not in card.buttons()
         case = await _case(bot, cid)
         assert (case["status"], case["holder_id"]) == ("new", None)
         assert await _prompts(bot) == []
 
         await staff.send_text(from_user=p["s2"], text="/queue")
-        queue = await staff.expect_message("شکایت‌های بی‌مسئول")
+        queue = await staff.expect_message("شکایت‌های بدون کارشناس")
         assert _short(code) in queue.text
         await staff.send_text(from_user=p["s1"], text="/mine")
         await staff.expect_message("شکایت بازی در دست شما نیست")
@@ -245,33 +247,33 @@ async def test_mark_urgent_shows_on_the_card_and_leads_the_queue(db_url: str) ->
         citizen2 = bot.server.user(CITIZEN2, first_name="شهرونددو")
         first, first_card = await _file(bot, staff, p["citizen"])
         second, card = await _file(bot, staff, citizen2, phone=PHONE)
-        assert first_card.text.startswith("🆕") and card.text.startswith("🆕")
+        assert first_card.text.startswith("\u200f🆕") and card.text.startswith("\u200f🆕")
 
         await staff.send_text(from_user=p["s1"], text="/queue")
-        queue = await staff.expect_message("شکایت‌های بی‌مسئول")
+        queue = await staff.expect_message("شکایت‌های بدون کارشناس")
         assert queue.text.index(_short(first["code"])) < queue.text.index(_short(second["code"]))
 
         qid = await staff.press(from_user=p["s1"], text="🔴 فوری", message=card)
         answer = await staff.expect_answer(qid)
         assert answer["text"] == "فوری شد." and not answer.get("show_alert")
         await staff.expect_edit(card)
-        assert card.text.startswith("🔴") and "🔴 فوری" not in card.buttons()
+        assert card.text.startswith("\u200f🔴") and "🔴 فوری" not in card.buttons()
         assert CLAIM in card.buttons()
-        assert first_card.text.startswith("🆕") and "🔴 فوری" in first_card.buttons()
+        assert first_card.text.startswith("\u200f🆕") and "🔴 فوری" in first_card.buttons()
 
         # The stale button pressed again: it is urgent already, nothing is written twice.
         qid = await staff.press(from_user=p["s2"], data=f"s:urgent:{second['id']}", message=card)
         assert WRONG_STATE in await _alert(staff, qid)
 
         await staff.send_text(from_user=p["s1"], text="/queue")
-        queue = await staff.expect_message("شکایت‌های بی‌مسئول")
+        queue = await staff.expect_message("شکایت‌های بدون کارشناس")
         assert queue.text.index(_short(second["code"])) < queue.text.index(_short(first["code"]))
         urgent_line = next(ln for ln in queue.text.splitlines() if _short(second["code"]) in ln)
         assert "🔴" in urgent_line
 
         # It stays urgent once claimed: still no urgent button.
         await _claim(staff, p["s2"], card)
-        assert card.text.startswith("🔴") and "🔴 فوری" not in card.buttons()
+        assert card.text.startswith("\u200f🔴") and "🔴 فوری" not in card.buttons()
         assert (await _case(bot, second["id"]))["urgent"] is True
 
         # Urgency is internal: the citizen is told of the claim only.
@@ -308,7 +310,8 @@ async def test_reject_with_a_reason_then_staff_reopen(db_url: str) -> None:
         await _answer(staff, p["s1"], prompt, reason, "رد شد؛ به شهروند")
         told = await citizen.expect_message("پذیرفته نشد")
         assert reason in told.text and _short(code) in told.text
-        await staff.expect_edit(card, "وضعیت: رد شد")
+        assert "۱۳۵" in told.text and "شکایت تازه‌ای با جزئیات بیشتر" in told.text  # what next
+        await staff.expect_edit(card, "وضعیت: پذیرفته نشد")
         assert card.buttons()[:2] == ["بازگشایی", "یادداشت"] and CLAIM not in card.buttons()
         case = await _case(bot, cid)
         assert (case["status"], case["outcome"]) == ("rejected", "rejected")
@@ -339,7 +342,7 @@ async def test_reject_with_a_reason_then_staff_reopen(db_url: str) -> None:
         assert CLAIMED_NOTICE in notices[0] and "پذیرفته نشد" in notices[1]
         assert "بازگشایی شد" in notices[2] and CLAIMED_NOTICE in notices[3]
         shown = await _lookup(citizen, code)
-        assert STATUS_CLAIMED in shown.text and "رد شد" in shown.text
+        assert STATUS_CLAIMED in shown.text and "— پذیرفته نشد" in shown.text
 
         assert await _events(bot, cid) == [
             ("submit", CITIZEN, None, "new", None, True),
@@ -382,7 +385,7 @@ async def test_merge_into_another_case_by_its_code(db_url: str) -> None:
         ]
 
         await _answer(staff, p["s2"], prompt, _typed(target["code"]), "ادغام شد.")
-        told = await citizen2.expect_message("همان موضوع شکایت دیگری")
+        told = await citizen2.expect_message("همان موضوعی است که در شکایت دیگری")
         assert _short(dup["code"]) in told.text and _short(target["code"]) not in told.text
         await staff.expect_edit(card, "ادغام با پروندهٔ دیگر")
         assert CLAIM not in card.buttons() and "ادغام" not in card.buttons()
@@ -411,7 +414,7 @@ async def test_merge_into_another_case_by_its_code(db_url: str) -> None:
 
         notices = await _notices(bot, CITIZEN2)
         assert len(notices) == 2
-        assert CLAIMED_NOTICE in notices[0] and "همان موضوع شکایت دیگری" in notices[1]
+        assert CLAIMED_NOTICE in notices[0] and "همان موضوعی است که در شکایت دیگری" in notices[1]
         assert await _events(bot, dup["id"]) == [
             ("submit", CITIZEN2, None, "new", None, True),
             ("claim", STAFF2, "new", "claimed", None, True),
@@ -436,23 +439,27 @@ async def test_unit_returns_a_referral_with_a_reason(db_url: str) -> None:
         assert (await staff.expect_answer(qid))["text"] == "ارجاع شد."
         await citizen.expect_message("ارجاع شد")
         unit_card = await unit.expect_message(_short(code))
-        await staff.expect_edit(card, "واحد: تنظیم بازار")
+        await staff.expect_edit(card, "واحد رسیدگی‌کننده: تنظیم بازار")
 
-        prompt = await _open_prompt(unit, p["s2"], "برگرداندن", unit_card, "برمی‌گرداند")
+        prompt = await _open_prompt(unit, p["s2"], "بازگرداندن ارجاع", unit_card, "بازمی‌گرداند")
         assert prompt.chat_id == UNIT_CHAT
         await _refused_reply(bot, unit, prompt, "مال ما نیست", NOT_YOURS, cid, by=p["s1"])
         await _refused_reply(bot, unit, prompt, "مال ما نیست", ANONYMOUS_ADMIN, cid)
-        await _answer(unit, p["s2"], prompt, "در حوزهٔ این واحد نیست", "به صف برگشت")
+        await _answer(unit, p["s2"], prompt, "در حوزهٔ این واحد نیست", "به صف بازگشت")
 
         case = await _case(bot, cid)
         assert (case["status"], case["unit_id"], case["holder_id"]) == ("new", None, None)
         await staff.expect_edit(card, STATUS_NEW)
-        assert "واحد:" not in card.text and HOLDER not in card.text and CLAIM in card.buttons()
+        assert (
+            "واحد رسیدگی‌کننده:" not in card.text
+            and HOLDER not in card.text
+            and CLAIM in card.buttons()
+        )
         await unit.expect_edit(unit_card, STATUS_NEW)
-        assert "پذیرش" not in unit_card.buttons() and "برگرداندن" not in unit_card.buttons()
+        assert "پذیرش" not in unit_card.buttons() and "بازگرداندن ارجاع" not in unit_card.buttons()
 
         await staff.send_text(from_user=p["s2"], text="/queue")
-        queue = await staff.expect_message("شکایت‌های بی‌مسئول")
+        queue = await staff.expect_message("شکایت‌های بدون کارشناس")
         assert _short(code) in queue.text
 
         # The citizen was told of the referral; the return is internal, and their lookup shows
@@ -580,7 +587,7 @@ async def test_supervisor_reassigns_and_staff_may_not(db_url: str) -> None:
         qid = await staff.press(from_user=p["s1"], data=f"s:release:{cid}", message=card)
         assert NOT_YOURS in await _alert(staff, qid)
         qid = await staff.press(from_user=p["s2"], text="📞 شماره", message=card)
-        assert PHONE in await _alert(staff, qid)
+        assert "۰۹۱۲ ۱۲۳ ۴۵۶۷" in await _alert(staff, qid)  # PHONE, as staff read it
 
         # Handing over is internal: the citizen was told of the claim only.
         assert len(await _notices(bot, CITIZEN)) == 1
@@ -727,7 +734,7 @@ async def test_a_prompt_answered_as_the_anonymous_admin_changes_nothing(db_url: 
         for button, contains in (
             ("یادداشت", "یادداشت داخلی"),
             ("پرسش از شهروند", "پرسش خود"),
-            ("رها کردن", "را رها می‌کنید"),
+            ("بازگرداندن به صف", "را به صف بازمی‌گردانید"),
             ("رد", "رد می‌شود"),
         ):
             prompt = await _open_prompt(staff, p["s1"], button, card, contains)
@@ -772,7 +779,7 @@ PROMPT_KINDS = {
         "ask", "claimed", "awaiting_citizen", public=True, citizen_told=True,
     ),
     "release": Kind(
-        "رها کردن", "را رها می‌کنید", "s1", "مرخصی", "به صف برگشت",
+        "بازگرداندن به صف", "را به صف بازمی‌گردانید", "s1", "مرخصی", "به صف بازگشت",
         "release", "claimed", "new", public=False, citizen_told=False,
     ),
     "reject": Kind(
@@ -784,7 +791,7 @@ PROMPT_KINDS = {
         "merge", "claimed", "merged", public=True, citizen_told=True,
     ),
     "resolve": Kind(
-        "رسیدگی شد", "توضیح برای شهروند", "s1", "تذکر داده شد", "نتیجه ثبت شد",
+        "مشکل برطرف شد", "توضیح برای شهروند", "s1", "تذکر داده شد", "نتیجه ثبت شد",
         "resolve", "claimed", "resolved", public=True, citizen_told=True,
     ),
     "reopen": Kind(
@@ -792,7 +799,7 @@ PROMPT_KINDS = {
         "reopen", "rejected", "reopened", public=True, citizen_told=True,
     ),
     "return": Kind(
-        "برگرداندن", "برمی‌گرداند", "s2", "مال ما نیست", "به صف برگشت",
+        "بازگرداندن ارجاع", "بازمی‌گرداند", "s2", "مال ما نیست", "به صف بازگشت",
         "return_referral", "referred", "new", public=False, citizen_told=False,
     ),
 }  # fmt: skip
@@ -825,7 +832,7 @@ async def test_only_the_addressee_may_answer_a_prompt(db_url: str, kind: str) ->
             assert await _prompts(bot) == []
         elif kind == "reopen":
             assert isinstance(await desk.reject(await desk.actor(STAFF1), cid, "تکراری"), Done)
-            await staff.expect_edit(card, "وضعیت: رد شد")
+            await staff.expect_edit(card, "وضعیت: پذیرفته نشد")
         elif kind == "return":
             [market] = [u for u in await desk.units() if u["chat_id"] == UNIT_CHAT]
             assert isinstance(await desk.refer(await desk.actor(STAFF1), cid, market["id"]), Done)

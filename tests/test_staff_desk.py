@@ -5,14 +5,18 @@ citizen is told, and refusals for everything that must be refused."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
+import pytest
 from sqlalchemy import select
 
 from bot import text
 from bot.domain.roles import Role
 from bot.localapi import FakeGroup, FakeUser
+from bot.storage.rows import CaseRow
 from bot.storage.tables import case_events, cases, ratings
+from bot.text import to_persian_digits
+from bot.views import notices
 from tests.flows import case_rows, file_complaint
 from tests.harness import STAFF_CHAT_ID, Bot, running_bot
 
@@ -37,7 +41,7 @@ async def _setup(bot: Bot) -> dict[str, Any]:
         await staff.send_text(from_user=admin, text=f"/staff add {uid} {role}")
         await staff.expect_message("کارکنان")
     await staff.send_text(from_user=admin, text=f"/units market_regulation {UNIT_CHAT}")
-    await staff.expect_message(text.ltr(str(UNIT_CHAT)))
+    await staff.expect_message(text.format_id(UNIT_CHAT))
     return {"staff": staff, "unit": unit, **people}
 
 
@@ -84,17 +88,17 @@ async def test_a_case_from_card_to_rating_with_every_refusal(db_url: str) -> Non
         [row] = await case_rows(bot, CITIZEN)
         cid, code = row["id"], row["code"]
         card = await staff.expect_message(text.to_persian_digits(code[:5]))
-        assert "✋ برمی‌دارم" in card.buttons() and "+98" not in card.text
+        assert "✋ رسیدگی می‌کنم" in card.buttons() and "+98" not in card.text
 
         # A group member who is not staff: refused, nothing changes.
-        qid = await staff.press(from_user=p["out"], text="✋ برمی‌دارم", message=card)
-        assert "فقط از کارکنان" in await _alert(staff, qid)
+        qid = await staff.press(from_user=p["out"], text="✋ رسیدگی می‌کنم", message=card)
+        assert "فقط برای کارکنان تعزیرات مجاز است" in await _alert(staff, qid)
 
-        qid = await staff.press(from_user=p["s1"], text="✋ برمی‌دارم", message=card)
-        assert (await staff.expect_answer(qid))["text"] == "پرونده با شماست."
+        qid = await staff.press(from_user=p["s1"], text="✋ رسیدگی می‌کنم", message=card)
+        assert (await staff.expect_answer(qid))["text"] == "پرونده در دست شماست."
         card = await staff.expect_edit(card)
-        assert "کارشناس‌یک" in card.text and "در حال رسیدگی" in card.text
-        await citizen.expect_message("رسیدگی به شکایت")
+        assert "کارشناس‌یک" in card.text and "در دست بررسی کارشناس" in card.text
+        await citizen.expect_message("رسیدگی به شکایت شما با کد رهگیری")
 
         # The second claimer is told who holds it (pressing the stale button).
         qid = await staff.press(from_user=p["s2"], data=f"s:claim:{cid}", message=card)
@@ -110,11 +114,11 @@ async def test_a_case_from_card_to_rating_with_every_refusal(db_url: str) -> Non
 
         # The phone number: to the holder and the supervisor in an alert, not to others.
         qid = await staff.press(from_user=p["s1"], text="📞 شماره", message=card)
-        assert "+989121234567" in await _alert(staff, qid)
+        assert "۰۹۱۲ ۱۲۳ ۴۵۶۷" in await _alert(staff, qid)
         qid = await staff.press(from_user=p["s2"], text="📞 شماره", message=card)
         assert "+98" not in await _alert(staff, qid)
         qid = await staff.press(from_user=p["sup"], text="📞 شماره", message=card)
-        assert "+989121234567" in await _alert(staff, qid)
+        assert "۰۹۱۲ ۱۲۳ ۴۵۶۷" in await _alert(staff, qid)
 
         # Ask the citizen; their answer comes back to the group and the case wakes up.
         await staff.press(from_user=p["s1"], text="پرسش از شهروند", message=card)
@@ -126,9 +130,10 @@ async def test_a_case_from_card_to_rating_with_every_refusal(db_url: str) -> Non
         await citizen.send_text("حدود ساعت ۶ عصر")
         await citizen.expect_message("پاسخ شما برای کارشناس")
         relayed = await staff.expect_message("پاسخ شهروند")
-        assert "حدود ساعت 6 عصر" in relayed.text and "شهروند" not in relayed.text.split(":")[-1]
+        # Shown as typed, with Persian digits (stored normalised, with ASCII ones).
+        assert "حدود ساعت ۶ عصر" in relayed.text and "شهروند" not in relayed.text.split(":")[-1]
         card = await staff.expect_edit(card)
-        assert "در حال رسیدگی" in card.text
+        assert "در دست بررسی کارشناس" in card.text
 
         # Refer to the unit; the unit's chat gets its own card and accepts.
         await staff.press(from_user=p["s1"], text="ارجاع", message=card)
@@ -138,9 +143,9 @@ async def test_a_case_from_card_to_rating_with_every_refusal(db_url: str) -> Non
         assert (await staff.expect_answer(qid))["text"] == "ارجاع شد."
         await citizen.expect_message("ارجاع شد")
         unit_card = await unit.expect_message(text.to_persian_digits(code[:5]))
-        assert unit_card.buttons()[:2] == ["پذیرش", "برگرداندن"]
+        assert unit_card.buttons()[:2] == ["پذیرش", "بازگرداندن ارجاع"]
         qid = await unit.press(from_user=p["s2"], text="پذیرش", message=unit_card)
-        assert (await unit.expect_answer(qid))["text"] == "پذیرفته شد: پرونده با شماست."
+        assert (await unit.expect_answer(qid))["text"] == "ارجاع پذیرفته شد؛ پرونده در دست شماست."
         unit_card = await unit.expect_edit(unit_card)
         assert "کارشناس‌دو" in unit_card.text
         await citizen.expect_message("واحد تخصصی رسیدگی")
@@ -153,13 +158,14 @@ async def test_a_case_from_card_to_rating_with_every_refusal(db_url: str) -> Non
         )
         await staff.press(from_user=p["s2"], text="اعلام نتیجه", message=latest)
         menu = await staff.expect_edit(latest)
-        await staff.press(
-            from_user=p["s2"], text="ارسال به شعبهٔ تعزیرات برای صدور رأی", message=menu
-        )
+        await staff.press(from_user=p["s2"], text="به شعبهٔ تعزیرات ارسال شد", message=menu)
         await _reply_to_prompt(staff, p["s2"], "توضیح برای شهروند", "پرونده به شعبهٔ ۳ رفت.")
         await staff.expect_message("نتیجه ثبت شد")
         outcome = await citizen.expect_message("به شکایت")
-        assert "ارسال به شعبهٔ تعزیرات" in outcome.text and "شعبهٔ 3" in outcome.text
+        assert "به شعبهٔ تعزیرات ارسال شد" in outcome.text and "شعبهٔ ۳" in outcome.text
+        # Rated with the stars it shows, and reopened within a window it states.
+        assert "از یک ستاره (ضعیف) تا پنج ستاره (عالی)" in outcome.text
+        assert "تا هفت روز پس از اعلام این نتیجه" in outcome.text
 
         # The citizen rates, comments and reopens within the window.
         await citizen.press("⭐⭐⭐⭐⭐", message=outcome)
@@ -195,12 +201,12 @@ async def test_a_case_from_card_to_rating_with_every_refusal(db_url: str) -> Non
         timeline = await staff.expect_message("روند پروندهٔ")
         assert "فروشنده سابقه دارد" in timeline.text
         await staff.send_text(from_user=p["out"], text=f"/case {code}")
-        await staff.expect_message("فقط از کارکنان")
+        await staff.expect_message("فقط برای کارکنان تعزیرات مجاز است")
         # Posting as the anonymous group admin is refused: nobody to record.
         await staff.send_as_anonymous_admin("/queue")
         await staff.expect_message("ناشناس ماندن")
         await staff.send_text(from_user=p["s2"], text="/queue")
-        queue = await staff.expect_message("شکایت‌های بی‌مسئول")
+        queue = await staff.expect_message("شکایت‌های بدون کارشناس")
         assert text.to_persian_digits(code[:5]) in queue.text
 
 
@@ -234,7 +240,7 @@ async def test_forged_and_stale_presses_change_nothing(db_url: str) -> None:
             assert "چنین پرونده‌ای نیست" in await _alert(staff, qid), act
         for act in acts:  # a non-staff member, on a real case
             qid = await staff.press(from_user=p["out"], data=f"s:{act}:{cid}", message=card)
-            assert "فقط از کارکنان" in await _alert(staff, qid), act
+            assert "فقط برای کارکنان تعزیرات مجاز است" in await _alert(staff, qid), act
         for data in (f"s:ru:{cid}:99", f"s:ro:{cid}", "s:claim", "s:x:y:z:w", f"s:zz:{cid}"):
             qid = await staff.press(from_user=p["s1"], data=data, message=card)
             await _alert(staff, qid)
@@ -256,7 +262,9 @@ async def test_fifty_staff_pressing_claim_at_once_leave_one_holder(db_url: str) 
     async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
         staff = bot.server.group(STAFF_CHAT_ID, title="Staff")
         citizen = bot.server.user(CITIZEN, first_name="شهروند")
-        members = [bot.server.user(20000 + i, first_name=f"ک{i}") for i in range(50)]
+        members = [
+            bot.server.user(20000 + i, first_name=f"ک{to_persian_digits(i)}") for i in range(50)
+        ]
         admin = await bot.services.desk.actor(ADMIN)
         for m in members:
             assert await bot.services.desk.set_role(admin, m.id, Role.STAFF) is None
@@ -268,7 +276,7 @@ async def test_fifty_staff_pressing_claim_at_once_leave_one_holder(db_url: str) 
             for m in members
         ]
         answers = [await staff.expect_answer(q) for q in qids]
-        winners = [a for a in answers if a["text"] == "پرونده با شماست."]
+        winners = [a for a in answers if a["text"] == "پرونده در دست شماست."]
         assert len(winners) == 1
         case = await _case(bot, row["id"])
         winner = members[answers.index(winners[0])]
@@ -305,7 +313,7 @@ async def test_a_citizen_who_blocked_the_bot_is_shown_on_the_card(db_url: str) -
         card = await staff.expect_message(text.to_persian_digits(row["code"][:5]))
         bot.server.block(CITIZEN)
         bot.server.expect_refusal("bot was blocked by the user")
-        await staff.press(from_user=p["s1"], text="✋ برمی‌دارم", message=card)
+        await staff.press(from_user=p["s1"], text="✋ رسیدگی می‌کنم", message=card)
         await bot.server.wait_until(lambda: "ربات را مسدود" in _latest(bot, card).text)
         async with bot.services.rt.engine.connect() as conn:
             from bot.storage.tables import outbox, users
@@ -383,10 +391,24 @@ async def test_a_long_timeline_is_split_between_messages(db_url: str) -> None:
         desk = bot.services.desk
         s1 = await desk.actor(STAFF1)
         for i in range(30):
-            await desk.note(s1, row["id"], f"یادداشت {i} " + "جزئیات " * 60)
+            await desk.note(s1, row["id"], f"یادداشت {to_persian_digits(i)} " + "جزئیات " * 60)
         staff = p["staff"]
         await staff.send_text(from_user=p["s1"], text=f"/case {row['code']}")
         first = await staff.expect_message("روند پروندهٔ")
         rest = [await staff.expect_message("یادداشت") for _ in range(2)]
         for part in (first, *rest):
             assert len(part.text.encode("utf-16-le")) // 2 <= 4096
+
+
+@pytest.mark.parametrize(("days", "offered"), [(3, True), (0, False)])
+def test_the_resolved_notice_offers_reopening_only_within_a_window(
+    days: int, offered: bool
+) -> None:
+    case = cast(CaseRow, {"id": 7, "code": "1234567890"})
+    payload = notices.resolved(case, "resolved", "فروشنده تذکر گرفت.", days)
+    # The outcome has its own words, not the status «رسیدگی شد» a second time.
+    assert "<b>نتیجه:</b> مشکل برطرف شد" in payload["text"]
+    labels = [b["text"] for row in payload["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels[:5] == ["⭐" * n for n in range(1, 6)]
+    assert ("بازگشایی شکایت" in labels) is offered
+    assert ("تا سه روز پس از اعلام این نتیجه" in payload["text"]) is offered

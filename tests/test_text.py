@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 import pytest
 from babel.numbers import format_decimal
@@ -245,6 +246,29 @@ def test_format_money() -> None:
         ("1000000000000 ریال", 10**12),
         ("10000000000000 ریال", 10**13),  # the maximum, inclusive
         ("1000 میلیارد تومان", 10**13),
+        # Written in words, or words and digits mixed.
+        ("یک میلیون تومان", 10_000_000),
+        ("صد هزار", 1_000_000),
+        ("صدهزار تومان", 1_000_000),
+        ("صد\u200cهزار تومان", 1_000_000),
+        ("نیم میلیون", 5_000_000),
+        ("یک و نیم میلیون", 15_000_000),
+        ("۱ و نیم میلیون", 15_000_000),
+        ("دو میلیون و نیم", 25_000_000),
+        ("دویست و پنجاه هزار تومان", 2_500_000),
+        ("سیصد و بیست و پنج هزار", 3_250_000),
+        ("دو میلیون و پانصد هزار", 25_000_000),
+        ("۲ میلیون و پانصد هزار تومان", 25_000_000),
+        ("دو هزار و پانصد تومان", 25_000),  # a bare last part after «هزار» is plain
+        ("۲ هزار و ۵۰۰", 25_000),
+        ("پانصد تومان", 5_000),
+        ("نه تومان", 90),
+        ("یه میلیون", 10_000_000),  # spoken spellings
+        ("پونصد هزار", 5_000_000),
+        ("یکصد هزار ریال", 100_000),
+        ("٢ مليون", 20_000_000),  # Arabic digits and ي
+        ("نهصد و نود و نه میلیارد ریال", 999 * 10**9),
+        ("یک میلیارد و دویست میلیون تومان", 12_000_000_000),
     ],
 )
 def test_parse_amount_accepts(typed: str, rials: int) -> None:
@@ -302,6 +326,26 @@ def test_parse_amount_accepts(typed: str, rials: int) -> None:
         "۲.۵ میلیون و ۵۰۰ هزار",
         "250\n000",
         "25😀0",
+        # Words: only numbers, in order, and a unit when nothing else says it is money.
+        "نه",  # "no", not nine tomans
+        "یک",
+        "صد",
+        "صد و پنجاه",
+        "حدود یک میلیون",
+        "یک میلیون تومان ناقابل",
+        "بیست و یازده هزار",  # a teen after a ten
+        "پنج و بیست هزار",  # rising places
+        "صد صد هزار",
+        "دوده هزار",  # «دو» «ده» with no «و»
+        "یک میلیون و دویست",  # ambiguous bare tail, as with digits
+        "دو و نیم",  # a half only before a multiplier
+        "دو و نیم تومان",
+        "نیم و یک میلیون",
+        "۲.۵ و نیم میلیون",
+        "دو میلیون و پانصد هزار و نیم",
+        "یک میلیون و نیم و پانصد هزار",
+        "هزار و پانصد",
+        "و نیم میلیون",
     ],
 )
 def test_parse_amount_rejects(typed: str) -> None:
@@ -311,7 +355,9 @@ def test_parse_amount_rejects(typed: str) -> None:
 @settings(max_examples=300)
 @given(
     st.one_of(
-        any_text, tricky_text, st.text(alphabet="0123456789۰۹٫٬،,./' هزارتومنیلد و", max_size=30)
+        any_text,
+        tricky_text,
+        st.text(alphabet="0123456789۰۹٫٬،,./' هزارتومنیلد وصکدسچپجبشفنه\u200c", max_size=30),
     )
 )
 def test_parse_amount_never_raises(s: str) -> None:
@@ -335,6 +381,97 @@ def test_parse_amount_reads_back_formatted_tomans(tomans: int) -> None:
 @given(st.integers(min_value=1, max_value=10**13))
 def test_parse_amount_reads_back_formatted_rials(rials: int) -> None:
     assert parse_amount(format_rials(rials)) == rials
+
+
+_ONES = ["", "یک", "دو", "سه", "چهار", "پنج", "شش", "هفت", "هشت", "نه"]
+_TEENS = ["ده", "یازده", "دوازده", "سیزده", "چهارده", "پانزده", "شانزده", "هفده", "هجده", "نوزده"]
+_TENS = ["", "", "بیست", "سی", "چهل", "پنجاه", "شصت", "هفتاد", "هشتاد", "نود"]
+_HUNDREDS = ["", "صد", "دویست", "سیصد", "چهارصد", "پانصد", "ششصد", "هفتصد", "هشتصد", "نهصد"]
+_MULTIPLIERS = {"هزار": 10**3, "میلیون": 10**6, "میلیارد": 10**9}
+
+
+def spell(n: int) -> str:
+    """1-999 as Persian words, written independently of the parser: «سیصد و بیست و پنج»."""
+    hundreds, rest = divmod(n, 100)
+    parts = [_HUNDREDS[hundreds]] if hundreds else []
+    if 10 <= rest < 20:
+        parts.append(_TEENS[rest - 10])
+    else:
+        tens, ones = divmod(rest, 10)
+        parts += [w for w in (_TENS[tens], _ONES[ones]) if w]
+    return " و ".join(parts)
+
+
+below_1000 = st.integers(min_value=1, max_value=999)
+multiplier = st.sampled_from(sorted(_MULTIPLIERS))
+
+
+def arabic_digits(n: int) -> str:
+    return str(n).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+
+
+digit_script = st.sampled_from([str, to_persian_digits, arabic_digits])
+
+
+@settings(max_examples=200)
+@given(below_1000, multiplier, digit_script)
+def test_parse_amount_reads_words_as_digits(
+    n: int, word: str, script: Callable[[int], str]
+) -> None:
+    rials = n * _MULTIPLIERS[word] * 10
+    assert parse_amount(f"{spell(n)} {word}") == rials
+    assert parse_amount(f"{spell(n)} {word} تومان") == rials
+    assert parse_amount(f"{script(n)} {word}") == rials
+    # Glued to the multiplier, as many type it: «صدهزار», «دویست‌وپنجاه‌هزار».
+    assert parse_amount(f"{spell(n)}{word}") == rials
+    assert parse_amount(f"{spell(n)}\u200c{word}") == rials
+
+
+@settings(max_examples=200)
+@given(below_1000)
+def test_parse_amount_needs_a_unit_for_bare_words(n: int) -> None:
+    assert parse_amount(spell(n)) is None
+    assert parse_amount(f"{spell(n)} تومان") == n * 10
+    assert parse_amount(f"{spell(n)} ریال") == n
+
+
+@settings(max_examples=200)
+@given(below_1000, below_1000, st.booleans(), st.booleans())
+def test_parse_amount_reads_compounds(a: int, b: int, a_words: bool, b_words: bool) -> None:
+    first = spell(a) if a_words else to_persian_digits(a)
+    second = spell(b) if b_words else str(b)
+    expected = (a * 10**6 + b * 10**3) * 10
+    assert parse_amount(f"{first} میلیون و {second} هزار تومان") == expected
+    assert parse_amount(f"{first} میلیون و {second} هزار و ۵۰۰") == expected + 5_000
+    # A bare tail after «میلیون» is ambiguous whatever it is written in.
+    assert parse_amount(f"{first} میلیون و {second}") is None
+
+
+@settings(max_examples=100)
+@given(below_1000, st.sampled_from(["هزار", "میلیون"]))
+def test_parse_amount_reads_a_half(n: int, word: str) -> None:
+    rials = (2 * n + 1) * _MULTIPLIERS[word] * 10 // 2
+    assert parse_amount(f"{spell(n)} و نیم {word}") == rials
+    assert parse_amount(f"{n} و نیم {word}") == rials
+    assert parse_amount(f"{spell(n)} {word} و نیم") == rials
+    assert parse_amount(f"{to_persian_digits(n)}٫۵ {word}") == rials
+
+
+@pytest.mark.parametrize(
+    ("n", "words"),
+    [
+        (1, "یک"),
+        (2, "دو"),
+        (7, "هفت"),
+        (9, "نه"),
+        (10, "ده"),
+        (11, "۱۱"),
+        (30, "۳۰"),
+        (1500, "۱٬۵۰۰"),
+    ],
+)
+def test_count_in_words(n: int, words: str) -> None:
+    assert t.count_in_words(n) == words
 
 
 def test_default_unit_is_toman() -> None:
@@ -511,3 +648,41 @@ def test_excerpt_properties(s: str, limit: int) -> None:
     else:
         assert out.endswith("…")
         assert flat.startswith(out[:-1])
+
+
+# -- showing numbers, ids and typed text in a right-to-left line ------------------------------
+
+
+def test_format_phone_national_form_in_persian_digits_isolated() -> None:
+    assert t.format_phone("+989121234567") == "\u2066۰۹۱۲ ۱۲۳ ۴۵۶۷\u2069"
+    assert t.format_phone("+441234567890") == "\u2066+۴۴۱۲۳۴۵۶۷۸۹۰\u2069"
+
+
+def test_format_id_keeps_the_minus_on_the_left() -> None:
+    assert t.format_id(-1002000000002) == "\u2066-۱۰۰۲۰۰۰۰۰۰۰۰۲\u2069"
+    assert t.format_id(9101) == "\u2066۹۱۰۱\u2069"
+
+
+def test_typed_digits_reads_what_the_bot_showed_and_nothing_more() -> None:
+    assert t.typed_digits(t.format_id(-1002000000002)) == "-1002000000002"
+    assert t.typed_digits("۹۱۰۱") == "9101"
+    assert t.typed_digits("²³") == "²³"  # NFKC would make it 23: a forged id stays forged
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("پلاک 12، 180 هزار", "پلاک ۱۲، ۱۸۰ هزار"),
+        ("صفحهٔ instagram.com/shop123", "صفحهٔ \u2066instagram.com/shop123\u2069"),
+        ("https://shop.ir/p/42 را ببینید", "\u2066https://shop.ir/p/42\u2069 را ببینید"),
+        ("@shop_22 و a1@mail.com", "\u2066@shop_22\u2069 و \u2066a1@mail.com\u2069"),
+        ("فایل r0.pdf", "فایل r۰.pdf"),  # a file name is not a web address
+    ],
+)
+def test_shown_writes_digits_in_persian_but_keeps_addresses(typed: str, shown: str) -> None:
+    assert t.shown(typed) == shown
+
+
+def test_rtl_lines_and_isolates() -> None:
+    assert t.rtl_lines("a\nب") == "\u200fa\n\u200fب"
+    assert t.fsi("Ali") == "\u2068Ali\u2069"

@@ -26,7 +26,7 @@ NOW = datetime(2026, 11, 28, 6, 30, tzinfo=UTC)
 FLOODER, OTHER = 8101, 8102
 WELCOME = "از منوی زیر انتخاب کنید"  # the end of the /start screen
 HELP = "راهنمای کار با ربات"
-SLOW_DOWN = "خیلی سریع"
+SLOW_DOWN = "با سرعت زیاد"
 _ids = iter(range(1, 1_000_000))
 
 
@@ -246,7 +246,7 @@ async def test_a_citizens_quick_answers_are_applied_in_order(db_url: str) -> Non
             assert draft is not None
             assert (draft.data.city, draft.data.business) == ("شیراز", None)
         await u.expect_message("نام واحد صنفی چیست")
-        await u.expect_message("نشانی آن کجاست")
+        await u.expect_message("نشانی واحد صنفی چیست")
         await u.expect_message("موقعیت آن را")
         draft = (await bot.services.filing.current(5101)).draft
         assert draft is not None

@@ -139,7 +139,7 @@ async def test_two_processes_keep_one_citizens_quick_answers_in_order(db_url: st
             assert draft is not None
             assert (draft.data.city, draft.data.business) == ("شیراز", None)
         await u.expect_message("نام واحد صنفی چیست")
-        await u.expect_message("نشانی آن کجاست")
+        await u.expect_message("نشانی واحد صنفی چیست")
         await u.expect_message("موقعیت آن را")
         draft = (await bot.services.filing.current(u.id)).draft
         assert draft is not None

@@ -31,7 +31,7 @@ class Persona:
     last_name: str
     phone: str  # what «share my phone» sends, Iranian mobile format
     part: Part
-    role: Role | None  # the desk role given at start; None for citizens and the unit's member
+    role: Role | None  # the desk role given at start (a unit's officer is staff); None: citizens
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ CITIZEN_2 = Persona(1002, "رضا", "کریمی", "09351112233", Part.CITIZEN, N
 STAFF = Persona(2001, "سارا", "رضایی", "09123334455", Part.STAFF, Role.STAFF)
 SUPERVISOR = Persona(2002, "علی", "محمدی", "09124445566", Part.STAFF, Role.SUPERVISOR)
 ADMIN = Persona(2003, "زهرا", "حسینی", "09125556677", Part.STAFF, Role.ADMIN)
-UNIT_MEMBER = Persona(3001, "حمید", "نوری", "09126667788", Part.UNIT, None)
+UNIT_MEMBER = Persona(3001, "حمید", "نوری", "09126667788", Part.UNIT, Role.STAFF)
 MANAGER = Persona(4001, "نرگس", "کاظمی", "09127778899", Part.MANAGER, Role.MANAGER)
 
 PERSONAS: tuple[Persona, ...] = (

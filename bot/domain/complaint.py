@@ -9,6 +9,15 @@ from pydantic import BaseModel, Field
 from bot.domain.catalogue import PROVINCES_BY_CODE, SECTORS_BY_CODE, VIOLATIONS_BY_CODE
 
 
+class DraftKind(StrEnum):
+    """Whose words a draft holds: a citizen's own complaint, or a call a desk member is
+    registering. One draft of each kind per user, so an operator's call never touches the
+    complaint they may be filing for themselves."""
+
+    COMPLAINT = "complaint"
+    CALL = "call"
+
+
 class Step(StrEnum):
     VIOLATION = "violation"
     SECTOR = "sector"
@@ -17,31 +26,86 @@ class Step(StrEnum):
     BUSINESS = "business"
     ADDRESS = "address"
     LOCATION = "location"
+    DUPLICATE = "duplicate"  # only when the same business has open cases: join one, or not
     DESCRIPTION = "description"
     PRICE_PAID = "price_paid"
     PRICE_FAIR = "price_fair"
     EVIDENCE = "evidence"
     CONTACT = "contact"
+    CALLER = "caller"  # a call: the caller's name and number, typed by the operator
     REVIEW = "review"
 
 
-ORDER: tuple[Step, ...] = tuple(Step)
-
-# Parts of the complaint the citizen can change from the review, each a run of steps.
-EDIT_GROUPS: dict[str, tuple[Step, ...]] = {
-    "violation": (Step.VIOLATION,),
-    "sector": (Step.SECTOR,),
-    "place": (Step.PROVINCE, Step.CITY),
-    "business": (Step.BUSINESS, Step.ADDRESS, Step.LOCATION),
-    "description": (Step.DESCRIPTION,),
-    "prices": (Step.PRICE_PAID, Step.PRICE_FAIR),
-    "evidence": (Step.EVIDENCE,),
-    "contact": (Step.CONTACT,),
+# The steps of each kind of draft, in order. An operator on the phone can neither send the
+# caller's location nor their photos, and types the caller's number instead of sharing one.
+ORDERS: dict[DraftKind, tuple[Step, ...]] = {
+    DraftKind.COMPLAINT: (
+        Step.VIOLATION,
+        Step.SECTOR,
+        Step.PROVINCE,
+        Step.CITY,
+        Step.BUSINESS,
+        Step.ADDRESS,
+        Step.LOCATION,
+        Step.DUPLICATE,
+        Step.DESCRIPTION,
+        Step.PRICE_PAID,
+        Step.PRICE_FAIR,
+        Step.EVIDENCE,
+        Step.CONTACT,
+        Step.REVIEW,
+    ),
+    DraftKind.CALL: (
+        Step.VIOLATION,
+        Step.SECTOR,
+        Step.PROVINCE,
+        Step.CITY,
+        Step.BUSINESS,
+        Step.ADDRESS,
+        Step.DUPLICATE,
+        Step.DESCRIPTION,
+        Step.PRICE_PAID,
+        Step.PRICE_FAIR,
+        Step.CALLER,
+        Step.REVIEW,
+    ),
 }
+ORDER: tuple[Step, ...] = ORDERS[DraftKind.COMPLAINT]
 
-CHOICE_STEPS = {Step.VIOLATION, Step.SECTOR, Step.PROVINCE}
+# Parts of the complaint that can be changed from the review, each a run of steps. A changed
+# business or place is checked for open cases again (the duplicate step ends its part).
+EDIT_GROUPS_OF: dict[DraftKind, dict[str, tuple[Step, ...]]] = {
+    DraftKind.COMPLAINT: {
+        "violation": (Step.VIOLATION,),
+        "sector": (Step.SECTOR,),
+        "place": (Step.PROVINCE, Step.CITY, Step.DUPLICATE),
+        "business": (Step.BUSINESS, Step.ADDRESS, Step.LOCATION, Step.DUPLICATE),
+        "description": (Step.DESCRIPTION,),
+        "prices": (Step.PRICE_PAID, Step.PRICE_FAIR),
+        "evidence": (Step.EVIDENCE,),
+        "contact": (Step.CONTACT,),
+    },
+    DraftKind.CALL: {
+        "violation": (Step.VIOLATION,),
+        "sector": (Step.SECTOR,),
+        "place": (Step.PROVINCE, Step.CITY, Step.DUPLICATE),
+        "business": (Step.BUSINESS, Step.ADDRESS, Step.DUPLICATE),
+        "description": (Step.DESCRIPTION,),
+        "prices": (Step.PRICE_PAID, Step.PRICE_FAIR),
+        "contact": (Step.CALLER,),
+    },
+}
+# Every part's name (what a button may carry); which exist depends on the kind.
+EDIT_GROUPS: dict[str, tuple[Step, ...]] = EDIT_GROUPS_OF[DraftKind.COMPLAINT]
+
+CHOICE_STEPS = {Step.VIOLATION, Step.SECTOR, Step.PROVINCE, Step.DUPLICATE}
 PRICE_STEPS = {Step.PRICE_PAID, Step.PRICE_FAIR}
 SKIPPABLE_STEPS = {Step.LOCATION, Step.PRICE_PAID, Step.PRICE_FAIR, Step.EVIDENCE}
+
+# At the duplicate step: the report joins the oldest open case about the business as a
+# supporting report, or is filed as a case of its own.
+JOIN, SEPARATE = "join", "separate"
+DUPLICATE_CHOICES = (JOIN, SEPARATE)
 
 # (min, max) length of each free-text answer after normalising, in characters.
 TEXT_LIMITS: dict[Step, tuple[int, int]] = {
@@ -50,6 +114,8 @@ TEXT_LIMITS: dict[Step, tuple[int, int]] = {
     Step.ADDRESS: (5, 300),
     Step.DESCRIPTION: (20, 2000),
 }
+# The caller's name, as the operator types it with the number.
+CALLER_NAME_LIMITS = (2, 80)
 
 # The free-text steps are exactly those with a length limit.
 TEXT_STEPS = frozenset(TEXT_LIMITS)
@@ -105,11 +171,20 @@ class DraftData(BaseModel):
     prices_skipped: bool = False
     evidence_done: bool = False
     contact_phone: str | None = None
-    anonymous: bool | None = None
+    anonymous: bool | None = None  # a call: True when the caller gives neither name nor number
+    caller_name: str | None = None
+    # The duplicate check after the business: how many open cases matched, the one a join
+    # would go to, and whether the citizen (or operator) chose to join it.
+    duplicates: int = 0
+    duplicate_target: int | None = None
+    duplicate_of: int | None = None
+    # A call marked «فوری»: the unit it is referred to at once, the operator holding it.
+    urgent_unit: int | None = None
 
-    def missing(self) -> list[Step]:
+    def missing(self, kind: DraftKind = DraftKind.COMPLAINT) -> list[Step]:
         """Steps still without an answer (a skip counts as an answer)."""
         out: list[Step] = []
+        contact = Step.CALLER if kind == DraftKind.CALL else Step.CONTACT
         checks = {
             Step.VIOLATION: self.violation in VIOLATIONS_BY_CODE,
             Step.SECTOR: self.sector in SECTORS_BY_CODE,
@@ -118,7 +193,7 @@ class DraftData(BaseModel):
             Step.BUSINESS: bool(self.business),
             Step.ADDRESS: bool(self.address),
             Step.DESCRIPTION: bool(self.description),
-            Step.CONTACT: self.anonymous is not None,
+            contact: self.anonymous is not None,
         }
         for step, ok in checks.items():
             if not ok:
@@ -126,14 +201,15 @@ class DraftData(BaseModel):
         return out
 
 
-def next_step(step: Step, edit_group: str | None) -> Step:
+def next_step(step: Step, edit_group: str | None, kind: DraftKind = DraftKind.COMPLAINT) -> Step:
     """The step after `step`; while editing, the end of the edited part returns to the review."""
     if edit_group is not None:
-        group = EDIT_GROUPS[edit_group]
+        group = EDIT_GROUPS_OF[kind].get(edit_group, ())
         if step not in group or step == group[-1]:
             return Step.REVIEW
         return group[group.index(step) + 1]
-    return ORDER[ORDER.index(step) + 1]
+    order = ORDERS[kind]
+    return order[order.index(step) + 1]
 
 
 class Problem(StrEnum):
@@ -153,3 +229,5 @@ class Problem(StrEnum):
     BAD_PHONE = "bad_phone"
     DAILY_LIMIT = "daily_limit"
     INCOMPLETE = "incomplete"
+    AMBIGUOUS = "ambiguous"  # typed text names more than one of the choices
+    NOT_DESK = "not_desk"  # calls are registered by desk members only

@@ -43,6 +43,7 @@ class Action(StrEnum):
     MERGE = "merge"
     REOPEN = "reopen"
     CLOSE = "close"
+    LINK = "link"  # a case that came by phone or web now followed in a citizen's chat
 
 
 S = Status
@@ -68,6 +69,8 @@ TRANSITIONS: dict[tuple[Action, Status | None], Status] = {
     **{(Action.MERGE, s): S.MERGED for s in (S.NEW, S.CLAIMED, S.REOPENED)},
     **{(Action.REOPEN, s): S.REOPENED for s in (S.RESOLVED, S.CLOSED, S.REJECTED)},
     (Action.CLOSE, S.RESOLVED): S.CLOSED,
+    # Linking changes who is told, never where the case stands.
+    **{(Action.LINK, s): s for s in S},
 }
 
 # Actions that carry a staff member's text (a note, a question, a reason, an explanation): the

@@ -9,9 +9,12 @@ is not kept here but in the case itself (`awaiting_citizen`), so nothing the cit
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.domain import ids
+
+_TEN_DIGITS = re.compile(r"[0-9]{10}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,29 @@ class Filing:
         return "filing"
 
 
-Pending = TrackingCode | Answer | Comment | ReopenReason | Filing
+@dataclass(frozen=True)
+class Call:
+    """A desk member chose the phone call they are registering: their typed answers go to the
+    call's draft, not to any complaint of their own, until a new question comes."""
+
+    def encode(self) -> str:
+        return "call"
+
+
+@dataclass(frozen=True)
+class LinkCase:
+    """After a lookup of `code`, which is not (yet) among the citizen's cases: a shared phone
+    number links it to their chat if it is the number the caller gave on the phone."""
+
+    # Ten ASCII digits as typed, check digit or not: every code that is not the citizen's gets
+    # the same offer, so the offer tells nothing about which codes exist.
+    code: str
+
+    def encode(self) -> str:
+        return f"link:{self.code}"
+
+
+Pending = TrackingCode | Answer | Comment | ReopenReason | Filing | Call | LinkCase
 
 _WITH_CASE: dict[str, type[Answer] | type[Comment] | type[ReopenReason]] = {
     "answer": Answer,
@@ -78,7 +103,11 @@ def parse(stored: str | None) -> Pending | None:
         return TrackingCode()
     if stored == "filing":
         return Filing()
+    if stored == "call":
+        return Call()
     kind, _sep, ref = stored.partition(":")
+    if kind == "link":
+        return LinkCase(ref) if _TEN_DIGITS.fullmatch(ref) else None
     cls = _WITH_CASE.get(kind)
     case_id = ids.row_id(ref)
     if cls is None or case_id is None:

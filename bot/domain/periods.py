@@ -3,6 +3,10 @@
 A period is named by its kind and first local day, and `key`/`parse` turn it into a short ASCII
 string and back, so it can ride in callback data and in `scheduled_pushes.period_key`. Its
 bounds are half-open ``[start, end)`` in aware UTC, the form the report queries take.
+
+`read_period` reads what a manager types after /report or /export: a Persian word («امروز»،
+«دیروز»، «هفته»، «هفتهٔ گذشته»، «ماه»، «ماه گذشته»), its Latin code ("today", "week", …), one
+Jalali date or a range of two («از ۱۴۰۵/۰۹/۰۱ تا ۱۴۰۵/۰۹/۰۷»), in Persian or Latin digits.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 
-from bot import jalali
+from bot import jalali, text
 
 
 class PeriodKind(StrEnum):
@@ -73,3 +77,76 @@ def _bounds(kind: PeriodKind, day: date, tz: tzinfo) -> tuple[datetime, datetime
     if kind is PeriodKind.WEEK:
         return jalali.jalali_week_bounds(day, tz)
     return jalali.jalali_month_bounds(day, tz)
+
+
+#: What a manager may type for a period: the kind, and how many periods back from the current
+#: one. Persian first: it is what the usage line teaches. Compared after `text.word_key`.
+PERIOD_WORDS: dict[str, tuple[PeriodKind, int]] = {
+    "امروز": (PeriodKind.DAY, 0),
+    "دیروز": (PeriodKind.DAY, -1),
+    "هفته": (PeriodKind.WEEK, 0),
+    "این هفته": (PeriodKind.WEEK, 0),
+    "هفتهٔ گذشته": (PeriodKind.WEEK, -1),
+    "هفتهٔ قبل": (PeriodKind.WEEK, -1),
+    "هفتهٔ پیش": (PeriodKind.WEEK, -1),
+    "ماه": (PeriodKind.MONTH, 0),
+    "این ماه": (PeriodKind.MONTH, 0),
+    "ماه گذشته": (PeriodKind.MONTH, -1),
+    "ماه قبل": (PeriodKind.MONTH, -1),
+    "ماه پیش": (PeriodKind.MONTH, -1),
+    "today": (PeriodKind.DAY, 0),
+    "yesterday": (PeriodKind.DAY, -1),
+    "week": (PeriodKind.WEEK, 0),
+    "last_week": (PeriodKind.WEEK, -1),
+    "month": (PeriodKind.MONTH, 0),
+    "last_month": (PeriodKind.MONTH, -1),
+}
+_PERIOD_KEYS = {text.word_key(w): named for w, named in PERIOD_WORDS.items()}
+#: «از … تا …» around a range are optional words.
+_RANGE_FROM = "از"
+_RANGE_TO = ("تا", "to", "-", "–", "—")
+#: The longest range a report or an export may cover.
+MAX_RANGE_DAYS = 370
+
+
+@dataclass(frozen=True, slots=True)
+class DayRange:
+    """Local days from `first` to `last`, both included: a report over a custom range."""
+
+    first: date
+    last: date
+
+
+def read_period(words: list[str], now: datetime, tz: tzinfo) -> Period | DayRange | None:
+    """What period `words` (the command's arguments) name on the local clock at `now`.
+
+    No words is today. None when the words are not a period, a date is impossible, a range
+    runs backwards or is longer than MAX_RANGE_DAYS: the caller shows the usage.
+    """
+    words = [w for w in (text.normalize(w) for w in words) if w]
+    if not words:
+        return Period.containing(PeriodKind.DAY, now, tz)
+    named = _PERIOD_KEYS.get(text.word_key(" ".join(words)))
+    if named is not None:
+        return _shifted(*named, now, tz)
+    if words[0] == _RANGE_FROM:
+        words = words[1:]
+    if len(words) == 3 and words[1].casefold() in _RANGE_TO:
+        words = [words[0], words[2]]
+    days = [jalali.parse_jalali_date(w) for w in words]
+    if not days or len(days) > 2 or any(d is None for d in days):
+        return None
+    first, last = days[0], days[-1]
+    assert first is not None and last is not None
+    if len(days) == 1:
+        return Period(PeriodKind.DAY, first)
+    if last < first or (last - first).days >= MAX_RANGE_DAYS:
+        return None
+    return DayRange(first, last)
+
+
+def _shifted(kind: PeriodKind, back: int, now: datetime, tz: tzinfo) -> Period:
+    period = Period.containing(kind, now, tz)
+    for _step in range(-back):
+        period = Period.containing(kind, period.first_day - timedelta(days=1), tz)
+    return period

@@ -21,3 +21,4 @@ class Refusal(StrEnum):
     BAD_INPUT = "bad_input"
     WINDOW_CLOSED = "window_closed"
     NOT_DESK_CHAT = "not_desk_chat"
+    NOT_LINKED = "not_linked"  # came by phone or web and nobody follows it in chat yet

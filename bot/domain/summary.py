@@ -77,3 +77,5 @@ class Summary:
     workload: tuple[HolderLoad, ...]  # open cases per holder, most loaded first
     ratings_count: int
     ratings_mean: float | None
+    # New cases in the period by the channel they came in by (bot.domain.channels), most first.
+    by_channel: tuple[tuple[str, int], ...] = ()

@@ -199,7 +199,21 @@ class FakeUser(_ChatView):
         file_unique: str = "p1",
         media_group_id: str | None = None,
         caption: str | None = None,
+        *,
+        data: bytes | None = None,
     ) -> dict[str, Any]:
+        """A photo; ``data`` (the picture's bytes, e.g. uploaded in the demo's page) is what the
+        file endpoint serves, otherwise a filler."""
+        if data is not None:
+            rec = self._server.register_file(
+                "photo", self._server.new_upload_id(), len(data), content=data
+            )
+            content = self._server.media_payload(rec, "photo")
+            if caption:
+                content["caption"] = caption
+            if media_group_id:
+                content["media_group_id"] = media_group_id
+            return self._post(content)
         return self._post(_media(self._server, "photo", file_unique, caption, media_group_id))
 
     async def send_album(
@@ -222,10 +236,16 @@ class FakeUser(_ChatView):
         *,
         file_unique: str | None = None,
         caption: str | None = None,
+        data: bytes | None = None,
     ) -> dict[str, Any]:
         unique = file_unique or f"d{self._server.next_id()}"
         rec = self._server.register_file(
-            "document", unique, size, name=file_name, mime_type=mime_type
+            "document",
+            unique,
+            len(data) if data is not None else size,
+            name=file_name,
+            mime_type=mime_type,
+            content=data,
         )
         content = self._server.media_payload(rec, "document")
         if caption:

@@ -179,7 +179,10 @@ async def _awaiting(rt: Runtime, calendar: WorkCalendar, kind: str, hours: float
 
     async def targets(conn: AsyncConnection, case: ClockedCase, age: timedelta) -> list[Target]:
         if kind == AWAIT_REMIND:
-            return [(case["citizen_id"], views.answer_reminder(case), Purpose.SLA_REMINDER)]
+            citizen = case["citizen_id"]
+            if citizen is None:  # not followed in chat: nobody there to remind
+                return []
+            return [(citizen, views.answer_reminder(case), Purpose.SLA_REMINDER)]
         return await _late_answer_targets(rt, conn, case, age)
 
     return await _on_clock(rt, calendar, kind, hours, alert_store.awaiting_since, targets)

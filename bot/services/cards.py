@@ -15,7 +15,7 @@ from bot.domain.purposes import CARD_PURPOSES, Purpose
 from bot.storage import cases as case_store
 from bot.storage import desk as desk_store
 from bot.storage import outbox as outbox_store
-from bot.storage.rows import CardMessageRow
+from bot.storage.rows import CardMessageRow, UnitRow
 from bot.views import staff_card
 
 
@@ -27,23 +27,34 @@ async def render(
     if case is None:
         return None
     evidence = await case_store.case_attachments(conn, case_id)
-    files = len(evidence)
+    supporting = [
+        (report, len(await case_store.case_attachments(conn, report["id"])))
+        for report in await case_store.supporting(conn, case_id)
+    ]
+    files = len(evidence) + sum(n for _report, n in supporting)
+    people = {p for p in (case["holder_id"], case["taken_by"]) if p is not None}
+    names = await desk_store.names(conn, people)
     holder = None
     if case["holder_id"] is not None:
-        holder = (await desk_store.names(conn, {case["holder_id"]})).get(case["holder_id"], "")
+        holder = names.get(case["holder_id"], "")
+    taken_by = names.get(case["taken_by"], "") if case["taken_by"] is not None else None
     unit = None
     if case["unit_id"] is not None:
         row = await desk_store.unit(conn, case["unit_id"])
         unit = row["name"] if row else None
     text = staff_card.card_text(
         case,
-        evidence_count=files,
+        evidence_count=len(evidence),
         files=evidence,
+        supporting=supporting,
+        supporting_total=await case_store.count_supporting(conn, case_id),
+        taken_by=taken_by,
         now=now,
         tz=tz,
         holder=holder,
         unit=unit,
-        unreachable=await desk_store.is_unreachable(conn, case["citizen_id"]),
+        unreachable=case["citizen_id"] is not None
+        and await desk_store.is_unreachable(conn, case["citizen_id"]),
     )
     markup = staff_card.card_buttons(case, files, unit_chat=unit_chat)
     return {"text": text, "parse_mode": "HTML", "reply_markup": markup.to_dict()}
@@ -71,6 +82,28 @@ async def queue_refresh(
         method="editMessageText",
         payload={},
         purpose=Purpose.CARD_REFRESH,
+        case_id=case_id,
+        now=now,
+    )
+
+
+def unit_card_payload(unit: UnitRow) -> dict[str, Any]:
+    """sendMessage parameters (but the card, drawn when sent) for a unit's chat or topic."""
+    return {"message_thread_id": unit["thread_id"]} if unit["thread_id"] is not None else {}
+
+
+async def queue_unit_card(
+    conn: AsyncConnection, case_id: int, unit: UnitRow, now: datetime
+) -> None:
+    """Post the case's card to the unit's own chat, if it has one (a referral)."""
+    if unit["chat_id"] is None:
+        return
+    await outbox_store.enqueue(
+        conn,
+        chat_id=unit["chat_id"],
+        method="sendMessage",
+        payload=unit_card_payload(unit),
+        purpose=Purpose.UNIT_CARD,
         case_id=case_id,
         now=now,
     )

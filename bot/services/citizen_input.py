@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot import text
-from bot.callbacks import RouteTarget, ToDraft
+from bot.callbacks import RouteTarget, ToCall, ToDraft
 from bot.domain import pending as p
 from bot.domain import tracking
-from bot.domain.complaint import Step, acceptable_evidence
+from bot.domain.complaint import DraftKind, Step, acceptable_evidence
 from bot.domain.lifecycle import Status, citizen_may_reopen
 from bot.services.desk import Desk, Done
 from bot.services.filing import Attachment, Filing, Outcome
@@ -89,10 +89,20 @@ class ReopenRefused:
 
 @dataclass(frozen=True)
 class Filed:
-    """The message went to the complaint being filed: show what filing says."""
+    """The message went to the complaint being filed (or the call being registered): show
+    what filing says."""
 
     outcome: Outcome
     before: Step | None
+    kind: DraftKind = DraftKind.COMPLAINT
+
+
+@dataclass(frozen=True)
+class Linked:
+    """A phone number shared after looking up a code: the case now followed here, or None
+    (the same answer for a wrong code and a wrong number)."""
+
+    detail: CaseDetail | None
 
 
 @dataclass(frozen=True)
@@ -160,6 +170,7 @@ Result = (
     | TooManyHeld
     | Unplaced
     | Gone
+    | Linked
 )
 
 # Messages held for one citizen at most (an album counts each item): a flood of ambiguous
@@ -208,7 +219,20 @@ class CitizenInput:
             if not user or not user["pending_input"]:
                 return False
             await user_store.set_pending_input(conn, user_id, None)
-            return not isinstance(p.parse(user["pending_input"]), p.Filing)
+            return not isinstance(p.parse(user["pending_input"]), p.Filing | p.Call)
+
+    async def active_kind(self, user_id: int) -> DraftKind:
+        """Which draft a filing button typed or tapped on the reply keyboard («بعدی», «انصراف»,
+        «تماس‌گیرنده نام نمی‌دهد»…) is for: the call when the desk member chose it, or when it
+        is their only draft; else their own complaint."""
+        async with self.rt.engine.connect() as conn:
+            user = await user_store.get(conn, user_id)
+            call = await draft_store.get(conn, user_id, kind=DraftKind.CALL)
+            own = await draft_store.get(conn, user_id)
+        focus = p.parse(user["pending_input"]) if user else None
+        if call is not None and (isinstance(focus, p.Call) or own is None):
+            return DraftKind.CALL
+        return DraftKind.COMPLAINT
 
     async def choose_answer(self, user_id: int, case_id: int) -> str | None:
         """«پاسخ به این پرسش»: the next message answers this case. Its code, or None when the
@@ -246,22 +270,44 @@ class CitizenInput:
     # -- a message arrives -----------------------------------------------------------------
 
     async def skip(self, user_id: int) -> CommentSkipped | Filed:
-        """«بعدی»/«رد شدن»: no comment on the rating, if one was invited; else the filing step."""
+        """«بعدی» (Skip): no comment on the rating, if one was invited; else the filing step."""
         if isinstance(await self.current_focus(user_id), p.Comment):
             await self.drop_focus(user_id)
             return CommentSkipped()
         return await self._filing_step(user_id, self.filing.skip)
 
     async def finish_evidence(self, user_id: int) -> Filed:
-        return await self._filing_step(user_id, self.filing.finish_evidence)
+        return await self._filing_step(user_id, lambda uid, _kind: self.filing.finish_evidence(uid))
 
     async def stay_anonymous(self, user_id: int) -> Filed:
         return await self._filing_step(user_id, self.filing.stay_anonymous)
 
-    async def _filing_step(self, user_id: int, step: Callable[[int], Awaitable[Outcome]]) -> Filed:
-        current = await self.filing.current(user_id)
+    async def _filing_step(
+        self, user_id: int, step: Callable[[int, DraftKind], Awaitable[Outcome]]
+    ) -> Filed:
+        kind = await self.active_kind(user_id)
+        current = await self.filing.current(user_id, kind)
         before = current.draft.step if current.draft else None
-        return Filed(await step(user_id), before)
+        return Filed(await step(user_id, kind), before, kind)
+
+    async def contact(
+        self, user_id: int, phone: str, contact_user_id: int | None, name: str | None = None
+    ) -> Result:
+        """A shared contact: after looking up a code that is not (yet) theirs, it may link that
+        case; otherwise it answers the complaint's contact step — or, in a call, it is the
+        caller's card from the operator's phone book."""
+        focus = await self.current_focus(user_id)
+        if isinstance(focus, p.LinkCase):
+            if contact_user_id != user_id:  # only their own number proves anything
+                return Linked(None)
+            return Linked(await self.my_cases.link(user_id, focus.code, phone))
+
+        async def answer(uid: int, kind: DraftKind) -> Outcome:
+            if kind == DraftKind.CALL:
+                return await self.filing.caller_card(uid, phone, name)
+            return await self.filing.contact(uid, phone, contact_user_id)
+
+        return await self._filing_step(user_id, answer)
 
     async def receive(self, user_id: int, message: Message) -> Result:
         """Send the message where it belongs, or hold it and ask."""
@@ -316,6 +362,8 @@ class CitizenInput:
                 return Gone()  # routed a moment ago (a second process, a double tap)
         if isinstance(target, ToDraft):
             await self.focus(user_id, p.Filing())
+        if isinstance(target, ToCall):
+            await self.focus(user_id, p.Call())
         messages = [_message(r) for r in rows]
         if isinstance(target, p.Answer):
             return await self._answer(user_id, target, messages)
@@ -352,14 +400,17 @@ class CitizenInput:
         if draft is not None and draft["updated_at"] < self.rt.now() - self.filing.idle_limit:
             draft = None  # filing drops it and says so when it is next touched
         chosen_at = user["pending_at"] if user else None
+        call = await self._call_draft(user_id)
+        no_news = chosen_at is not None and all(q["updated_at"] <= chosen_at for q in questions)
         if (
             isinstance(focus, p.Filing)
             and draft is not None
-            and chosen_at is not None
-            and all(q["updated_at"] <= chosen_at for q in questions)
+            and no_news
             and (not message.is_file or draft["step"] == Step.EVIDENCE)
         ):
             chosen = ToDraft()  # chosen once already, and no question came since
+        if isinstance(focus, p.Call) and call is not None and no_news and not message.is_file:
+            chosen = ToCall()  # the desk member is registering a call: their typing is for it
         options = [Option(p.Answer(q["id"]), q["code"]) for q in questions]
         if not message.is_file:
             match focus:
@@ -375,7 +426,17 @@ class CitizenInput:
             step = Step(draft["step"])
             if not message.is_file or step == Step.EVIDENCE or not options:
                 options.append(Option(ToDraft(), None, step))
+        if call is not None and not message.is_file:  # a call takes no files
+            options.append(Option(ToCall(), None, call))
         return options, chosen
+
+    async def _call_draft(self, user_id: int) -> Step | None:
+        """Where the desk member's call stands, if one is being registered (and not idle)."""
+        async with self.rt.engine.connect() as conn:
+            call = await draft_store.get(conn, user_id, kind=DraftKind.CALL)
+        if call is None or call["updated_at"] < self.rt.now() - self.filing.idle_limit:
+            return None
+        return Step(call["step"])
 
     async def _hold(
         self, user_id: int, message: Message, options: list[Option], *, collecting: bool = False
@@ -423,6 +484,8 @@ class CitizenInput:
                 return Reopened() if isinstance(reopened, Done) else ReopenRefused()
             case ToDraft():
                 return await self._to_draft(user_id, message)
+            case ToCall():
+                return await self._to_draft(user_id, message, DraftKind.CALL)
 
     async def _answer(self, user_id: int, target: p.Answer, messages: list[Message]) -> Result:
         """One answer from one message, or from every item of an album."""
@@ -442,14 +505,18 @@ class CitizenInput:
         await self._drop_focus_if(user_id, target)
         return NotAwaited()
 
-    async def _to_draft(self, user_id: int, message: Message) -> Filed:
-        current = await self.filing.current(user_id)
+    async def _to_draft(
+        self, user_id: int, message: Message, kind: DraftKind = DraftKind.COMPLAINT
+    ) -> Filed:
+        current = await self.filing.current(user_id, kind)
         before = current.draft.step if current.draft else None
         if current.expired:
-            return Filed(current, before)
-        if message.attachment is not None:
+            return Filed(current, before, kind)
+        if message.attachment is not None and kind == DraftKind.COMPLAINT:
             return Filed(await self.filing.attach(user_id, message.attachment), before)
-        return Filed(await self.filing.text(user_id, message.text or ""), before)
+        if message.attachment is not None:
+            return Filed(await self.filing.wrong_input(user_id, kind), before, kind)
+        return Filed(await self.filing.text(user_id, message.text or "", kind), before, kind)
 
     async def _drop_focus_if(self, user_id: int, what: p.Pending) -> None:
         async with self.rt.engine.begin() as conn:

@@ -14,7 +14,7 @@ started first and have places of their own that group lanes cannot fill.
 
 Every process runs a worker; a lane's head is taken under a lease (`bot.storage.outbox`), so no
 row is sent by two workers while its holder lives, and a dead holder's row is taken over once
-its lease has run out. (The pacing is still each process's own.)
+its lease has run out. (The pacing is shared by the processes with PACING_REDIS_URL.)
 """
 
 from __future__ import annotations
@@ -104,6 +104,11 @@ class OutboxWorker:
     @property
     def lease(self) -> timedelta:
         return timedelta(seconds=self.rt.settings.lease_seconds)
+
+    @property
+    def running(self) -> bool:
+        """Started and not stopped: something may be sending the outbox right now."""
+        return self._task is not None
 
     def start(self) -> None:
         self._stopping = False

@@ -85,6 +85,24 @@ class Refused:
 Result = Done | Refused
 
 
+@dataclass(frozen=True)
+class Contact:
+    """What the phone button shows: the number (None: filed anonymously) and a caller's name."""
+
+    phone: str | None
+    name: str | None = None
+
+
+def _unaskable(case: CaseRow) -> Refused | None:
+    """Why the citizen cannot be asked a question in chat: they stayed anonymous, or the case
+    came by phone or web and nobody has linked it to a chat yet."""
+    if case["contact_phone"] is None:
+        return Refused(Refusal.ANONYMOUS_CITIZEN)
+    if case["citizen_id"] is None:
+        return Refused(Refusal.NOT_LINKED)
+    return None
+
+
 @dataclass
 class _Change:
     """What an action does beyond the status: columns, the event note, who is told what."""
@@ -206,9 +224,7 @@ class Desk:
                 notice=notices.referred(case),
             )
             if unit["chat_id"] is not None:
-                payload: dict[str, Any] = {}
-                if unit["thread_id"] is not None:
-                    payload["message_thread_id"] = unit["thread_id"]
+                payload = cards.unit_card_payload(unit)
                 c.extra.append((unit["chat_id"], "sendMessage", payload, Purpose.UNIT_CARD))
             return c
 
@@ -259,8 +275,8 @@ class Desk:
     async def ask(self, actor: Actor, case_id: int, question: str) -> Result:
         async with self.rt.engine.connect() as conn:
             case = await case_store.by_id(conn, case_id)
-        if case is not None and case["contact_phone"] is None:
-            return Refused(Refusal.ANONYMOUS_CITIZEN)
+        if case is not None and (unaskable := _unaskable(case)) is not None:
+            return unaskable
         return await self._act(
             actor,
             case_id,
@@ -283,7 +299,12 @@ class Desk:
             lambda case, now: _Change(
                 values={"outcome": outcome, "resolved_at": now, "asked_from": None},
                 note=explanation,
-                notice=notices.resolved(case, outcome, text.normalize(explanation)),
+                notice=notices.resolved(
+                    case,
+                    outcome,
+                    text.normalize(explanation),
+                    self.rt.settings.reopen_window_days,
+                ),
             ),
             body=explanation,
         )
@@ -447,8 +468,8 @@ class Desk:
         if case is None:
             return Refused(Refusal.NO_CASE)
         refused = _refusal(actor, case, action)
-        if refused is None and action == Action.ASK and case["contact_phone"] is None:
-            return Refused(Refusal.ANONYMOUS_CITIZEN)
+        if refused is None and action == Action.ASK:
+            return _unaskable(case)
         return refused
 
     async def card(self, case_id: int, *, unit_chat: bool) -> dict[str, Any] | None:
@@ -593,18 +614,23 @@ class Desk:
             note=text.normalize(c.note) if c.note is not None else None,
             public=c.public,
         )
-        if case["status"] == Status.AWAITING_CITIZEN and new_status != Status.AWAITING_CITIZEN:
+        citizen = case["citizen_id"]
+        if (
+            citizen is not None
+            and case["status"] == Status.AWAITING_CITIZEN
+            and new_status != Status.AWAITING_CITIZEN
+        ):
             # Answered, or decided without the answer: the citizen is no longer asked.
-            await user_store.clear_pending_input(
-                conn, case["citizen_id"], pending.Answer(case["id"]).encode()
-            )
+            await user_store.clear_pending_input(conn, citizen, pending.Answer(case["id"]).encode())
 
     async def _tell(self, conn: AsyncConnection, case: CaseRow, c: _Change, now: datetime) -> None:
-        """Queue the citizen's notice and the messages for other chats."""
-        if c.notice is not None:
+        """Queue the citizen's notice and the messages for other chats. A case that came by
+        phone or web and is not linked to a chat tells nobody: the caller hears by phone."""
+        citizen = case["citizen_id"]
+        if c.notice is not None and citizen is not None:
             await outbox_store.enqueue(
                 conn,
-                chat_id=case["citizen_id"],
+                chat_id=citizen,
                 method="sendMessage",
                 payload=c.notice,
                 purpose=Purpose.CITIZEN_NOTICE,
@@ -657,15 +683,24 @@ class Desk:
             names = await desk_store.names(conn, people)
         return case, events, files, names
 
-    async def phone_for(self, actor: Actor, case_id: int) -> str | Refused | None:
+    async def phone_for(self, actor: Actor, case_id: int) -> Contact | Refused:
+        """The citizen's (or caller's) number, and a caller's name: personal data, for the
+        holder and supervisors only."""
         async with self.rt.engine.connect() as conn:
             case = await case_store.by_id(conn, case_id)
         if case is None:
             return Refused(Refusal.NO_CASE)
         if not sees_phone(actor.role, is_holder=case["holder_id"] == actor.user_id):
             return Refused(Refusal.NOT_ALLOWED)
-        phone: str | None = case["contact_phone"]
-        return phone
+        return Contact(case["contact_phone"], case["caller_name"])
+
+    async def supporting_files(self, case_id: int) -> list[tuple[CaseRow, list[AttachmentRow]]]:
+        """Each supporting report merged into the case, with its evidence."""
+        async with self.rt.engine.connect() as conn:
+            return [
+                (report, await case_store.case_attachments(conn, report["id"]))
+                for report in await case_store.supporting(conn, case_id)
+            ]
 
     async def queue(self) -> tuple[list[CaseRow], int]:
         async with self.rt.engine.connect() as conn:

@@ -2,8 +2,9 @@
 
 One row per case filed in the period. The XLSX reads right to left with a frozen header; the
 CSV is UTF-8 with a BOM because Excel otherwise opens it as a legacy code page and shows the
-Persian as mojibake. The citizen's phone is included only when the caller says so: the export
-leaves the bot, so the default is to leave personal data out.
+Persian as mojibake. The citizen's phone (and a caller's name) is included only when the caller
+says so: the export leaves the bot, so the default is to leave personal data out. Each case says
+how it came in (chat, phone, web…) and, for a call, the officer who registered it.
 
 An export can be large (a year of cases), so the bot never builds one on its event loop: it
 runs in a separate process, which reads the rows in chunks and writes the files straight to
@@ -30,6 +31,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot import jalali
+from bot.domain import channels
 from bot.domain.catalogue import PROVINCES_BY_CODE, SECTORS_BY_CODE, VIOLATIONS_BY_CODE, Choice
 from bot.domain.lifecycle import Action, Status
 from bot.i18n import N_, _
@@ -61,8 +63,11 @@ COLUMNS: tuple[tuple[str, int], ...] = (
     (N_("Hours to first officer"), 12),
     (N_("Hours to resolution"), 12),
     (N_("Outcome"), 16),
+    (N_("Channel"), 16),
+    (N_("Registered by (officer id)"), 14),
 )
-PHONE_COLUMN = (N_("Phone"), 16)
+# Personal data, only in an export for those who may see phones: the number, a caller's name.
+PHONE_COLUMNS = ((N_("Phone"), 16), (N_("Caller's name"), 20))
 # A cell starting with one of these is a formula to Excel and LibreOffice (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -73,7 +78,7 @@ def headers(include_phone: bool) -> list[str]:
 
 
 def _columns(include_phone: bool) -> tuple[tuple[str, int], ...]:
-    return (*COLUMNS, PHONE_COLUMN) if include_phone else COLUMNS
+    return (*COLUMNS, *PHONE_COLUMNS) if include_phone else COLUMNS
 
 
 @dataclass(frozen=True)
@@ -405,9 +410,11 @@ def _row(
         _hours(created, first_claim),
         _hours(created, last_resolve),
         _outcome(case["outcome"]),
+        _(channels.label(case["channel"])),
+        case["taken_by"],
     ]
     if include_phone:
-        row.append(case["contact_phone"] or "")
+        row += [case["contact_phone"] or "", _safe(case["caller_name"])]
     return row
 
 

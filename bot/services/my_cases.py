@@ -1,7 +1,10 @@
-"""The citizen's view of their own cases: look up by code, list, open.
+"""The citizen's view of their own cases: look up by code, list, open, and link a case that
+came by phone (or web) to their chat.
 
 A code that does not exist and a code that belongs to someone else get the same answer
-(None), so tracking codes cannot be probed.
+(None), so tracking codes cannot be probed. Linking needs the code and then the number the
+caller gave, shared with Telegram's own contact button (the citizen's verified number): a
+wrong code and a wrong number get the same answer too.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import text
 from bot.domain import pending, tracking
-from bot.domain.lifecycle import Status
+from bot.domain.lifecycle import Action, Status, transition
+from bot.services import cards
 from bot.services.runtime import Runtime
 from bot.storage import cases as case_store
 from bot.storage import users as user_store
@@ -48,15 +52,53 @@ class MyCases:
             )
 
     async def lookup(self, user_id: int, code: str) -> CaseDetail | None:
-        """The case with `code` if it is this citizen's; ends the lookup either way."""
+        """The case with `code` if it is this citizen's; ends the lookup either way. When it
+        is not theirs, a shared phone number may link it next (`link`), whatever the code."""
         async with self.rt.engine.begin() as conn:
             await user_store.clear_pending_input(conn, user_id, pending.TrackingCode().encode())
-            if not tracking.is_valid(code):
-                return None
-            case = await case_store.by_code(conn, code)
+            case = await case_store.by_code(conn, code) if tracking.is_valid(code) else None
             if case is None or case["citizen_id"] != user_id:
+                await user_store.set_pending_input(
+                    conn, user_id, pending.LinkCase(code).encode(), self.rt.now()
+                )
                 return None
             return await self._detail(conn, case)
+
+    async def link(self, user_id: int, code: str, phone: str) -> CaseDetail | None:
+        """Link the case with `code` to this citizen's chat, if it came without one (a call,
+        the web desk) and `phone` (their own, shared with the contact button) is the number
+        given for it. None for any other case: no such code, someone else's, another number."""
+        number = text.normalize_phone(phone if phone.startswith("+") else "+" + phone)
+        now = self.rt.now()
+        async with self.rt.engine.begin() as conn:
+            await user_store.clear_pending_input(conn, user_id, pending.LinkCase(code).encode())
+            case = await case_store.by_code(conn, code) if tracking.is_valid(code) else None
+            if case is None or number is None:
+                return None
+            if case["citizen_id"] == user_id:
+                return await self._detail(conn, case)
+            if case["citizen_id"] is not None or case["contact_phone"] != number:
+                return None
+            if not await case_store.link_citizen(conn, case["id"], user_id, now):
+                return None
+            status = transition(Action.LINK, Status(case["status"])).value  # changes nothing
+            await case_store.add_event(
+                conn,
+                case["id"],
+                action=Action.LINK,
+                at=now,
+                actor_id=user_id,
+                from_status=case["status"],
+                to_status=status,
+            )
+            await cards.queue_refresh(
+                conn, case["id"], staff_chat_id=self.rt.settings.staff_chat_id, now=now
+            )
+            linked = await case_store.by_id(conn, case["id"])
+            assert linked is not None
+            detail = await self._detail(conn, linked)
+        self.rt.ring()
+        return detail
 
     async def open(self, user_id: int, code: str) -> CaseDetail | None:
         async with self.rt.engine.connect() as conn:

@@ -1,25 +1,14 @@
-"""What period a manager asks for: «today», «week», «month» or a Jalali date range."""
+"""What period a manager asks for (read by `bot.domain.periods.read_period`), with its bounds
+and, for a custom range, its title."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 
-from bot import jalali, text
-from bot.domain.periods import Period, PeriodKind
+from bot import jalali
+from bot.domain.periods import DayRange, Period, read_period
 from bot.i18n import _
-
-WORDS: dict[str, tuple[PeriodKind, int]] = {
-    "today": (PeriodKind.DAY, 0),
-    "امروز": (PeriodKind.DAY, 0),
-    "yesterday": (PeriodKind.DAY, -1),
-    "دیروز": (PeriodKind.DAY, -1),
-    "week": (PeriodKind.WEEK, 0),
-    "هفته": (PeriodKind.WEEK, 0),
-    "month": (PeriodKind.MONTH, 0),
-    "ماه": (PeriodKind.MONTH, 0),
-}
-MAX_RANGE = timedelta(days=370)
 
 
 @dataclass(frozen=True)
@@ -32,30 +21,19 @@ class Requested:
 
 def parse(args: list[str], now: datetime, tz: tzinfo) -> Requested | None:
     """None when the arguments are not a period (the caller shows the usage)."""
-    words = [text.normalize(a) for a in args if text.normalize(a)]
-    if len(words) <= 1:
-        word = words[0].lower() if words else "today"
-        if word in WORDS:
-            kind, shift = WORDS[word]
-            period = Period.containing(kind, now + timedelta(days=shift), tz)
-            start, end = period.bounds(tz)
-            return Requested(start, end, period, None)
-        day = jalali.parse_jalali_date(word)
-        if day is None:
-            return None
-        period = Period.containing(PeriodKind.DAY, day, tz)
-        start, end = period.bounds(tz)
-        return Requested(start, end, period, None)
-    if len(words) != 2:
+    asked = read_period(args, now, tz)
+    if asked is None:
         return None
-    first, last = jalali.parse_jalali_date(words[0]), jalali.parse_jalali_date(words[1])
-    if first is None or last is None or last < first:
-        return None
-    start, _first_end = jalali.local_day_bounds(first, tz)
-    _last_start, end = jalali.local_day_bounds(last, tz)
-    if end - start > MAX_RANGE:
-        return None
+    if isinstance(asked, Period):
+        start, end = asked.bounds(tz)
+        return Requested(start, end, asked, None)
+    return _range(asked, tz)
+
+
+def _range(asked: DayRange, tz: tzinfo) -> Requested:
+    start, _first_end = jalali.local_day_bounds(asked.first, tz)
+    _last_start, end = jalali.local_day_bounds(asked.last, tz)
     title = _("Report for {start} to {end}").format(
-        start=jalali.format_date(first), end=jalali.format_date(last)
+        start=jalali.format_date(asked.first), end=jalali.format_date(asked.last)
     )
     return Requested(start, end, None, title)

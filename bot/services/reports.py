@@ -199,6 +199,7 @@ def _breakdowns(rows: Sequence[Mapping[str, Any]], unit_names: dict[int, str]) -
     units_count = Counter(r["unit_id"] for r in rows)
     by_unit = sorted(units_count.items(), key=lambda kv: (-kv[1], kv[0] is None, kv[0] or 0))
     return {
+        "by_channel": tuple(_ranked(Counter(r["channel"] for r in rows))),
         "by_violation": tuple(_ranked(Counter(r["violation"] for r in rows))),
         "by_province": tuple(_ranked(Counter(r["province"] for r in rows))),
         "by_unit": tuple(

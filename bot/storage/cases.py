@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.channels import Channel
 from bot.domain.lifecycle import Status
 from bot.storage.rows import AttachmentRow, CaseRow, EventRow, every, one
 from bot.storage.tables import attachments, case_events, case_messages, cases, ratings
@@ -67,10 +69,18 @@ async def move_attachments(conn: AsyncConnection, draft_id: int, case_id: int) -
 
 
 async def count_since(conn: AsyncConnection, citizen_id: int, since: datetime) -> int:
+    """Complaints the citizen filed in chat since `since` (a call or web case they linked later
+    was not filed through this chat, and does not count against its daily limit)."""
     stmt = (
         select(func.count())
         .select_from(cases)
-        .where(and_(cases.c.citizen_id == citizen_id, cases.c.created_at >= since))
+        .where(
+            and_(
+                cases.c.citizen_id == citizen_id,
+                cases.c.created_at >= since,
+                cases.c.channel == Channel.CHAT.value,
+            )
+        )
     )
     return int((await conn.execute(stmt)).scalar_one())
 
@@ -208,3 +218,56 @@ async def move_message(conn: AsyncConnection, row_id: int, chat_id: int, message
         .where(case_messages.c.id == row_id)
         .values(chat_id=chat_id, message_id=message_id)
     )
+
+
+async def open_about(
+    conn: AsyncConnection,
+    *,
+    business_key: str,
+    near: tuple[float, float, float, float] | None,
+    statuses: Collection[str],
+    limit: int = 50,
+) -> list[CaseRow]:
+    """Open cases (in `statuses`, not merged) with this business key, or whose location is in
+    the `near` box (lat_min, lat_max, lon_min, lon_max), oldest first."""
+    about = cases.c.business_key == business_key
+    if near is not None:
+        lat_min, lat_max, lon_min, lon_max = near
+        about = or_(
+            about,
+            and_(
+                cases.c.latitude.between(lat_min, lat_max),
+                cases.c.longitude.between(lon_min, lon_max),
+            ),
+        )
+    rows = await conn.execute(
+        select(cases)
+        .where(about, cases.c.status.in_(list(statuses)), cases.c.merged_into.is_(None))
+        .order_by(cases.c.created_at, cases.c.id)
+        .limit(limit)
+    )
+    return every(rows.mappings(), CaseRow)
+
+
+async def supporting(conn: AsyncConnection, case_id: int, limit: int = 20) -> list[CaseRow]:
+    """The reports merged into this case (joined by their citizens, or merged by staff)."""
+    rows = await conn.execute(
+        select(cases).where(cases.c.merged_into == case_id).order_by(cases.c.id).limit(limit)
+    )
+    return every(rows.mappings(), CaseRow)
+
+
+async def count_supporting(conn: AsyncConnection, case_id: int) -> int:
+    stmt = select(func.count()).select_from(cases).where(cases.c.merged_into == case_id)
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+async def link_citizen(conn: AsyncConnection, case_id: int, citizen_id: int, now: datetime) -> bool:
+    """Give a case without a citizen (a call, the web desk) to the citizen who proved its
+    number; False when someone else linked it first."""
+    result = await conn.execute(
+        update(cases)
+        .where((cases.c.id == case_id) & cases.c.citizen_id.is_(None))
+        .values(citizen_id=citizen_id, updated_at=now)
+    )
+    return bool(result.rowcount == 1)

@@ -1,4 +1,4 @@
-"""Drafts and their attachments: one open draft per citizen, saved after every answer."""
+"""Drafts and their attachments: one open draft per user and kind, saved after every answer."""
 
 from __future__ import annotations
 
@@ -9,12 +9,19 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.complaint import DraftKind
 from bot.storage.rows import DraftRow, every, one
 from bot.storage.tables import attachments, drafts
 
 
-async def get(conn: AsyncConnection, user_id: int, *, lock: bool = False) -> DraftRow | None:
-    stmt = select(drafts).where(drafts.c.user_id == user_id)
+async def get(
+    conn: AsyncConnection,
+    user_id: int,
+    *,
+    kind: str = DraftKind.COMPLAINT,
+    lock: bool = False,
+) -> DraftRow | None:
+    stmt = select(drafts).where((drafts.c.user_id == user_id) & (drafts.c.kind == kind))
     if lock and conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     row = (await conn.execute(stmt)).mappings().first()
@@ -22,11 +29,23 @@ async def get(conn: AsyncConnection, user_id: int, *, lock: bool = False) -> Dra
 
 
 async def create(
-    conn: AsyncConnection, user_id: int, step: str, data: dict[str, Any], now: datetime
+    conn: AsyncConnection,
+    user_id: int,
+    step: str,
+    data: dict[str, Any],
+    now: datetime,
+    *,
+    kind: str = DraftKind.COMPLAINT,
 ) -> DraftRow:
     result = await conn.execute(
         insert(drafts).values(
-            user_id=user_id, step=step, edit_group=None, data=data, created_at=now, updated_at=now
+            user_id=user_id,
+            kind=kind,
+            step=step,
+            edit_group=None,
+            data=data,
+            created_at=now,
+            updated_at=now,
         )
     )
     # Ignored below: SQLAlchemy types inserted_primary_key Optional; a one-row INSERT sets it.
@@ -34,6 +53,7 @@ async def create(
     return DraftRow(
         id=draft_id,
         user_id=user_id,
+        kind=kind,
         step=step,
         edit_group=None,
         data=data,

@@ -38,8 +38,10 @@ async def filed_cases(
     conn: AsyncConnection, start: datetime, end: datetime
 ) -> list[dict[str, Any]]:
     """Cases filed in ``[start, end)`` (the SUBMIT event is written with the same
-    `created_at`): violation, province, unit_id, business, business_key, created_at, id."""
+    `created_at`): violation, province, unit_id, business, business_key, created_at, id,
+    channel."""
     stmt = select(
+        cases.c.channel,
         cases.c.violation,
         cases.c.province,
         cases.c.unit_id,
@@ -142,6 +144,8 @@ _EXPORT_COLUMNS = (
     cases.c.holder_id,
     cases.c.urgent,
     cases.c.outcome,
+    cases.c.channel,
+    cases.c.taken_by,
 )
 
 
@@ -158,7 +162,7 @@ async def filed_chunk(
     not even read otherwise)."""
     columns = [*_EXPORT_COLUMNS, units.c.name.label("unit_name")]
     if include_phone:
-        columns.append(cases.c.contact_phone)
+        columns += [cases.c.contact_phone, cases.c.caller_name]
     stmt = (
         select(*columns)
         .select_from(cases.outerjoin(units, units.c.id == cases.c.unit_id))

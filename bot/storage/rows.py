@@ -43,7 +43,9 @@ class UnitRow(TypedDict):
 class CaseRow(TypedDict):
     id: int
     code: str
-    citizen_id: int
+    citizen_id: int | None  # None: came by phone or web, not linked to a chat yet
+    channel: str  # bot.domain.channels.Channel
+    taken_by: int | None  # the desk member who registered it (a call)
     status: str
     violation: str
     sector: str
@@ -58,6 +60,7 @@ class CaseRow(TypedDict):
     price_paid: int | None
     price_fair: int | None
     contact_phone: str | None
+    caller_name: str | None
     urgent: bool
     holder_id: int | None
     unit_id: int | None
@@ -107,6 +110,7 @@ class AttachmentRow(TypedDict):
 class DraftRow(TypedDict):
     id: int
     user_id: int
+    kind: str  # bot.domain.complaint.DraftKind
     step: str
     edit_group: str | None
     data: dict[str, Any]

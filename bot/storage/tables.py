@@ -103,18 +103,21 @@ inbox = Table(
     Index(None, "lane_key", "handled_at", "update_id"),  # a lane's head
 )
 
-# One open draft per citizen: the step they are on and every answer given so far.
+# One open draft per user and kind: the step they are on and every answer given so far. A desk
+# member registering a phone call has a draft of kind "call", apart from the complaint they may
+# be filing for themselves (kind "complaint"): bot.domain.complaint.DraftKind.
 drafts = Table(
     "drafts",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False, default="complaint", server_default="complaint"),
     Column("step", String(32), nullable=False),
     Column("edit_group", String(32)),  # set while the citizen edits one part from the review
     Column("data", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
-    UniqueConstraint("user_id"),
+    UniqueConstraint("user_id", "kind"),
 )
 
 cases = Table(
@@ -122,7 +125,13 @@ cases = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("code", String(10), nullable=False),
-    Column("citizen_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    # The citizen's Telegram id; NULL for a case that came another way (a call, the web desk)
+    # until the citizen links it to their chat (with the code and their phone).
+    Column("citizen_id", BigInteger, ForeignKey("users.id")),
+    # How it came in (bot.domain.channels.Channel) and the desk member who registered it (NULL
+    # when the citizen filed it themselves).
+    Column("channel", String(16), nullable=False, default="chat", server_default="chat"),
+    Column("taken_by", BigInteger, ForeignKey("users.id")),
     Column("status", String(24), nullable=False),
     Column("violation", String(32), nullable=False),
     Column("sector", String(32), nullable=False),
@@ -136,7 +145,10 @@ cases = Table(
     Column("description", Text, nullable=False),
     Column("price_paid", BigInteger),  # rials
     Column("price_fair", BigInteger),  # rials
-    Column("contact_phone", String(20)),  # NULL: the citizen chose to stay anonymous
+    # The citizen's (or caller's) number, +98…; NULL: they chose to stay anonymous. Personal
+    # data: shown only to the holder and supervisors.
+    Column("contact_phone", String(20)),
+    Column("caller_name", String(120)),  # as the operator typed it; NULL: not given, or chat
     Column("urgent", Boolean, nullable=False, default=False),
     Column("holder_id", BigInteger, ForeignKey("users.id")),
     Column("unit_id", Integer, ForeignKey("units.id")),
@@ -153,6 +165,8 @@ cases = Table(
     Index(None, "status", "created_at"),
     Index(None, "created_at"),
     Index(None, "business_key"),
+    Index(None, "latitude", "longitude"),  # open cases near a new one (duplicates)
+    Index(None, "merged_into"),  # a card lists the supporting reports merged into its case
     Index(None, "holder_id", "status"),
     Index(None, "resolved_at"),
 )

@@ -37,7 +37,7 @@ def _label(table: dict[str, Choice], code: str) -> str:
 
 
 def _name(business: str) -> str:
-    return escape(text.excerpt(business, NAME_LIMIT))
+    return escape(text.shown(text.excerpt(business, NAME_LIMIT)))
 
 
 def window_phrase(window: timedelta) -> str:
@@ -80,7 +80,9 @@ def spike(kind: str, cases: list[SpikeCase], window: timedelta, *, tz: tzinfo) -
                 )
             )
         )
-        place = f"{escape(newest['city'])}، {_label(PROVINCES_BY_CODE, newest['province'])}"
+        place = (
+            f"{escape(text.shown(newest['city']))}، {_label(PROVINCES_BY_CODE, newest['province'])}"
+        )
         lines.append(text.rtl_line(_("Where: {place}").format(place=place)))
         lines += _counted(_("By violation type:"), [c["violation"] for c in cases], _violation)
     else:
@@ -148,7 +150,9 @@ def unclaimed(case: CaseRow, age: timedelta, *, tz: tzinfo) -> str:
 def referral_reminder(case: CaseRow, age: timedelta, *, unit: str | None, tz: tzinfo) -> str:
     """For the holder, or the unit's chat: the referred case has had no update."""
     head = _("Reminder: case {code}, referred to {unit}, has had no update for {age}.").format(
-        code=tracking.format_code(case["code"]), unit=escape(unit or "—"), age=work_age(age)
+        code=tracking.format_code(case["code"]),
+        unit=escape(text.shown(unit or "—")),
+        age=work_age(age),
     )
     ask = _("Please record what has been done, or return the case if it is not yours.")
     return f"{text.rtl_line('⏰ ' + head)}\n{_about(case, tz)}\n{ask}"
@@ -165,12 +169,16 @@ def referral_escalation(
     """For the supervisors and the staff group: the reminder went unanswered."""
     head = _(
         "Case {code}, referred to {unit}, has had no update for {age}, even after a reminder."
-    ).format(code=tracking.format_code(case["code"]), unit=escape(unit or "—"), age=work_age(age))
+    ).format(
+        code=tracking.format_code(case["code"]),
+        unit=escape(text.shown(unit or "—")),
+        age=work_age(age),
+    )
     if holder is None:
         who = _("Nobody in the unit has accepted it yet.")
     else:
         holder_id, name = holder
-        shown = escape(name) if name.strip() else text.ltr(text.to_persian_digits(holder_id))
+        shown = text.fsi(escape(name)) if name.strip() else text.format_id(holder_id)
         who = _("Held by: {name}").format(name=shown)
     return f"{text.rtl_line('🔺 ' + head)}\n{_about(case, tz)}\n{text.rtl_line(who)}"
 

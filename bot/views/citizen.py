@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html import escape, unescape
 from math import ceil
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,17 @@ from bot.domain.catalogue import (
     VIOLATION_TYPES,
     VIOLATIONS_BY_CODE,
 )
-from bot.domain.complaint import EDIT_GROUPS, MAX_ATTACHMENTS, TEXT_LIMITS, DraftData, Problem, Step
+from bot.domain.complaint import (
+    EDIT_GROUPS,
+    JOIN,
+    MAX_ATTACHMENTS,
+    SEPARATE,
+    TEXT_LIMITS,
+    DraftData,
+    DraftKind,
+    Problem,
+    Step,
+)
 from bot.domain.lifecycle import STATUS_LABELS, Action, Status
 from bot.i18n import N_, _
 from bot.storage.rows import CaseRow, EventRow
@@ -46,6 +57,7 @@ STEP_NUMBERS: dict[Step, int] = {
     Step.BUSINESS: 4,
     Step.ADDRESS: 4,
     Step.LOCATION: 4,
+    Step.DUPLICATE: 4,
     Step.DESCRIPTION: 5,
     Step.PRICE_PAID: 6,
     Step.PRICE_FAIR: 6,
@@ -66,6 +78,7 @@ REPLY_KEYBOARD_STEPS = frozenset(
         Step.PRICE_FAIR,
         Step.EVIDENCE,
         Step.CONTACT,
+        Step.CALLER,
     }
 )
 SPECIAL_KEYBOARD_STEPS = REPLY_KEYBOARD_STEPS - {
@@ -116,21 +129,36 @@ def digits(value: int | str) -> str:
 # -- menu and help ---------------------------------------------------------------------------
 
 
-def main_menu() -> Any:
-    return reply_keyboard([[_(L.FILE), _(L.TRACK)], [_(L.MINE), _(L.HELP)]])
+def main_menu(*, desk: bool = False) -> Any:
+    """The private chat's menu; a desk member's also has «ثبت تماس تلفنی»."""
+    rows: list[list[str | KeyboardButton]] = [[_(L.FILE), _(L.TRACK)], [_(L.MINE), _(L.HELP)]]
+    return reply_keyboard([[_(L.CALL)], *rows] if desk else rows)
 
 
-def welcome(first_name: str) -> Screen:
+def welcome(first_name: str, first_answer_days: int) -> Screen:
     body = _(
-        "Hello {name}! This is the complaints desk of the Government Discretionary Punishments "
-        "Organization (Ta'zirat) in Telegram.\n\n"
-        "Here you can report market violations: overpricing, short weight, fraud, missing price "
-        "labels, refused or false invoices, forced sales, hoarding and hiding goods, and "
-        "breaches of health rules by shops, online sellers and service providers.\n\n"
+        "Hello {name}, welcome to the public complaints bot of the Government Discretionary "
+        "Punishments Organization (the 135 line).\n\n"
+        "Here you can report violations by shops, online sellers and service providers, "
+        "including {violations}.\n\n"
+        "When you file a complaint you get a tracking code. An officer usually takes it up "
+        "within {days} working days, and you are told here of every step.\n\n"
+        "What you tell us is confidential: officers do not see your name; your phone number, "
+        "if you choose to give it, is seen only by the officer handling your complaint and "
+        "supervisors; and nothing that identifies you is given to the business you report.\n\n"
         "This is not an emergency line: for emergencies call 110 (police) or 115 (ambulance).\n\n"
         "Choose from the menu below."
-    ).format(name=escape(first_name or ""))
+    ).format(
+        name=escape(first_name or ""),
+        violations=violation_names(),
+        days=text.count_in_words(first_answer_days),
+    )
     return Screen(body, main_menu())
+
+
+def violation_names() -> str:
+    """The violation types as the buttons, cards and reports name them, for running text."""
+    return "، ".join(_(c.label) for c in VIOLATION_TYPES if c.code != "other")
 
 
 def help_screen() -> Screen:
@@ -213,12 +241,54 @@ def noted() -> Screen:
 # -- steps -----------------------------------------------------------------------------------
 
 
-def _head(step: Step) -> str:
-    return _("Step {n} of {total}").format(n=digits(STEP_NUMBERS[step]), total=digits(STEP_COUNT))
+def _head(step: Step, numbers: dict[Step, int] = STEP_NUMBERS, total: int = STEP_COUNT) -> str:
+    return _("Step {n} of {total}").format(n=digits(numbers[step]), total=digits(total))
 
 
-def _cancel_row() -> list[tuple[str, str]]:
-    return [(_(L.CANCEL), cb.CancelFiling().encode())]
+def _cancel_row(kind: DraftKind = DraftKind.COMPLAINT) -> list[tuple[str, str]]:
+    return [(_(L.CANCEL), cb.CancelFiling(kind).encode())]
+
+
+def choice_options(step: Step) -> list[tuple[str, str]]:
+    """(code, label) of a button step's choices in the order shown: typed text is matched
+    against exactly what the screen offers."""
+    if step == Step.VIOLATION:
+        return [(c.code, _(c.label)) for c in VIOLATION_TYPES]
+    if step == Step.SECTOR:
+        return [(c.code, _(c.label)) for c in SECTORS]
+    if step == Step.PROVINCE:
+        return province_names()
+    if step == Step.DUPLICATE:
+        return [(JOIN, _(L.JOIN)), (SEPARATE, _(L.SEPARATE))]
+    return []
+
+
+def duplicate_screen(
+    count: int,
+    kind: DraftKind = DraftKind.COMPLAINT,
+    codes: tuple[str, ...] = (),
+    *,
+    head: str = "",
+) -> Screen:
+    """The same business has open cases: join the oldest as a supporting report, or not. The
+    citizen learns how many, never whose or which; an operator sees their codes."""
+    if kind == DraftKind.CALL:
+        body = _(
+            "This business already has {n} open cases ({codes}). Add this call to the oldest "
+            "of them as a supporting report, or register it separately?"
+        ).format(n=digits(count), codes="، ".join(tracking.format_code(c) for c in codes))
+    else:
+        body = _(
+            "{n} other open complaints about this business are already being handled. You can "
+            "add your report to that case: officers see it together with the others, and you "
+            "follow that case. Or you can file it as a complaint of its own."
+        ).format(n=digits(count))
+    buttons = [
+        [(_(L.JOIN), cb.Choose(Step.DUPLICATE, JOIN, kind).encode())],
+        [(_(L.SEPARATE), cb.Choose(Step.DUPLICATE, SEPARATE, kind).encode())],
+        _cancel_row(kind),
+    ]
+    return Screen(head + body, inline(buttons))
 
 
 def step_screen(step: Step, data: DraftData, attachments: int, *, page: int = 0) -> Screen:
@@ -249,9 +319,14 @@ def step_screen(step: Step, data: DraftData, attachments: int, *, page: int = 0)
         )
     if step == Step.ADDRESS:
         return _text_step(
-            _("What is its address? For an online shop, write the address of the page or website."),
+            _(
+                "What is the business's address? For an online shop, write the address of the "
+                "page or website."
+            ),
             step,
         )
+    if step == Step.DUPLICATE:
+        return duplicate_screen(data.duplicates, head=head)
     if step == Step.LOCATION:
         return Screen(
             _(
@@ -278,9 +353,9 @@ def step_screen(step: Step, data: DraftData, attachments: int, *, page: int = 0)
         return Screen(
             head
             + _(
-                "(optional) How much did you pay? For example «۲۵۰ هزار تومان» or «۱۲۰۰۰۰۰ ریال». "
-                "An amount without a unit is read as toman. Press «{skip}» if no price is "
-                "involved."
+                "(optional) How much did you pay? For example «۲۵۰ هزار تومان», «یک میلیون "
+                "تومان» or «۱٬۲۰۰٬۰۰۰ ریال». An amount without a unit is read as toman. Press "
+                "«{skip}» if no price is involved."
             ).format(skip=_(L.SKIP)),
             reply_keyboard([[_(L.SKIP), _(L.CANCEL)]]),
         )
@@ -299,11 +374,14 @@ def step_screen(step: Step, data: DraftData, attachments: int, *, page: int = 0)
             head
             + _(
                 "How can officers reach you?\n"
-                "• «{share}»: officers can call you for details and you get news of the case. "
-                "Only the officer handling your case and supervisors see your number.\n"
-                "• «{anon}»: your name and number stay hidden from officers. Then they cannot "
-                "ask you follow-up questions, and you follow the case only here, with its "
-                "tracking code."
+                "• «{share}»: the officer handling your complaint can call you for details and "
+                "ask you follow-up questions here in the chat. Only that officer and supervisors "
+                "see your number.\n"
+                "• «{anon}»: no number is kept. Officers can then neither call you nor ask you "
+                "follow-up questions here in the chat, which can make a complaint harder to look "
+                "into if something in it is unclear.\n"
+                "Either way, officers do not see your name, you are told here of every change "
+                "in your complaint, and you can follow it with its tracking code."
             ).format(share=_(L.SHARE_PHONE), anon=_(L.ANONYMOUS)),
             reply_keyboard(
                 [
@@ -329,22 +407,24 @@ def province_names() -> list[tuple[str, str]]:
     return [(c.code, _(c.label)) for c in (first, *rest)]
 
 
-def province_screen(page: int) -> Screen:
+def province_screen(page: int, kind: DraftKind = DraftKind.COMPLAINT, head: str = "") -> Screen:
     names = province_names()
     pages = ceil(len(names) / PROVINCES_PER_PAGE)
     page = max(0, min(page, pages - 1))
     chunk = names[page * PROVINCES_PER_PAGE : (page + 1) * PROVINCES_PER_PAGE]
-    buttons = [(name, cb.Choose(Step.PROVINCE, code).encode()) for code, name in chunk]
+    buttons = [(name, cb.Choose(Step.PROVINCE, code, kind).encode()) for code, name in chunk]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    # Telegram lays a row of buttons out left to right: in a right-to-left list the next page
+    # is on the left and the previous one on the right (docs/style-fa.md, paging).
     nav: list[tuple[str, str]] = []
-    if page > 0:
-        nav.append((_("« Previous"), cb.ProvincePage(page - 1).encode()))
     if page < pages - 1:
-        nav.append((_("Next »"), cb.ProvincePage(page + 1).encode()))
-    body = f"<b>{_head(Step.PROVINCE)}</b>\n" + _(
+        nav.append((_("Next »"), cb.ProvincePage(page + 1, kind).encode()))
+    if page > 0:
+        nav.append((_("« Previous"), cb.ProvincePage(page - 1, kind).encode()))
+    body = (head or f"<b>{_head(Step.PROVINCE)}</b>\n") + _(
         "In which province? (page {page} of {pages})"
     ).format(page=digits(page + 1), pages=digits(pages))
-    return Screen(body, inline([*rows, *([nav] if nav else []), _cancel_row()]))
+    return Screen(body, inline([*rows, *([nav] if nav else []), _cancel_row(kind)]))
 
 
 def evidence_screen(attachments: int, *, head: str = "") -> Screen:
@@ -380,7 +460,15 @@ def _money(rials: int | None) -> str:
     return text.format_toman(rials) + " (" + text.format_rials(rials) + ")"
 
 
-def review_text(data: DraftData, attachments: int) -> str:
+def review_text(
+    data: DraftData,
+    attachments: int,
+    kind: DraftKind = DraftKind.COMPLAINT,
+    unit: str | None = None,
+) -> str:
+    """The answers as the review lists them; a call's list has the caller and, marked «فوری»,
+    the unit it goes to (`unit`) instead of the location, evidence and contact."""
+
     def row(label: str, value: str) -> str:
         return f"<b>{label}:</b> {value}"
 
@@ -389,7 +477,7 @@ def review_text(data: DraftData, attachments: int) -> str:
     province = PROVINCES_BY_CODE.get(data.province or "")
     location = _("sent") if data.latitude is not None else _("not sent")
     contact = (
-        text.ltr(escape(data.contact_phone))
+        text.format_phone(data.contact_phone)
         if data.contact_phone
         else _("anonymous (no follow-up questions)")
     )
@@ -397,17 +485,52 @@ def review_text(data: DraftData, attachments: int) -> str:
     lines = [
         row(_("Violation"), _(violation.label) if violation else "—"),
         row(_("Sector"), _(sector.label) if sector else "—"),
-        row(_("Place"), f"{_(province.label) if province else '—'}، {escape(data.city or '—')}"),
-        row(_("Business"), escape(data.business or "—")),
-        row(_("Address"), escape(data.address or "—")),
+        row(_("Place"), f"{_(province.label) if province else '—'}، {_typed(data.city)}"),
+        row(_("Business"), _typed(data.business)),
+        row(_("Address"), _typed(data.address)),
         row(_("Location on map"), location),
         row(_("Price paid"), _money(data.price_paid)),
         row(_("Official or fair price"), _money(data.price_fair)),
         row(_("Evidence"), files),
         row(_("Contact"), contact),
-        row(_("What happened"), "\n" + escape(data.description or "—")),
+        row(_("What happened"), "\n" + _typed(data.description, lines=True)),
     ]
+    if kind == DraftKind.CALL:
+        caller = escape(data.caller_name) if data.caller_name else _("no name given")
+        if data.contact_phone:
+            caller += " — " + text.ltr(escape(data.contact_phone))
+        lines[5:10] = [
+            row(_("Price paid"), _money(data.price_paid)),
+            row(_("Official or fair price"), _money(data.price_fair)),
+            row(_("Caller"), caller),
+        ]
+        if unit is not None:
+            lines.insert(0, row(_("Urgent"), _("referred at once to «{unit}»").format(unit=unit)))
+    if data.duplicate_of is not None:
+        lines.insert(5, row(_("Filed as"), _("a supporting report to the open case about it")))
     return "\n".join(lines)
+
+
+def fit_review(body_for: Callable[[DraftData], str], data: DraftData) -> str:
+    """A review's text within one message: never refuse the whole screen, shorten the quoted
+    description to fit, and say so."""
+    body = body_for(data)
+    over = visible_length(body) - text.MESSAGE_LIMIT
+    if over > 0 and data.description:
+        note = " " + _("(shortened here; the whole text is kept and sent)")
+        room = text.utf16_len(data.description) - over - text.utf16_len(note) - 1
+        short = _cut_utf16(data.description, max(room, 0)) + "…" + note
+        body = body_for(data.model_copy(update={"description": short}))
+    return body
+
+
+def _typed(value: str | None, *, lines: bool = False) -> str:
+    """What the citizen typed, for HTML: Persian digits, addresses isolated, or «—»; with
+    `lines`, every line of it starts right-to-left."""
+    if not value:
+        return "—"
+    shown = text.shown(value)
+    return escape(text.rtl_lines(shown) if lines else shown)
 
 
 def review_screen(data: DraftData, attachments: int) -> Screen:
@@ -421,14 +544,7 @@ def review_screen(data: DraftData, attachments: int) -> Screen:
             + _("If everything is right, press «{confirm}».").format(confirm=_("Confirm and send"))
         )
 
-    body = body_for(data)
-    over = visible_length(body) - text.MESSAGE_LIMIT
-    if over > 0 and data.description:
-        # Never refuse the whole screen: shorten the quoted description to fit, and say so.
-        note = " " + _("(shortened here; the whole text is kept and sent)")
-        room = text.utf16_len(data.description) - over - text.utf16_len(note) - 1
-        short = _cut_utf16(data.description, max(room, 0)) + "…" + note
-        body = body_for(data.model_copy(update={"description": short}))
+    body = fit_review(body_for, data)
     return Screen(
         body,
         inline(
@@ -474,6 +590,8 @@ def editing_note(group: str) -> str:
 
 def choice_note(step: str, code: str) -> str:
     """What the citizen chose, written under the prompt once its buttons are taken away."""
+    if step == Step.DUPLICATE:
+        return _(L.JOIN) if code == JOIN else _(L.SEPARATE)
     table = {
         "violation": VIOLATIONS_BY_CODE,
         "sector": SECTORS_BY_CODE,
@@ -515,6 +633,8 @@ def problem_text(problem: Problem, step: Step | None, *, limit: int = 0) -> str:
     """A one-line Persian hint of what was expected instead."""
     if problem == Problem.USE_BUTTONS:
         return _("Please choose one of the buttons above.")
+    if problem == Problem.AMBIGUOUS:
+        return _("That matches more than one choice. Please choose one of the buttons above.")
     if problem == Problem.WRONG_INPUT:
         if step in _WRONG_INPUT:
             return _(_WRONG_INPUT[step]).format(
@@ -538,8 +658,8 @@ def problem_text(problem: Problem, step: Step | None, *, limit: int = 0) -> str:
         )
     if problem == Problem.BAD_AMOUNT:
         return _(
-            "I could not read that as a price. Write a number such as «۲۵۰۰۰۰ تومان» or "
-            "«۲ میلیون ریال», or press «{skip}»."
+            "That amount could not be read. Please write it in digits, for example "
+            "«۲۵۰٬۰۰۰ تومان», «۲ میلیون تومان» or «۱٫۵ میلیون تومان», or press «{skip}»."
         ).format(skip=_(L.SKIP))
     if problem == Problem.TOO_MANY_FILES:
         return _("You have sent {n} files, the most allowed. Press «{done}» to go on.").format(
@@ -570,14 +690,33 @@ def problem_text(problem: Problem, step: Step | None, *, limit: int = 0) -> str:
 # -- after submitting, tracking and listing ---------------------------------------------------
 
 
-def submitted(code: str) -> Screen:
+def submitted(code: str, first_answer_days: int) -> Screen:
     return Screen(
         _(
-            "✅ Your complaint was received and registered.\n\n"
+            "✅ Thank you. Your complaint was received and registered.\n\n"
             "Tracking code: <b>{code}</b>\n\n"
-            "Keep this code. An officer will review your complaint, and you will be told here "
-            "whenever its status changes. To see where it stands, press «{track}» and type the "
-            "code, or press «{mine}»."
+            "Keep this code. An officer usually takes up a complaint within {days} working days, "
+            "and you will be told here whenever its status changes. To see where it stands, "
+            "press «{track}» and type the code, or press «{mine}»."
+        ).format(
+            code=tracking.format_code(code),
+            days=text.count_in_words(first_answer_days),
+            track=_(L.TRACK),
+            mine=_(L.MINE),
+        ),
+        main_menu(),
+    )
+
+
+def joined_receipt(code: str) -> Screen:
+    """The receipt of a report that joined the open case about the same business."""
+    return Screen(
+        _(
+            "✅ Your report was received and added to the open case about the same business, "
+            "so officers handle them together.\n\n"
+            "Tracking code: <b>{code}</b>\n\n"
+            "Keep this code. With it you follow that case: press «{track}» and type the code, "
+            "or press «{mine}»."
         ).format(code=tracking.format_code(code), track=_(L.TRACK), mine=_(L.MINE)),
         main_menu(),
     )
@@ -596,6 +735,35 @@ def bad_code_format() -> Screen:
             "A tracking code has 10 digits, for example {example}. Please type it again, or "
             "press «{cancel}»."
         ).format(example=tracking.format_code("1234567890"), cancel=_(L.CANCEL))
+    )
+
+
+def code_not_found_or_link() -> Screen:
+    """After looking up a code that is not among the citizen's cases. The same for every such
+    code, whether it exists or not: a complaint registered by phone is linked only if the
+    number shared next is the one given on the phone."""
+    body = (
+        code_not_found().text
+        + "\n\n"
+        + _(
+            "If you reported it by phone to 135, press «{share}» below: if the number is the one "
+            "you gave on the phone, the complaint is added to your complaints here and you are "
+            "told of every change."
+        ).format(share=_(L.SHARE_PHONE))
+    )
+    keyboard = reply_keyboard(
+        [[KeyboardButton(_(L.SHARE_PHONE), request_contact=True)], [_(L.CANCEL)]]
+    )
+    return Screen(body, keyboard)
+
+
+def linked() -> Screen:
+    return Screen(
+        _(
+            "The complaint is now followed in this chat: you will be told here of every change "
+            "in it."
+        ),
+        main_menu(),
     )
 
 
@@ -625,7 +793,9 @@ def case_screen(
         _("<b>Complaint {code}</b>").format(code=tracking.format_code(case["code"])),
         _("<b>Status:</b> {status}").format(status=status_label(case["status"])),
         _("<b>Filed:</b> {when}").format(when=jalali.format_datetime(case["created_at"], tz)),
-        f"{_(violation.label) if violation else ''} — {escape(case['business'])}",
+        text.rtl_line(
+            f"{_(violation.label) if violation else ''} — {escape(text.shown(case['business']))}"
+        ),
         "",
         _("<b>Timeline</b>"),
     ]
@@ -699,7 +869,8 @@ def my_cases(rows: list[CaseRow], total: int, page: int, tz: ZoneInfo) -> Screen
     buttons: list[list[tuple[str, str]]] = []
     for case in rows:
         lines.append(
-            "• "
+            text.RLM
+            + "• "
             + tracking.format_code(case["code"])
             + " — "
             + jalali.format_date(case["created_at"], tz)
@@ -714,11 +885,11 @@ def my_cases(rows: list[CaseRow], total: int, page: int, tz: ZoneInfo) -> Screen
                 )
             ]
         )
-    nav: list[tuple[str, str]] = []
-    if page > 0:
-        nav.append((_("« Newer"), cb.CasesPage(page - 1).encode()))
+    nav: list[tuple[str, str]] = []  # older (the next page) on the left, as in province_screen
     if page < pages - 1:
         nav.append((_("Older »"), cb.CasesPage(page + 1).encode()))
+    if page > 0:
+        nav.append((_("« Newer"), cb.CasesPage(page - 1).encode()))
     if nav:
         buttons.append(nav)
     return Screen("\n".join(lines), inline(buttons))
@@ -782,13 +953,15 @@ def _option_label(option: Option) -> str:
             return _("Look up a tracking code")
         case cb.ToDraft():
             return _("The complaint I am filing now")
+        case cb.ToCall():
+            return _("The phone call I am registering")
 
 
 def which_one(held_id: int, options: tuple[Option, ...], excerpt: str) -> Screen:
     """Several things are open: the message is kept until the citizen says which it is for."""
     body = _("You have more than one thing open. What is this message for?")
     if excerpt:
-        body += "\n\n«" + escape(text.to_persian_digits(excerpt)) + "»"
+        body += "\n\n«" + escape(text.shown(excerpt)) + "»"
     rows = [[(_option_label(o), cb.Route(held_id, o.target).encode())] for o in options[:8]]
     return Screen(body, inline(rows))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from bot import text
 from bot.i18n import _
 from bot.storage.rows import OutboxRow
 
@@ -21,15 +22,17 @@ def slow_down() -> str:
 
 
 def ban_done(user_id: int) -> str:
-    return _("User {id} is banned.").format(id=user_id)
+    return _("User {id} is banned.").format(id=text.format_id(user_id))
 
 
 def unban_done(user_id: int) -> str:
-    return _("User {id} is no longer banned.").format(id=user_id)
+    return _("User {id} is no longer banned.").format(id=text.format_id(user_id))
 
 
 def ban_usage() -> str:
-    return _("Use: /ban USER_ID REASON, or /unban USER_ID. Admins only.")
+    return _(
+        "To ban a user: {ban} USER_ID REASON; to lift a ban: {unban} USER_ID. Administrators only."
+    ).format(ban=text.ltr("/ban"), unban=text.ltr("/unban"))
 
 
 def unknown_user() -> str:
@@ -41,5 +44,9 @@ def delivery_failed(row: OutboxRow, reason: str) -> dict[str, Any]:
     body = _(
         "⚠️ A message could not be delivered and will not be retried.\n"
         "Chat: {chat}\nKind: {purpose}\nReason: {reason}"
-    ).format(chat=row["chat_id"], purpose=escape(str(row["purpose"])), reason=escape(reason[:300]))
+    ).format(
+        chat=text.format_id(row["chat_id"]),
+        purpose=f"<code>{escape(str(row['purpose']))}</code>",
+        reason=f"<code>{escape(reason[:300])}</code>",
+    )
     return {"text": body, "parse_mode": "HTML"}

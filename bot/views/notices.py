@@ -6,20 +6,29 @@ from html import escape
 from typing import Any
 
 from bot import callbacks as cb
+from bot import text as t
 from bot.domain import tracking
 from bot.i18n import N_, _
 from bot.storage.rows import CaseRow
+from bot.text import count_in_words
 from bot.views.screen import Screen, inline
 
 OUTCOME_LABELS = {
     "branch": N_("Sent to a Ta'zirat branch for a ruling"),
     "no_violation": N_("No violation was found"),
     "not_jurisdiction": N_("Not within Ta'zirat's jurisdiction"),
-    "resolved": N_("Resolved"),
+    # Not the status «Resolved»: the citizen would read «… رسیدگی شد. نتیجه: رسیدگی شد».
+    "resolved": N_("The problem was put right"),
 }
 
 
 ANSWER_BUTTON = N_("Answer this question")
+REOPEN_BUTTON = N_("Reopen the complaint")
+
+
+def _typed(typed: str) -> str:
+    """What a person typed, for HTML: Persian digits, every line right-to-left."""
+    return escape(t.rtl_lines(t.shown(typed)))
 
 
 def _code(case: CaseRow) -> str:
@@ -52,26 +61,36 @@ def question(case: CaseRow, text: str) -> dict[str, Any]:
     body = _(
         "The officer handling your complaint {code} asks:\n\n<i>{question}</i>\n\n"
         "Press «{button}» below, or simply send your answer here (text, photo or document)."
-    ).format(code=_code(case), question=escape(text), button=_(ANSWER_BUTTON))
+    ).format(code=_code(case), question=_typed(text), button=_(ANSWER_BUTTON))
     button = [(_(ANSWER_BUTTON), cb.AnswerQuestion(case["id"]).encode())]
     return Screen(body, inline([button])).payload()
 
 
-def resolved(case: CaseRow, outcome: str, explanation: str) -> dict[str, Any]:
+def resolved(case: CaseRow, outcome: str, explanation: str, reopen_days: int) -> dict[str, Any]:
     body = _(
         "Your complaint {code} has been dealt with.\n<b>Outcome:</b> {outcome}\n\n{explanation}"
-        "\n\nHow well was your complaint handled? Please rate it from 1 (poor) to 5 (excellent)."
-    ).format(code=_code(case), outcome=_(OUTCOME_LABELS[outcome]), explanation=escape(explanation))
+        "\n\nHow well was your complaint handled? Rate it with the stars below, from one star "
+        "(poor) to five stars (excellent)."
+    ).format(code=_code(case), outcome=_(OUTCOME_LABELS[outcome]), explanation=_typed(explanation))
     stars = [("⭐" * n, cb.Rate(case["id"], n).encode()) for n in range(1, 6)]
-    rows = [stars[:3], stars[3:], [(_("Reopen the complaint"), cb.AskReopen(case["id"]).encode())]]
+    rows = [stars[:3], stars[3:]]
+    if reopen_days > 0:
+        body += "\n\n" + _(
+            "If you think your complaint was not properly dealt with, you can ask for it to be "
+            "looked at again with «{reopen}» within {days} days."
+        ).format(reopen=_(REOPEN_BUTTON), days=count_in_words(reopen_days))
+        rows.append([(_(REOPEN_BUTTON), cb.AskReopen(case["id"]).encode())])
     return Screen(body, inline(rows)).payload()
 
 
 def rejected(case: CaseRow, reason: str) -> dict[str, Any]:
     return Screen(
-        _("Your complaint {code} could not be accepted.\n<b>Reason:</b> {reason}").format(
-            code=_code(case), reason=escape(reason)
-        )
+        _(
+            "Your complaint {code} could not be accepted.\n<b>Reason:</b> {reason}\n\n"
+            "If you disagree, you can call the 135 line. If something was missing, you can file "
+            "a new complaint with more detail: the business's exact name and address, what "
+            "happened, and a receipt or photo if you have one."
+        ).format(code=_code(case), reason=_typed(reason))
     ).payload()
 
 
@@ -94,5 +113,5 @@ def answer_posted(case: CaseRow, answer: str | None) -> dict[str, Any]:
     """For the staff group: the citizen's answer to the holder's question."""
     body = _("💬 The citizen answered about complaint {code}:").format(code=_code(case))
     if answer:
-        body += "\n\n" + escape(answer)
+        body += "\n\n" + _typed(answer)
     return Screen(body).payload()

@@ -37,6 +37,10 @@ REFUSALS = {
         "Desk commands work only in the staff group, a unit's group or your private chat "
         "with the bot."
     ),
+    Refusal.NOT_LINKED: N_(
+        "The reporter does not follow this case in the bot, so a question would not reach "
+        "them. Call them instead (📞 shows the number)."
+    ),
 }
 
 DONE = {
@@ -92,19 +96,30 @@ EVENT_LABELS = {
     Action.MERGE: N_("merged"),
     Action.REOPEN: N_("reopened"),
     Action.CLOSE: N_("closed"),
+    Action.LINK: N_("followed in the citizen's chat"),
 }
 
 
+DONE_OTHER = N_("Done.")
+
+
 def refusal(reason: Refusal, holder_name: str | None = None) -> str:
-    return _(REFUSALS[reason]).format(name=holder_name or "—")
+    return _(REFUSALS[reason]).format(name=text.fsi(holder_name or "—"))
 
 
 def done(action: Action) -> str:
-    return _(DONE.get(action, N_("Done.")))
+    return _(DONE.get(action, DONE_OTHER))
 
 
 def mention(user_id: int, name: str) -> str:
-    return f'<a href="tg://user?id={user_id}">{escape(name or str(user_id))}</a>'
+    """A link to the person, isolated: a Latin name must not turn the line left-to-right."""
+    shown = escape(name) if name else text.format_id(user_id)
+    return text.fsi(f'<a href="tg://user?id={user_id}">{shown}</a>')
+
+
+def command(name: str) -> str:
+    """A /command inside a Persian line, isolated so the line keeps its direction."""
+    return text.ltr(f"/{name}")
 
 
 def prompt(
@@ -130,12 +145,12 @@ def unit_choices(case_id: int, units: list[UnitRow]) -> list[tuple[str, str]]:
 
 def case_line(case: CaseRow, now: datetime) -> str:
     violation = VIOLATIONS_BY_CODE.get(case["violation"])
-    return "• {urgent}{code} — {age} — {kind} — {business}".format(
+    return text.RLM + "• {urgent}{code} — {age} — {kind} — {business}".format(
         urgent="🔴 " if case["urgent"] else "",
         code=tracking.format_code(case["code"]),
         age=jalali.format_age(now - case["created_at"]),
         kind=_(violation.label) if violation else "",
-        business=escape(text.excerpt(case["business"], 40)),
+        business=escape(text.shown(text.excerpt(case["business"], 40))),
     )
 
 
@@ -177,28 +192,32 @@ def timeline(case: CaseRow, events: list[EventRow], names: dict[int, str], tz: Z
         _("<b>Status:</b> {status}").format(status=_(STATUS_LABELS[Status(case["status"])])),
     ]
     for e in events:
+        citizen = case["citizen_id"]
         who = (
             _("citizen")
-            if e["actor_id"] == case["citizen_id"]
+            if citizen is not None and e["actor_id"] == citizen
             else names.get(e["actor_id"] or 0, _("system"))
         )
-        line = "• {when} — {what} — {who}".format(
+        line = text.RLM + "• {when} — {what} — {who}".format(
             when=jalali.format_datetime(e["at"], tz),
-            what=_(EVENT_LABELS.get(Action(e["action"]), N_("note"))),
-            who=escape(who or "—"),
+            what=_(EVENT_LABELS.get(Action(e["action"]), EVENT_LABELS[Action.NOTE])),
+            who=text.fsi(escape(who or "—")),
         )
         if e["note"]:
-            line += "\n   <i>" + escape(text.excerpt(e["note"], 300)) + "</i>"
+            note = escape(text.shown(text.excerpt(e["note"], 300)))
+            line += f"\n{text.RLM}   <i>{note}</i>"
         lines.append(line)
     return "\n".join(lines)
 
 
 def units(rows: list[UnitRow]) -> str:
+    """The units, name first (the code is what older commands typed), and their chats."""
     lines = [_("<b>Units</b>")]
     for u in rows:
-        chat = text.ltr(str(u["chat_id"])) if u["chat_id"] else _("no chat of its own")
-        lines.append(f"• <code>{escape(u['code'])}</code> — {escape(u['name'])} — {chat}")
-    lines.append(_("Set a unit's chat: /units CODE CHAT_ID"))
+        chat = text.format_id(u["chat_id"]) if u["chat_id"] else _("no chat of its own")
+        name = escape(text.shown(u["name"]))
+        lines.append(text.rtl_line(f"• {name} — <code>{escape(u['code'])}</code> — {chat}"))
+    lines.append(_("Set a unit's chat: {cmd} UNIT CHAT_ID").format(cmd=command("units")))
     return "\n".join(lines)
 
 
@@ -207,14 +226,38 @@ def staff_list(rows: list[StaffMember]) -> str:
     for r in rows:
         raw = r["role"]
         role = Role(raw) if raw is not None and raw in Role._value2member_map_ else None
-        label = _(ROLE_LABELS[role]) if role else escape(str(r["role"]))
-        lines.append(f"• {escape(r['first_name'] or '—')} — {text.ltr(str(r['id']))} — {label}")
-    lines.append(_("Admins: /staff add USER_ID ROLE, /staff remove USER_ID"))
+        label = _(ROLE_LABELS[role]) if role else f"<code>{escape(str(r['role']))}</code>"
+        name = text.fsi(escape(r["first_name"] or "—"))
+        lines.append(text.rtl_line(f"• {name} — {text.format_id(r['id'])} — {label}"))
+    lines.append(
+        _("Administrators: {cmd} add USER_ID ROLE, {cmd} remove USER_ID").format(
+            cmd=command("staff")
+        )
+    )
     return "\n".join(lines)
 
 
-def phone_alert(phone: str | None) -> str:
-    return phone if phone else _("The citizen filed anonymously.")
+def phone_alert(phone: str | None, name: str | None = None) -> str:
+    if not phone:
+        return _("The citizen filed anonymously.")
+    shown = text.format_phone(phone)
+    return _("The citizen's phone: {phone}").format(
+        phone=f"{text.shown(name)} — {shown}" if name else shown
+    )
+
+
+def supporting_files_header(code: str, count: int) -> str:
+    """Before a supporting report's evidence, in the asker's private chat."""
+    return _("Evidence of the supporting report {code} ({n} files):").format(
+        code=tracking.format_code(code), n=text.format_number(count)
+    )
+
+
+def call_in_private() -> str:
+    return _(
+        "Phone calls are registered in your private chat with the bot: open it and send /call "
+        "there."
+    )
 
 
 def files_sent() -> str:
@@ -230,22 +273,53 @@ def start_private_first() -> str:
 
 
 def help_text(role: Role | None) -> str:
+    """What each desk command does, then how to type it: a line that began with «/ask» would
+    be laid out left-to-right, so the isolated command comes after the description."""
     lines = [
         _("<b>Staff desk</b>"),
         _("Press the buttons on a case card, or use these commands:"),
-        _("/queue — unclaimed complaints, oldest first"),
-        _("/mine — complaints you hold"),
-        _("/case CODE — the full timeline of a complaint"),
-        _("/find TEXT — search by business name or tracking code"),
-        _("/note CODE TEXT — internal note"),
-        _("/ask CODE QUESTION — ask the citizen"),
-        _("/refer CODE UNIT — refer to a unit (see /units)"),
-        _("/resolve CODE OUTCOME TEXT — outcome: branch, no_violation, not_jurisdiction, resolved"),
-        _("/reject CODE REASON — reject an empty or abusive complaint"),
-        _("/units — units and their chats"),
+        _("• Unclaimed complaints, oldest first: {cmd}").format(cmd=command("queue")),
+        _("• Complaints you hold: {cmd}").format(cmd=command("mine")),
+        _("• The whole history of a case: {cmd} CODE").format(cmd=command("case")),
+        _("• Search by business name or tracking code: {cmd} TEXT").format(cmd=command("find")),
+        _("• Internal note: {cmd} CODE TEXT").format(cmd=command("note")),
+        _("• Ask the citizen: {cmd} CODE QUESTION").format(cmd=command("ask")),
+        _(
+            "• Refer to a unit: {cmd} CODE UNIT; the unit by a word of its name (list: {units})"
+        ).format(cmd=command("refer"), units=command("units")),
+        resolve_usage(),
+        _("• Reject an empty or abusive complaint: {cmd} CODE REASON").format(
+            cmd=command("reject")
+        ),
+        _("• The units and their chats: {cmd}").format(cmd=command("units")),
+        _("• Register a phone call (in your private chat with the bot): {cmd}").format(
+            cmd=command("call")
+        ),
     ]
     if role in (Role.ADMIN, Role.SUPERVISOR):
-        lines.append(_("/reassign CODE USER_ID — give a case to another staff member"))
+        lines.append(
+            _("• Give a case to another staff member: {cmd} CODE USER_ID").format(
+                cmd=command("reassign")
+            )
+        )
     if role == Role.ADMIN:
-        lines.append(_("/staff — staff members; /staff add USER_ID ROLE; /staff remove USER_ID"))
+        lines.append(
+            _(
+                "• Staff members: {cmd}; add: {cmd} add USER_ID ROLE; remove: {cmd} remove USER_ID"
+            ).format(cmd=command("staff"))
+        )
+        lines.append(roles_usage())
     return "\n".join(lines)
+
+
+def resolve_usage() -> str:
+    """The outcome words are those `bot.domain.staff_words` reads (tests check they agree)."""
+    return _(
+        "• Record the outcome: {cmd} CODE OUTCOME EXPLANATION; the outcome is «fixed», "
+        "«branch», «no violation» or «outside»"
+    ).format(cmd=command("resolve"))
+
+
+def roles_usage() -> str:
+    """The role words `bot.domain.staff_words.read_role` reads."""
+    return _("  The role is «administrator», «supervisor», «staff member» or «manager»")

@@ -16,8 +16,9 @@ from telegram import InlineKeyboardMarkup
 
 from bot import callbacks as cb
 from bot import jalali, text
-from bot.domain import tracking
+from bot.domain import channels, tracking
 from bot.domain.catalogue import PROVINCES_BY_CODE, SECTORS_BY_CODE, VIOLATIONS_BY_CODE
+from bot.domain.channels import Channel
 from bot.domain.lifecycle import STATUS_LABELS, Action, Status, allowed_actions
 from bot.domain.roles import UNIT_ACTIONS
 from bot.i18n import N_, _
@@ -61,13 +62,15 @@ def file_size(size: int | None) -> str:
 def _file_line(f: AttachmentRow) -> str:
     """One evidence file on the card: its name, type and size (names are the citizen's)."""
     file_name = f["file_name"]
-    name = (
-        escape(text.excerpt(file_name, 40))
-        if file_name
-        else _(FILE_KINDS.get(f["kind"], N_("file")))
-    )
+    if not file_name:
+        label = _(FILE_KINDS.get(f["kind"], FILE_KINDS["document"]))
+        return text.rtl_line(f"  • {label} — {file_size(f.get('file_size'))}")
+    name = escape(text.excerpt(file_name, 40))
     kind = escape(f.get("mime_type") or f["kind"])
-    return f"  • {text.ltr(name)} — {text.ltr(kind)} — {file_size(f.get('file_size'))}"
+    # A file name and a MIME type are identifiers, not prose: code spans, as typed.
+    return text.rtl_line(
+        f"  • <code>{name}</code> — <code>{kind}</code> — {file_size(f.get('file_size'))}"
+    )
 
 
 FILE_KINDS = {"photo": N_("photo"), "video": N_("video"), "document": N_("file")}
@@ -83,7 +86,13 @@ def card_text(
     holder: str | None,
     unit: str | None,
     unreachable: bool = False,
+    supporting: Sequence[tuple[CaseRow, int]] = (),
+    supporting_total: int = 0,
+    taken_by: str | None = None,
 ) -> str:
+    """The card's text. `supporting`: reports merged into this case (their citizens joined it,
+    or staff merged them) with their file counts, `supporting_total` how many in all;
+    `taken_by`: the name of the operator who registered a call."""
     prices = []
     paid, fair = case["price_paid"], case["price_fair"]
     if paid is not None:
@@ -91,15 +100,17 @@ def card_text(
     if fair is not None:
         prices.append(_("fair {amount}").format(amount=text.format_toman(fair)))
     lines = [
-        ("🔴 " if case.get("urgent") else "🆕 ")
+        # 🆕 is a letter-like symbol (bidi class L): without the RLM the line reads LTR.
+        text.rtl_line("🔴 " if case.get("urgent") else "🆕 ")
         + _("<b>Complaint {code}</b>").format(code=tracking.format_code(case["code"])),
         _("<b>Type:</b> {value}").format(value=_label(VIOLATIONS_BY_CODE, case["violation"])),
         _("<b>Sector:</b> {value}").format(value=_label(SECTORS_BY_CODE, case["sector"])),
         _("<b>Place:</b> {province}، {city}").format(
-            province=_label(PROVINCES_BY_CODE, case["province"]), city=escape(case["city"])
+            province=_label(PROVINCES_BY_CODE, case["province"]),
+            city=escape(text.shown(case["city"])),
         ),
-        _("<b>Business:</b> {value}").format(value=escape(case["business"])),
-        _("<b>Address:</b> {value}").format(value=escape(case["address"])),
+        _("<b>Business:</b> {value}").format(value=escape(text.shown(case["business"]))),
+        _("<b>Address:</b> {value}").format(value=escape(text.shown(case["address"]))),
     ]
     latitude, longitude = case["latitude"], case["longitude"]
     if latitude is not None and longitude is not None:
@@ -117,6 +128,7 @@ def card_text(
             if case.get("contact_phone")
             else _("anonymous")
         ),
+        *_channel_lines(case, taken_by),
         _("<b>Filed:</b> {when} ({age} ago)").format(
             when=jalali.format_datetime(case["created_at"], tz),
             age=jalali.format_age(now - case["created_at"]),
@@ -124,16 +136,52 @@ def card_text(
         _("<b>Status:</b> {value}").format(value=_(STATUS_LABELS[Status(case["status"])])),
     ]
     if holder is not None:
-        lines.append(_("<b>Holder:</b> {name}").format(name=escape(holder or "—")))
+        lines.append(
+            _("<b>Holder:</b> {name}").format(name=text.fsi(escape(holder)) if holder else "—")
+        )
     if unit is not None:
-        lines.append(_("<b>Unit:</b> {name}").format(name=escape(unit)))
+        lines.append(_("<b>Unit:</b> {name}").format(name=escape(text.shown(unit))))
     if unreachable:
         lines.append(_("⚠️ The citizen has blocked the bot: they cannot be told or asked."))
+    lines += _supporting_lines(supporting, supporting_total)
     outcome = case["outcome"]
     if outcome is not None and outcome in OUTCOME_LABELS:
         lines.append(_("<b>Outcome:</b> {value}").format(value=_(OUTCOME_LABELS[outcome])))
-    lines += ["", escape(text.excerpt(case["description"], DESCRIPTION_EXCERPT))]
+    description = text.excerpt(case["description"], DESCRIPTION_EXCERPT)
+    lines += ["", escape(text.rtl_line(text.shown(description)))]
     return "\n".join(lines)
+
+
+def _channel_lines(case: CaseRow, taken_by: str | None) -> list[str]:
+    """How a case that did not come from the chat came in, and whether anyone follows it in
+    chat (if not, nobody is told there: the caller hears by phone)."""
+    channel = case.get("channel") or Channel.CHAT
+    if channel == Channel.CHAT:
+        return []
+    came = _(channels.label(channel))
+    if taken_by is not None:
+        came = _("{channel}, registered by {name}").format(
+            channel=came, name=escape(taken_by or "—")
+        )
+    lines = [_("<b>Came by:</b> {value}").format(value=came)]
+    if case.get("citizen_id") is None:
+        lines.append(_("ℹ️ Not followed in the bot: the reporter is told nothing here."))
+    return lines
+
+
+def _supporting_lines(supporting: Sequence[tuple[CaseRow, int]], total: int) -> list[str]:
+    if not total:
+        return []
+    lines = [_("<b>Supporting reports:</b> {n}").format(n=text.format_number(total))]
+    for report, files in supporting:
+        lines.append(
+            "  • {code} — {files} — {what}".format(
+                code=tracking.format_code(report["code"]),
+                files=_("{n} files").format(n=text.format_number(files)),
+                what=escape(text.excerpt(report["description"], 80)),
+            )
+        )
+    return lines
 
 
 # A card shows, in this order, the buttons of the actions the lifecycle table allows from the
@@ -164,6 +212,8 @@ def card_buttons(
         allowed &= UNIT_ACTIONS
     if case.get("urgent"):
         allowed -= {Action.MARK_URGENT}
+    if case.get("citizen_id") is None:
+        allowed -= {Action.ASK}  # nobody in chat to ask: the holder calls the caller
     buttons = [
         (_(label), cb.CardAction(action, case["id"]).encode())
         for action, label in CARD_ACTIONS

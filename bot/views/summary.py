@@ -13,7 +13,7 @@ from html import escape
 
 from bot import jalali, text
 from bot.callbacks import Drilldown, DrillView
-from bot.domain import tracking
+from bot.domain import channels, tracking
 from bot.domain.catalogue import PROVINCES, PROVINCES_BY_CODE, VIOLATIONS_BY_CODE, Choice
 from bot.domain.lifecycle import Status
 from bot.domain.periods import Period, PeriodKind
@@ -65,9 +65,10 @@ def _heading(label: str) -> str:
 
 
 def period_title(period: Period, tz: tzinfo) -> str:
-    """«گزارش روزانهٔ ۷ آذر ۱۴۰۵», «گزارش هفتگی ۱ تا ۷ آذر ۱۴۰۵», «گزارش ماهانهٔ آذر ۱۴۰۵»."""
+    """«گزارش روزانهٔ شنبه ۷ آذر ۱۴۰۵», «گزارش هفتگی ۱ تا ۷ آذر ۱۴۰۵», «گزارش ماهانهٔ آذر ۱۴۰۵»."""
     if period.kind is PeriodKind.DAY:
-        return _("Daily report for {date}").format(date=jalali.format_date(period.first_day))
+        day = jalali.format_date_with_weekday(period.first_day)
+        return _("Daily report for {date}").format(date=day)
     if period.kind is PeriodKind.WEEK:
         span = date_range(period, tz)
         return _("Weekly report for {range}").format(range=span)
@@ -149,8 +150,17 @@ def _timing_lines(s: Summary) -> list[str]:
     ]
 
 
+def _channel_lines(s: Summary) -> list[str]:
+    """Where the period's complaints came from: the chat, calls to 135, the web desk…"""
+    lines = [_heading(_("New complaints by channel"))]
+    lines += [_bullet(_(channels.label(code)), _n(n)) for code, n in s.by_channel]
+    if not s.by_channel:
+        lines.append(_("No new complaints."))
+    return lines
+
+
 def _breakdown_lines(s: Summary) -> list[str]:
-    lines = [_heading(_("New complaints by type"))]
+    lines = [*_channel_lines(s), _heading(_("New complaints by type"))]
     lines += [_bullet(_label(VIOLATIONS_BY_CODE, code), _n(n)) for code, n in s.by_violation]
     if not s.by_violation:
         lines.append(_("No new complaints."))
@@ -168,7 +178,7 @@ def _business_lines(s: Summary) -> list[str]:
         return []
     lines = [_heading(_("Most complained-of businesses"))]
     for rank, biz in enumerate(s.top_businesses, start=1):
-        name = escape(text.excerpt(biz.name, 60))
+        name = escape(text.shown(text.excerpt(biz.name, 60)))
         lines.append(text.rtl_line(f"{_n(rank)}. {name}: {_n(biz.count)}"))
     return lines
 
@@ -183,8 +193,8 @@ def _workload_lines(s: Summary) -> list[str]:
 
 
 def _officer(holder_id: int, name: str) -> str:
-    shown = escape(text.excerpt(name, 40)) if name.strip() else _("unnamed officer")
-    return f"{shown} ({text.ltr(text.to_persian_digits(holder_id))})"
+    shown = text.fsi(escape(text.excerpt(name, 40))) if name.strip() else _("unnamed officer")
+    return f"{shown} ({text.format_id(holder_id)})"
 
 
 def _rating_lines(s: Summary) -> list[str]:
@@ -244,7 +254,7 @@ def render_by_unit(summary: Summary, period: Period, *, tz: tzinfo) -> list[str]
         if unit.unit_id is None:
             name = _("not referred")
         else:
-            name = escape(unit.name or _("unit {id}").format(id=_n(unit.unit_id)))
+            name = escape(text.shown(unit.name or _("unit {id}").format(id=_n(unit.unit_id))))
         lines.append(_bullet(name, _n(unit.count)))
     if not summary.by_unit:
         lines.append(_("No new complaints."))
