@@ -68,7 +68,7 @@ async def post(base: str, path: str, data: dict[str, str]) -> tuple[int, bytes]:
 
 
 async def test_discovery_services_and_a_definition_in_json_and_xml(db_url: str) -> None:
-    async with web_bot(db_url) as (bot, base):
+    async with web_bot(db_url) as (_bot, base):
         status, ctype, body = await get(base, "/open311/discovery.json")
         assert status == 200 and ctype.startswith("application/json")
         found = json.loads(body)

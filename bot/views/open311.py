@@ -131,7 +131,8 @@ def encode(answer: tuple[str, Plain], fmt: Format) -> bytes:
         return json.dumps(value, ensure_ascii=False).encode("utf-8")
     element = ET.Element(root)
     _fill(element, root, value)
-    return ET.tostring(element, encoding="utf-8", xml_declaration=True)
+    written: bytes = ET.tostring(element, encoding="utf-8", xml_declaration=True)
+    return written
 
 
 def _fill(element: ET.Element, name: str, value: Plain) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+
 from aiohttp import web
 
 from bot.services import apikeys

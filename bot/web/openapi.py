@@ -39,7 +39,7 @@ def _responses(ok: str, schema: dict[str, Any], *errors: int) -> dict[str, Any]:
 
 FORMAT = {"$ref": "#/components/parameters/format"}
 JURISDICTION = {"$ref": "#/components/parameters/jurisdiction_id"}
-KEY = [{"api_key": []}]
+KEY: list[dict[str, list[str]]] = [{"api_key": []}]
 
 _ERROR = {
     "type": "array",
