@@ -8,7 +8,10 @@ description. Keys are checked, revocable and every request is audited.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -247,3 +250,64 @@ async def test_keys_are_required_checked_revocable_and_audited(db_url: str) -> N
 async def test_the_api_is_off_unless_a_port_is_set(db_url: str) -> None:
     async with running_bot(db_url) as bot:
         assert bot.services.open311 is None
+
+
+async def _cli(db_url: str, *args: str) -> tuple[int, str]:
+    env = {
+        **os.environ,
+        "BOT_TOKEN": "123456:TEST-TOKEN-abcdef",
+        "DATABASE_URL": db_url,
+        "LOG_LEVEL": "WARNING",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "apikey", *args,
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    out, _ = await process.communicate()
+    return process.returncode or 0, out.decode()
+
+
+async def test_apikey_command_creates_once_and_revokes(db_url: str) -> None:
+    code, out = await _cli(db_url, "create", "webdesk")
+    assert code == 0, out
+    key = out.strip().splitlines()[-1]
+    assert len(key) >= 43 and " " not in key
+    code, out = await _cli(db_url, "create", "webdesk")
+    assert code == 1 and key not in out
+    async with web_bot(db_url) as (_bot, base):
+        status, _, _ = await get(base, "/open311/v2/requests.json", api_key=key)
+        assert status == 200
+        code, out = await _cli(db_url, "revoke", "webdesk")
+        assert code == 0, out
+        status, _, _ = await get(base, "/open311/v2/requests.json", api_key=key)
+        assert status == 403
+    code, out = await _cli(db_url, "list")
+    assert code == 0 and "webdesk\trevoked" in out and key not in out
+    code, out = await _cli(db_url, "revoke", "webdesk")
+    assert code == 1
+
+
+async def test_the_same_business_open_elsewhere_is_a_hint_never_a_block(db_url: str) -> None:
+    async with web_bot(db_url) as (bot, base):
+        key = await apikeys.create(bot.services.rt, "webdesk")
+        status, body = await post(base, "/open311/v2/requests.json", {**form(), "api_key": key})
+        [first] = json.loads(body)
+        # The same shop, its name typed a little differently, in the same city.
+        again = form(**{"attribute[business]": "  نانوایی  نمونهٔ شهر ", "phone": ""})
+        status, body = await post(base, "/open311/v2/requests.xml", {**again, "api_key": key})
+        assert status == 200, body
+        second = ET.fromstring(body).find("request")
+        assert second is not None
+        notice = second.findtext("service_notice") or ""
+        assert "برای همین واحد صنفی ۱ شکایت باز دیگر هم در دست رسیدگی است" in notice
+        code = second.findtext("service_request_id")
+        assert code and code != first["service_request_id"]
+        async with bot.services.rt.engine.connect() as conn:
+            rows = (await conn.execute(select(cases).order_by(cases.c.id))).mappings().all()
+        # Filed on its own: a case with its own card, merged into nothing.
+        assert [(r["code"], r["status"], r["merged_into"]) for r in rows] == [
+            (first["service_request_id"], "new", None),
+            (code, "new", None),
+        ]
+        staff = bot.server.group(STAFF_CHAT_ID, title="Staff")
+        await staff.expect_message(text.to_persian_digits(code[:5]))

@@ -148,7 +148,8 @@ async def _one(request: web.Request) -> web.Response:
 
 
 async def _openapi(request: web.Request) -> web.Response:
-    return web.json_response(document(), headers={"Cache-Control": "no-store"})
+    api = request.app[_API]
+    return web.json_response(document(api.jurisdiction), headers={"Cache-Control": "no-store"})
 
 
 def application(api: Open311) -> web.Application:

@@ -169,7 +169,7 @@ _DISCOVERY = {
 
 
 @cache
-def document() -> dict[str, Any]:
+def document(jurisdiction: str) -> dict[str, Any]:
     city, business = TEXT_LIMITS[Step.CITY], TEXT_LIMITS[Step.BUSINESS]
     address, description = TEXT_LIMITS[Step.ADDRESS], TEXT_LIMITS[Step.DESCRIPTION]
     create_form = {
@@ -184,7 +184,7 @@ def document() -> dict[str, Any]:
             "attribute[business]",
         ],
         "properties": {
-            "jurisdiction_id": {"type": "string"},
+            "jurisdiction_id": {"type": "string", "enum": [jurisdiction]},
             "service_code": {"type": "string", "enum": [c.code for c in VIOLATION_TYPES]},
             "lat": {"type": "number", "minimum": -90, "maximum": 90},
             "long": {"type": "number", "minimum": -180, "maximum": 180},
@@ -200,6 +200,7 @@ def document() -> dict[str, Any]:
             "last_name": {"type": "string", "maxLength": 40},
             "phone": {
                 "type": "string",
+                "pattern": "^(\\+98|0)?9[0-9]{9}$",
                 "description": "An Iranian number; shown to the officer handling the case only.",
             },
             "email": {"type": "string", "description": "Accepted and not kept."},
@@ -328,7 +329,8 @@ def document() -> dict[str, Any]:
                 "jurisdiction_id": {
                     "name": "jurisdiction_id",
                     "in": "query",
-                    "schema": {"type": "string"},
+                    "description": "Optional: this endpoint serves one jurisdiction.",
+                    "schema": {"type": "string", "enum": [jurisdiction]},
                 },
             },
             "responses": {
