@@ -311,3 +311,34 @@ async def test_the_same_business_open_elsewhere_is_a_hint_never_a_block(db_url: 
         ]
         staff = bot.server.group(STAFF_CHAT_ID, title="Staff")
         await staff.expect_message(text.to_persian_digits(code[:5]))
+
+
+async def test_bad_dates_unknown_paths_and_methods_answer_in_the_error_format(db_url: str) -> None:
+    async with web_bot(db_url) as (bot, base):
+        key = await apikeys.create(bot.services.rt, "webdesk")
+        for params, description in (
+            ({"end_date": "0001-01-01T00:00:00Z"}, "end_date is out of range"),
+            ({"start_date": "yesterday"}, "start_date must be an ISO 8601 date and time"),
+            (
+                {"start_date": "2026-01-01T00:00:00+03:30", "end_date": "2026-06-01T00:00:00Z"},
+                "start_date and end_date may not span more than 90 days",
+            ),
+            ({"status": "pending"}, "status must be open or closed"),
+        ):
+            status, _, body = await get(base, "/open311/v2/requests.json", api_key=key, **params)
+            assert (status, json.loads(body)) == (400, [{"code": 400, "description": description}])
+        status, _, body = await get(base, "/open311/v2/nothing.json")
+        assert status == 404 and json.loads(body)[0]["code"] == 404
+        async with aiohttp.ClientSession() as http:
+            async with http.delete(base + "/open311/v2/services.json") as r:
+                assert r.status == 405 and "GET" in r.headers["Allow"]
+                assert json.loads(await r.read())[0]["code"] == 405
+        status, body = await post(
+            base,
+            "/open311/v2/requests.json",
+            {**form(), "api_key": key, "phone": "+44 20 7946 0000"},
+        )
+        assert (status, json.loads(body)[0]["description"]) == (
+            400,
+            "phone must be an Iranian phone number",
+        )

@@ -32,7 +32,9 @@ async def _run(settings: Settings, action: str, name: str | None) -> int:
             try:
                 key = await apikeys.create(rt, name)
             except apikeys.BadName:
-                print("a key's name is letters, digits, '.', '_' or '-' (64 at most)", file=sys.stderr)
+                print(
+                    "a key's name is letters, digits, '.', '_' or '-' (64 at most)", file=sys.stderr
+                )
                 return 2
             except key_store.NameTaken:
                 print(f"a key named {name} exists already", file=sys.stderr)

@@ -46,6 +46,7 @@ MAX_ROWS = 1000
 MAX_MEDIA_URL = 2048
 MAX_PRICE = 10**15  # rials; more is not a price anyone paid
 MAX_IDS = 100  # service_request_id=a,b,c… in one query
+EARLIEST, LATEST = 2000, 2200  # years a start_date or end_date may name
 
 ORGANISATION = N_("Government Ta'zirat Organisation")
 GROUP = N_("Market violations")
@@ -379,6 +380,8 @@ def _when(raw: str | None, name: str, rt: Runtime) -> datetime | None:
         raise ApiError(400, f"{name} must be an ISO 8601 date and time") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=rt.settings.tz)
+    if not EARLIEST <= value.year <= LATEST:  # far dates overflow the arithmetic below
+        raise ApiError(400, f"{name} is out of range")
     return value
 
 

@@ -85,6 +85,8 @@ async def _errors_and_audit(request: web.Request, handler: Handler) -> web.Strea
     except web.HTTPException as exc:
         if exc.status >= 400:
             response = _error(exc.status, exc.reason, fmt)
+            if "Allow" in exc.headers:
+                response.headers["Allow"] = exc.headers["Allow"]
         else:
             raise
     except Exception:
