@@ -15,8 +15,8 @@ import aiohttp
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import positive_data_acceptance
 from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from bot.services import apikeys
 from tests.test_open311 import web_bot
@@ -53,7 +53,7 @@ def _fuzz(document: dict[str, Any], base: str, key: str) -> Counter[tuple[str, i
                     return
                 case.query = {**(case.query or {}), "api_key": key}
                 response = case.call(base_url=base, timeout=10)
-                seen[(operation.label, response.status_code)] += 1
+                seen[(case.operation.label, response.status_code)] += 1
                 if case.meta.generation.mode == GenerationMode.POSITIVE:
                     # Every check but one: a text's length counts after its spaces are
                     # normalised, a phone must be Iranian, dates may span 90 days at most —
