@@ -22,6 +22,7 @@ from bot.services.export import Exports
 from bot.services.filing import Filing
 from bot.services.my_cases import MyCases
 from bot.services.runtime import Runtime
+from bot.web.open311 import Open311Server
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Services:
     flood: FloodGuard
     exports: Exports
     health: HealthServer | None = None
+    open311: Open311Server | None = None
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
