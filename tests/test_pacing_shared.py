@@ -400,3 +400,20 @@ async def test_the_queue_table_holds_only_chats_with_a_send_in_hand(
     windows.gate.set()
     await waiting
     assert len(limiter._queues) == 0
+
+
+async def test_a_shorter_pause_never_cuts_a_longer_one_and_every_key_expires(prefix: str) -> None:
+    windows = RedisWindows(REDIS_URL, prefix)
+    try:
+        await windows.admit([("chat:-5", Window(20, 60.0)), ("all", Window(30, 1.0))])
+        await windows.pause(30.0)
+        await windows.pause(1.0)  # another process's shorter retry_after
+        client = windows.redis
+        assert 29_000 < await client.pttl(f"{prefix}:pause") <= 30_000
+        keys = [key async for key in client.scan_iter(f"{prefix}:*")]
+        assert len(keys) == 3
+        for key in keys:  # nothing stays behind a chat that went quiet: a group's 66 s and 1 s
+            longest = 30_000 if key.endswith(b"pause") else 67_000
+            assert 0 < await client.pttl(key) <= longest
+    finally:
+        await windows.close()
