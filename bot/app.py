@@ -34,9 +34,11 @@ from bot.services.export import Exports
 from bot.services.filing import Filing
 from bot.services.inbox import InboxWorker, forget_handled
 from bot.services.my_cases import MyCases
+from bot.services.open311 import Open311
 from bot.services.runtime import Runtime, utcnow
 from bot.storage.db import create_engine
 from bot.update_order import PerChatUpdateProcessor
+from bot.web.open311 import Open311Server
 from handlers import admin, citizen, errors, gate, managers, staff
 
 log = logging.getLogger(__name__)
@@ -162,6 +164,11 @@ async def on_start(app: Application) -> None:  # type: ignore[type-arg]
             max_outbox_age=settings.max_outbox_age_seconds,
         )
         await services.health.start()
+    if settings.open311_port is not None:
+        api = Open311(services.rt, services.filing)
+        host, port = settings.open311_listen, settings.open311_port
+        services.open311 = Open311Server(api, host=host, port=port)
+        await services.open311.start()
     assert app.job_queue is not None
     for job in JOBS:
         app.job_queue.run_repeating(_job(job), interval=job.every, first=job.first, name=job.name)
@@ -179,6 +186,8 @@ async def on_stop(app: Application) -> None:  # type: ignore[type-arg]
     """After updates stopped and handlers in flight finished: flush the outbox (bounded), while
     the bot can still talk to Telegram."""
     services: Services = app.bot_data["services"]
+    if services.open311 is not None:  # no new requests while the outbox flushes
+        await services.open311.stop()
     await services.worker.stop(flush_seconds=SHUTDOWN_FLUSH_SECONDS)
     if services.health is not None:
         await services.health.stop()

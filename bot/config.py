@@ -109,6 +109,15 @@ class Settings(BaseSettings):
     log_json: bool = False
     # 127.0.0.1 port for GET /healthz and /metrics; 0 = off.
     health_port: int = Field(default=0, ge=0, le=65535)
+    # The Open311 GeoReport v2 API for the web desk and other systems: off unless a port is set
+    # (0 in tests: any free port); on OPEN311_LISTEN, 127.0.0.1 unless told otherwise.
+    open311_port: int | None = Field(default=None, ge=0, le=65535)
+    open311_listen: str = "127.0.0.1"
+    # The jurisdiction_id this endpoint serves (a request naming another one is not found).
+    open311_jurisdiction: str = "tazirat.gov.ir"
+    # The address other systems reach the API at, for the discovery document; empty: the one
+    # the request came to.
+    open311_public_url: str = ""
     # /healthz answers 503 once the oldest pending outbox row is older than this.
     max_outbox_age_seconds: float = Field(default=900.0, gt=0)
     # Spikes: this many complaints within SPIKE_WINDOW_MINUTES about one business, or of one

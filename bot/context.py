@@ -23,6 +23,7 @@ from bot.services.filing import Filing
 from bot.services.inbox import InboxWorker
 from bot.services.my_cases import MyCases
 from bot.services.runtime import Runtime
+from bot.web.open311 import Open311Server
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Services:
     exports: Exports
     inbox: InboxWorker
     health: HealthServer | None = None
+    open311: Open311Server | None = None
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

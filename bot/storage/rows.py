@@ -67,6 +67,7 @@ class CaseRow(TypedDict):
     merged_into: int | None
     asked_from: str | None
     outcome: str | None
+    media_url: str | None  # a web request's picture, as given (never fetched)
     created_at: datetime
     updated_at: datetime
     claimed_at: datetime | None
@@ -201,6 +202,23 @@ class StaffMember(TypedDict):
     role: str | None
 
 
+class ApiKeyRow(TypedDict):
+    id: int
+    name: str
+    key_hash: str  # SHA-256 hex of the key; the key itself is shown once and never kept
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiRequestRow(TypedDict):
+    id: int
+    key_name: str | None
+    method: str
+    path: str
+    status: int
+    at: datetime
+
+
 # Which table each row type describes (checked by tests/test_rows.py).
 TABLE_OF: dict[str, type] = {
     "users": UserRow,
@@ -214,6 +232,8 @@ TABLE_OF: dict[str, type] = {
     "held_inputs": HeldRow,
     "outbox": OutboxRow,
     "inbox": InboxRow,
+    "api_keys": ApiKeyRow,
+    "api_requests": ApiRequestRow,
 }
 
 R = TypeVar("R")

@@ -155,6 +155,7 @@ cases = Table(
     Column("merged_into", Integer, ForeignKey("cases.id")),
     Column("asked_from", String(24)),  # while awaiting_citizen: the status the answer returns to
     Column("outcome", String(32)),  # why it was resolved / rejected, for the citizen and reports
+    Column("media_url", String(2048)),  # a web request's picture: kept as given, never fetched
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("claimed_at", UTCDateTime),
@@ -331,4 +332,33 @@ chat_moves = Table(
     Column("old_chat_id", BigInteger, primary_key=True, autoincrement=False),
     Column("new_chat_id", BigInteger, nullable=False),
     Column("at", UTCDateTime, nullable=False),
+)
+
+
+# Keys of the systems that call the Open311 API (the web desk…): only a SHA-256 of each is kept,
+# so the database never holds a usable key. A revoked key stays, for the audit trail's names.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("key_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    UniqueConstraint("name"),
+    UniqueConstraint("key_hash"),
+)
+
+# One row per Open311 API request: which key (NULL: none or not valid), what, and the answer.
+# The path only: a query string may carry the key itself.
+api_requests = Table(
+    "api_requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key_name", String(64)),
+    Column("method", String(8), nullable=False),
+    Column("path", String(200), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index(None, "at"),
 )
