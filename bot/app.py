@@ -36,6 +36,7 @@ from bot.services.inbox import InboxWorker, forget_handled
 from bot.services.my_cases import MyCases
 from bot.services.open311 import Open311
 from bot.services.runtime import Runtime, utcnow
+from bot.storage import leases
 from bot.storage.db import create_engine
 from bot.update_order import PerChatUpdateProcessor
 from bot.web.open311 import Open311Server
@@ -215,8 +216,8 @@ class Housekeeping:
     first: timedelta
 
 
-# Every job reads the database for what is due and writes once per due thing, so a second
-# process running the same job, or a rerun after a crash, repeats nothing.
+# Every job reads the database for what is due and writes once per due thing, so a rerun after a
+# crash repeats nothing; and each runs in one process at a time (run_housekeeping's lease).
 JOBS: tuple[Housekeeping, ...] = (
     Housekeeping("sweep-drafts", _sweep_idle, DRAFT_SWEEP_EVERY, timedelta(seconds=5)),
     Housekeeping(
@@ -234,11 +235,26 @@ JOBS: tuple[Housekeeping, ...] = (
 )
 
 
+async def run_housekeeping(services: Services, job: Housekeeping, holder: str) -> bool:
+    """Run `job` if this process holds its lease (taking it when free or run out); False when
+    another live process runs it. The lease lasts one interval plus LEASE_SECONDS, renewed at
+    every run, so a holder that dies is replaced LEASE_SECONDS after the run it missed."""
+    rt = services.rt
+    now = rt.now()
+    until = now + job.every + timedelta(seconds=rt.settings.lease_seconds)
+    async with rt.engine.begin() as conn:
+        if not await leases.take(conn, job.name, holder, now, until):
+            return False
+    done = await job.run(services)
+    if done:
+        log.info("%s: %s", job.name, done)
+    return True
+
+
 def _job(job: Housekeeping) -> Callable[[BotContext], Coroutine[Any, Any, None]]:
     async def run(context: BotContext) -> None:
-        done = await job.run(context.services)
-        if done:
-            log.info("%s: %s", job.name, done)
+        services = context.services
+        await run_housekeeping(services, job, services.worker.holder)
 
     return run
 

@@ -193,6 +193,12 @@ class InboxRow(TypedDict):
     handled_at: datetime | None
 
 
+class JobLeaseRow(TypedDict):
+    name: str
+    holder: str
+    until: datetime
+
+
 class StaffMember(TypedDict):
     """A user with a desk or manager role, as /staff lists them (a projection of users)."""
 
@@ -234,6 +240,7 @@ TABLE_OF: dict[str, type] = {
     "inbox": InboxRow,
     "api_keys": ApiKeyRow,
     "api_requests": ApiRequestRow,
+    "job_leases": JobLeaseRow,
 }
 
 R = TypeVar("R")

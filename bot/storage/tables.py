@@ -362,3 +362,14 @@ api_requests = Table(
     Column("at", UTCDateTime, nullable=False),
     Index(None, "at"),
 )
+
+# Who runs each scheduled job: one process at a time, so that with several processes a summary or
+# an alert sweep runs once. The holder renews at every run; a dead holder's lease runs out
+# LEASE_SECONDS after the run it missed, and the next process to try takes it over.
+job_leases = Table(
+    "job_leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(96), nullable=False),
+    Column("until", UTCDateTime, nullable=False),
+)
