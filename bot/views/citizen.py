@@ -496,9 +496,9 @@ def review_text(
         row(_("What happened"), "\n" + _typed(data.description, lines=True)),
     ]
     if kind == DraftKind.CALL:
-        caller = escape(data.caller_name) if data.caller_name else _("no name given")
+        caller = _typed(data.caller_name) if data.caller_name else _("no name given")
         if data.contact_phone:
-            caller += " — " + text.ltr(escape(data.contact_phone))
+            caller += " — " + text.format_phone(data.contact_phone)
         lines[5:10] = [
             row(_("Price paid"), _money(data.price_paid)),
             row(_("Official or fair price"), _money(data.price_fair)),
