@@ -174,7 +174,7 @@ async def test_an_operator_registers_an_urgent_call_with_buttons(db_url: str) ->
         ]
         # The staff group's card says how it came and who took it, never the caller.
         card = await staff.expect_message(text.to_persian_digits(code[:5]))
-        assert "تماس تلفنی (۱۳۵)، ثبت‌شده به دست اپراتور" in card.text
+        assert "تماس تلفنی (۱۳۵)، ثبت‌شده به دست " + text.fsi("اپراتور") in card.text
         assert "در ربات دنبال نمی‌شود" in card.text
         assert "علی رضایی" not in card.text and "+98" not in card.text
         assert _("Ask the citizen") not in card.buttons()
