@@ -505,7 +505,8 @@ def review_text(
             row(_("Caller"), caller),
         ]
         if unit is not None:
-            lines.insert(0, row(_("Urgent"), _("referred at once to «{unit}»").format(unit=unit)))
+            to = _("referred at once to «{unit}»").format(unit=escape(text.shown(unit)))
+            lines.insert(0, row(_("Urgent"), to))
     if data.duplicate_of is not None:
         lines.insert(5, row(_("Filed as"), _("a supporting report to the open case about it")))
     return "\n".join(lines)
