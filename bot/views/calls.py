@@ -12,6 +12,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from bot import callbacks as cb
+from bot import text
 from bot.domain import tracking
 from bot.domain.complaint import EDIT_GROUPS_OF, DraftData, DraftKind, Problem, Step
 from bot.i18n import N_, _
@@ -262,7 +263,7 @@ def registered(code: str, *, unit: str | None = None, joined: str | None = None)
         lines += [
             "",
             _("🔴 Urgent: referred at once to «{unit}». You hold the case.").format(
-                unit=escape(unit)
+                unit=escape(text.shown(unit))
             ),
         ]
     if joined is not None:
