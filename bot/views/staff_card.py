@@ -175,10 +175,12 @@ def _supporting_lines(supporting: Sequence[tuple[CaseRow, int]], total: int) -> 
     lines = [_("<b>Supporting reports:</b> {n}").format(n=text.format_number(total))]
     for report, files in supporting:
         lines.append(
-            "  • {code} — {files} — {what}".format(
-                code=tracking.format_code(report["code"]),
-                files=_("{n} files").format(n=text.format_number(files)),
-                what=escape(text.excerpt(report["description"], 80)),
+            text.rtl_line(
+                "  • {code} — {files} — {what}".format(
+                    code=tracking.format_code(report["code"]),
+                    files=_("{n} files").format(n=text.format_number(files)),
+                    what=escape(text.shown(text.excerpt(report["description"], 80))),
+                )
             )
         )
     return lines
