@@ -1,15 +1,22 @@
 """End to end, attacking calls, linking and duplicates: a lookup that leads nowhere must not eat
-the contact the citizen shares later for their complaint; and more of the same kind."""
+the contact the citizen shares later for their complaint, the citizen's «تأیید و ارسال» typed in a
+call must not send the operator's own complaint; the operator's words follow the glossary."""
 
 from __future__ import annotations
 
 import random
 
+from sqlalchemy import select
+
 from bot.domain import tracking
 from bot.domain.complaint import DraftData, Problem, Step
+from bot.i18n import _
+from bot.storage.tables import cases, drafts
 from bot.views import calls as call_views
-from tests.flows import answer_until_evidence, start_filing
+from bot.views import labels as L
+from tests.flows import DESCRIPTION, answer_until_evidence, finish_after_evidence, start_filing
 from tests.harness import running_bot
+from tests.test_calls import ADMIN, _setup
 
 CITIZEN = 1001
 PHONE = "+989121234567"
@@ -46,3 +53,37 @@ def test_the_operators_screens_name_the_unit_as_the_glossary_does() -> None:
         assert "واحد رسیدگی‌کننده" in said, said
     assert "اطلاعات این تماس" in review
     assert "امکان‌پذیر" in call_views.not_desk().text
+
+
+async def test_the_citizens_confirm_typed_in_a_call_registers_the_call_not_the_own_complaint(
+    db_url: str,
+) -> None:
+    """An operator whose own complaint waits at its review registers a call and types the
+    citizen's «تأیید و ارسال» instead of «ثبت تماس»: the call is registered; their own
+    complaint is not sent behind their back."""
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        _staff, _unit, operator = await _setup(bot)
+        await start_filing(operator)
+        await answer_until_evidence(operator)
+        await finish_after_evidence(operator, phone=None)
+        await operator.send_text("/call")
+        await operator.expect_message("نوع تخلفی که تماس‌گیرنده گزارش می‌کند")
+        for said in (
+            "۱",
+            "مواد غذایی",
+            "اصفهان، کاشان",
+            "نانوایی برکت",
+            "خیابان امام، پلاک ۵",
+            DESCRIPTION,
+            _(L.SKIP),
+            "علی رضایی ۰۹۱۲ ۳۴۵ ۶۷۸۹",
+        ):
+            await operator.send_text(said)
+        await operator.expect_message("اطلاعات این تماس را بازبینی کنید")
+        await operator.send_text(_(L.CONFIRM))
+        await operator.expect_message("تماس ثبت شد")
+        async with bot.services.rt.engine.connect() as conn:
+            channels = (await conn.execute(select(cases.c.channel))).scalars().all()
+            left = (await conn.execute(select(drafts.c.kind, drafts.c.step))).all()
+        assert channels == ["phone"]
+        assert [tuple(r) for r in left] == [("complaint", "review")]
