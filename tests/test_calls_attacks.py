@@ -87,3 +87,13 @@ async def test_the_citizens_confirm_typed_in_a_call_registers_the_call_not_the_o
             left = (await conn.execute(select(drafts.c.kind, drafts.c.step))).all()
         assert channels == ["phone"]
         assert [tuple(r) for r in left] == [("complaint", "review")]
+
+
+def test_the_receipt_promises_following_in_the_bot_only_with_a_mobile_number() -> None:
+    """A caller who gave a landline or no number cannot link the case (Telegram shares a
+    mobile): the operator must not tell them to try."""
+    code = tracking.generate(random.Random(5))
+    follow = "همان شمارهٔ همراه را می‌فرستد"
+    assert follow in call_views.registered(code, mobile=True).text
+    said = call_views.registered(code, mobile=False).text
+    assert follow not in said and "سامانهٔ ۱۳۵" in said

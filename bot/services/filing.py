@@ -430,7 +430,12 @@ class Filing:
             # The receipt with the tracking code goes through the outbox too: committed with
             # the case, it reaches the citizen (or the operator) even if a first try fails.
             receipt = (
-                call_views.registered(recorded.code, unit=unit, joined=joined)
+                call_views.registered(
+                    recorded.code,
+                    unit=unit,
+                    joined=joined,
+                    mobile=text.normalize_phone(loaded.data.contact_phone or "") is not None,
+                )
                 if kind == CALL
                 else citizen_views.joined_receipt(recorded.code)
                 if joined is not None
