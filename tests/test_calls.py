@@ -146,7 +146,7 @@ async def test_an_operator_registers_an_urgent_call_with_buttons(db_url: str) ->
         await op.send("۱۲۰ هزار تومان")
         await operator.expect_message("نام و شمارهٔ تماس‌گیرنده")
         await op.send("علی رضایی ۰۹۱۲ ۳۴۵ ۶۷۸۹")
-        review = await operator.expect_message("اطلاعات تماس را بازبینی کنید")
+        review = await operator.expect_message("اطلاعات این تماس را بازبینی کنید")
         assert "علی رضایی" in review.text and text.format_phone(CALLER_PHONE) in review.text
         await op.press(_(L.URGENT), message=review)
         menu = await operator.expect_edit(review)
@@ -232,7 +232,7 @@ async def test_typed_answers_that_fit_no_choice_are_explained_not_guessed(db_url
         await operator.send_text("علی ۱۲۳۴۵")  # digits, but no phone number
         await operator.expect_message("شمارهٔ همراه یا ثابت ایران خوانده نشد")
         await operator.send_text(_(L.CALLER_ANONYMOUS))
-        review = await operator.expect_message("اطلاعات تماس را بازبینی کنید")
+        review = await operator.expect_message("اطلاعات این تماس را بازبینی کنید")
         assert "کهگیلویه و بویراحمد" in review.text and "نام داده نشد" in review.text
         await operator.send_text(_(L.CALL_CONFIRM))
         code = _code_in((await operator.expect_message("تماس ثبت شد")).text)
@@ -278,9 +278,9 @@ async def test_only_desk_members_register_calls(db_url: str) -> None:
     async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
         citizen = bot.server.user(CALLER, first_name="شهروند")
         await citizen.send_text("/call")
-        await citizen.expect_message("فقط با کارشناسان میز رسیدگی")
+        await citizen.expect_message("فقط برای کارشناسان میز رسیدگی")
         await citizen.send_text(_(L.CALL))
-        await citizen.expect_message("فقط با کارشناسان میز رسیدگی")
+        await citizen.expect_message("فقط برای کارشناسان میز رسیدگی")
         qid = await citizen.press(data="k:ok")
         assert (await citizen.expect_answer(qid)).get("show_alert")
         async with bot.services.rt.engine.connect() as conn:
@@ -408,7 +408,7 @@ async def test_a_caller_card_from_the_phone_book_and_an_idle_call(db_url: str) -
         await operator.expect_message("نام و شمارهٔ تماس‌گیرنده")
         # A contact card sent from the operator's phone book is the caller's name and number.
         await operator.send_contact(phone="989121112233", own=False, first_name="مریم")
-        review = await operator.expect_message("اطلاعات تماس را بازبینی کنید")
+        review = await operator.expect_message("اطلاعات این تماس را بازبینی کنید")
         assert "مریم" in review.text and text.format_phone("+989121112233") in review.text
         # Left for a day, the call is dropped and the operator told; nothing was registered.
         bot.clock.advance(hours=25)

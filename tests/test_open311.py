@@ -342,3 +342,28 @@ async def test_bad_dates_unknown_paths_and_methods_answer_in_the_error_format(db
             400,
             "phone must be an Iranian phone number",
         )
+
+
+async def test_one_line_fields_stay_on_one_line_on_the_card(db_url: str) -> None:
+    """The city, business and address are one line each: a newline sent in them (the fuzzer
+    found one) would start a card line with Latin text, read left to right."""
+    async with web_bot(db_url) as (bot, base):
+        key = await apikeys.create(bot.services.rt, "webdesk")
+        lines = {
+            "attribute[city]": "کاشان\nUptown",
+            "attribute[business]": "نانوایی\nUnited Bakery",
+            "address_string": "خیابان امیرکبیر\nUnit 5",
+        }
+        status, body = await post(
+            base, "/open311/v2/requests.json", {**form(**lines), "api_key": key}
+        )
+        assert status == 200, body
+        async with bot.services.rt.engine.connect() as conn:
+            row = (await conn.execute(select(cases))).mappings().one()
+        assert (row["city"], row["business"], row["address"]) == (
+            "کاشان Uptown",
+            "نانوایی United Bakery",
+            "خیابان امیرکبیر Unit 5",
+        )
+        staff = bot.server.group(STAFF_CHAT_ID, title="Staff")
+        await staff.expect_message("United Bakery")

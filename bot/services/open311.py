@@ -385,8 +385,13 @@ def _when(raw: str | None, name: str, rt: Runtime) -> datetime | None:
     return value
 
 
-def _text(form: Mapping[str, str], name: str, limits: tuple[int, int], *, label: str) -> str:
+def _text(
+    form: Mapping[str, str], name: str, limits: tuple[int, int], *, label: str, lines: bool = False
+) -> str:
+    """A text field, normalised; on one line unless `lines` (only the description has lines)."""
     value = text.normalize(form.get(name) or "")
+    if not lines:
+        value = " ".join(value.split())
     low, high = limits
     if not value:
         raise ApiError(400, f"{label} is required")
@@ -437,13 +442,16 @@ def _draft_from(form: Mapping[str, str]) -> tuple[DraftData, str | None]:
         form, "attribute[business]", TEXT_LIMITS[Step.BUSINESS], label="attribute[business]"
     )
     address = _text(form, "address_string", TEXT_LIMITS[Step.ADDRESS], label="address_string")
-    description = _text(form, "description", TEXT_LIMITS[Step.DESCRIPTION], label="description")
+    description = _text(
+        form, "description", TEXT_LIMITS[Step.DESCRIPTION], label="description", lines=True
+    )
     phone = None
     if form.get("phone"):
         phone = typed.iran_phone(form["phone"])
         if phone is None:
             raise ApiError(400, "phone must be an Iranian phone number")
-    name = text.normalize(" ".join(filter(None, (form.get("first_name"), form.get("last_name")))))
+    given = (form.get("first_name"), form.get("last_name"))
+    name = " ".join(text.normalize(" ".join(filter(None, given))).split())
     low, high = CALLER_NAME_LIMITS
     caller = name[:high] if text.length(name) >= low else None
     media_url = (form.get("media_url") or "").strip() or None

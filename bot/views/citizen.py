@@ -496,7 +496,7 @@ def review_text(
         row(_("What happened"), "\n" + _typed(data.description, lines=True)),
     ]
     if kind == DraftKind.CALL:
-        caller = _typed(data.caller_name) if data.caller_name else _("no name given")
+        caller = text.fsi(_typed(data.caller_name)) if data.caller_name else _("no name given")
         if data.contact_phone:
             caller += " — " + text.format_phone(data.contact_phone)
         lines[5:10] = [
