@@ -1,8 +1,11 @@
 """Command line: `python -m bot [run|migrate|backup|demo]` (also installed as `tazirat-bot`).
 
-python -m bot            # apply migrations, then run the bot (long polling)
+python -m bot            # apply migrations, then run the bot (long polling, or webhook)
 python -m bot migrate    # apply migrations only
 python -m bot demo       # the bot against a built-in local Bot API, with a web chat page
+python -m bot apikey create NAME   # a new Open311 API key (printed once, on its last line)
+python -m bot apikey revoke NAME   # that key stops working at once
+python -m bot apikey list
 """
 
 from __future__ import annotations
@@ -37,19 +40,16 @@ def run(settings: Settings) -> None:
     database and goes out once Telegram answers."""
     from telegram.error import NetworkError
 
-    from bot.app import allowed_updates, build_application
+    from bot.app import build_application
+    from bot.ingress.runner import run as serve_until_stopped
 
     migrate(settings)
     delay = 1.0
     while True:
         app = build_application(settings)
-        log.info("starting the bot (long polling)")
+        log.info("starting the bot (%s)", "webhook" if settings.webhook_url else "long polling")
         try:
-            app.run_polling(
-                allowed_updates=allowed_updates(),
-                timeout=settings.polling_timeout,
-                close_loop=False,
-            )
+            serve_until_stopped(app)
             return
         except NetworkError as exc:  # TimedOut is a NetworkError too
             log.warning("Telegram unreachable at start (%s); retrying in %.0fs", exc, delay)
@@ -60,9 +60,15 @@ def run(settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "command", nargs="?", default="run", choices=["run", "migrate", "backup", "demo"]
+        "command",
+        nargs="?",
+        default="run",
+        choices=["run", "migrate", "backup", "demo", "apikey"],
     )
-    parser.add_argument("path", nargs="?", help="backup: the file (or directory) to write")
+    parser.add_argument(
+        "path", nargs="?", help="backup: the file (or directory) to write; apikey: what to do"
+    )
+    parser.add_argument("name", nargs="?", help="apikey: the key's name")
     demo = parser.add_argument_group("demo (no Telegram token needed)")
     demo.add_argument("--port", type=int, help="the page's port (default 8080 or the next free)")
     demo.add_argument("--fresh", action="store_true", help="start from an empty demo database")
@@ -93,6 +99,11 @@ def main(argv: list[str] | None = None) -> int:
         from bot.ops.backup import main_backup
 
         return main_backup(settings, args.path)
+    if args.command == "apikey":
+        from bot.ops.apikeys import main_apikey
+
+        migrate(settings)
+        return main_apikey(settings, args.path, args.name)
     if args.command == "migrate":
         migrate(settings)
     else:

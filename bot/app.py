@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.context import BotContext, Services
 from bot.flood import FloodGuard
 from bot.i18n import _
+from bot.ingress.runner import handler_for
 from bot.ops.health import HealthServer
 from bot.ops.metrics import Metrics
 from bot.outgoing import make_bot
@@ -31,10 +32,14 @@ from bot.services.delivery import Fatal, Moved, OutboxWorker, Retry
 from bot.services.desk import Desk
 from bot.services.export import Exports
 from bot.services.filing import Filing
+from bot.services.inbox import InboxWorker, forget_handled
 from bot.services.my_cases import MyCases
+from bot.services.open311 import Open311
 from bot.services.runtime import Runtime, utcnow
+from bot.storage import leases
 from bot.storage.db import create_engine
 from bot.update_order import PerChatUpdateProcessor
+from bot.web.open311 import Open311Server
 from handlers import admin, citizen, errors, gate, managers, staff
 
 log = logging.getLogger(__name__)
@@ -77,7 +82,10 @@ def build_application(
     clock: Callable[[], datetime] = utcnow,
     rng: random.Random | None = None,
 ) -> Application:  # type: ignore[type-arg]
-    """The bot, ready for `run_polling()` (or for a test harness to start by hand)."""
+    """The bot, ready for `bot.ingress.serve` (which a test harness runs as well).
+
+    It has no PTB Updater: that one confirms updates to Telegram as it fetches them, before
+    they are handled. Updates come through the inbox instead (`bot.ingress`)."""
 
     engine = engine or create_engine(settings.database_url)
     rt = Runtime(engine=engine, settings=settings, clock=clock)
@@ -90,13 +98,15 @@ def build_application(
         kinds=rt.chat_kinds,
     )
     metrics.count_rate_limits_from(lambda: limiter.retries_seen)  # every 429 the limiter saw
+    processor = PerChatUpdateProcessor(metrics)
     app = (
         ApplicationBuilder()
         # The one bot every part of the process sends with (handlers, outbox, jobs): the
         # settings' server, and each call adapted to the platform (bot/outgoing.py).
         .bot(make_bot(settings, rate_limiter=limiter))
         .context_types(ContextTypes(context=BotContext))
-        .concurrent_updates(PerChatUpdateProcessor(metrics))
+        .concurrent_updates(processor)
+        .updater(None)
         .post_init(on_start)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)
@@ -129,6 +139,7 @@ def build_application(
         metrics=metrics,
         flood=FloodGuard(settings.flood_max_updates, settings.flood_window_seconds),
         exports=Exports(rt),
+        inbox=InboxWorker(rt, handler_for(app), lanes=processor.max_concurrent_updates),
     )
     gate.register(app)
     staff.register(app)  # before the citizen's catch-alls
@@ -158,6 +169,11 @@ async def on_start(app: Application) -> None:  # type: ignore[type-arg]
             max_outbox_age=settings.max_outbox_age_seconds,
         )
         await services.health.start()
+    if settings.open311_port is not None:
+        api = Open311(services.rt, services.filing)
+        host, port = settings.open311_listen, settings.open311_port
+        services.open311 = Open311Server(api, host=host, port=port)
+        await services.open311.start()
     assert app.job_queue is not None
     for job in JOBS:
         app.job_queue.run_repeating(_job(job), interval=job.every, first=job.first, name=job.name)
@@ -175,6 +191,8 @@ async def on_stop(app: Application) -> None:  # type: ignore[type-arg]
     """After updates stopped and handlers in flight finished: flush the outbox (bounded), while
     the bot can still talk to Telegram."""
     services: Services = app.bot_data["services"]
+    if services.open311 is not None:  # no new requests while the outbox flushes
+        await services.open311.stop()
     await services.worker.stop(flush_seconds=SHUTDOWN_FLUSH_SECONDS)
     if services.health is not None:
         await services.health.stop()
@@ -187,6 +205,7 @@ async def on_shutdown(app: Application) -> None:  # type: ignore[type-arg]
 async def _sweep_idle(services: Services) -> object:
     """Old update ids, held messages nobody routed, and idle drafts (their citizens told)."""
     await people.forget_old_updates(services.rt)
+    await forget_handled(services.rt)
     await services.citizen_input.forget_old()
     return await services.filing.expire_idle()
 
@@ -201,8 +220,8 @@ class Housekeeping:
     first: timedelta
 
 
-# Every job reads the database for what is due and writes once per due thing, so a second
-# process running the same job, or a rerun after a crash, repeats nothing.
+# Every job reads the database for what is due and writes once per due thing, so a rerun after a
+# crash repeats nothing; and each runs in one process at a time (run_housekeeping's lease).
 JOBS: tuple[Housekeeping, ...] = (
     Housekeeping("sweep-drafts", _sweep_idle, DRAFT_SWEEP_EVERY, timedelta(seconds=5)),
     Housekeeping(
@@ -220,11 +239,26 @@ JOBS: tuple[Housekeeping, ...] = (
 )
 
 
+async def run_housekeeping(services: Services, job: Housekeeping, holder: str) -> bool:
+    """Run `job` if this process holds its lease (taking it when free or run out); False when
+    another live process runs it. The lease lasts one interval plus LEASE_SECONDS, renewed at
+    every run, so a holder that dies is replaced LEASE_SECONDS after the run it missed."""
+    rt = services.rt
+    now = rt.now()
+    until = now + job.every + timedelta(seconds=rt.settings.lease_seconds)
+    async with rt.engine.begin() as conn:
+        if not await leases.take(conn, job.name, holder, now, until):
+            return False
+    done = await job.run(services)
+    if done:
+        log.info("%s: %s", job.name, done)
+    return True
+
+
 def _job(job: Housekeeping) -> Callable[[BotContext], Coroutine[Any, Any, None]]:
     async def run(context: BotContext) -> None:
-        done = await job.run(context.services)
-        if done:
-            log.info("%s: %s", job.name, done)
+        services = context.services
+        await run_housekeeping(services, job, services.worker.holder)
 
     return run
 

@@ -6,9 +6,11 @@ the token's value: `load_settings()` turns pydantic's error into `ConfigError` f
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -28,6 +30,7 @@ from bot.domain.worktime import parse_shift
 DEFAULT_API_URL = platforms.TELEGRAM_API_URL
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/tazirat.sqlite3"
 DEFAULT_HOLIDAYS_DIR = Path(__file__).resolve().parent / "data" / "holidays"
+_SECRET_RE = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class ConfigError(Exception):
@@ -86,6 +89,16 @@ class Settings(BaseSettings):
     # takes up a complaint (working days).
     expected_first_answer_work_days: int = Field(default=2, ge=1, le=60)
     polling_timeout: int = Field(default=30, ge=0, le=50)
+    # Webhook mode instead of long polling when WEBHOOK_URL is set: the public URL Telegram
+    # posts updates to. The bot listens on WEBHOOK_LISTEN:WEBHOOK_PORT (behind a reverse proxy)
+    # and takes only requests that carry WEBHOOK_SECRET.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=0, le=65535)
+    # A worker's hold on an inbox update: a worker that stops renewing it this long (its
+    # process died) loses it to another.
+    lease_seconds: float = Field(default=30.0, gt=0, le=3600)
     outbox_poll_seconds: float = Field(default=2.0, gt=0)
     # Messages the bot sends into one private chat per second at most (Telegram: about one a
     # second sustained, short bursts tolerated).
@@ -112,6 +125,15 @@ class Settings(BaseSettings):
     log_json: bool = False
     # 127.0.0.1 port for GET /healthz and /metrics; 0 = off.
     health_port: int = Field(default=0, ge=0, le=65535)
+    # The Open311 GeoReport v2 API for the web desk and other systems: off unless a port is set
+    # (0 in tests: any free port); on OPEN311_LISTEN, 127.0.0.1 unless told otherwise.
+    open311_port: int | None = Field(default=None, ge=0, le=65535)
+    open311_listen: str = "127.0.0.1"
+    # The jurisdiction_id this endpoint serves (a request naming another one is not found).
+    open311_jurisdiction: str = "tazirat.gov.ir"
+    # The address other systems reach the API at, for the discovery document; empty: the one
+    # the request came to.
+    open311_public_url: str = ""
     # /healthz answers 503 once the oldest pending outbox row is older than this.
     max_outbox_age_seconds: float = Field(default=900.0, gt=0)
     # Spikes: this many complaints within SPIKE_WINDOW_MINUTES about one business, or of one
@@ -168,6 +190,30 @@ class Settings(BaseSettings):
         if not v.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return v
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, v: str | None) -> str | None:
+        v = (v or "").strip()
+        if not v:
+            return None
+        if not v.startswith(("https://", "http://")):
+            raise ValueError("must start with https://")
+        return v
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, v: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """Telegram's rule for secret_token; required with a webhook (else anyone who finds
+        the URL could post updates as any citizen)."""
+        raw = v.get_secret_value().strip() if v is not None else ""
+        if not raw:
+            if info.data.get("webhook_url"):
+                raise ValueError("must be set when WEBHOOK_URL is")
+            return None
+        if len(raw) > 256 or not _SECRET_RE.fullmatch(raw):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return SecretStr(raw)
 
     @field_validator("database_url")
     @classmethod
@@ -254,6 +300,11 @@ class Settings(BaseSettings):
     @property
     def group_rate(self) -> int:
         return self.group_messages_per_minute or self.profile.limits.group_messages_per_minute
+
+    @property
+    def webhook_path(self) -> str:
+        """The path of WEBHOOK_URL: what the reverse proxy passes on and the bot serves."""
+        return urlsplit(self.webhook_url or "").path or "/"
 
     @property
     def sqlite_path(self) -> Path | None:

@@ -20,8 +20,10 @@ from bot.services.delivery import OutboxWorker
 from bot.services.desk import Desk
 from bot.services.export import Exports
 from bot.services.filing import Filing
+from bot.services.inbox import InboxWorker
 from bot.services.my_cases import MyCases
 from bot.services.runtime import Runtime
+from bot.web.open311 import Open311Server
 
 
 @dataclass
@@ -37,7 +39,9 @@ class Services:
     metrics: Metrics
     flood: FloodGuard
     exports: Exports
+    inbox: InboxWorker
     health: HealthServer | None = None
+    open311: Open311Server | None = None
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -19,7 +19,7 @@ import logging
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from telegram.error import RetryAfter
@@ -86,28 +86,41 @@ class LocalWindows:
             self.events.move_to_end(key)
         return times
 
-    async def admit(self, slots: Sequence[Slot]) -> float:
+    def wait_for(self, slots: Sequence[Slot]) -> float:
+        """The seconds until every slot has room and no pause holds (0: now), recording nothing."""
         now = self.clock()
         wait = self.resume_at - now
-        kept = []
         for key, window in slots:
             span, times = window.seconds * SAFETY, self._times(key)
             while times and times[0] <= now - span:
                 times.popleft()
             if len(times) >= window.count:
                 wait = max(wait, times[0] + span - now + 0.001)
-            kept.append(times)
-        if wait > 0:
-            return wait
-        for times in kept:
-            times.append(now)
-        return 0.0
+        return max(0.0, wait)
+
+    def record(self, slots: Sequence[Slot]) -> None:
+        """One event now in every slot (also for a send another store admitted)."""
+        now = self.clock()
+        for key, _window in slots:
+            self._times(key).append(now)
+
+    async def admit(self, slots: Sequence[Slot]) -> float:
+        wait = self.wait_for(slots)
+        if wait <= 0:
+            self.record(slots)
+        return wait
 
     async def pause(self, seconds: float) -> None:
         self.resume_at = max(self.resume_at, self.clock() + seconds)
 
     async def paused_for(self) -> float:
         return max(0.0, self.resume_at - self.clock())
+
+
+@dataclass
+class _Queue:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0  # senders holding the lock or waiting for it
 
 
 class SlidingWindowRateLimiter(BaseRateLimiter[int]):
@@ -127,8 +140,9 @@ class SlidingWindowRateLimiter(BaseRateLimiter[int]):
         self.overall_window, self.group_window, self.private_window = overall, group, private
         self.max_retries = max_retries
         self.windows: Windows = windows or LocalWindows()
-        # Within a process, senders waiting on one window queue in arrival order.
-        self._queues: OrderedDict[str, asyncio.Lock] = OrderedDict()
+        # Within a process, senders waiting on one window queue in arrival order: a queue per
+        # chat with a send in hand, so the table is as long as the sends in flight.
+        self._queues: dict[str, _Queue] = {}
         self.retries_seen = 0
 
     async def initialize(self) -> None:
@@ -139,28 +153,26 @@ class SlidingWindowRateLimiter(BaseRateLimiter[int]):
         if close is not None:
             await close()
 
-    def _queue(self, key: str) -> asyncio.Lock:
-        lock = self._queues.get(key)
-        if lock is None:
-            lock = self._queues[key] = asyncio.Lock()
-            while len(self._queues) > LocalWindows.MAX_TRACKED_CHATS:
-                oldest, held = next(iter(self._queues.items()))
-                if held.locked():
-                    break
-                del self._queues[oldest]
-        else:
-            self._queues.move_to_end(key)
-        return lock
-
     async def _acquire(self, slots: Sequence[Slot]) -> None:
         """Wait until every slot has room, then take one event in each at once (so a send
         waiting on the overall window holds no place in its chat's window meanwhile)."""
-        async with self._queue(slots[0][0]):
-            while True:  # a wait on time itself: nothing else could wake it earlier
-                wait = await self.windows.admit(slots)
-                if wait <= 0:
-                    return
-                await asyncio.sleep(wait)
+        key = slots[0][0]
+        queue = self._queues.get(key)
+        if queue is None:
+            queue = self._queues[key] = _Queue()
+        queue.users += 1
+        try:
+            async with queue.lock:
+                while True:  # a wait on time itself: nothing else could wake it earlier
+                    wait = await self.windows.admit(slots)
+                    if wait <= 0:
+                        return
+                    await asyncio.sleep(wait)
+        finally:
+            # Dropped with its last user, never before: a waiter keeps its place in line.
+            queue.users -= 1
+            if not queue.users:
+                del self._queues[key]
 
     def chat_window(self, chat_id: int | str) -> Window:
         """A group's window, unless the chat is known to be private."""

@@ -14,7 +14,9 @@ backlog then held every slot while waiting for its own lane, and everybody else 
 The flood guard is asked as an update arrives, before it joins its lane: a flooder's surplus
 is dropped at once and costs nothing more (no slot, no query, no call to Telegram). The first
 update over the limit becomes the flooder's one warning, which waits in their lane like an
-update, so it comes after the answers to what was let through.
+update, so it comes after the answers to what was let through. With the inbox
+(`bot.ingress`), "arrives" is when it is received: the receiver asks `screen` before the commit,
+so a dropped update is never stored, and a warning is stored as one to be handled in its turn.
 """
 
 from __future__ import annotations
@@ -74,19 +76,30 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         await self.do_process_update(update, coroutine)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        await self.run(update, coroutine, self.screen(update))
+
+    def screen(self, update: object) -> str:
+        """The flood guard's verdict on an update as it arrives: "ok", "warn" or "drop" (the
+        inbox asks as it receives, so that a flooder's surplus is never even stored)."""
+        verdict = self._screen(update)
+        if verdict == "drop":
+            self.dropped += 1
+        return verdict
+
+    async def run(self, update: object, coroutine: Awaitable[Any], verdict: str = "ok") -> None:
+        """Handle an update screened already: "drop" discards it, "warn" sends the warning in
+        its place, in its lane."""
         started = False
         try:
-            key = _chat_key(update)
+            key = order_key(update)
             if key is None:
                 async with self._semaphore:
                     started = True
                     await self._run(update, coroutine)
                 return
-            verdict = self._screen(update)
             if verdict != "ok":
                 _discard(coroutine)  # the handlers never see this update
                 if verdict == "drop":
-                    self.dropped += 1
                     return
                 assert self._flood_warning is not None and isinstance(update, Update)
                 coroutine = self._flood_warning(update)  # "warn": the warning takes its place
@@ -144,7 +157,8 @@ def _discard(coroutine: Awaitable[Any]) -> None:
         close()
 
 
-def _chat_key(update: object) -> int | None:
+def order_key(update: object) -> int | None:
+    """Whose order an update keeps: its sender's, else its chat's (also the inbox's lanes)."""
     if not isinstance(update, Update):
         return None
     if update.effective_user is not None:

@@ -278,8 +278,8 @@ async def on_text(update: Update, context: BotContext) -> None:
     inputs = services.citizen_input
     if L.matches(raw, L.CALL_CONFIRM):
         return await _submit(message, context, CALL)
-    if L.matches(raw, L.CONFIRM):
-        return await _submit(message, context, DraftKind.COMPLAINT)
+    if L.matches(raw, L.CONFIRM):  # in a call, the citizen's word means the call
+        return await _submit(message, context, await inputs.active_kind(user_id))
     if L.matches(raw, L.URGENT) and await inputs.active_kind(user_id) == CALL:
         if await _urgent_menu(message, context):
             return

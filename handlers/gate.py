@@ -5,11 +5,12 @@ crash), -1 records who is talking and stops banned users (one handler: in a grou
 first matching handler runs), the audience handlers run in group 0, and group 99 marks the
 update handled only after they ran.
 
-Floods are stopped before all of that, as updates arrive (`bot.update_order`): a flooder's
-surplus never reaches these handlers. Like the updates stopped here (ApplicationHandlerStop
-skips group 99), those are not marked handled: marking costs a write per update, the load the
-guard exists to spare, and PTB confirms each batch to Telegram as soon as it has fetched it, so
-a redelivery, and with it a second chance for a dropped update, hardly ever happens.
+Floods are stopped before all of that, as updates are received (`bot.update_order`,
+`bot.ingress`): a flooder's surplus is never stored nor reaches these handlers. The updates
+stopped here (ApplicationHandlerStop skips group 99) are not recorded in processed_updates;
+the inbox marks every update it ran handled all the same, and skips one received again by its
+id, so this record only matters for an update rerun after a crash between its handlers and
+the inbox's mark (docs/inbox.md).
 """
 
 from __future__ import annotations

@@ -13,11 +13,15 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.app import allowed_updates, build_application
+from bot.app import build_application
 from bot.config import Settings, load_settings
 from bot.context import Services
+from bot.ingress.runner import Ingress
+from bot.ingress.webhook import WebhookServer
 from bot.localapi import FakeTelegram, Limits
 from bot.localapi.profiles import PROFILES as SERVER_PROFILES
+from bot.localapi.webhook import WebhookDelivery
+from bot.storage import inbox as inbox_store
 from tests.clock import Clock
 from tests.persian_output import assert_persian_output
 
@@ -41,32 +45,44 @@ class Bot:
     settings: Settings
     clock: Clock
     app: Application = field(init=False)  # type: ignore[type-arg]
+    ingress: Ingress = field(init=False)
 
     @property
     def services(self) -> Services:
         return self.app.bot_data["services"]  # type: ignore[no-any-return]
 
     async def start(self) -> None:
+        """What `bot.ingress.serve` does, step by step, so that the test holds the pieces."""
         self.app = build_application(self.settings, clock=self.clock, rng=random.Random())
         await self.app.initialize()
         assert self.app.post_init is not None
         await self.app.post_init(self.app)
-        assert self.app.updater is not None
-        await self.app.updater.start_polling(
-            poll_interval=0.0, timeout=1, allowed_updates=allowed_updates()
-        )
         await self.app.start()
+        self.ingress = Ingress(self.app, poll_timeout=1)
+        await self.ingress.start()
 
     async def stop(self) -> None:
-        assert self.app.updater is not None
-        # The order run_polling uses: stop fetching, stop (handlers finish), post_stop (the
-        # outbox flushes), shutdown, post_shutdown.
-        await self.app.updater.stop()
+        # The order `serve` uses: stop receiving and let the updates in hand finish, stop,
+        # post_stop (the outbox flushes), shutdown, post_shutdown.
+        await self.ingress.stop()
         await self.app.stop()
         assert self.app.post_stop is not None and self.app.post_shutdown is not None
         await self.app.post_stop(self.app)
         await self.app.shutdown()
         await self.app.post_shutdown(self.app)
+
+    @property
+    def webhook_address(self) -> str:
+        """Where this bot's webhook server listens (webhook mode only)."""
+        receiver = self.ingress.receiver
+        assert isinstance(receiver, WebhookServer)
+        return f"http://{receiver.listen}:{receiver.port}"
+
+    async def inbox_waiting(self, lane_key: int) -> int:
+        """This sender's updates received and not handled yet (the one in hand included)."""
+        async with self.services.rt.engine.connect() as conn:
+            rows = await inbox_store.unhandled(conn)
+        return sum(r["lane_key"] == lane_key for r in rows)
 
     async def restart(self) -> None:
         """Stop and start again. A real process restart takes longer than Telegram's
@@ -123,6 +139,46 @@ async def running_bot(
         assert_persian_output(server.calls)
         if not profile.parse_mode:  # the server shows text as sent: no tag may get there
             assert markup_seen(server) == [], "\n".join(markup_seen(server))
+
+
+WEBHOOK_URL = "https://bot.example.ir/telegram/hook"  # the public address; a proxy passes it on
+WEBHOOK_SECRET = "test-webhook-SECRET_42"
+
+
+@asynccontextmanager
+async def webhook_bots(
+    db_url: str, count: int = 1, *, limits: Limits | None = None, **overrides: Any
+) -> AsyncIterator[tuple[list[Bot], WebhookDelivery]]:
+    """`count` bots in webhook mode over one database, as processes behind one address: the
+    fake Telegram posts each update to them in turn (a reverse proxy's round robin), one
+    chat's updates one at a time, as Telegram does."""
+    limits = limits or Limits(private_per_second=FAST_SERVER_RATE)
+    async with FakeTelegram(token="123456:TEST-TOKEN-abcdef", limits=limits) as server:
+        server.updates.next_id = next(_UPDATE_IDS)
+        server.group(STAFF_CHAT_ID, title="Staff")
+        settings = make_settings(
+            server,
+            db_url,
+            webhook_url=WEBHOOK_URL,
+            webhook_secret=WEBHOOK_SECRET,
+            webhook_port=0,  # any free port: the proxy (here, the fake) is told which
+            **overrides,
+        )
+        clock = Clock()  # one machine, one clock
+        bots = [Bot(server, settings, clock) for _ in range(count)]
+        started: list[Bot] = []
+        try:
+            for bot in bots:
+                await bot.start()
+                started.append(bot)
+            upstreams = [bot.webhook_address for bot in bots]
+            async with WebhookDelivery(server, upstreams=upstreams) as delivery:
+                yield bots, delivery
+        finally:
+            for bot in started:
+                await bot.stop()
+        server.assert_no_refusals()
+        assert_persian_output(server.calls)
 
 
 MARKUP_SEEN = re.compile(

@@ -107,3 +107,21 @@ def test_cli_backup_copies_the_sqlite_database(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "copy.sqlite3") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert conn.execute("SELECT count(*) FROM units").fetchone() == (4,)
+
+
+def test_webhook_mode_needs_a_secret_of_telegrams_shape_and_never_echoes_it() -> None:
+    url = "https://bot.example.ir/tg/hook"
+    s = load_settings(bot_token=TOKEN, _env_file=None)
+    assert s.webhook_url is None and s.webhook_secret is None  # long polling
+    assert (s.webhook_listen, s.webhook_port, s.lease_seconds) == ("127.0.0.1", 8443, 30.0)
+    with pytest.raises(ConfigError, match="WEBHOOK_SECRET is invalid: must be set"):
+        load_settings(bot_token=TOKEN, webhook_url=url, _env_file=None)
+    with pytest.raises(ConfigError, match="WEBHOOK_SECRET is invalid") as refused:
+        load_settings(
+            bot_token=TOKEN, webhook_url=url, webhook_secret="has spaces!", _env_file=None
+        )
+    assert "spaces" not in str(refused.value)
+    with pytest.raises(ConfigError, match="WEBHOOK_URL is invalid"):
+        load_settings(bot_token=TOKEN, webhook_url="bot.example.ir/hook", webhook_secret="s_1")
+    s = load_settings(bot_token=TOKEN, webhook_url=url, webhook_secret="Ab-9_z", _env_file=None)
+    assert s.webhook_path == "/tg/hook" and "Ab-9_z" not in repr(s)

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from bot import text
 from bot.demo import personas
 from tests.demo_process import ROOT, demo
 
@@ -238,7 +239,7 @@ def _walk(s: Screen, page: Any, expect: Any, photos: list[Path]) -> None:
     # -- staff: claim (the card is edited in place), then ask the citizen
     card = s.bot_says("🆕 شکایت")
     card_id = card.get_attribute("data-id")
-    holder = f"مسئول: {personas.STAFF.first_name}"  # what the card says once claimed
+    holder = f"مسئول: {text.fsi(personas.STAFF.first_name)}"  # the card's, once claimed
     assert holder not in card.inner_text()
     rows_before = page.locator("#messages .row").count()
     s.press("✋ رسیدگی می‌کنم", card)
@@ -251,7 +252,9 @@ def _walk(s: Screen, page: Any, expect: Any, photos: list[Path]) -> None:
     s.shot("staff-claimed")
     s.press("📞 شماره", card)  # the holder may see the number: an alert (show_alert)
     expect(page.locator("#modal")).to_be_visible(timeout=WAIT_MS)
-    expect(page.locator("#modal-body")).to_contain_text("9121234567")
+    phone = text.normalize_phone(personas.CITIZEN_1.phone)
+    assert phone is not None
+    expect(page.locator("#modal-body")).to_contain_text(text.format_phone(phone))
     s.shot("staff-phone-alert")
     page.locator("#modal-ok").click()
     expect(page.locator("#modal")).to_be_hidden()

@@ -11,6 +11,7 @@ cannot tell (the citizens, the prices as typed).
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +24,7 @@ from bot import text
 from bot.app import build_application
 from bot.config import Settings
 from bot.context import Services
-from bot.demo import personas, seed_text
+from bot.demo import personas, seed_plan, seed_text
 from bot.demo.seed import SeedRefused, seed
 from bot.demo.seed_plan import CITIZEN_ID_BASE, CasePlan, Do, citizens, make_plan
 from bot.domain.catalogue import VIOLATION_TYPES
@@ -315,3 +316,186 @@ def test_prices_as_citizens_type_them_read_back(tomans: int) -> None:
     for _ in range(20):
         assert text.parse_amount(seed_text.typed_amount(rng, tomans)) == tomans * 10
     assert text.parse_amount(seed_text.spoken_toman(tomans)) == tomans * 10
+
+
+async def test_seeding_beside_a_live_process_leaves_its_messages_pending(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process of the bot, its clock a few seconds behind, queues a real message while
+    the seed runs: that message is still to be sent afterwards, not recorded as delivered."""
+    from bot.demo import seed as seed_module
+    from bot.domain.purposes import Purpose
+    from bot.storage import outbox as outbox_store
+
+    services = services_for(db_url, Clock())
+    live: list[int] = []
+    check_spikes = seed_module.alerts.check_spikes
+
+    async def check_spikes_then_live_traffic(rt: Any) -> Any:
+        found = await check_spikes(rt)
+        if not live:  # the seed is under way: the other process queues a notice
+            async with services.rt.engine.begin() as conn:
+                live.append(
+                    await outbox_store.enqueue(
+                        conn,
+                        chat_id=personas.STAFF_GROUP.chat_id,
+                        method="sendMessage",
+                        payload={"text": "پیام واقعی"},
+                        purpose=Purpose.CITIZEN_NOTICE,
+                        now=START - timedelta(seconds=3),
+                    )
+                )
+        return found
+
+    monkeypatch.setattr(seed_module.alerts, "check_spikes", check_spikes_then_live_traffic)
+    try:
+        assert await seed(services, seed_value=SEED, cases=12) == 12
+        queued = {r["id"]: r for r in await rows(services, outbox, outbox.c.id)}
+        assert queued[live[0]]["status"] == "pending"
+        assert {r["status"] for i, r in queued.items() if i != live[0]} == {"sent"}
+    finally:
+        await services.rt.engine.dispose()
+
+
+# -- the seed's Persian, as a native reader reads it ----------------------------------------------
+
+EATERIES = {"رستوران", "چلوکبابی", "کافه", "فست‌فود", "کبابی"}
+
+
+def every_description() -> list[tuple[str, str, str, str, str]]:
+    """(violation, sector, business, product, description) for every business and product a
+    violation can meet, each composed several times, with prices and without."""
+    found = []
+    for violation, sectors in seed_plan.SECTORS_FOR.items():
+        for sector in sectors:
+            for pattern in seed_text.SHOP_NAMES[sector]:
+                business = pattern.format(b="امید", s="احمدی", n="۱۲")
+                for product, fair in seed_text.products(business, sector):
+                    for n in range(12):
+                        rng = random.Random(f"{business}:{product}:{n}")
+                        paid = fair * 3 // 2 if n % 2 else None
+                        text_ = seed_text.description(
+                            rng,
+                            violation,
+                            sector=sector,
+                            business=business,
+                            product=product,
+                            city="شیراز",
+                            paid=paid,
+                            fair=fair if paid else None,
+                        )
+                        found.append((violation, sector, business, product, text_))
+    return found
+
+
+def test_a_products_measure_is_never_its_name() -> None:
+    """«هر کیلو مرغ» is how a price is said; bought, hoarded or withheld it is «مرغ»: not
+    «چند کامیون هر کیلو گوشت», «از فروختن هر کیلو سیب‌زمینی خودداری می‌کنند»."""
+    wrong = [d for *_, d in every_description() if re.search(r"هر (کیلو|کیسه|متر|شاخه) ", d)]
+    assert not wrong, wrong[:5]
+
+
+def test_what_was_bought_is_said_as_persian_says_it() -> None:
+    """«مرغی که دیروز خریدم», not «مرغ که دیروز خریدم»: a noun before «که» needs its «ی»;
+    the sentences say «دیروز مرغ خریدم که …» instead."""
+    when = "|".join(seed_text.WHEN)
+    wrong = [d for *_, d in every_description() if re.search(rf"[^ی] که ({when}) خریدم", d)]
+    assert not wrong, wrong[:5]
+
+
+def test_the_words_fit_the_place() -> None:
+    """No kitchen in a supermarket, no dry cleaning sold by a restaurant, no price labels or
+    packet price for a plate of kebab, no cartons of petrol; «کم‌فروش» only as the violation
+    it names."""
+    wrong = []
+    for violation, _sector, business, product, d in every_description():
+        kind = seed_text.kind_of(business, "food")
+        if "آشپزخانه" in d and kind not in EATERIES:
+            wrong.append(d)
+        if "خشک‌شویی" in product and kind != "خشک‌شویی":
+            wrong.append(d)
+        if kind in EATERIES and ("روی بسته" in d or "برچسب" in d or "اجناس" in d):
+            wrong.append(d)
+        if kind in EATERIES and "معیوب" in d:
+            wrong.append(d)
+        if kind == "نانوایی" and "اجناس" in d:
+            wrong.append(d)
+        if ("بنزین" in product or "گاز" in product) and "کارتن" in d:
+            wrong.append(d)
+        if "کم‌فروش" in d and violation != "short_weight":
+            wrong.append(d)
+    assert not wrong, wrong[:5]
+
+
+def test_a_complaint_says_nothing_twice_or_against_itself() -> None:
+    """«فاکتور هم ندادند» closes only a purchase that did not speak of an invoice: not «فاکتوری
+    که دادند دست‌نویس است … فاکتور هم ندادند», not «از فروختن مرغ خودداری می‌کنند … فاکتور هم
+    ندادند»."""
+    wrong = [
+        d
+        for *_, d in every_description()
+        if d.endswith("فاکتور هم ندادند.") and (d.count("فاکتور") > 1 or "تومان" not in d)
+    ]
+    assert not wrong, wrong[:5]
+
+
+def test_a_sale_tied_to_another_costs_more_than_the_thing_alone() -> None:
+    """«در کل … دادم در حالی که خودش … است»: the total is more than the thing alone."""
+    config = settings("sqlite+aiosqlite:///:memory:")
+    calendar = workcal.calendar(config)
+    planner = seed_plan._Planner(random.Random(3), START, calendar, config.tz, timedelta(7), [])
+    citizen = seed_plan.Citizen(CITIZEN_ID_BASE, "علی", "احمدی", None)
+    same = []
+    for sector in seed_plan.SECTORS_FOR["forced_sale"]:
+        business = planner.business(sector)
+        for _ in range(300):
+            made = planner.complaint("forced_sale", business, citizen)
+            if made.paid and made.fair:
+                if text.parse_amount(made.paid) == text.parse_amount(made.fair):
+                    same.append(made.description)
+    assert not same, same[:3]
+
+
+def test_a_fraud_is_one_the_thing_could_suffer() -> None:
+    """Bread and meat go stale rather than have their expiry date forged or a brand faked; a
+    cooler has no expiry date; a loaf is never «نو … ولی کارکرده»."""
+    wrong = []
+    for violation, sector, _business, product, d in every_description():
+        if violation != "fraud":
+            continue
+        fresh = product.startswith(("هر کیلو", "نان "))
+        if fresh and ("انقضا" in d or "کارکرده" in d or "مارک" in d or "جنس اصل" in d):
+            wrong.append(d)
+        if "انقضا" in d and sector != "food":
+            wrong.append(d)
+    assert not wrong, wrong[:5]
+
+
+def test_the_desks_answer_is_about_the_complaint() -> None:
+    """«مابه‌التفاوت را بازگرداند و برچسب قیمت نصب شد» answers a price, not a dirty kitchen or
+    a hoard; «پلیس فتا» an online shop, not the baker's."""
+    config = settings("sqlite+aiosqlite:///:memory:")
+    plans = make_plan(
+        1405,
+        300,
+        START,
+        workcal.calendar(config),
+        config.tz,
+        reopen_window=timedelta(days=config.reopen_window_days),
+        business_spike=config.spike_business_threshold,
+        province_spike=config.spike_province_threshold,
+    )
+    about_prices = ("قیمت", "مابه‌التفاوت", "مبلغ اضافه", "برچسب")
+    wrong = []
+    for plan in plans:
+        complaint = plan.complaint
+        for st in plan.steps:
+            if st.do != Do.RESOLVE or not st.text:
+                continue
+            if any(w in st.text for w in about_prices) and complaint.violation not in (
+                seed_text.PRICE_VIOLATIONS
+            ):
+                wrong.append((complaint.violation, st.text))
+            if "پلیس فتا" in st.text and complaint.sector != "online":
+                wrong.append((complaint.sector, st.text))
+    assert not wrong, wrong[:5]

@@ -199,7 +199,7 @@ async def test_an_operators_call_is_offered_the_open_case_with_its_code(db_url: 
         await operator.expect_message("از زبان تماس‌گیرنده")
         for said in (DESCRIPTION, _(L.SKIP), "۰۹۱۲۳۴۵۶۷۸۹"):
             await operator.send_text(said)
-        review = await operator.expect_message("اطلاعات تماس را بازبینی کنید")
+        review = await operator.expect_message("اطلاعات این تماس را بازبینی کنید")
         assert "گزارش تکمیلی" in review.text and _(L.URGENT) not in review.buttons()
         await operator.send_text("فوری تنظیم بازار")  # a supporting report is not referred
         await operator.expect_message("⚠️")

@@ -70,6 +70,30 @@ async def test_text_limits_are_checked_after_normalising(filing: Filing) -> None
     assert outcome.problem is None and outcome.draft.data.city == "قم"
 
 
+async def test_names_and_places_are_one_line_the_description_keeps_its_lines(
+    filing: Filing,
+) -> None:
+    await touch_and_check(filing.rt, 3, "x", None, None)
+    await filing.begin(3)
+    await filing.choose(3, "violation", "overpricing")
+    await filing.choose(3, "sector", "food")
+    await filing.choose(3, "province", "23")
+    await filing.text(3, "قم\nPardisan")
+    await filing.text(3, "فروشگاه\n\nUnited")
+    outcome = await filing.text(3, "خیابان صفائیه\nUnit 5")
+    assert outcome.draft is not None
+    data = outcome.draft.data
+    assert (data.city, data.business, data.address) == (
+        "قم Pardisan",
+        "فروشگاه United",
+        "خیابان صفائیه Unit 5",
+    )
+    await filing.skip(3)  # location
+    outcome = await filing.text(3, "جنس را گران فروخت.\nFactor 12 was missing.")
+    assert outcome.draft is not None
+    assert outcome.draft.data.description == "جنس را گران فروخت.\nFactor 12 was missing."
+
+
 async def test_buttons_of_another_step_or_forged_codes_change_nothing(filing: Filing) -> None:
     await touch_and_check(filing.rt, 2, "x", None, None)
     await filing.begin(2)

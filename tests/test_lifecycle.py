@@ -58,7 +58,9 @@ def test_illegal_moves_are_refused(action: Action, start: Status) -> None:
 
 
 def test_no_action_leaves_a_merged_case() -> None:
-    assert allowed_actions(Status.MERGED) == frozenset()
+    # Only linking (a merged call's caller following it in chat), which moves nothing.
+    assert allowed_actions(Status.MERGED) == frozenset({Action.LINK})
+    assert transition(Action.LINK, Status.MERGED) == Status.MERGED
 
 
 def test_every_state_is_reachable_from_submit() -> None:

@@ -194,7 +194,7 @@ async def _outage_right_after_confirmation(db_url: str, mode: str, seconds: floa
         assert all(c.outage and not c.ok for c in outage.calls)
 
         # After the outage: the updates sent during it are handled, the outbox catches up.
-        assert bot.app.running and bot.app.updater is not None and bot.app.updater.running
+        assert bot.app.running and bot.ingress.running
         bot.clock.advance(minutes=15)  # past any backoff the outbox chose
         bot.services.rt.ring()
         shown = text.to_persian_digits(code[:5])

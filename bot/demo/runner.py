@@ -19,7 +19,7 @@ from pathlib import Path
 from aiohttp import web
 from telegram.ext import Application
 
-from bot.app import allowed_updates, build_application
+from bot.app import build_application
 from bot.config import ConfigError, Settings, load_settings
 from bot.context import Services
 from bot.demo import personas
@@ -29,6 +29,7 @@ from bot.demo.seed_plan import citizens as seed_citizens
 from bot.demo.strings import BOT_NAME
 from bot.demo.web import Page
 from bot.i18n import _
+from bot.ingress.runner import Ingress
 from bot.localapi import FakeTelegram
 from bot.localapi.profiles import PROFILES as SERVER_PROFILES
 from bot.platform import PlatformName
@@ -136,6 +137,7 @@ class Demo:
         self.settings: Settings | None = None
         self._web: web.AppRunner | None = None
         self._running = False
+        self._ingress: Ingress | None = None
         self._seeding = asyncio.Lock()
 
     @property
@@ -200,30 +202,27 @@ class Demo:
         await app.initialize()
 
     async def _run_bot(self) -> None:
-        """What run_polling does after initialize: post_init (the outbox worker, the jobs),
-        polling, then the update processing."""
+        """What `bot.ingress.runner.serve` does after initialize: post_init (the outbox worker,
+        the jobs), start, then receiving into the inbox and handling from it."""
         app = self.app
-        assert app is not None and app.post_init is not None and app.updater is not None
-        assert self.settings is not None
+        assert app is not None and app.post_init is not None
         await app.post_init(app)
-        await app.updater.start_polling(
-            poll_interval=0.0,
-            timeout=self.settings.polling_timeout,
-            allowed_updates=allowed_updates(),
-        )
         await app.start()
+        self._ingress = Ingress(app)
+        await self._ingress.start()
         self._running = True
 
     async def _stop_bot(self) -> None:
-        """As run_polling stops: polling, update processing, post_stop (the outbox flushes
-        while the server still answers), shutdown, post_shutdown (the engine closes)."""
+        """As `serve` stops: receiving (the updates in hand finish), update processing,
+        post_stop (the outbox flushes while the server still answers), shutdown, post_shutdown
+        (the engine closes)."""
         app, self.app = self.app, None
         if app is None:
             return
         if self._running:
             self._running = False
-            assert app.updater is not None and app.post_stop is not None
-            await app.updater.stop()
+            assert self._ingress is not None and app.post_stop is not None
+            await self._ingress.stop()
             await app.stop()
             await app.post_stop(app)
         await app.shutdown()

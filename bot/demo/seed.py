@@ -12,7 +12,9 @@ is left due when the bot starts.
 
 Everything those calls queued in the outbox belongs to the past: a notice about a case closed
 six weeks ago must not reach its citizen today. After the run, in one transaction, the seed
-records them as delivered at the moment they were queued (`_settle_outbox`). The demo's page
+records them as delivered at the moment they were queued (`_settle_outbox`): the rows queued at
+one of the moments its clock told, and only those, so that a message another process queued
+meanwhile, even with a clock a little behind, is still sent. The demo's page
 shows no such messages: the local Bot API server was not there then. Cards were therefore never
 posted, so later changes to a seeded case have no card to edit (its staff find it with /queue,
 /find or /mine); no files are attached, since there would be nothing behind their ids.
@@ -41,7 +43,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -68,6 +70,7 @@ __all__ = ["SeedRefused", "citizens", "seed"]
 log = logging.getLogger(__name__)
 
 SWEEP_EVERY = timedelta(hours=2)
+SETTLE_CHUNK = 500  # moments a statement (SQLite allows a few thousand parameters)
 
 
 class SeedRefused(Exception):
@@ -98,10 +101,9 @@ async def seed(services: Services, *, seed_value: int = 1405, cases: int = 300) 
         business_spike=rt.settings.spike_business_threshold,
         province_spike=rt.settings.spike_province_threshold,
     )
-    made = await _Simulation(rt, seed_value, plans[0].filed_at if plans else now).run(
-        plans, _sweeps(calendar, plans, now), now
-    )
-    settled = await _settle_outbox(rt.engine, after_id=last_queued, up_to=now)
+    simulation = _Simulation(rt, seed_value, plans[0].filed_at if plans else now)
+    made = await simulation.run(plans, _sweeps(calendar, plans, now), now)
+    settled = await _settle_outbox(rt.engine, after_id=last_queued, at=simulation.clock.told)
     log.info(
         "seeded %d cases (%d messages recorded as delivered) in %.1fs",
         made,
@@ -113,9 +115,14 @@ async def seed(services: Services, *, seed_value: int = 1405, cases: int = 300) 
 
 @dataclass
 class _Clock:
+    """The simulated clock; `told` keeps every moment it gave, so that what the seed queued
+    (stamped with one of them) can be told from what anyone else did."""
+
     now: datetime
+    told: set[datetime] = field(default_factory=set)
 
     def __call__(self) -> datetime:
+        self.told.add(self.now)
         return self.now
 
 
@@ -309,21 +316,27 @@ def _sweeps(calendar: WorkCalendar, plans: list[CasePlan], now: datetime) -> lis
     return [at for at in found if at <= now]
 
 
-async def _settle_outbox(engine: AsyncEngine, *, after_id: int, up_to: datetime) -> int:
+async def _settle_outbox(engine: AsyncEngine, *, after_id: int, at: set[datetime]) -> int:
     """Record every message the seeded past queued as delivered, when it was queued.
 
     In one transaction, only rows the seed made: pending, newer than the newest row before it
-    began (`after_id`), and queued at a simulated moment, never later than the seed's `now`.
-    They get `sent` with `sent_at = created_at` and one attempt, like a row the worker sent at
-    once; no `result_message_id`, since no message exists. Returns how many."""
+    began (`after_id`), and queued at one of the simulated moments `at` (a bound on "queued no
+    later than now" would also take a message another process, its clock a little behind,
+    queued meanwhile). They get `sent` with `sent_at = created_at` and one attempt, like a row
+    the worker sent at once; no `result_message_id`, since no message exists. Returns how
+    many."""
+    moments = sorted(at)
+    settled = 0
     async with engine.begin() as conn:
-        result = await conn.execute(
-            update(outbox)
-            .where(
-                outbox.c.status == "pending",
-                outbox.c.id > after_id,
-                outbox.c.created_at <= up_to,
+        for start in range(0, len(moments), SETTLE_CHUNK):
+            result = await conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.status == "pending",
+                    outbox.c.id > after_id,
+                    outbox.c.created_at.in_(moments[start : start + SETTLE_CHUNK]),
+                )
+                .values(status="sent", sent_at=outbox.c.created_at, attempts=outbox.c.attempts + 1)
             )
-            .values(status="sent", sent_at=outbox.c.created_at, attempts=outbox.c.attempts + 1)
-        )
-    return int(result.rowcount or 0)
+            settled += int(result.rowcount or 0)
+    return settled

@@ -380,11 +380,12 @@ class _Planner:
         paid = fair = None
         if priced:
             fair = words.round_price(base * rng.uniform(0.9, 1.1))
-            markup = (
-                (1.25, 2.2)
-                if violation in ("overpricing", "medicine", "no_price_label")
-                else (1.0, 1.3)
-            )
+            if violation in ("overpricing", "medicine", "no_price_label"):
+                markup = (1.25, 2.2)
+            elif violation == "forced_sale":  # the total, with what was forced on the buyer
+                markup = (1.15, 1.5)
+            else:
+                markup = (1.0, 1.3)
             paid = max(fair, words.round_price(fair * rng.uniform(*markup)))
         text = words.description(
             rng,
@@ -435,7 +436,7 @@ class _Planner:
     def resolve(self, s: _Script, complaint: Complaint, route: str, outcome: str) -> None:
         """From filed to resolved by one of the usual routes."""
         rng = self.rng
-        explanation = _one(rng, words.EXPLANATIONS[outcome])
+        explanation = words.explanation(rng, outcome, complaint.violation, complaint.sector)
         if route == "reassigned":
             s.staff(Do.CLAIM, SUPERVISOR.user_id, (0.05, 2.0))
             s.staff(Do.REASSIGN, SUPERVISOR.user_id, (0.1, 2.0), target=STAFF.user_id)
@@ -512,7 +513,7 @@ class _Planner:
             if fate == "reopened_resolved":
                 holder = self.claim(s)
                 again = _one(rng, ("resolved", "branch"))
-                explanation = _one(rng, words.EXPLANATIONS[again])
+                explanation = words.explanation(rng, again, complaint.violation, complaint.sector)
                 s.staff(Do.RESOLVE, holder, (2.0, 12.0), outcome=again, text=explanation)
                 self.rate(s, again)
         else:  # resolved, resolved_recent, resolved_old

@@ -115,10 +115,7 @@ SHOP_NAMES: dict[str, tuple[str, ...]] = {
     "appliances": ("لوازم خانگی {b}", "فروشگاه {b} الکتریک", "صوتی و تصویری {b}"),
     "clothing": ("پوشاک {b}", "کفش {b}", "بوتیک {b}", "تولیدی پوشاک {b}"),
     "construction": ("مصالح ساختمانی {b}", "آهن‌آلات {b}", "کاشی و سرامیک {b}", "ابزار {b}"),
-    "services": (
-        *("رستوران {b}", "چلوکبابی {b}", "کافه {b}", "فست‌فود {b}", "خشک‌شویی {b}"),
-        "کبابی {b}",
-    ),
+    "services": ("رستوران {b}", "چلوکبابی {b}", "کافه {b}", "فست‌فود {b}", "کبابی {b}"),
     "fuel": ("جایگاه سوخت شماره {n}", "جایگاه سی‌ان‌جی {b}", "فروش کپسول گاز {b}"),
     "online": ("فروشگاه اینترنتی {b}", "فروشگاه آنلاین {b} کالا", "صفحه فروش اینستاگرامی {b}"),
     "other": ("لوازم‌التحریر {b}", "کتاب‌فروشی {b}", "اسباب‌بازی {b}", "عینک {b}"),
@@ -128,7 +125,7 @@ SHOP_NAMES: dict[str, tuple[str, ...]] = {
 # it says what the place is, else the sector's word.
 NAMED_KINDS = (
     *("نانوایی", "قصابی", "داروخانه", "رستوران", "کافه", "چلوکبابی", "کبابی", "جایگاه"),
-    *("سوپرمارکت", "هایپرمارکت", "نمایندگی", "تعمیرگاه", "خشک‌شویی", "فست‌فود", "کتاب‌فروشی"),
+    *("سوپرمارکت", "هایپرمارکت", "نمایندگی", "تعمیرگاه", "فست‌فود", "کتاب‌فروشی"),
     *("بوتیک", "نمایشگاه"),
 )
 SHOP_KIND: dict[str, str] = {
@@ -224,7 +221,7 @@ PRODUCTS: dict[str, tuple[tuple[str, int], ...]] = {
     ),
     "services": (
         *(("یک پرس چلوکباب کوبیده", 420_000), ("پیتزای مخلوط", 390_000)),
-        *(("یک پرس جوجه‌کباب", 480_000), ("خشک‌شویی یک دست کت و شلوار", 350_000)),
+        *(("یک پرس جوجه‌کباب", 480_000), ("یک پرس چلوکباب برگ", 780_000)),
     ),
     "fuel": (("کپسول گاز ۱۱ کیلویی", 320_000), ("بیست لیتر بنزین", 60_000)),
     "online": (
@@ -260,11 +257,11 @@ PRODUCTS_BY_SHOP: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = (
     ("نمایندگی", (("روغن موتور چهار لیتری", 1_100_000), ("لنت ترمز جلو", 1_300_000))),
     ("لاستیک", (("لاستیک سایز ۱۴", 4_200_000),)),
     ("کفش", (("کفش ورزشی", 2_800_000), ("کفش مجلسی", 3_400_000))),
+    ("رستوران", (("یک پرس چلوکباب کوبیده", 420_000), ("یک پرس جوجه‌کباب", 480_000))),
     ("کافه", (("یک فنجان قهوه", 120_000), ("کیک و قهوه", 220_000))),
     ("چلوکبابی", (("یک پرس چلوکباب کوبیده", 420_000), ("یک پرس چلوکباب برگ", 780_000))),
     ("کبابی", (("یک پرس کباب کوبیده", 380_000), ("یک پرس جوجه‌کباب", 480_000))),
     ("فست‌فود", (("پیتزای مخلوط", 390_000), ("ساندویچ همبرگر", 280_000))),
-    ("خشک‌شویی", (("خشک‌شویی یک دست کت و شلوار", 350_000),)),
     ("جایگاه سوخت", (("بیست لیتر بنزین", 60_000),)),
     ("جایگاه سی‌ان‌جی", (("یک بار گاز سی‌ان‌جی", 40_000),)),
     ("فروش کپسول گاز", (("کپسول گاز ۱۱ کیلویی", 320_000),)),
@@ -353,7 +350,7 @@ PRICED: dict[str, tuple[str, ...]] = {
     "no_invoice": (
         "بابت {product} {paid} پرداخت کردم ولی فاکتور ندادند. "
         "گفتند اگر فاکتور بخواهی باید مالیاتش را جدا بدهی.",
-        "{when} {product} خریدم و {paid} کارت کشیدم. فاکتوری "
+        "{when} {product} را {paid} خریدم و کارت کشیدم. فاکتوری "
         "که دادند دست‌نویس است و قیمت را {fair} نوشته‌اند.",
     ),
     "medicine": (
@@ -372,12 +369,11 @@ PRICED: dict[str, tuple[str, ...]] = {
 PLAIN: dict[str, tuple[str, ...]] = {
     "overpricing": (
         "قیمت {product} در این {kind} خیلی بالاتر از نرخ مصوب است و به هر مشتری یک قیمت می‌گویند.",
-        "{when} دیدم {product} را تقریباً دو برابر قیمت روی بسته می‌فروشند.",
+        "{when} دیدم {product} را تقریباً دو برابر نرخ مصوب می‌فروشند.",
     ),
-    "fraud": (
-        "{product} که {when} خریدم تقلبی بود؛ بسته‌بندی "
+    "fraud": (  # goods that last; food has its own below
+        "{when} {product} خریدم که تقلبی بود؛ بسته‌بندی‌اش "
         "شبیه مارک اصلی است ولی کیفیتش هیچ ربطی ندارد.",
-        "{product} را با تاریخ انقضای دستکاری‌شده می‌فروشند. زیر برچسب جدید، تاریخ قبلی پیداست.",
         "فروشنده گفت {product} نو است ولی کارکرده بود. وقتی برگرداندم قبول نکرد.",
     ),
     "short_weight": (
@@ -392,7 +388,7 @@ PLAIN: dict[str, tuple[str, ...]] = {
     ),
     "forced_sale": (
         "برای فروش {product} شرط گذاشتند که جنس دیگری هم از خودشان بخرم.",
-        "{product} را جدا نمی‌فروشند؛ فقط به صورت بسته همراه با اجناس کم‌فروش عرضه می‌کنند.",
+        "{product} را جدا نمی‌فروشند؛ فقط همراه با جنس‌هایی که روی دستشان مانده عرضه می‌کنند.",
     ),
     "off_network": (
         "{product} سهمیه‌ای را خارج از شبکه توزیع و با قیمت آزاد می‌فروشند.",
@@ -402,13 +398,13 @@ PLAIN: dict[str, tuple[str, ...]] = {
     "withholding": (
         "{product} در انبار این {kind} هست ولی به مشتری "
         "می‌گویند نداریم و به آشناها گران‌تر می‌فروشند.",
-        "چند روز است می‌گویند {product} نداریم، ولی خودم دیدم کارتن‌هایش پشت مغازه است.",
+        "چند روز است می‌گویند {product} نداریم، ولی خودم دیدم که در انبار دارند.",
         "از فروختن {product} خودداری می‌کنند تا قیمت بالا برود.",
     ),
     "health_rules": (
         "این {kind} بهداشت را رعایت نمی‌کند؛ کارکنان بدون دستکش و کلاه کار می‌کنند و محیط کثیف است.",
-        "{product} که {when} خریدم بو می‌داد و معلوم بود مانده است.",
-        "در آشپزخانه این {kind} سوسک دیدم و ظرف‌ها کثیف بود.",
+        "{when} {product} خریدم که بو می‌داد و معلوم بود مانده است.",
+        "در این {kind} سوسک دیدم و همه‌جا کثیف بود.",
     ),
     "hoarding": (
         "مقدار زیادی {product} را در انباری پشت این {kind} نگه داشته‌اند و به بازار عرضه نمی‌کنند.",
@@ -435,13 +431,65 @@ PLAIN: dict[str, tuple[str, ...]] = {
 }
 
 
-# Where a kind of place needs its own words for a violation (a fuel pump is not weighed).
+# Where a kind of place, a fresh food or a sector needs its own words for a violation (a fuel
+# pump is not weighed, a restaurant has a menu rather than price labels, bread has no expiry
+# date and a cooler none either): keyed by the kind ("eatery" for every kind in EATERIES), then
+# "fresh" (FRESH), then the sector, in that order.
+EATERIES = frozenset(("رستوران", "چلوکبابی", "کافه", "فست‌فود", "کبابی"))
+FRESH = ("هر کیلو", "نان ")  # of food: what goes stale rather than past a printed date
 PLAIN_BY_KIND: dict[tuple[str, str], tuple[str, ...]] = {
+    ("fraud", "fresh"): (
+        "{when} {product} خریدم؛ فروشنده گفت تازه است ولی مانده بود.",
+        "{product} مانده را به اسم تازه به مشتری می‌فروشند.",
+    ),
+    ("fraud", "food"): (
+        "{product} را با تاریخ انقضای دستکاری‌شده می‌فروشند. زیر برچسب جدید، تاریخ قبلی پیداست.",
+        "{when} {product} خریدم که تقلبی بود؛ بسته‌بندی‌اش "
+        "شبیه مارک اصلی است ولی کیفیتش هیچ ربطی ندارد.",
+    ),
     ("short_weight", "جایگاه"): (
         "پمپ این جایگاه بیشتر از مقداری که در باک می‌ریزد نشان می‌دهد؛ {when} دوباره امتحان کردم.",
-        "{when} {product} زدم ولی باک با این مقدار پر نشد. به نظرم پمپ دستکاری شده است.",
+        "{when} {product} زدم ولی مقداری که پمپ نشان داد در باک نرفت. به نظرم پمپ دستکاری شده است.",
+    ),
+    ("no_price_label", "eatery"): (
+        "منوی این {kind} قیمت ندارد و موقع حساب هر بار یک مبلغ می‌گویند.",
+        "نرخ‌نامه مصوب در این {kind} نصب نیست و قیمت غذا را فقط موقع حساب می‌گویند.",
+    ),
+    ("no_price_label", "نانوایی"): (
+        "نرخ‌نامه نان در این {kind} نصب نیست و هر بار یک قیمت می‌گیرند.",
+    ),
+    ("other", "eatery"): (
+        "{product} را سفارش دادم و پولش را گرفتند، ولی بعد از دو ساعت هنوز نیاورده‌اند.",
+        "رفتار کارکنان این {kind} توهین‌آمیز بود و وقتی به غذا اعتراض کردم جوابم را ندادند.",
     ),
 }
+PRICED_BY_KIND: dict[tuple[str, str], tuple[str, ...]] = {
+    ("no_price_label", "eatery"): (
+        "منوی این {kind} قیمت ندارد. برای {product} {paid} حساب کردند؛ نرخ مصوبش {fair} است.",
+    ),
+    ("no_price_label", "نانوایی"): (
+        "نرخ‌نامه نان در این {kind} نصب نیست. {product} را {paid} حساب کردند؛ نرخ مصوبش {fair} است.",
+    ),
+}
+
+# A price said per measure: «هر کیلو مرغ» is priced «کیلویی …» and bought as «مرغ».
+PER_MEASURE = {"هر کیلو": "کیلویی", "هر کیسه": "کیسه‌ای", "هر متر": "متری", "هر شاخه": "شاخه‌ای"}
+# An amount in a product's name, dropped where the thing itself is meant («بنزین سهمیه‌ای»).
+AMOUNTS = ("بیست لیتر", "یک بار", "یک پرس", "یک شانه", "یک فنجان")
+# Sentences that make no sense with a price per measure («در کل کیلویی … دادم»).
+WHOLE_PRICE_ONLY = frozenset(("forced_sale", "fraud"))
+
+
+def measured(product: str) -> tuple[str, str, str]:
+    """(the thing itself, the product as its price is told, the word before its prices)."""
+    for measure, per in PER_MEASURE.items():
+        if product.startswith(measure + " "):
+            thing = product[len(measure) + 1 :]
+            return thing, thing, per + " "
+    for amount in AMOUNTS:
+        if product.startswith(amount + " "):
+            return product[len(amount) + 1 :], product, ""
+    return product, product, ""
 
 
 def description(
@@ -456,18 +504,32 @@ def description(
     fair: int | None,
 ) -> str:
     """What the citizen writes about what happened, in one to three sentences."""
-    fill = {
-        "when": rng.choice(WHEN),
-        "product": product,
-        "kind": kind_of(business, sector),
-        "city": city,
-    }
-    if paid is not None and fair is not None and violation in PRICED:
-        fill |= {"paid": spoken_toman(paid), "fair": spoken_toman(fair)}
-        core = rng.choice(PRICED[violation])
+    thing, priced_as, per = measured(product)
+    kind = kind_of(business, sector)
+    fresh = sector == "food" and product.startswith(FRESH)
+    keys = [(violation, "eatery" if kind in EATERIES else kind)]
+    keys += [(violation, "fresh")] if fresh else []
+    keys += [(violation, sector)]
+
+    def words_for(table: dict[tuple[str, str], tuple[str, ...]]) -> tuple[str, ...] | None:
+        return next((table[k] for k in keys if k in table), None)
+
+    fill = {"when": rng.choice(WHEN), "product": thing, "kind": kind, "city": city}
+    plain = words_for(PLAIN_BY_KIND) or PLAIN[violation]
+    priced = words_for(PRICED_BY_KIND) or PRICED.get(violation)
+    # A price per measure does not fit every sentence; a stale loaf is not sold «as genuine».
+    if (per and violation in WHOLE_PRICE_ONLY) or (fresh and (violation, "fresh") in PLAIN_BY_KIND):
+        priced = None
+    if paid is not None and fair is not None and priced:
+        fill |= {"product": priced_as, "paid": per + spoken_toman(paid)}
+        fill["fair"] = per + spoken_toman(fair)
+        core = rng.choice(priced)
     else:
-        core = rng.choice(PLAIN_BY_KIND.get((violation, fill["kind"]), PLAIN[violation]))
-    return rng.choice(OPENERS) + core.format(**fill) + rng.choice(CLOSERS)
+        core = rng.choice(plain)
+    # A closing line about the invoice only after a purchase that did not speak of one.
+    paid_for = "{paid}" in core and "فاکتور" not in core
+    closers = [c for c in CLOSERS if "فاکتور" not in c or paid_for]
+    return rng.choice(OPENERS) + core.format(**fill) + rng.choice(closers)
 
 
 # -- the desk's words, and the citizen's answers -----------------------------------------------
@@ -508,6 +570,11 @@ NOTES = (
     "مدارک شاکی کافی است؛ آماده ارسال به شعبه.",
 )
 
+# What the desk answers when it resolves a case: by outcome, in words that fit the complaint
+# (a refund of the difference answers a price, not a hoard; the cyber police an online shop).
+PRICE_VIOLATIONS = frozenset(
+    ("overpricing", "no_price_label", "no_invoice", "forced_sale", "medicine")
+)
 EXPLANATIONS: dict[str, tuple[str, ...]] = {
     "branch": (
         "گزارش بازرسی تخلف را تأیید کرد و پرونده برای صدور رأی به شعبه تعزیرات حکومتی فرستاده شد.",
@@ -515,22 +582,57 @@ EXPLANATIONS: dict[str, tuple[str, ...]] = {
         "تخلف محرز شد و پرونده برای رسیدگی به شعبه ارسال شد.",
     ),
     "no_violation": (
-        "بازرس از واحد صنفی بازدید کرد؛ قیمت‌ها مطابق نرخ مصوب بود و تخلفی دیده نشد.",
-        "فاکتورهای خرید واحد صنفی بررسی شد و قیمت فروش در حد مجاز بود.",
-        "در بازدید، کالا با برچسب قیمت درست عرضه می‌شد و تخلفی ثبت نشد.",
+        "بازرس از واحد صنفی بازدید کرد و تخلفی دیده نشد.",
+        "در بازدید بازرس، موردی که در شکایت آمده بود دیده نشد.",
     ),
     "not_jurisdiction": (
         "رسیدگی به این موضوع در صلاحیت تعزیرات حکومتی نیست؛ لطفاً به اتحادیه صنف مربوط مراجعه کنید.",
         "این شکایت دعوای حقوقی است و باید در شورای حل اختلاف پیگیری شود.",
-        "موضوع شکایت به پلیس فتا مربوط است؛ لطفاً شکایت خود را در سامانه پلیس فتا ثبت کنید.",
+    ),
+    "resolved": (
+        "بازرس از واحد صنفی بازدید کرد و با تذکر کتبی، مشکل برطرف شد.",
+        "واحد صنفی تذکر کتبی گرفت و تعهد داد تکرار نشود.",
+    ),
+}
+EXPLANATIONS_FOR_PRICES: dict[str, tuple[str, ...]] = {
+    "no_violation": (
+        "بازرس از واحد صنفی بازدید کرد؛ قیمت‌ها مطابق نرخ مصوب بود و تخلفی دیده نشد.",
+        "فاکتورهای خرید واحد صنفی بررسی شد و قیمت فروش در حد مجاز بود.",
+        "در بازدید، کالا با برچسب قیمت درست عرضه می‌شد و تخلفی ثبت نشد.",
     ),
     "resolved": (
         "با تذکر بازرس، فروشنده مابه‌التفاوت را به شما بازگرداند و برچسب قیمت نصب شد.",
         "واحد صنفی تذکر کتبی گرفت و قیمت‌ها اصلاح شد.",
-        "کالا تعویض شد و فروشنده تعهد داد تکرار نشود.",
         "مبلغ اضافه به حساب شما بازگردانده شد.",
     ),
 }
+EXPLANATIONS_FOR_GOODS: dict[str, tuple[str, ...]] = {  # a fake, short weight, a faulty thing
+    "resolved": (
+        "کالا تعویض شد و فروشنده تعهد داد تکرار نشود.",
+        "مبلغی که پرداخت کرده بودید به شما بازگردانده شد.",
+        "واحد صنفی تذکر کتبی گرفت و تعهد داد تکرار نشود.",
+    ),
+}
+EXPLANATIONS_ONLINE: dict[str, tuple[str, ...]] = {
+    "not_jurisdiction": (
+        "موضوع شکایت به پلیس فتا مربوط است؛ لطفاً شکایت خود را در سامانه پلیس فتا ثبت کنید.",
+        "این شکایت دعوای حقوقی است و باید در شورای حل اختلاف پیگیری شود.",
+    ),
+}
+
+
+def explanation(rng: random.Random, outcome: str, violation: str, sector: str) -> str:
+    """The officer's words on resolving a case with this outcome."""
+    if sector == "online" and outcome in EXPLANATIONS_ONLINE:
+        found = EXPLANATIONS_ONLINE[outcome]
+    elif violation in PRICE_VIOLATIONS and outcome in EXPLANATIONS_FOR_PRICES:
+        found = EXPLANATIONS_FOR_PRICES[outcome]
+    elif violation in ("fraud", "short_weight", "other") and outcome in EXPLANATIONS_FOR_GOODS:
+        found = EXPLANATIONS_FOR_GOODS[outcome]
+    else:
+        found = EXPLANATIONS[outcome]
+    return found[rng.randrange(len(found))]
+
 
 REJECT_REASONS = (
     "شکایت اطلاعات کافی ندارد؛ نام و نشانی واحد صنفی روشن نیست.",

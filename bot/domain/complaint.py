@@ -119,6 +119,9 @@ CALLER_NAME_LIMITS = (2, 80)
 
 # The free-text steps are exactly those with a length limit.
 TEXT_STEPS = frozenset(TEXT_LIMITS)
+# Names and places are one line each (a newline in them would start a card's line with
+# whatever follows it); only the description keeps its lines.
+ONE_LINE_STEPS = TEXT_STEPS - {Step.DESCRIPTION}
 
 # Evidence a desk can open safely: pictures, video, audio and PDF, judged by both the MIME type
 # the client reports and the file name's extension (either can be forged, so both must pass).

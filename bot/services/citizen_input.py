@@ -338,9 +338,11 @@ class CitizenInput:
         caller's card from the operator's phone book."""
         focus = await self.current_focus(user_id)
         if isinstance(focus, p.LinkCase):
-            if contact_user_id != user_id:  # only their own number proves anything
-                return Linked(None)
-            return Linked(await self.my_cases.link(user_id, focus.code, phone))
+            if not await self._back_to_a_draft(user_id):
+                if contact_user_id != user_id:  # only their own number proves anything
+                    return Linked(None)
+                return Linked(await self.my_cases.link(user_id, focus.code, phone))
+            await self._drop_focus_if(user_id, focus)  # they went back to filing since
 
         async def answer(uid: int, kind: DraftKind) -> Outcome:
             if kind == DraftKind.CALL:
@@ -348,6 +350,17 @@ class CitizenInput:
             return await self.filing.contact(uid, phone, contact_user_id)
 
         return await self._filing_step(user_id, answer)
+
+    async def _back_to_a_draft(self, user_id: int) -> bool:
+        """Whether the citizen (or operator) worked on a draft after choosing their focus: then
+        a contact is the draft's answer, not for the lookup they left."""
+        async with self.rt.engine.connect() as conn:
+            user = await user_store.get(conn, user_id)
+            drafts = [await draft_store.get(conn, user_id, kind=k) for k in DraftKind]
+        chosen_at = user["pending_at"] if user else None
+        return chosen_at is not None and any(
+            d is not None and d["updated_at"] > chosen_at for d in drafts
+        )
 
     async def receive(self, user_id: int, message: Message) -> Result:
         """Send the message where it belongs, or hold it and ask."""

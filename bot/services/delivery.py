@@ -12,6 +12,10 @@ group's 21st card back for up to a minute; that wait is its lane's alone, so a c
 filed behind a wave of cards still goes out at once. Lanes to citizens (private chats) are
 started first and have places of their own that group lanes cannot fill. Which chats are
 private is what the messenger said (`chat_kinds`), never the sign of the id.
+
+Every process runs a worker; a lane's head is taken under a lease (`bot.storage.outbox`), so no
+row is sent by two workers while its holder lives, and a dead holder's row is taken over once
+its lease has run out. (The pacing is shared by the processes with PACING_REDIS_URL.)
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from bot.chat_kinds import PRIVATE
 from bot.domain.purposes import CARD_PURPOSES, Purpose
 from bot.platform import Limits
 from bot.services import cards
+from bot.services.inbox import holder_name
 from bot.services.runtime import Runtime
 from bot.storage import cases as case_store
 from bot.storage import chats
@@ -95,6 +100,13 @@ class OutboxWorker:
         self._resting: dict[Lane, float] = {}  # lanes that broke, until (loop time)
         self._paused_until = 0.0  # Telegram asked everyone to wait (loop time)
         self._stopping = False
+        self.holder = holder_name()
+        self._held: set[int] = set()  # rows this worker holds a lease on
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.rt.settings.lease_seconds)
 
     @property
     def running(self) -> bool:
@@ -104,6 +116,7 @@ class OutboxWorker:
     def start(self) -> None:
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="outbox-worker")
+        self._heartbeat = asyncio.create_task(self._renew(), name="outbox-leases")
 
     async def stop(self, flush_seconds: float = 0.0) -> None:
         """Stop taking rows; then, for at most `flush_seconds`, send what is already due."""
@@ -141,6 +154,35 @@ class OutboxWorker:
         await asyncio.gather(*lanes, return_exceptions=True)
         self._lanes.clear()
         self._private.clear()
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            await asyncio.gather(self._heartbeat, return_exceptions=True)
+            self._heartbeat = None
+        await self._release(sorted(self._held))  # another process sends them at once
+
+    async def _release(self, row_ids: list[int]) -> None:
+        self._held.difference_update(row_ids)
+        if not row_ids:
+            return
+        try:
+            async with self.rt.engine.begin() as conn:
+                await outbox_store.release(conn, row_ids, self.holder)
+        except Exception:  # their leases run out instead
+            log.warning("could not give back %d outbox leases", len(row_ids), exc_info=True)
+
+    async def _renew(self) -> None:
+        """Keep the leases of the rows in hand alive (a send may wait a minute in the pacing)."""
+        while True:
+            await asyncio.sleep(self.rt.settings.lease_seconds / 3)
+            if not self._held:
+                continue
+            try:
+                async with self.rt.engine.begin() as conn:
+                    await outbox_store.renew(
+                        conn, sorted(self._held), self.holder, self.rt.now() + self.lease
+                    )
+            except Exception:  # tried again at the next beat, well within the lease
+                log.warning("could not renew %d outbox leases", len(self._held), exc_info=True)
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -182,16 +224,26 @@ class OutboxWorker:
             room = places - sum(self._private.get(lane) == private for lane in self._lanes)
             if room <= 0:
                 continue  # a lane that ends rings the bell: the next one starts then
+            now = self.rt.now()
+            # A read first, so that an idle bot does not take SQLite's write lock each poll.
             async with self.rt.engine.connect() as conn:
                 heads = await outbox_store.due_heads(
-                    conn, self.rt.now(), private=private, limit=room + len(busy)
+                    conn, now, private=private, limit=room + len(busy)
                 )
-            for head in heads:
+            if not _choose(heads, busy, room):
+                continue
+            async with self.rt.engine.begin() as conn:
+                heads = await outbox_store.due_heads(
+                    conn, now, private=private, limit=room + len(busy), lock=True
+                )
+                chosen = _choose(heads, busy, room)
+                await outbox_store.lease(
+                    conn, [h["id"] for h in chosen], self.holder, now + self.lease
+                )
+            for head in chosen:
                 lane = outbox_store.lane_of(head)
-                if lane in busy or room <= 0:
-                    continue
-                room -= 1
                 self._private[lane] = private
+                self._held.add(head["id"])
                 self._lanes[lane] = asyncio.create_task(
                     self._lane(lane, head), name=f"outbox-{lane}"
                 )
@@ -204,19 +256,32 @@ class OutboxWorker:
         try:
             while row is not None and not self._stopping and self._paused_until <= loop.time():
                 pause = await self._deliver(row)
+                self._held.discard(row["id"])  # settled: sent, failed, or put back for later
                 if pause:  # Telegram asked everyone to wait: every lane stops after its row
                     self._paused_until = loop.time() + pause
                     break
-                async with self.rt.engine.connect() as conn:
-                    row = await outbox_store.lane_head(conn, lane, self.rt.now())
+                row = await self._take_next(lane)
         except Exception:  # a database blip: the lane rests, the others go on
             log.exception("outbox lane %s failed", lane)
             self._resting[lane] = loop.time() + self.rt.settings.outbox_poll_seconds
+            if row is not None:
+                await self._release([row["id"]])
         finally:
             if self._lanes.get(lane) is asyncio.current_task():
                 del self._lanes[lane]
                 self._private.pop(lane, None)
             self.rt.ring()
+
+    async def _take_next(self, lane: Lane) -> OutboxRow | None:
+        """Lease the lane's next row, if it is due and nobody holds it."""
+        now = self.rt.now()
+        async with self.rt.engine.begin() as conn:
+            row = await outbox_store.lane_head(conn, lane, now, lock=True)
+            if row is not None:
+                await outbox_store.lease(conn, [row["id"]], self.holder, now + self.lease)
+        if row is not None:
+            self._held.add(row["id"])
+        return row
 
     async def _card(
         self, case_id: int, purpose: str, now: datetime | None = None
@@ -418,6 +483,17 @@ class OutboxWorker:
             self.rt.chat_kinds.saved(row["chat_id"], kind)
         self.on_result("sent")
         return 0.0
+
+
+def _choose(heads: list[OutboxRow], busy: set[Lane], room: int) -> list[OutboxRow]:
+    """The heads of lanes not running here, at most `room` of them (one per lane)."""
+    chosen: list[OutboxRow] = []
+    for head in heads:
+        if len(chosen) >= room:
+            break
+        if outbox_store.lane_of(head) not in busy:
+            chosen.append(head)
+    return chosen
 
 
 def _parts(method: str, params: dict[str, Any], limits: Limits) -> tuple[list[Call], int]:

@@ -30,6 +30,7 @@ from bot.domain.complaint import (
     JOIN,
     MAX_ATTACHMENT_BYTES,
     MAX_ATTACHMENTS,
+    ONE_LINE_STEPS,
     PRICE_STEPS,
     SKIPPABLE_STEPS,
     TEXT_LIMITS,
@@ -197,6 +198,8 @@ class Filing:
             step = loaded.step
             if step in TEXT_STEPS:
                 value = text.normalize(raw)
+                if step in ONE_LINE_STEPS:
+                    value = " ".join(value.split())
                 low, high = TEXT_LIMITS[step]
                 if text.length(value) < low:
                     return await self._refuse(conn, loaded, Problem.TOO_SHORT)
@@ -427,7 +430,12 @@ class Filing:
             # The receipt with the tracking code goes through the outbox too: committed with
             # the case, it reaches the citizen (or the operator) even if a first try fails.
             receipt = (
-                call_views.registered(recorded.code, unit=unit, joined=joined)
+                call_views.registered(
+                    recorded.code,
+                    unit=unit,
+                    joined=joined,
+                    mobile=text.normalize_phone(loaded.data.contact_phone or "") is not None,
+                )
                 if kind == CALL
                 else citizen_views.joined_receipt(recorded.code)
                 if joined is not None

@@ -5,10 +5,12 @@ the card refreshes addressed to it (edits, which Telegram does not count against
 limit). Within a lane rows go strictly in id order; the lanes do not wait for one another. The
 head of a lane is its oldest pending row, and only a due head may be taken: a row waiting for
 its retry holds back the rest of its lane, never another lane. Taking heads rather than rows is
-what lets several processes share the outbox later: a process that locks a head it takes (`FOR
-UPDATE SKIP LOCKED` with a lease) owns that lane until it settles the row, since the lane's next
-row stays held back while its head is pending, so one chat's messages keep their order whichever
-process sends them.
+what lets several processes share the outbox: a worker that takes a head (`FOR UPDATE SKIP
+LOCKED`, then a lease of LEASE_SECONDS, renewed while it sends) owns that lane until it settles
+the row, since the lane's next row stays held back while its head is pending, so one chat's
+messages keep their order whichever process sends them, and no row is taken by two workers. A
+worker that died leaves its lease to run out; then anybody takes the row (and, if the worker
+died between Telegram's answer and its mark, sends it again: at least once, as before).
 
 Lanes to private chats (citizens) and to groups are taken separately; which a chat is comes
 from `chat_kinds` (what the messenger said the chat is), never from the sign of its id. A chat
@@ -20,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy import Select, and_, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.chat_kinds import PRIVATE
@@ -31,6 +33,7 @@ from bot.storage.tables import chat_kinds, outbox
 REFRESH = Purpose.CARD_REFRESH.value
 
 Lane = tuple[int, bool]  # (chat id, card refreshes)
+_NO_LEASE: dict[str, Any] = {"lease_holder": None, "lease_until": None}  # settled: nobody holds it
 
 
 def lane_of(row: OutboxRow) -> Lane:
@@ -76,11 +79,25 @@ async def due(conn: AsyncConnection, now: datetime, limit: int = 50) -> list[Out
     return every(rows.mappings(), OutboxRow)
 
 
+def _free(now: datetime) -> Any:
+    """No worker holds the row, or its holder's lease has run out."""
+    return or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now)
+
+
+def _locking(query: Select[Any], conn: AsyncConnection, lock: bool) -> Select[Any]:
+    """`FOR UPDATE SKIP LOCKED` on PostgreSQL: concurrent claimers neither wait for one another
+    nor take the same row. SQLite's write transactions run one at a time instead."""
+    if lock and conn.dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True, of=outbox)
+    return query
+
+
 async def due_heads(
-    conn: AsyncConnection, now: datetime, *, private: bool, limit: int
+    conn: AsyncConnection, now: datetime, *, private: bool, limit: int, lock: bool = False
 ) -> list[OutboxRow]:
     """The due head of each lane to private chats (citizens), or to groups (and chats of
-    unknown kind); oldest first."""
+    unknown kind), that no worker holds; oldest first. With `lock`, in a write transaction,
+    they stay locked for `lease`."""
     earlier = outbox.alias("earlier")
     private_chats = select(chat_kinds.c.chat_id).where(chat_kinds.c.kind == PRIVATE)
     held_back = exists().where(
@@ -89,7 +106,7 @@ async def due_heads(
         earlier.c.id < outbox.c.id,
         (earlier.c.purpose == REFRESH) == (outbox.c.purpose == REFRESH),
     )
-    rows = await conn.execute(
+    query = (
         select(outbox)
         .where(
             outbox.c.status == "pending",
@@ -99,39 +116,80 @@ async def due_heads(
                 if private
                 else outbox.c.chat_id.not_in(private_chats)
             ),
+            _free(now),
             ~held_back,
         )
         .order_by(outbox.c.id)
         .limit(limit)
     )
+    rows = await conn.execute(_locking(query, conn, lock))
     return every(rows.mappings(), OutboxRow)
 
 
-async def lane_head(conn: AsyncConnection, lane: Lane, now: datetime) -> OutboxRow | None:
-    """The lane's oldest pending row if it is due; None if the lane is empty or waiting."""
+async def lane_head(
+    conn: AsyncConnection, lane: Lane, now: datetime, *, lock: bool = False
+) -> OutboxRow | None:
+    """The lane's oldest pending row if it is due and no worker holds it; None if the lane is
+    empty, waiting, or held. With `lock`, the head is found first and only then locked:
+    `SKIP LOCKED` on the lane's rows would skip a head being taken elsewhere and hand out the
+    row behind it."""
     chat_id, refresh = lane
     kind = outbox.c.purpose == REFRESH if refresh else outbox.c.purpose != REFRESH
-    row = (
-        (
-            await conn.execute(
-                select(outbox)
-                .where(outbox.c.chat_id == chat_id, outbox.c.status == "pending", kind)
-                .order_by(outbox.c.id)
-                .limit(1)
-            )
-        )
-        .mappings()
-        .first()
+    head = (
+        select(outbox.c.id)
+        .where(outbox.c.chat_id == chat_id, outbox.c.status == "pending", kind)
+        .order_by(outbox.c.id)
+        .limit(1)
+        .scalar_subquery()
     )
-    if row is None or row["next_attempt_at"] > now:
-        return None
+    query = select(outbox).where(outbox.c.id == head, outbox.c.next_attempt_at <= now, _free(now))
+    row = (await conn.execute(_locking(query, conn, lock))).mappings().first()
     return one(row, OutboxRow)
+
+
+async def lease(conn: AsyncConnection, row_ids: list[int], holder: str, until: datetime) -> None:
+    """Take these rows (heads found with `lock`) for `holder` until `until`."""
+    if row_ids:
+        await conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(row_ids))
+            .values(lease_holder=holder, lease_until=until)
+        )
+
+
+async def renew(conn: AsyncConnection, row_ids: list[int], holder: str, until: datetime) -> None:
+    """Extend the leases `holder` still has on these rows (a send waits in the pacing)."""
+    if row_ids:
+        await conn.execute(
+            update(outbox)
+            .where(
+                outbox.c.id.in_(row_ids),
+                outbox.c.lease_holder == holder,
+                outbox.c.status == "pending",
+            )
+            .values(lease_until=until)
+        )
+
+
+async def release(conn: AsyncConnection, row_ids: list[int], holder: str) -> None:
+    """Give back rows not sent (a stop, a lane that broke): anybody may take them at once."""
+    if row_ids:
+        await conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(row_ids), outbox.c.lease_holder == holder)
+            .values(lease_holder=None, lease_until=None)
+        )
 
 
 async def mark_sent(
     conn: AsyncConnection, row_id: int, now: datetime, message_id: int | None
 ) -> None:
-    values: dict[str, Any] = {"status": "sent", "sent_at": now, "attempts": outbox.c.attempts + 1}
+    values: dict[str, Any] = {
+        "status": "sent",
+        "sent_at": now,
+        "attempts": outbox.c.attempts + 1,
+        **_NO_LEASE,
+    }
     if message_id is not None:  # else keep the one a first part recorded
         values["result_message_id"] = message_id
     await conn.execute(update(outbox).where(outbox.c.id == row_id).values(**values))
@@ -173,7 +231,7 @@ async def settle_refreshes(conn: AsyncConnection, case_id: int, up_to: int, now:
                 outbox.c.id <= up_to,
             )
         )
-        .values(status="sent", sent_at=now)
+        .values(status="sent", sent_at=now, **_NO_LEASE)
     )
 
 
@@ -181,7 +239,12 @@ async def mark_retry(conn: AsyncConnection, row_id: int, error: str, next_at: da
     await conn.execute(
         update(outbox)
         .where(outbox.c.id == row_id)
-        .values(last_error=error[:1000], next_attempt_at=next_at, attempts=outbox.c.attempts + 1)
+        .values(
+            last_error=error[:1000],
+            next_attempt_at=next_at,
+            attempts=outbox.c.attempts + 1,
+            **_NO_LEASE,
+        )
     )
 
 
@@ -189,5 +252,7 @@ async def mark_failed(conn: AsyncConnection, row_id: int, error: str) -> None:
     await conn.execute(
         update(outbox)
         .where(outbox.c.id == row_id)
-        .values(status="failed", last_error=error[:1000], attempts=outbox.c.attempts + 1)
+        .values(
+            status="failed", last_error=error[:1000], attempts=outbox.c.attempts + 1, **_NO_LEASE
+        )
     )

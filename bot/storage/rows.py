@@ -67,6 +67,7 @@ class CaseRow(TypedDict):
     merged_into: int | None
     asked_from: str | None
     outcome: str | None
+    media_url: str | None  # a web request's picture, as given (never fetched)
     created_at: datetime
     updated_at: datetime
     claimed_at: datetime | None
@@ -177,6 +178,25 @@ class OutboxRow(TypedDict):
     last_error: str | None
     result_message_id: int | None
     parts_sent: int
+    lease_holder: str | None
+    lease_until: datetime | None
+
+
+class InboxRow(TypedDict):
+    update_id: int
+    lane_key: int
+    payload: dict[str, Any]  # the raw update, as Telegram sent it
+    flood_warning: bool
+    received_at: datetime
+    lease_holder: str | None
+    lease_until: datetime | None
+    handled_at: datetime | None
+
+
+class JobLeaseRow(TypedDict):
+    name: str
+    holder: str
+    until: datetime
 
 
 class StaffMember(TypedDict):
@@ -186,6 +206,23 @@ class StaffMember(TypedDict):
     first_name: str
     username: str | None
     role: str | None
+
+
+class ApiKeyRow(TypedDict):
+    id: int
+    name: str
+    key_hash: str  # SHA-256 hex of the key; the key itself is shown once and never kept
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiRequestRow(TypedDict):
+    id: int
+    key_name: str | None
+    method: str
+    path: str
+    status: int
+    at: datetime
 
 
 # Which table each row type describes (checked by tests/test_rows.py).
@@ -200,6 +237,10 @@ TABLE_OF: dict[str, type] = {
     "case_messages": CardMessageRow,
     "held_inputs": HeldRow,
     "outbox": OutboxRow,
+    "inbox": InboxRow,
+    "api_keys": ApiKeyRow,
+    "api_requests": ApiRequestRow,
+    "job_leases": JobLeaseRow,
 }
 
 R = TypeVar("R")

@@ -84,6 +84,25 @@ processed_updates = Table(
     Column("at", UTCDateTime, nullable=False),
 )
 
+# Updates as Telegram delivered them, committed before Telegram is told they arrived (the offset
+# confirmed, the webhook answered 200): workers in any process take each sender's oldest unhandled
+# row under a lease, so one sender's updates run one at a time and in update_id order.
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("lane_key", BigInteger, nullable=False),  # the sender (or chat): the unit of order
+    Column("payload", JSON, nullable=False),  # the update's raw JSON
+    # The flood guard let this one in as the sender's warning: it gets that instead of handlers.
+    Column("flood_warning", Boolean, nullable=False, default=False, server_default=false()),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("lease_holder", String(96)),  # the worker handling it now
+    Column("lease_until", UTCDateTime),  # after this, another worker may take it over
+    Column("handled_at", UTCDateTime),
+    Index(None, "handled_at", "update_id"),  # the unhandled rows in order; the sweep
+    Index(None, "lane_key", "handled_at", "update_id"),  # a lane's head
+)
+
 # One open draft per user and kind: the step they are on and every answer given so far. A desk
 # member registering a phone call has a draft of kind "call", apart from the complaint they may
 # be filing for themselves (kind "complaint"): bot.domain.complaint.DraftKind.
@@ -136,6 +155,7 @@ cases = Table(
     Column("merged_into", Integer, ForeignKey("cases.id")),
     Column("asked_from", String(24)),  # while awaiting_citizen: the status the answer returns to
     Column("outcome", String(32)),  # why it was resolved / rejected, for the citizen and reports
+    Column("media_url", String(2048)),  # a web request's picture: kept as given, never fetched
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("claimed_at", UTCDateTime),
@@ -209,6 +229,10 @@ outbox = Table(
     # Of a message sent as several (a long text, a caption moved to a follow-up): how many went
     # out, so that a retry resumes with the next one instead of repeating them.
     Column("parts_sent", Integer, nullable=False, default=0, server_default="0"),
+    # The worker sending it now, until when: a lane's head is taken by one worker of any
+    # process, and taken over once the lease of a worker that died has run out.
+    Column("lease_holder", String(96)),
+    Column("lease_until", UTCDateTime),
     Index(None, "status", "next_attempt_at"),
     Index(None, "chat_id", "status", "id"),  # a chat's lane: its oldest pending row
 )
@@ -308,6 +332,45 @@ chat_moves = Table(
     Column("old_chat_id", BigInteger, primary_key=True, autoincrement=False),
     Column("new_chat_id", BigInteger, nullable=False),
     Column("at", UTCDateTime, nullable=False),
+)
+
+# Keys of the systems that call the Open311 API (the web desk…): only a SHA-256 of each is kept,
+# so the database never holds a usable key. A revoked key stays, for the audit trail's names.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("key_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    UniqueConstraint("name"),
+    UniqueConstraint("key_hash"),
+)
+
+# One row per Open311 API request: which key (NULL: none or not valid), what, and the answer.
+# The path only: a query string may carry the key itself.
+api_requests = Table(
+    "api_requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key_name", String(64)),
+    Column("method", String(8), nullable=False),
+    Column("path", String(200), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index(None, "at"),
+)
+
+# Who runs each scheduled job: one process at a time, so that with several processes a summary or
+# an alert sweep runs once. The holder renews at every run; a dead holder's lease runs out
+# LEASE_SECONDS after the run it missed, and the next process to try takes it over.
+job_leases = Table(
+    "job_leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(96), nullable=False),
+    Column("until", UTCDateTime, nullable=False),
 )
 
 # What kind of chat an id is ("private", "group", "supergroup", "channel"), as the messenger

@@ -12,6 +12,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from bot import callbacks as cb
+from bot import text
 from bot.domain import tracking
 from bot.domain.complaint import EDIT_GROUPS_OF, DraftData, DraftKind, Problem, Step
 from bot.i18n import N_, _
@@ -245,24 +246,36 @@ def not_desk() -> Screen:
     return Screen(_("Only desk staff register phone calls."), citizen.main_menu())
 
 
-def registered(code: str, *, unit: str | None = None, joined: str | None = None) -> Screen:
-    """The operator's receipt: the code to read out, and what became of the case."""
+def registered(
+    code: str, *, unit: str | None = None, joined: str | None = None, mobile: bool = True
+) -> Screen:
+    """The operator's receipt: the code to read out, and what became of the case. `mobile`:
+    the caller gave a mobile number, so they can follow the case in the bot (a shared contact
+    is a mobile; a landline or no number can never link it)."""
+    follow = (
+        _(
+            "Read the code to the caller. To follow the case in this bot they press «{track}», "
+            "type the code and share the same mobile number."
+        ).format(track=_(L.TRACK))
+        if mobile
+        else _(
+            "Read the code to the caller. Without a mobile number the case cannot be followed "
+            "in the bot: they can ask about it by calling 135 with this code."
+        )
+    )
     lines = [
         _("✅ The call was registered."),
         "",
         _("Tracking code: <b>{code}</b>").format(code=tracking.format_code(code)),
         _("Read aloud: <b>{spoken}</b>").format(spoken=tracking.format_spoken(code)),
         "",
-        _(
-            "Read the code to the caller. To follow the case in this bot they press «{track}», "
-            "type the code and share the same mobile number."
-        ).format(track=_(L.TRACK)),
+        follow,
     ]
     if unit is not None:
         lines += [
             "",
             _("🔴 Urgent: referred at once to «{unit}». You hold the case.").format(
-                unit=escape(unit)
+                unit=escape(text.shown(unit))
             ),
         ]
     if joined is not None:

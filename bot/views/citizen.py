@@ -496,16 +496,17 @@ def review_text(
         row(_("What happened"), "\n" + _typed(data.description, lines=True)),
     ]
     if kind == DraftKind.CALL:
-        caller = escape(data.caller_name) if data.caller_name else _("no name given")
+        caller = text.fsi(_typed(data.caller_name)) if data.caller_name else _("no name given")
         if data.contact_phone:
-            caller += " — " + text.ltr(escape(data.contact_phone))
+            caller += " — " + text.format_phone(data.contact_phone)
         lines[5:10] = [
             row(_("Price paid"), _money(data.price_paid)),
             row(_("Official or fair price"), _money(data.price_fair)),
             row(_("Caller"), caller),
         ]
         if unit is not None:
-            lines.insert(0, row(_("Urgent"), _("referred at once to «{unit}»").format(unit=unit)))
+            to = _("referred at once to «{unit}»").format(unit=escape(text.shown(unit)))
+            lines.insert(0, row(_("Urgent"), to))
     if data.duplicate_of is not None:
         lines.insert(5, row(_("Filed as"), _("a supporting report to the open case about it")))
     return "\n".join(lines)

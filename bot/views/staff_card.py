@@ -161,7 +161,7 @@ def _channel_lines(case: CaseRow, taken_by: str | None) -> list[str]:
     came = _(channels.label(channel))
     if taken_by is not None:
         came = _("{channel}, registered by {name}").format(
-            channel=came, name=escape(taken_by or "—")
+            channel=came, name=text.fsi(escape(taken_by)) if taken_by else "—"
         )
     lines = [_("<b>Came by:</b> {value}").format(value=came)]
     if case.get("citizen_id") is None:
@@ -174,13 +174,12 @@ def _supporting_lines(supporting: Sequence[tuple[CaseRow, int]], total: int) -> 
         return []
     lines = [_("<b>Supporting reports:</b> {n}").format(n=text.format_number(total))]
     for report, files in supporting:
-        lines.append(
-            "  • {code} — {files} — {what}".format(
-                code=tracking.format_code(report["code"]),
-                files=_("{n} files").format(n=text.format_number(files)),
-                what=escape(text.excerpt(report["description"], 80)),
-            )
+        line = "  • {code} — {files} — {what}".format(
+            code=tracking.format_code(report["code"]),
+            files=_("{n} files").format(n=text.format_number(files)),
+            what=escape(text.shown(text.excerpt(report["description"], 80))),
         )
+        lines.append(text.rtl_line(line))
     return lines
 
 

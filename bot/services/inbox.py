@@ -1,0 +1,246 @@
+"""The inbox worker: takes senders' lanes from the inbox and runs each update through `handle`.
+
+An update reaches Telegram's "received" (the polling offset, the webhook's 200) only once
+`receive` has committed it, so an update accepted is never lost. Workers in every process then
+take lane heads (`bot.storage.inbox`) under a lease of LEASE_SECONDS, renewed every third of it
+while the update runs; a worker that dies stops renewing, and once its lease has run out any
+worker takes the update over. A worker keeps a lane while it has rows: marking one handled and
+leasing the lane's next is one transaction, so a busy sender's updates do not wait for a poll.
+
+The handlers commit their own transactions, so the handled mark cannot share theirs: an update
+is handled at least once. A crash after the handlers ran but before the mark reruns the update,
+and the gate's `processed_updates` (written after the handlers, before the mark) skips it then;
+a crash in the middle of the handlers reruns them, which the services' own state checks make
+harmless, as they did for a redelivery before. A worker stalled for longer than its lease (not
+merely slow: it renews while the update runs) loses the update to another and its late mark is
+refused, so that one update may run twice at once; this is what a lease cannot rule out.
+
+It knows nothing of Telegram's library: `handle` gets the raw row (`bot.ingress` builds the
+Update and runs the Application's handlers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import Any, NamedTuple
+
+from bot.services.runtime import Runtime
+from bot.storage import inbox as store
+from bot.storage.rows import InboxRow
+
+log = logging.getLogger(__name__)
+
+Handle = Callable[[InboxRow], Awaitable[None]]
+
+IDLE_POLL_SECONDS = 1.0  # how often to look for lanes left by other (or dead) processes
+STOP_GRACE_SECONDS = 10.0
+KEPT = timedelta(days=1)  # handled rows stay this long, so a late redelivery is recognised
+
+
+class Arrival(NamedTuple):
+    """An update as it came in: its id, the lane it is ordered in, its raw JSON, and whether
+    the flood guard let it in as its sender's warning."""
+
+    update_id: int
+    lane_key: int
+    raw: dict[str, Any]
+    flood_warning: bool = False
+
+
+def holder_name() -> str:
+    """Unique per worker, and readable in the table: host, process id, random suffix."""
+    return f"{socket.gethostname()[:64]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+class InboxWorker:
+    def __init__(
+        self,
+        rt: Runtime,
+        handle: Handle,
+        *,
+        lanes: int = 64,
+        poll_seconds: float = IDLE_POLL_SECONDS,
+        holder: str | None = None,
+    ) -> None:
+        self.rt = rt
+        self.handle = handle
+        self.lanes = lanes  # updates handled at once, each from a different lane
+        self.poll_seconds = poll_seconds
+        self.holder = holder or holder_name()
+        self.handled = 0
+        self.lost = 0  # updates whose lease ran out before they were marked handled
+        self._bell = asyncio.Event()
+        self._held: set[int] = set()  # update ids this worker holds a lease on
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.rt.settings.lease_seconds)
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._stopping
+
+    @property
+    def busy(self) -> int:
+        """Lanes being handled now (for tests and the health figures)."""
+        return len(self._tasks)
+
+    def ring(self) -> None:
+        """Look for work now (rows received elsewhere, leases run out) instead of at the next
+        poll."""
+        self._bell.set()
+
+    async def receive(self, arrivals: Sequence[Arrival]) -> None:
+        """Commit these updates to the inbox; raises when the commit failed (then Telegram
+        must not be told they arrived)."""
+        rows = [
+            store.NewRow(
+                update_id=a.update_id,
+                lane_key=a.lane_key,
+                payload=a.raw,
+                flood_warning=a.flood_warning,
+            )
+            for a in arrivals
+        ]
+        async with self.rt.engine.begin() as conn:
+            await store.add(conn, rows, self.rt.now())
+        self._bell.set()
+
+    def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="inbox-worker")
+        self._heartbeat = asyncio.create_task(self._renew(), name="inbox-leases")
+
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Take no new rows; let the updates in hand finish (for at most `grace` seconds),
+        then give back the leases of those cut short, so another worker takes them at once."""
+        self._stopping = True
+        self._bell.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        tasks = list(self._tasks)
+        if tasks:
+            await asyncio.wait(tasks, timeout=grace)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            await asyncio.gather(self._heartbeat, return_exceptions=True)
+            self._heartbeat = None
+        if self._held:
+            try:
+                async with self.rt.engine.begin() as conn:
+                    await store.release(conn, sorted(self._held), self.holder)
+            except Exception:  # they are taken over once their leases run out
+                log.exception("could not give back %d inbox leases", len(self._held))
+            self._held.clear()
+
+    async def _run(self) -> None:
+        rung = True
+        while not self._stopping:
+            self._bell.clear()
+            try:
+                await self._dispatch(look_first=not rung)
+            except Exception:  # the worker must outlive a database blip
+                log.exception("inbox pass failed")
+            if self._stopping:
+                break
+            try:
+                await asyncio.wait_for(self._bell.wait(), timeout=self.poll_seconds)
+                rung = True
+            except TimeoutError:
+                rung = False
+
+    async def _dispatch(self, *, look_first: bool) -> None:
+        """Lease free lane heads, one task per lane. When nothing rang (an idle poll), a read
+        looks first, so that an idle bot does not take SQLite's write lock every second."""
+        room = self.lanes - len(self._tasks)
+        if room <= 0:
+            return  # a lane that ends rings the bell
+        now = self.rt.now()
+        if look_first:
+            async with self.rt.engine.connect() as conn:
+                if not await store.free_heads(conn, now):
+                    return
+        async with self.rt.engine.begin() as conn:
+            heads = await store.claim_heads(conn, self.holder, now, now + self.lease, room)
+        for row in heads:
+            if row["update_id"] in self._held:
+                continue  # its lease was renewed late and taken again: its lane runs it
+            self._held.add(row["update_id"])
+            task = asyncio.create_task(self._lane(row), name=f"inbox-{row['lane_key']}")
+            self._tasks.add(task)
+        if len(heads) == room:
+            self._bell.set()  # there may be more
+
+    async def _lane(self, head: InboxRow) -> None:
+        """Handle the lane's rows in update_id order while it has any (and we are not
+        stopping)."""
+        row: InboxRow | None = head
+        try:
+            while row is not None:
+                try:
+                    await self.handle(row)
+                except Exception:  # the handlers report their own errors; this is the glue's
+                    log.exception("update %s could not be handled", row["update_id"])
+                row = await self._settle(row)
+        finally:
+            self._tasks.discard(asyncio.current_task())
+            self._bell.set()
+
+    async def _settle(self, row: InboxRow) -> InboxRow | None:
+        """Mark `row` handled and lease its lane's next row, in one transaction."""
+        update_id, now = row["update_id"], self.rt.now()
+        after = None
+        try:
+            async with self.rt.engine.begin() as conn:
+                marked = await store.mark_handled(conn, update_id, self.holder, now)
+                if marked and not self._stopping:
+                    after = await store.claim_next(
+                        conn, row["lane_key"], self.holder, now, now + self.lease
+                    )
+        except Exception:  # its lease runs out and it is taken again (and skipped if done)
+            log.exception("could not mark update %s handled", update_id)
+            return None
+        finally:
+            self._held.discard(update_id)
+        if marked:
+            self.handled += 1
+        else:
+            self.lost += 1
+            log.warning("update %s: its lease ran out and another worker took it", update_id)
+        if after is not None:
+            self._held.add(after["update_id"])
+        return after
+
+    async def _renew(self) -> None:
+        """Keep the leases of the updates in hand alive while they run."""
+        every = self.rt.settings.lease_seconds / 3
+        while True:
+            await asyncio.sleep(every)
+            if not self._held:
+                continue
+            now = self.rt.now()
+            try:
+                async with self.rt.engine.begin() as conn:
+                    await store.renew(conn, sorted(self._held), self.holder, now + self.lease)
+            except Exception:  # tried again at the next beat, well within the lease
+                log.warning("could not renew %d inbox leases", len(self._held), exc_info=True)
+
+
+async def forget_handled(rt: Runtime) -> None:
+    """Drop rows handled long ago (past any redelivery)."""
+    async with rt.engine.begin() as conn:
+        await store.forget_handled_before(conn, rt.now() - KEPT)

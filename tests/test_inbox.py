@@ -1,0 +1,322 @@
+"""The inbox: one sender's updates are handled one at a time and in update_id order, whichever
+of several workers (processes) takes them; an update received twice is handled once; a dead
+holder's updates are taken over once its lease has run out, and not before; a live holder keeps
+its lease by renewing it; a graceful stop hands back what it did not finish.
+
+Each worker here has its own engine, as a process would. The clock is the test's: leases run
+out when the test moves it, never by waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+from bot.config import load_settings
+from bot.services.inbox import Arrival, InboxWorker
+from bot.services.runtime import Runtime
+from bot.storage import inbox as store
+from bot.storage.db import create_engine
+from bot.storage.rows import InboxRow
+from tests.clock import Clock
+from tests.flows import start_filing
+from tests.harness import running_bot
+
+BOUND = 20.0  # seconds: only how long a failing test waits before it reports
+IDLE = 3600.0  # a worker that looks for work only when rung
+
+
+def runtime(db_url: str, clock: Clock, lease_seconds: float = 30.0) -> Runtime:
+    settings = load_settings(
+        bot_token="123456:INBOX-test-token",
+        database_url=db_url,
+        lease_seconds=lease_seconds,
+        _env_file=None,
+    )
+    return Runtime(engine=create_engine(db_url), settings=settings, clock=clock)
+
+
+def arrival(update_id: int, user_id: int) -> Arrival:
+    raw = {"update_id": update_id, "message": {"from": {"id": user_id}, "text": str(update_id)}}
+    return Arrival(update_id, user_id, raw)
+
+
+async def until(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Wait until a database condition holds (looked at every 20 ms, for at most BOUND)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + BOUND
+    while not await check():
+        assert loop.time() < end, f"timed out waiting until {what}"
+        await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def workers(
+    rts: list[Runtime], handles: list[Callable[[InboxRow], Awaitable[None]]], **kwargs: Any
+) -> AsyncIterator[list[InboxWorker]]:
+    started = [
+        InboxWorker(rt, handle, holder=f"worker-{i}", **kwargs)
+        for i, (rt, handle) in enumerate(zip(rts, handles, strict=True))
+    ]
+    for worker in started:
+        worker.start()
+    try:
+        yield started
+    finally:
+        for worker in started:
+            await worker.stop(grace=0)
+        for rt in rts:
+            await rt.engine.dispose()
+
+
+async def unhandled(rt: Runtime) -> list[InboxRow]:
+    async with rt.engine.connect() as conn:
+        return await store.unhandled(conn)
+
+
+# -- the table -----------------------------------------------------------------------------------
+
+
+async def test_only_each_lanes_oldest_unhandled_row_can_be_claimed(db_url: str) -> None:
+    clock = Clock()
+    rt = runtime(db_url, clock)
+    now, until_ = clock(), clock() + timedelta(seconds=30)
+    try:
+        async with rt.engine.begin() as conn:
+            await store.add(
+                conn,
+                [
+                    store.NewRow(update_id=i, lane_key=k, payload={}, flood_warning=False)
+                    for i, k in ((1, 7), (2, 8), (3, 7), (4, 7))
+                ],
+                now,
+            )
+            heads = await store.claim_heads(conn, "a", now, until_, limit=10)
+            assert [r["update_id"] for r in heads] == [1, 2]
+            assert await store.claim_heads(conn, "b", now, until_, limit=10) == []
+            assert await store.claim_next(conn, 7, "b", now, until_) is None  # 1 is held
+            assert await store.mark_handled(conn, 1, "b", now) is False  # not b's to mark
+            assert await store.mark_handled(conn, 1, "a", now) is True
+            following = await store.claim_next(conn, 7, "a", now, until_)
+            assert following is not None and following["update_id"] == 3
+            # Once the lease of a holder runs out, its row is anybody's.
+            later = until_ + timedelta(seconds=1)
+            taken = await store.claim_heads(conn, "b", later, later + timedelta(seconds=30), 10)
+            assert [r["update_id"] for r in taken] == [2, 3]
+    finally:
+        await rt.engine.dispose()
+
+
+# -- workers -------------------------------------------------------------------------------------
+
+
+async def test_two_workers_never_run_one_senders_updates_at_once_nor_out_of_order(
+    db_url: str,
+) -> None:
+    """Five senders' updates arrive in rounds, received by the two workers in turn (as two
+    processes behind one address); each worker may take any sender's lane."""
+    clock = Clock()
+    rts = [runtime(db_url, clock), runtime(db_url, clock)]
+    senders, rounds = (101, 102, 103, 104, 105), 12
+    total = len(senders) * rounds
+    handled: dict[int, list[int]] = defaultdict(list)
+    by_worker: dict[int, int] = defaultdict(int)
+    running: dict[int, int] = {}
+    overlaps: list[tuple[int, int]] = []
+    done = asyncio.Event()
+
+    def handle_as(worker: int) -> Callable[[InboxRow], Awaitable[None]]:
+        async def handle(row: InboxRow) -> None:
+            key = row["lane_key"]
+            if key in running:
+                overlaps.append((key, row["update_id"]))
+            running[key] = row["update_id"]
+            await asyncio.sleep(0)  # a handler yields (a query, a Bot API call)...
+            async with rts[worker].engine.connect() as conn:
+                await store.unhandled(conn, limit=1)  # ...to the database, too
+            await asyncio.sleep(0)
+            del running[key]
+            handled[key].append(row["update_id"])
+            by_worker[worker] += 1
+            if sum(map(len, handled.values())) == total:
+                done.set()
+
+        return handle
+
+    async with workers(rts, [handle_as(0), handle_as(1)], lanes=3) as (a, b):
+        update_id = 1000
+        for r in range(rounds):
+            batch = []
+            for sender in senders:
+                update_id += 1
+                batch.append(arrival(update_id, sender))
+            await (a if r % 2 == 0 else b).receive(batch)
+        await asyncio.wait_for(done.wait(), BOUND)
+        assert overlaps == []
+        for sender in senders:
+            assert handled[sender] == sorted(handled[sender])
+            assert len(handled[sender]) == rounds
+        if db_url.startswith("postgresql"):
+            # SKIP LOCKED: neither waits for the other. (SQLite's claims queue for its one
+            # write lock, where the busier worker may keep winning: one process is the SQLite
+            # deployment.)
+            assert by_worker[0] and by_worker[1], dict(by_worker)
+        await until(lambda: _all_handled(rts[0]), "every row is marked handled")
+        assert a.lost == b.lost == 0
+
+
+async def test_an_update_received_twice_is_handled_once(db_url: str) -> None:
+    clock = Clock()
+    rts = [runtime(db_url, clock), runtime(db_url, clock)]
+    seen: list[int] = []
+    both = asyncio.Event()
+
+    async def handle(row: InboxRow) -> None:
+        seen.append(row["update_id"])
+        if 2 in seen:
+            both.set()
+
+    async with workers(rts, [handle, handle]) as (a, b):
+        await a.receive([arrival(1, 301)])
+        await b.receive([arrival(1, 301)])  # Telegram sent it again, to the other process
+        await a.receive([arrival(2, 301)])
+        await asyncio.wait_for(both.wait(), BOUND)
+    assert seen == [1, 2]
+
+
+async def test_a_dead_holders_updates_are_taken_over_once_its_lease_ran_out(db_url: str) -> None:
+    clock = Clock()
+    rt = runtime(db_url, clock, lease_seconds=5)
+    seen: list[int] = []
+    other_done, taken_over = asyncio.Event(), asyncio.Event()
+
+    async def handle(row: InboxRow) -> None:
+        seen.append(row["update_id"])
+        if row["update_id"] == 30:
+            other_done.set()
+        if row["update_id"] == 11:
+            taken_over.set()
+
+    # A process took sender 401's first update and died: its lease is left in the table.
+    now = clock()
+    async with rt.engine.begin() as conn:
+        await store.add(
+            conn,
+            [
+                store.NewRow(update_id=i, lane_key=401, payload={}, flood_warning=False)
+                for i in (10, 11)
+            ],
+            now,
+        )
+        await store.claim_heads(conn, "dead", now, now + timedelta(seconds=5), 10)
+
+    async with workers([rt], [handle], poll_seconds=IDLE) as (worker,):
+        await worker.receive([arrival(30, 402)])  # a pass of this worker's, with 401 held
+        await asyncio.wait_for(other_done.wait(), BOUND)
+        assert seen == [30]  # 401's updates wait for the dead holder's lease
+        clock.advance(seconds=6)
+        worker.ring()
+        await asyncio.wait_for(taken_over.wait(), BOUND)
+    assert seen == [30, 10, 11]
+
+
+async def test_a_live_holder_keeps_its_lease_while_a_long_update_runs(db_url: str) -> None:
+    clock = Clock()
+    lease = 0.3  # renewed every 0.1 s of real time
+    rts = [runtime(db_url, clock, lease_seconds=lease), runtime(db_url, clock, lease)]
+    started, release, other_done = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    runs: list[tuple[str, int]] = []
+
+    async def slow(row: InboxRow) -> None:
+        runs.append(("a", row["update_id"]))
+        started.set()
+        await release.wait()
+
+    async def quick(row: InboxRow) -> None:
+        runs.append(("b", row["update_id"]))
+        other_done.set()
+
+    first = InboxWorker(rts[0], slow, holder="worker-a", poll_seconds=IDLE)
+    first.start()
+    await first.receive([arrival(50, 501)])
+    await asyncio.wait_for(started.wait(), BOUND)
+    clock.advance(seconds=60)  # far past the lease it took...
+
+    async def renewed() -> bool:  # ...which it renews while the update runs
+        rows = await unhandled(rts[0])
+        return any(r["lease_until"] and r["lease_until"] > clock() for r in rows)
+
+    await until(renewed, "worker-a renewed its lease")
+    async with workers(rts[1:], [quick], poll_seconds=IDLE) as (second,):
+        await second.receive([arrival(60, 502)])  # a pass of the other worker's
+        await asyncio.wait_for(other_done.wait(), BOUND)
+        release.set()
+        await until(lambda: _all_handled(rts[0]), "everything is handled")
+    await first.stop()
+    await rts[0].engine.dispose()
+    assert runs == [("a", 50), ("b", 60)]
+    assert (first.handled, first.lost) == (1, 0)
+
+
+async def test_a_graceful_stop_hands_back_the_updates_it_did_not_finish(db_url: str) -> None:
+    clock = Clock()
+    rts = [runtime(db_url, clock), runtime(db_url, clock)]
+    blocked, finished = asyncio.Event(), asyncio.Event()
+    runs: list[tuple[str, int]] = []
+
+    async def stuck(row: InboxRow) -> None:
+        runs.append(("a", row["update_id"]))
+        blocked.set()
+        await asyncio.Event().wait()  # never finishes: cut short by the stop
+
+    async def quick(row: InboxRow) -> None:
+        runs.append(("b", row["update_id"]))
+        if row["update_id"] == 71:
+            finished.set()
+
+    first = InboxWorker(rts[0], stuck, holder="worker-a", poll_seconds=IDLE)
+    first.start()
+    await first.receive([arrival(70, 601), arrival(71, 601)])
+    await asyncio.wait_for(blocked.wait(), BOUND)
+    await first.stop(grace=0)
+    async with workers(rts[1:], [quick], poll_seconds=IDLE) as (second,):
+        second.ring()  # at once: no lease to wait for
+        await asyncio.wait_for(finished.wait(), BOUND)
+    await rts[0].engine.dispose()
+    assert runs == [("a", 70), ("b", 70), ("b", 71)]
+
+
+async def _all_handled(rt: Runtime) -> bool:
+    return not await unhandled(rt)
+
+
+# -- the bot -------------------------------------------------------------------------------------
+
+
+async def test_the_bot_handles_an_update_received_again_only_once(db_url: str) -> None:
+    async with running_bot(db_url) as bot:
+        u = bot.server.user(5002, first_name="تکرار")
+        await start_filing(u)
+        await u.press("گران‌فروشی")
+        await u.expect_message("کدام صنف")
+        await u.press("سوخت")
+        await u.expect_message("در کدام استان")
+        await u.press("تهران")
+        await u.expect_message("در کدام شهر")
+        message = await u.send_text("شیراز")
+        update_id = bot.server.updates.last_injected
+        await u.expect_message("نام واحد صنفی چیست")
+
+        # Received again (Telegram had not heard it arrived): were it handled, «شیراز» would
+        # become the business name.
+        await bot.ingress.store([{"update_id": update_id, "message": message}])
+        await u.send_text("نانوایی بربری")
+        await u.expect_message("نشانی واحد صنفی چیست")
+        assert not [m for m in u.skipped if "نشانی" in m.text]
+        draft = (await bot.services.filing.current(5002)).draft
+        assert draft is not None
+        assert (draft.data.city, draft.data.business) == ("شیراز", "نانوایی بربری")

@@ -1,0 +1,134 @@
+"""Several outbox workers (one per process) on one outbox: no row is sent by two of them, each
+chat's messages keep their order whichever worker sends them, and the rows a killed worker had
+taken wait for its lease to run out, then go out.
+
+Each worker has its own engine, as a process would; the clock is the test's, so a lease runs
+out when the test moves it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.config import load_settings
+from bot.services.delivery import OutboxWorker, Retry
+from bot.services.runtime import Runtime
+from bot.storage import outbox as outbox_store
+from bot.storage.db import create_engine
+from bot.storage.tables import outbox
+from tests.clock import Clock
+
+BOUND = 20.0  # seconds: only how long a failing test waits before it reports
+LEASE = 30.0
+
+
+def runtime(db_url: str, clock: Clock) -> Runtime:
+    settings = load_settings(
+        bot_token="123456:OUTBOX-test-token",
+        database_url=db_url,
+        lease_seconds=LEASE,
+        outbox_poll_seconds=0.05,
+        _env_file=None,
+    )
+    return Runtime(engine=create_engine(db_url), settings=settings, clock=clock)
+
+
+async def queue(rt: Runtime, chats: range, per_chat: int) -> None:
+    async with rt.engine.begin() as conn:
+        for n in range(per_chat):
+            for chat in chats:
+                await outbox_store.enqueue(
+                    conn,
+                    chat_id=chat,
+                    method="sendMessage",
+                    payload={"text": f"{chat}:{n}"},
+                    purpose="test",
+                    now=rt.now(),
+                )
+
+
+def crash(worker: OutboxWorker) -> list[asyncio.Task[Any]]:
+    """What SIGKILL does to a worker: its coroutines stop where they are, and nothing of its
+    graceful stop runs (its leases stay in the table)."""
+    tasks = [t for t in (worker._task, worker._heartbeat, *worker._lanes.values()) if t]
+    for task in tasks:
+        task.cancel()
+    return tasks
+
+
+async def test_three_workers_send_each_row_once_in_order_and_take_over_a_killed_ones(
+    db_url: str,
+) -> None:
+    clock = Clock()
+    rts = [runtime(db_url, clock) for _ in range(3)]
+    sent: dict[int, list[tuple[str, str]]] = defaultdict(list)  # chat -> (worker, text)
+    hung: list[str] = []
+    all_hung, later_done, everything = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    per_chat, first_chats, later_chats = 4, range(1001, 1004), range(2001, 2004)
+    total = per_chat * (len(first_chats) + len(later_chats))
+
+    def sender(name: str) -> Any:
+        async def send(method: str, params: dict[str, Any]) -> dict[str, Any]:
+            if name == "killed":
+                hung.append(params["text"])  # frozen before Telegram got it
+                if len(hung) == len(first_chats):
+                    all_hung.set()
+                await asyncio.Event().wait()
+            await asyncio.sleep(0)  # a Bot API call yields
+            sent[int(params["chat_id"])].append((name, params["text"]))
+            if sum(len(sent[c]) for c in later_chats) == per_chat * len(later_chats):
+                later_done.set()
+            if sum(map(len, sent.values())) == total:
+                everything.set()
+            return {"message_id": len(sent)}
+
+        return send
+
+    def worker(rt: Runtime, name: str) -> OutboxWorker:
+        return OutboxWorker(rt, sender(name), lambda exc: Retry(str(exc)))
+
+    # A process takes the first chats' lanes, and is killed with their first rows in hand.
+    await queue(rts[0], first_chats, per_chat)
+    killed = worker(rts[2], "killed")
+    killed.start()
+    await asyncio.wait_for(all_hung.wait(), BOUND)
+    await asyncio.gather(*crash(killed), return_exceptions=True)
+
+    # Two live processes share the rest; the killed one's lanes wait for its leases.
+    a, b = worker(rts[0], "a"), worker(rts[1], "b")
+    a.start()
+    b.start()
+    try:
+        await queue(rts[0], later_chats, per_chat)
+        rts[0].ring()
+        await asyncio.wait_for(later_done.wait(), BOUND)
+        assert not any(sent[c] for c in first_chats)  # held by a dead worker's leases
+
+        clock.advance(seconds=LEASE + 1)
+        for rt in rts[:2]:
+            rt.ring()
+        await asyncio.wait_for(everything.wait(), BOUND)
+    finally:
+        await a.stop()
+        await b.stop()
+        for rt in rts:
+            await rt.engine.dispose()
+
+    for chat in (*first_chats, *later_chats):
+        texts = [text for _, text in sent[chat]]
+        assert texts == [f"{chat}:{n}" for n in range(per_chat)], chat  # once each, in order
+    senders = {name for rows in sent.values() for name, _ in rows}
+    assert "killed" not in senders
+    if db_url.startswith("postgresql"):
+        assert senders == {"a", "b"}  # SKIP LOCKED: neither waits for the other
+    engine = create_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(outbox.c.status, outbox.c.lease_holder))).all()
+    finally:
+        await engine.dispose()
+    assert {tuple(r) for r in rows} == {("sent", None)}
