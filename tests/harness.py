@@ -147,15 +147,23 @@ WEBHOOK_SECRET = "test-webhook-SECRET_42"
 
 @asynccontextmanager
 async def webhook_bots(
-    db_url: str, count: int = 1, *, limits: Limits | None = None, **overrides: Any
+    db_url: str,
+    count: int = 1,
+    *,
+    limits: Limits | None = None,
+    platform: str = "telegram",
+    **overrides: Any,
 ) -> AsyncIterator[tuple[list[Bot], WebhookDelivery]]:
     """`count` bots in webhook mode over one database, as processes behind one address: the
     fake Telegram posts each update to them in turn (a reverse proxy's round robin), one
     chat's updates one at a time, as Telegram does."""
     limits = limits or Limits(private_per_second=FAST_SERVER_RATE)
-    async with FakeTelegram(token="123456:TEST-TOKEN-abcdef", limits=limits) as server:
+    profile = SERVER_PROFILES[platform]
+    async with FakeTelegram(
+        token="123456:TEST-TOKEN-abcdef", limits=limits, profile=profile
+    ) as server:
         server.updates.next_id = next(_UPDATE_IDS)
-        server.group(STAFF_CHAT_ID, title="Staff")
+        server.group(STAFF_CHAT_IDS[platform], title="Staff")
         settings = make_settings(
             server,
             db_url,

@@ -152,3 +152,31 @@ async def test_two_processes_keep_one_citizens_quick_answers_in_order(db_url: st
         # settle: a process that holds a lane keeps it while it has rows).
         ours = [a for a in hooks.attempts if a.update_id >= first and a.ok]
         assert {a.target for a in ours} == {b.webhook_address + PATH for b in bots}
+
+
+async def test_on_bale_the_secret_is_in_the_path_and_every_other_path_is_404(
+    db_url: str,
+) -> None:
+    """Bale's setWebhook takes no secret_token (its local server refuses one): the bot serves
+    at WEBHOOK_URL's path plus `/` and the secret, and answers 404 anywhere else, header or no
+    header."""
+    if "postgres" in db_url:
+        pytest.skip("Bale's second profile runs on one database (SQLite)")
+    async with webhook_bots(db_url, platform="bale") as (bots, hooks):
+        bot, server = bots[0], bots[0].server
+        (set_call,) = [c for c in server.calls if c.method == "setWebhook"]
+        assert set_call.params["url"] == f"{WEBHOOK_URL}/{WEBHOOK_SECRET}"
+        assert "secret_token" not in set_call.params
+        u = server.user(6101, first_name="بله")
+        await u.send_text("/start")
+        await u.expect_message(WELCOME)
+        assert [a.status for a in hooks.attempts] == [200]
+        header = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+        for path, headers in (
+            (PATH, header),  # Telegram's way: not Bale's
+            (f"{PATH}/wrong-secret", {}),
+            (f"{PATH}/{WEBHOOK_SECRET}x", {}),
+            (f"{PATH}/{WEBHOOK_SECRET}/more", {}),
+        ):
+            assert await post(bot, path, forged_update(u, 990_001, "/start"), headers) == 404
+        assert not await stored(bot, 990_001)

@@ -19,7 +19,7 @@ from telegram.ext import Application
 
 from bot.context import Services
 from bot.ingress.polling import Poller
-from bot.ingress.webhook import WebhookServer
+from bot.ingress.webhook import WebhookServer, webhook_path_with_secret
 from bot.services.inbox import Arrival, Handle
 from bot.storage.rows import InboxRow
 from bot.update_order import PerChatUpdateProcessor, order_key
@@ -86,6 +86,7 @@ class Ingress:
                 port=settings.webhook_port,
                 path=settings.webhook_path,
                 secret=settings.webhook_secret.get_secret_value(),
+                secret_in_path=settings.profile.webhook_secret_in_path,
             )
         else:
             timeout = settings.polling_timeout if poll_timeout is None else poll_timeout
@@ -112,11 +113,18 @@ class Ingress:
             # Every process sets the same webhook at start: idempotent, and never deleted at
             # stop, since the other processes go on receiving.
             assert self.settings.webhook_url and self.settings.webhook_secret
-            await self.app.bot.set_webhook(
-                url=self.settings.webhook_url,
-                secret_token=self.settings.webhook_secret.get_secret_value(),
-                allowed_updates=Update.ALL_TYPES,
-            )
+            secret = self.settings.webhook_secret.get_secret_value()
+            if self.settings.profile.webhook_secret_in_path:  # Bale: no secret header
+                await self.app.bot.set_webhook(
+                    url=webhook_path_with_secret(self.settings.webhook_url, secret),
+                    allowed_updates=Update.ALL_TYPES,
+                )
+            else:
+                await self.app.bot.set_webhook(
+                    url=self.settings.webhook_url,
+                    secret_token=secret,
+                    allowed_updates=Update.ALL_TYPES,
+                )
             log.info("webhook set; receiving on %s", self.settings.webhook_path)
         else:
             log.info("receiving by long polling")

@@ -25,10 +25,21 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1024 * 1024  # an update is a few kilobytes; files come by getFile
 
 
-def refusal(path: str, headers: Mapping[str, str], *, expected_path: str, secret: str) -> int:
-    """The HTTP status a request gets before its body is read: 0 when it comes from Telegram,
-    404 on another path, 403 without the right secret. The one place that decides, so that a
-    platform that puts the secret in the path instead has one function to replace."""
+def refusal(
+    path: str,
+    headers: Mapping[str, str],
+    *,
+    expected_path: str,
+    secret: str,
+    secret_in_path: bool = False,
+) -> int:
+    """The HTTP status a request gets before its body is read: 0 when it comes from the
+    messenger, 404 on another path, 403 without the right secret. Telegram sends the secret in
+    a header; Bale has none (`Platform.webhook_secret_in_path`), so there the secret is the last
+    segment of the path and any other path is 404."""
+    if secret_in_path:
+        served = webhook_path_with_secret(expected_path, secret)
+        return 0 if hmac.compare_digest(path.encode(), served.encode()) else 404
     if path != expected_path:
         return 404
     sent = headers.get(SECRET_HEADER, "")
@@ -37,9 +48,25 @@ def refusal(path: str, headers: Mapping[str, str], *, expected_path: str, secret
     return 0
 
 
+def webhook_path_with_secret(path: str, secret: str) -> str:
+    """WEBHOOK_URL's path (or the URL itself) plus `/` and the secret, for a messenger that
+    sends no secret header."""
+    return f"{path.rstrip('/')}/{secret}"
+
+
 class WebhookServer:
-    def __init__(self, store: Store, *, listen: str, port: int, path: str, secret: str) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        listen: str,
+        port: int,
+        path: str,
+        secret: str,
+        secret_in_path: bool = False,
+    ) -> None:
         self.store = store
+        self.secret_in_path = secret_in_path
         self.listen = listen
         self.port = port  # 0: any free port; the one taken is here after start()
         self.path = path
@@ -51,7 +78,13 @@ class WebhookServer:
         return self._runner is not None
 
     def check(self, request: web.Request) -> int:
-        return refusal(request.path, request.headers, expected_path=self.path, secret=self._secret)
+        return refusal(
+            request.path,
+            request.headers,
+            expected_path=self.path,
+            secret=self._secret,
+            secret_in_path=self.secret_in_path,
+        )
 
     async def start(self) -> None:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
