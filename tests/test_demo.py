@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.context import Services
-from bot.demo import personas
+from bot.demo import personas, render
 from bot.demo import seed as seed_module
 from bot.demo.runner import Demo, Options
 from bot.demo.seed import SeedRefused
@@ -301,3 +301,4 @@ async def test_the_page_answers_only_its_own_origin_and_bounded_requests(tmp_pat
         async with session.get(url + f"file/{file_id}?persona={citizen}") as r:
             assert r.status == 200
             assert r.headers["Content-Disposition"].startswith("attachment;")
+        assert render.preview(sent) == "x.svg"  # the chat list names a file, as Telegram's

@@ -199,6 +199,8 @@
     if (state.chat !== null) state.lastChat[state.persona] = state.chat;
     state.persona = id;
     state.nodes.clear();
+    // the previous person's toasts are not this one's (the bot's refused calls stay)
+    document.querySelectorAll("#toasts .toast:not(.error)").forEach((t) => t.remove());
     const chat = state.lastChat[id];
     if (chat !== undefined) openChat(chat);
     else if (!$("tour").hidden) refresh();
@@ -777,6 +779,8 @@
         scheduleRefresh();
         break;
       case "answer":
+        // a press's answer shows on the presser's screen only, as on their phone
+        if (ev.persona !== state.persona) break;
         if (ev.missing) toast(S.no_answer, "error");
         else if (ev.alert) alertBox(ev.text);
         else toast(ev.text);
