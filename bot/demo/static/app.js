@@ -785,13 +785,15 @@
         else if (ev.alert) alertBox(ev.text);
         else toast(ev.text);
         break;
-      case "api_error":
+      case "api_error": {
+        const method = `\u2066${ev.method}\u2069`; // a Latin name inside a Persian line
         if (ev.code === 429) {
-          toast(fmt(S.api_429, { seconds: fa(ev.retry_after || "?"), method: ev.method }), "error", ev.description);
+          toast(fmt(S.api_429, { seconds: fa(ev.retry_after || "?"), method }), "error", ev.description);
         } else {
-          toast(fmt(S.api_refused, { method: ev.method, code: fa(ev.code) }), "error", ev.description);
+          toast(fmt(S.api_refused, { method, code: fa(ev.code) }), "error", ev.description);
         }
         break;
+      }
       case "seed":
         seedState(ev);
         break;
