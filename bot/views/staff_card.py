@@ -67,8 +67,11 @@ def _file_line(f: AttachmentRow) -> str:
         return text.rtl_line(f"  • {label} — {file_size(f.get('file_size'))}")
     name = escape(text.excerpt(file_name, 40))
     kind = _(_file_type(f.get("mime_type") or "", f["kind"]))
-    # A file name is an identifier, not prose: a code span, as typed; its type in words.
-    return text.rtl_line(f"  • <code>{name}</code> — {kind} — {file_size(f.get('file_size'))}")
+    # A file name is an identifier, not prose: a code span, as typed, in its own direction;
+    # its type in words. RLM after each: a size after a Latin word («PDF») would join it.
+    rlm = text.RLM
+    size = file_size(f.get("file_size"))
+    return text.rtl_line(f"  • <code>{text.fsi(name)}</code>{rlm} — {kind}{rlm} — {size}")
 
 
 FILE_KINDS = {"photo": N_("photo"), "video": N_("video"), "document": N_("file")}
