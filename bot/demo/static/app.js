@@ -552,11 +552,14 @@
     return wrap;
   }
 
+  // +989121234567 as Telegram's apps show a shared number: +98 912 123 4567
+  const phoneShown = (p) => p.replace(/^\+98(\d{3})(\d{3})(\d{4})$/, "+98 $1 $2 $3");
+
   function contactCard(c) {
     const box = el("div", "contact");
     box.append(avatar((c.name || "?").slice(0, 1), c.phone.length));
     const info = el("div");
-    info.append(el("div", "contact-name", c.name || S.contact), el("div", "contact-phone", fa(c.phone)));
+    info.append(el("div", "contact-name", c.name || S.contact), el("div", "contact-phone", fa(phoneShown(c.phone))));
     box.append(info);
     return box;
   }
