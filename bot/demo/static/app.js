@@ -23,6 +23,22 @@
     return node;
   }
 
+  // The page's own Persian lines name commands and flags (/report, --fresh --seed): each is
+  // isolated left to right and kept on one line, or a right-to-left line mirrors or splits it.
+  const LATIN_CODE = /\u200e?((?<![\w/:.])(?:--[a-z][a-z-]*|\/[a-z_]+)(?: --[a-z][a-z-]*)*)\u200e?/;
+
+  function prose(tag, cls, text) {
+    const node = el(tag, cls);
+    String(text)
+      .split(LATIN_CODE)
+      .forEach((part, i) => {
+        if (!part) return;
+        if (i % 2 === 0) node.append(part);
+        else node.append(Object.assign(el("bdi", "code-name", part), { dir: "ltr" }));
+      });
+    return node;
+  }
+
   const BOT_ICON =
     '<svg viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M12 2l8 3v6c0 5-3.4 9.4-8 11-4.6-1.6-8-6-8-11V5z" opacity=".35"/><path fill="currentColor" d="M8.5 12.2l2.3 2.3 4.7-4.8 1.1 1.1-5.8 5.9-3.4-3.4z"/></svg>';
   const PIN =
@@ -758,7 +774,7 @@
   // ---------------------------------------------------------------- toasts and alerts
 
   function toast(text, kind, detail) {
-    const t = el("div", "toast" + (kind ? ` ${kind}` : ""), text);
+    const t = prose("div", "toast" + (kind ? ` ${kind}` : ""), text);
     t.dir = "auto";
     if (detail) t.append(el("span", "detail", detail));
     $("toasts").append(t);
@@ -809,11 +825,12 @@
     const status = $("seed-status");
     state.seeding = ev.state === "running";
     $("seed").disabled = state.seeding;
-    if (ev.state === "running") status.textContent = S.seed_running;
-    else if (ev.state === "done") status.textContent = fmt(S.seed_done, { n: fa(ev.count) });
-    else if (ev.state === "refused") status.textContent = S.seed_refused;
-    else status.textContent = fmt(S.seed_failed, { error: ev.error || "" });
-    if (ev.state !== "running") toast(status.textContent, ev.state === "done" ? "" : "error");
+    let text = fmt(S.seed_failed, { error: ev.error || "" });
+    if (ev.state === "running") text = S.seed_running;
+    else if (ev.state === "done") text = fmt(S.seed_done, { n: fa(ev.count) });
+    else if (ev.state === "refused") text = S.seed_refused;
+    status.replaceChildren(...prose("span", "", text).childNodes);
+    if (ev.state !== "running") toast(text, ev.state === "done" ? "" : "error");
     scheduleRefresh();
   }
 
@@ -842,7 +859,7 @@
     $("tour-path").textContent = S.tour_path;
     const steps = $("tour-steps");
     steps.replaceChildren();
-    for (let i = 1; S[`tour_${i}`]; i++) steps.append(el("li", "", S[`tour_${i}`]));
+    for (let i = 1; S[`tour_${i}`]; i++) steps.append(prose("li", "", S[`tour_${i}`]));
     $("tour-start").textContent = S.tour_start;
     $("seed").textContent = S.seed;
     $("seed-hint").textContent = S.seed_hint;
