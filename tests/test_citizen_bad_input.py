@@ -263,6 +263,7 @@ async def test_only_safe_evidence_types_are_kept_and_the_card_lists_each_file(
         await finish_after_evidence(u)
         await confirm(u)
         card = await staff.expect_message("مدارک: ۲")
-        assert "فاکتور.pdf" in card.text and "application/pdf" in card.text
+        assert "فاکتور.pdf" in card.text and "سند PDF" in card.text  # its type in words
+        assert "فایل صوتی" in card.text and "/" not in card.text.split("مدارک:")[1]
         assert "۲۴۴ کیلوبایت" in card.text and "۳٫۲ مگابایت" in card.text
         assert "setup.exe" not in card.text

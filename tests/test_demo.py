@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.context import Services
-from bot.demo import personas
+from bot.demo import personas, render
 from bot.demo import seed as seed_module
 from bot.demo.runner import Demo, Options
 from bot.demo.seed import SeedRefused
@@ -250,3 +250,55 @@ async def test_a_call_the_bot_api_refuses_is_shown_in_the_page(tmp_path: Path) -
         assert refused["description"] == "Too Many Requests: retry after 1"
         assert refused["chat"] == citizen
         await demo.server.users[citizen].expect_message("سلام")  # the bot waited and resent
+
+
+async def test_the_page_answers_only_its_own_origin_and_bounded_requests(tmp_path: Path) -> None:
+    """Another site open in the same browser cannot drive the demo (a cross-site form, a
+    DNS-rebinding host name), and an action's body is small and JSON."""
+    citizen = personas.CITIZEN_1.user_id
+    start = {"persona": citizen, "chat": citizen, "text": "/start"}
+    async with (
+        started(tmp_path, fresh=True) as (demo, url),
+        aiohttp.ClientSession() as session,
+    ):
+        # a form posted from another site, or a fetch that says it comes from one
+        for headers in ({"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+            async with session.post(url + "api/send", json=start, headers=headers) as r:
+                assert r.status == 403, headers
+        async with session.get(url + "api/state", headers={"Host": "evil.example"}) as r:
+            assert r.status == 403
+        # the page's own requests pass (its origin, same-origin fetches)
+        own = {"Origin": url.rstrip("/"), "Sec-Fetch-Site": "same-origin"}
+        async with session.post(url + "api/send", json=start, headers=own) as r:
+            assert r.status == 200
+        await demo.server.users[citizen].expect_message("سلام")
+        # JSON only (a cross-site form can send text/plain without asking), and small
+        async with session.post(url + "api/send", data=json.dumps(start)) as r:
+            assert r.status == 415
+        huge = {**start, "text": "x" * 100_000}
+        status, body = await _post(session, url + "api/send", **huge)
+        assert (status, body["reason"]) == (413, "too_long")
+        status, body = await _post(session, url + "api/send", **{**start, "text": ["/start"]})
+        assert (status, body["reason"]) == (400, "empty")
+        # a caption longer than Telegram's 1024
+        form = aiohttp.FormData()
+        form.add_field("persona", str(citizen))
+        form.add_field("chat", str(citizen))
+        form.add_field("caption", "ب" * 1025)
+        form.add_field("file", b"\x89PNG\r\n\x1a\n" + b"0" * 64, filename="a.png")
+        async with session.post(url + "api/upload", data=form) as r:
+            assert (r.status, (await r.json())["reason"]) == (400, "too_long")
+        # a file that says it is a picture but is not one (an SVG with a script) is a download
+        form = aiohttp.FormData()
+        form.add_field("persona", str(citizen))
+        form.add_field("chat", str(citizen))
+        svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+        form.add_field("file", svg, filename="x.svg", content_type="image/svg+xml")
+        async with session.post(url + "api/upload", data=form) as r:
+            assert r.status == 200
+        sent = demo.server.chats[citizen].messages[max(demo.server.chats[citizen].messages)]
+        file_id = sent["document"]["file_id"]
+        async with session.get(url + f"file/{file_id}?persona={citizen}") as r:
+            assert r.status == 200
+            assert r.headers["Content-Disposition"].startswith("attachment;")
+        assert render.preview(sent) == "x.svg"  # the chat list names a file, as Telegram's

@@ -171,6 +171,16 @@ def _walk(s: Screen, page: Any, expect: Any, photos: list[Path]) -> None:
     assert fonts["check"] and fonts["loaded"] >= 1 and "Vazirmatn" in fonts["body"], fonts
     # Persian throughout: no English sentence (a msgid) left; "Bot API" and "/report" are names
     assert not re.search(r"[A-Za-z]+ [A-Za-z]+ [A-Za-z]+", page.locator("#tour").inner_text())
+    # a command inside a Persian step reads «/report», not «report/»: its letters run left to
+    # right, in one isolated run
+    runs = page.evaluate(
+        """() => [...document.querySelectorAll('#tour bdi')].map(b => {
+            const n = b.firstChild, r = document.createRange();
+            const x = [...n.textContent].map((_, i) => {
+                r.setStart(n, i); r.setEnd(n, i + 1); return r.getBoundingClientRect().left; });
+            return [n.textContent, x.every((v, i) => i === 0 || v > x[i - 1])]; })"""
+    )
+    assert ["/report", True] in runs and all(ok for _t, ok in runs), runs
     s.shot("tour")
 
     # -- the citizen files a complaint with a photo
@@ -239,8 +249,9 @@ def _walk(s: Screen, page: Any, expect: Any, photos: list[Path]) -> None:
     # -- staff: claim (the card is edited in place), then ask the citizen
     card = s.bot_says("🆕 شکایت")
     card_id = card.get_attribute("data-id")
-    holder = f"مسئول: {text.fsi(personas.STAFF.first_name)}"  # the card's, once claimed
-    assert holder not in card.inner_text()
+    # what the card says once claimed (the name isolated in its own direction)
+    holder = re.compile(f"مسئول: [\u2066-\u2068]?{personas.STAFF.first_name}")
+    assert not holder.search(card.inner_text())
     rows_before = page.locator("#messages .row").count()
     s.press("✋ رسیدگی می‌کنم", card)
     card = page.locator(f'.row[data-id="{card_id}"]')

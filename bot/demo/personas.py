@@ -64,7 +64,7 @@ UNIT_CODE = "market_regulation"  # the unit whose group is in the demo
 STAFF_GROUP = GroupChat(
     -1001000000100, "میز کارشناسان ۱۳۵", (STAFF.user_id, SUPERVISOR.user_id, ADMIN.user_id)
 )
-UNIT_GROUP = GroupChat(-1001000000200, "واحد نظارت بر بازار", (UNIT_MEMBER.user_id,))
+UNIT_GROUP = GroupChat(-1001000000200, "واحد تنظیم بازار", (UNIT_MEMBER.user_id,))
 MANAGERS_GROUP = GroupChat(-1001000000300, "مدیران", (MANAGER.user_id, ADMIN.user_id))
 GROUPS: tuple[GroupChat, ...] = (STAFF_GROUP, UNIT_GROUP, MANAGERS_GROUP)
 

@@ -95,8 +95,9 @@ def preview(raw: dict[str, Any]) -> str:
     text = str(raw.get("text") or raw.get("caption") or "")
     if not text:
         for kind in MEDIA_KINDS:
-            if kind in raw:
-                return _("photo") if kind == "photo" else _("file")
+            if kind in raw:  # a file by its name, as Telegram's chat list shows it
+                name = raw[kind].get("file_name") if isinstance(raw[kind], dict) else None
+                return _("photo") if kind == "photo" else str(name or _("file"))
         if "location" in raw:
             return _("Location")
         if "contact" in raw:

@@ -60,7 +60,10 @@ PAGE: dict[str, str] = {
     "tour_3": N_("As the citizen, answer the question."),
     "tour_4": N_("As the staff member, refer the case to the market regulation unit."),
     "tour_5": N_("As the unit's member, accept the referral in the unit's chat."),
-    "tour_6": N_("As the staff member, resolve the case."),
+    "tour_6": N_(
+        "As the supervisor, announce the outcome from the case card in the staff group (the "
+        "unit's member holds the case now; a supervisor may act on any case)."
+    ),
     "tour_7": N_("As the citizen, rate how the complaint was handled."),
     "tour_8": N_("As the manager, send /report in the managers' chat and open the chart."),
     "tour_start": N_("Start as the citizen"),

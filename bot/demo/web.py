@@ -35,6 +35,9 @@ _dumps = partial(json.dumps, ensure_ascii=False)
 
 STATIC = resources.files("bot.demo") / "static"
 TEXT_MAX = 4096
+CAPTION_MAX = 1024  # Telegram's caption limit, in UTF-16 code units, as for text
+JSON_MAX_BYTES = 64 * 1024  # an action is a few fields; only uploads are large
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
 UPLOAD_MAX_BYTES = 20 * 1024 * 1024  # what a Telegram client lets a bot download (getFile)
 UPLOAD_MAX_FILES = 10
 EVENT_QUEUE = 500
@@ -203,9 +206,10 @@ class Page:
             if rec.kind == "photo":
                 return web.Response(text=_PLACEHOLDER_SVG, content_type="image/svg+xml")
         data = rec.data()
-        mime = _sniff(data) or rec.mime_type or "application/octet-stream"
+        sniffed = _sniff(data)
+        mime = sniffed or rec.mime_type or "application/octet-stream"
         headers = {"Cache-Control": "private, max-age=3600"}
-        if rec.kind != "photo" and not mime.startswith("image/"):
+        if sniffed is None:  # shown inline only if its bytes are a picture (not an SVG)
             name = rec.name or f"{rec.file_unique_id}.bin"
             headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
         return web.Response(body=data, content_type=mime, headers=headers)
@@ -327,7 +331,8 @@ class Page:
 
     async def send(self, viewer: int, body: dict[str, Any]) -> dict[str, Any]:
         chat = self._chat(viewer, body.get("chat"))
-        text = str(body.get("text") or "").strip()
+        raw_text = body.get("text")
+        text = raw_text.strip() if isinstance(raw_text, str) else ""
         if not text:
             raise PageRefusal("empty")
         if utf16_len(text) > TEXT_MAX:
@@ -416,6 +421,8 @@ class Page:
             if len(files) > UPLOAD_MAX_FILES:
                 raise PageRefusal("too_many")
             caption = str(form.get("caption") or "").strip() or None
+            if caption is not None and utf16_len(caption) > CAPTION_MAX:
+                raise PageRefusal("too_long")
             loaded = [(f, f.file.read(UPLOAD_MAX_BYTES + 1)) for f in files]
             if any(len(data) > UPLOAD_MAX_BYTES for _f, data in loaded):
                 raise PageRefusal("too_big")
@@ -485,12 +492,31 @@ def _refused(refusal: PageRefusal) -> web.Response:
     return web.json_response(body, status=refusal.status, dumps=_dumps)
 
 
+async def _read_at_most(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None past `limit` bytes (read no further than that)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(limit + 1 - size):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return None
+    return b"".join(chunks)
+
+
 def _json_action(
     action: Callable[[int, dict[str, Any]], Awaitable[dict[str, Any]]],
 ) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
+        if request.content_type != "application/json":
+            return _refused(PageRefusal("empty", 415))
+        raw = await _read_at_most(request, JSON_MAX_BYTES)
+        if raw is None:
+            return _refused(PageRefusal("too_long", 413))
         try:
-            body = await request.json()
+            body = json.loads(raw)
         except ValueError:
             body = None
         if not isinstance(body, dict):
@@ -520,9 +546,25 @@ def _resource(path: Traversable) -> web.Response:
     return web.Response(body=path.read_bytes(), content_type=mime, charset=charset)
 
 
+def _same_site(request: web.Request) -> bool:
+    host = request.host.rsplit(":", 1)[0] if request.host.count(":") == 1 else request.host
+    if host not in LOCAL_HOSTS:
+        return False
+    if request.method in ("GET", "HEAD"):
+        return True
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != f"http://{request.host}":
+        return False
+    return request.headers.get("Sec-Fetch-Site", "same-origin") in ("same-origin", "none")
+
+
 @web.middleware
 async def _headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """No framing, no sniffing, nothing loaded from anywhere else; Refusals as JSON."""
+    """Only this computer's own page: a request for another host name (a DNS-rebinding site)
+    or a POST from another origin (a cross-site form) is refused. No framing, no sniffing,
+    nothing loaded from anywhere else; Refusals as JSON."""
+    if not _same_site(request):
+        raise web.HTTPForbidden()
     try:
         response = await handler(request)
     except PageRefusal as refusal:

@@ -66,14 +66,28 @@ def _file_line(f: AttachmentRow) -> str:
         label = _(FILE_KINDS.get(f["kind"], FILE_KINDS["document"]))
         return text.rtl_line(f"  • {label} — {file_size(f.get('file_size'))}")
     name = escape(text.excerpt(file_name, 40))
-    kind = escape(f.get("mime_type") or f["kind"])
-    # A file name and a MIME type are identifiers, not prose: code spans, as typed.
-    return text.rtl_line(
-        f"  • <code>{name}</code> — <code>{kind}</code> — {file_size(f.get('file_size'))}"
-    )
+    kind = _(_file_type(f.get("mime_type") or "", f["kind"]))
+    # A file name is an identifier, not prose: a code span, as typed, in its own direction;
+    # its type in words. RLM after each: a size after a Latin word («PDF») would join it.
+    rlm = text.RLM
+    size = file_size(f.get("file_size"))
+    return text.rtl_line(f"  • <code>{text.fsi(name)}</code>{rlm} — {kind}{rlm} — {size}")
 
 
 FILE_KINDS = {"photo": N_("photo"), "video": N_("video"), "document": N_("file")}
+FILE_TYPES = {"application/pdf": N_("PDF document"), "audio": N_("audio file")}
+
+
+def _file_type(mime: str, kind: str) -> str:
+    """A file's type as staff read it («سند PDF», «فایل صوتی»), never a raw MIME type."""
+    major = mime.split("/", 1)[0]
+    if mime in FILE_TYPES or major in FILE_TYPES:
+        return FILE_TYPES.get(mime) or FILE_TYPES[major]
+    if major == "image":
+        return FILE_KINDS["photo"]
+    if major == "video":
+        return FILE_KINDS["video"]
+    return FILE_KINDS.get(kind, FILE_KINDS["document"])
 
 
 def card_text(

@@ -23,6 +23,22 @@
     return node;
   }
 
+  // The page's own Persian lines name commands and flags (/report, --fresh --seed): each is
+  // isolated left to right and kept on one line, or a right-to-left line mirrors or splits it.
+  const LATIN_CODE = /\u200e?((?<![\w/:.])(?:--[a-z][a-z-]*|\/[a-z_]+)(?: --[a-z][a-z-]*)*)\u200e?/;
+
+  function prose(tag, cls, text) {
+    const node = el(tag, cls);
+    String(text)
+      .split(LATIN_CODE)
+      .forEach((part, i) => {
+        if (!part) return;
+        if (i % 2 === 0) node.append(part);
+        else node.append(Object.assign(el("bdi", "code-name", part), { dir: "ltr" }));
+      });
+    return node;
+  }
+
   const BOT_ICON =
     '<svg viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M12 2l8 3v6c0 5-3.4 9.4-8 11-4.6-1.6-8-6-8-11V5z" opacity=".35"/><path fill="currentColor" d="M8.5 12.2l2.3 2.3 4.7-4.8 1.1 1.1-5.8 5.9-3.4-3.4z"/></svg>';
   const PIN =
@@ -199,6 +215,8 @@
     if (state.chat !== null) state.lastChat[state.persona] = state.chat;
     state.persona = id;
     state.nodes.clear();
+    // the previous person's toasts are not this one's (the bot's refused calls stay)
+    document.querySelectorAll("#toasts .toast:not(.error)").forEach((t) => t.remove());
     const chat = state.lastChat[id];
     if (chat !== undefined) openChat(chat);
     else if (!$("tour").hidden) refresh();
@@ -550,11 +568,14 @@
     return wrap;
   }
 
+  // +989121234567 as Telegram's apps show a shared number: +98 912 123 4567
+  const phoneShown = (p) => p.replace(/^\+98(\d{3})(\d{3})(\d{4})$/, "+98 $1 $2 $3");
+
   function contactCard(c) {
     const box = el("div", "contact");
     box.append(avatar((c.name || "?").slice(0, 1), c.phone.length));
     const info = el("div");
-    info.append(el("div", "contact-name", c.name || S.contact), el("div", "contact-phone", fa(c.phone)));
+    info.append(el("div", "contact-name", c.name || S.contact), el("div", "contact-phone", fa(phoneShown(c.phone))));
     box.append(info);
     return box;
   }
@@ -753,7 +774,7 @@
   // ---------------------------------------------------------------- toasts and alerts
 
   function toast(text, kind, detail) {
-    const t = el("div", "toast" + (kind ? ` ${kind}` : ""), text);
+    const t = prose("div", "toast" + (kind ? ` ${kind}` : ""), text);
     t.dir = "auto";
     if (detail) t.append(el("span", "detail", detail));
     $("toasts").append(t);
@@ -777,17 +798,21 @@
         scheduleRefresh();
         break;
       case "answer":
+        // a press's answer shows on the presser's screen only, as on their phone
+        if (ev.persona !== state.persona) break;
         if (ev.missing) toast(S.no_answer, "error");
         else if (ev.alert) alertBox(ev.text);
         else toast(ev.text);
         break;
-      case "api_error":
+      case "api_error": {
+        const method = `\u2066${ev.method}\u2069`; // a Latin name inside a Persian line
         if (ev.code === 429) {
-          toast(fmt(S.api_429, { seconds: fa(ev.retry_after || "?"), method: ev.method }), "error", ev.description);
+          toast(fmt(S.api_429, { seconds: fa(ev.retry_after || "?"), method }), "error", ev.description);
         } else {
-          toast(fmt(S.api_refused, { method: ev.method, code: fa(ev.code) }), "error", ev.description);
+          toast(fmt(S.api_refused, { method, code: fa(ev.code) }), "error", ev.description);
         }
         break;
+      }
       case "seed":
         seedState(ev);
         break;
@@ -800,11 +825,12 @@
     const status = $("seed-status");
     state.seeding = ev.state === "running";
     $("seed").disabled = state.seeding;
-    if (ev.state === "running") status.textContent = S.seed_running;
-    else if (ev.state === "done") status.textContent = fmt(S.seed_done, { n: fa(ev.count) });
-    else if (ev.state === "refused") status.textContent = S.seed_refused;
-    else status.textContent = fmt(S.seed_failed, { error: ev.error || "" });
-    if (ev.state !== "running") toast(status.textContent, ev.state === "done" ? "" : "error");
+    let text = fmt(S.seed_failed, { error: ev.error || "" });
+    if (ev.state === "running") text = S.seed_running;
+    else if (ev.state === "done") text = fmt(S.seed_done, { n: fa(ev.count) });
+    else if (ev.state === "refused") text = S.seed_refused;
+    status.replaceChildren(...prose("span", "", text).childNodes);
+    if (ev.state !== "running") toast(text, ev.state === "done" ? "" : "error");
     scheduleRefresh();
   }
 
@@ -833,7 +859,7 @@
     $("tour-path").textContent = S.tour_path;
     const steps = $("tour-steps");
     steps.replaceChildren();
-    for (let i = 1; S[`tour_${i}`]; i++) steps.append(el("li", "", S[`tour_${i}`]));
+    for (let i = 1; S[`tour_${i}`]; i++) steps.append(prose("li", "", S[`tour_${i}`]));
     $("tour-start").textContent = S.tour_start;
     $("seed").textContent = S.seed;
     $("seed-hint").textContent = S.seed_hint;
