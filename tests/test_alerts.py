@@ -8,6 +8,7 @@ from the outbox and the dedupe tables, which the jobs write before anything is d
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,8 +18,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from bot import text
+from bot.domain.purposes import Purpose
 from bot.domain.roles import Role
 from bot.localapi import BotMessage, FakeUser
+from bot.storage import cases as case_store
 from bot.storage.tables import outbox, sla_alerts, spike_alerts
 from tests.flows import case_rows, confirm, file_complaint, finish_after_evidence, start_filing
 from tests.harness import STAFF_CHAT_ID, Bot, running_bot
@@ -363,6 +366,7 @@ async def test_a_quiet_referral_reminds_the_unit_then_the_supervisors_once_each(
         case, staff_card = await _referred_case(bot)
         code = digits(case["code"])
         unit_card = await unit_chat.expect_message(code)
+        await _card_recorded(bot, case["id"], UNIT_CHAT, unit_card.message_id)
 
         # Referred Saturday 10:00; eight working hours: Sunday 10:00.
         bot.clock.now = tehran(11, 29, 9, 59)
@@ -476,3 +480,15 @@ async def test_an_unanswered_question_reminds_the_citizen_once_then_tells_the_ho
         bot.clock.now = tehran(12, 5, 10)
         await run_job(bot, "sla-reminders")
         assert len(await queued(bot, "sla_reminder")) == 2
+
+
+async def _card_recorded(bot: Bot, case_id: int, chat_id: int, message_id: int) -> None:
+    """Until the bot has recorded where the unit's card is (it does so once Telegram answered
+    the send, a moment after the card shows): a reminder replies to that card."""
+    for _ in range(2000):
+        async with bot.services.rt.engine.connect() as conn:
+            found = await case_store.card_message_id(conn, case_id, chat_id, Purpose.UNIT_CARD)
+        if found == message_id:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the unit's card {message_id} was never recorded")
