@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from persiantools.jdatetime import JalaliDate
 
 from bot.i18n import N_, _
-from bot.text import normalize, to_persian_digits
+from bot.text import count_in_words, normalize, to_persian_digits
 
 DEFAULT_TZ_NAME: Final = "Asia/Tehran"
 DEFAULT_TZ: Final = ZoneInfo(DEFAULT_TZ_NAME)
@@ -140,19 +140,24 @@ def format_age(delta: timedelta) -> str:
     hours, rest = divmod(rest, 3_600)
     minutes = rest // 60
     if days:
-        text = _("{n} days").format(n=to_persian_digits(days))
+        text = _("{n} days").format(n=_count(days))
         if not hours:
             return text
         return _("{days} and {hours}").format(days=text, hours=_hours(hours))
     if hours:
         return _hours(hours)
     if minutes:
-        return _("{n} minutes").format(n=to_persian_digits(minutes))
+        return _("{n} minutes").format(n=_count(minutes))
     return _("less than a minute")
 
 
 def _hours(n: int) -> str:
-    return _("{n} hours").format(n=to_persian_digits(n))
+    return _("{n} hours").format(n=_count(n))
+
+
+def _count(n: int) -> str:
+    """«یک روز», not «۱ روز»; other counts in digits, short enough for a card's line."""
+    return count_in_words(n) if n == 1 else to_persian_digits(n)
 
 
 _JALALI_DATE: Final = re.compile(
