@@ -4,6 +4,7 @@ the private chat with nothing eaten, group chatter ignored, old clients' callbac
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from bot.chat_kinds import ChatKinds
 from bot.config import ConfigError, load_settings
 from bot.demo import personas
 from bot.demo.runner import Demo, Options
+from bot.domain.lifecycle import Action
 from bot.domain.roles import Role
 from bot.formatting import html_to_markdown, html_to_plain
 from bot.outgoing import adapt, shows
@@ -335,3 +337,46 @@ async def test_the_demo_plays_bale(tmp_path: Path) -> None:
         assert markup_seen(demo.server) == []
     finally:
         await demo.stop()
+
+
+@pytest.mark.sqlite  # Bale runs on SQLite only: `-k sqlite` selects it
+async def test_a_question_after_a_private_prompt_is_asked_about_not_swallowed(
+    sqlite_url: str,
+) -> None:
+    """A desk member is a citizen too: a question on their own complaint that arrives after
+    they pressed «یادداشت» makes their next text ambiguous, so it is asked about, never taken
+    as an internal note on someone else's case."""
+    async with running_bot(sqlite_url, platform="bale", admin_ids=[ADMIN]) as bot:
+        p = await _desk(bot)
+        staff, s1 = p["staff"], p["s1"]
+        (_row_a, card_a), _ = p["cards"]
+        await file_complaint(s1, phone="+989121234567")
+        [own] = await case_rows(bot, STAFF1)
+        await _ask_note(staff, s1, card_a)
+        await _private_prompt_recorded(bot)
+        bot.clock.advance(minutes=1)  # the question comes a minute later
+        boss = bot.server.user(ADMIN, first_name="مدیر")
+        await boss.send_text("/start")
+        await boss.expect_message("سلام")
+        desk = bot.services.desk
+        admin = await desk.actor(ADMIN)
+        await desk.claim(admin, own["id"])
+        await desk.act_with_text(admin, Action.ASK, own["id"], "فاکتور را دارید؟", None)
+        await s1.expect_message("فاکتور را دارید؟")
+        await s1.send_text("بله فاکتور دارم")
+        await s1.expect_message("مربوط به کدام است")
+        assert await _notes(bot) == []
+
+
+async def _private_prompt_recorded(bot: Bot) -> None:
+    """Until the private prompt is recorded (the bot does so once the send was answered, a
+    moment after the prompt shows)."""
+    for _ in range(2000):
+        async with bot.services.rt.engine.connect() as conn:
+            rows = (
+                await conn.execute(select(staff_prompts).where(staff_prompts.c.chat_id == STAFF1))
+            ).all()
+        if rows:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the private prompt was never recorded")

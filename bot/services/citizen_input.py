@@ -477,10 +477,12 @@ class CitizenInput:
             replied = [r for r in prompts if r["message_id"] == message.reply_to]
             if replied:  # a reply names its prompt, whichever was pressed last
                 chosen = p.StaffPrompt(replied[0]["id"])
-            elif isinstance(focus, p.StaffPrompt) and any(
-                r["id"] == focus.prompt_id for r in prompts
+            elif (
+                isinstance(focus, p.StaffPrompt)
+                and no_news
+                and any(r["id"] == focus.prompt_id for r in prompts)
             ):
-                chosen = focus  # the prompt pressed last
+                chosen = focus  # the prompt pressed last, and no question came since
         if not message.is_file:
             match focus:
                 case p.TrackingCode():
