@@ -352,7 +352,7 @@ async def _show(message: Chat, context: BotContext, result: Result) -> None:
         case PromptAnswered(action):  # a desk member answered the bot's prompt here
             await _send(message, Screen(staff_views.done(action)))
         case PromptRefused(reason, holder_name):
-            await _send(message, Screen(staff_views.refusal(reason, holder_name)))
+            await _send(message, Screen(staff_views.refusal_message(reason, holder_name)))
 
 
 async def _show_filing(

@@ -250,7 +250,7 @@ async def on_prompt_reply(update: Update, context: BotContext) -> None:
         return await _reply(message, views.refusal(Refusal.NOT_STAFF))
     result = await desk.answer_prompt(actor, prompt, message.text or "")
     if isinstance(result, Refused):
-        return await _reply(message, views.refusal(result.reason, result.holder_name))
+        return await _reply(message, views.refusal_message(result.reason, result.holder_name))
     await _reply(message, views.done(result.action))
 
 

@@ -20,6 +20,7 @@ from bot.config import ConfigError, load_settings
 from bot.demo import personas
 from bot.demo.runner import Demo, Options
 from bot.domain.lifecycle import Action
+from bot.domain.refusal import Refusal
 from bot.domain.roles import Role
 from bot.formatting import html_to_markdown, html_to_plain
 from bot.outgoing import adapt, shows
@@ -29,6 +30,7 @@ from bot.storage import chats
 from bot.storage import outbox as outbox_store
 from bot.storage.db import create_engine
 from bot.storage.tables import case_events, staff_prompts
+from bot.views import staff as staff_views
 from tests.conftest import _database
 from tests.flows import answer_until_evidence, case_rows, file_complaint, start_filing
 from tests.harness import Bot, markup_seen, running_bot
@@ -76,6 +78,14 @@ def test_profiles_hold_the_facts() -> None:
 
 
 # -- the send layer --------------------------------------------------------------------------------
+
+
+def test_a_holders_name_in_a_refusal_message_survives_the_conversion() -> None:
+    """A name is whatever its owner typed: in a message (HTML) it is escaped, so Telegram can
+    parse it and Bale's plain text shows it whole; a button's answer takes it raw."""
+    name = "<Ali> & Co"
+    assert name in html_to_plain(staff_views.refusal_message(Refusal.HELD, name))
+    assert name in staff_views.refusal(Refusal.HELD, name)
 
 
 def test_html_becomes_plain_text_with_its_lines() -> None:

@@ -105,7 +105,13 @@ DONE_OTHER = N_("Done.")
 
 
 def refusal(reason: Refusal, holder_name: str | None = None) -> str:
+    """As a button's answer takes it: plain text (a message takes `refusal_message`)."""
     return _(REFUSALS[reason]).format(name=text.fsi(holder_name or "—"))
+
+
+def refusal_message(reason: Refusal, holder_name: str | None = None) -> str:
+    """The refusal as a message (HTML): the holder's name is whatever they typed, so escaped."""
+    return escape(refusal(reason, holder_name))
 
 
 def done(action: Action) -> str:
