@@ -41,6 +41,8 @@ def adapt(params: dict[str, Any], platform: Platform) -> dict[str, Any]:
         _convert_texts(out, platform)
     if isinstance(out.get("media"), list):
         out["media"] = [_adapt_media(item, platform) for item in out["media"]]
+    elif isinstance(out.get("media"), InputMedia):  # editMessageMedia: one item
+        out["media"] = _adapt_media(out["media"], platform)
     if platform.reply_style == "reply_to_message_id" and "reply_parameters" in out:
         target, allow = _reply_target(out.pop("reply_parameters"), out.get("chat_id"))
         if target is not None:

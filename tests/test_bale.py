@@ -148,6 +148,16 @@ def test_bale_calls_are_plain_and_reply_by_id() -> None:
     album = adapt({"chat_id": 5, "media": [item]}, BALE)
     [item] = album["media"]
     assert item.caption == "ع" and item.parse_mode is None
+    # editMessageMedia names one item, not a list.
+    edit = adapt(
+        {
+            "chat_id": 5,
+            "message_id": 8,
+            "media": InputMediaPhoto("f", caption="<b>ع</b>", parse_mode="HTML"),
+        },
+        BALE,
+    )
+    assert edit["media"].caption == "ع" and edit["media"].parse_mode is None
     # Text that was not meant as HTML (no parse_mode) is not touched.
     assert adapt({"chat_id": 5, "text": "a &amp; b"}, BALE)["text"] == "a &amp; b"
     markdown = adapt(
