@@ -16,10 +16,14 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+import pytest
+from sqlalchemy import select
+
 from bot.config import load_settings
 from bot.services.inbox import Arrival, InboxWorker
 from bot.services.runtime import Runtime
 from bot.storage import inbox as store
+from bot.storage import tables
 from bot.storage.db import create_engine
 from bot.storage.rows import InboxRow
 from tests.clock import Clock
@@ -320,3 +324,42 @@ async def test_the_bot_handles_an_update_received_again_only_once(db_url: str) -
         draft = (await bot.services.filing.current(5002)).draft
         assert draft is not None
         assert (draft.data.city, draft.data.business) == ("شیراز", "نانوایی بربری")
+
+
+async def test_an_update_whose_commit_failed_is_not_counted_again_by_the_flood_guard(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Polling fetches the same batch again after each failed commit (a webhook gets it posted
+    # again): were each try counted, a database blip would turn a citizen's one message into a
+    # flood, and the message would be dropped as it finally went in.
+    async with running_bot(db_url, flood_max_updates=2) as bot:
+        worker = bot.services.inbox
+        receive = worker.receive
+        failures = [OSError("the database went away")] * 3
+
+        async def flaky(arrivals: list[Arrival]) -> None:
+            if failures:
+                raise failures.pop()
+            await receive(arrivals)
+
+        monkeypatch.setattr(worker, "receive", flaky)
+        u = bot.server.user(5003, first_name="صبور")
+        update = {
+            "update_id": 990_001,
+            "message": {
+                "message_id": 1,
+                "date": 1_790_000_000,
+                "chat": {"id": u.id, "type": "private", "first_name": u.first_name},
+                "from": u.as_dict(),
+                "text": "سلام",
+            },
+        }
+        for _ in range(3):
+            with pytest.raises(OSError):
+                await bot.ingress.store([update])
+        await bot.ingress.store([update])
+        async with bot.services.rt.engine.connect() as conn:
+            rows = await conn.execute(
+                select(tables.inbox.c.flood_warning).where(tables.inbox.c.update_id == 990_001)
+            )
+            assert rows.scalars().all() == [False]
