@@ -115,6 +115,29 @@ async def test_only_each_lanes_oldest_unhandled_row_can_be_claimed(db_url: str) 
         await rt.engine.dispose()
 
 
+async def test_a_slow_holder_taken_over_can_neither_renew_nor_mark_nor_free_the_row(
+    db_url: str,
+) -> None:
+    clock = Clock()
+    rt = runtime(db_url, clock)
+    now = clock()
+    later, lease = now + timedelta(seconds=31), timedelta(seconds=30)
+    try:
+        async with rt.engine.begin() as conn:
+            row = store.NewRow(update_id=1, lane_key=7, payload={}, flood_warning=False)
+            await store.add(conn, [row], now)
+            assert len(await store.claim_heads(conn, "a", now, now + lease, 10)) == 1
+            assert len(await store.claim_heads(conn, "b", later, later + lease, 10)) == 1
+            assert await store.renew(conn, [1], "a", later + lease) == 0
+            await store.release(conn, [1], "a")
+            assert await store.mark_handled(conn, 1, "a", later) is False
+            [held] = await store.unhandled(conn)
+            assert (held["lease_holder"], held["lease_until"]) == ("b", later + lease)
+            assert await store.mark_handled(conn, 1, "b", later) is True
+    finally:
+        await rt.engine.dispose()
+
+
 # -- workers -------------------------------------------------------------------------------------
 
 
