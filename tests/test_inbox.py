@@ -16,10 +16,14 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+import pytest
+from sqlalchemy import select
+
 from bot.config import load_settings
 from bot.services.inbox import Arrival, InboxWorker
 from bot.services.runtime import Runtime
 from bot.storage import inbox as store
+from bot.storage import tables
 from bot.storage.db import create_engine
 from bot.storage.rows import InboxRow
 from tests.clock import Clock
@@ -107,6 +111,29 @@ async def test_only_each_lanes_oldest_unhandled_row_can_be_claimed(db_url: str) 
             later = until_ + timedelta(seconds=1)
             taken = await store.claim_heads(conn, "b", later, later + timedelta(seconds=30), 10)
             assert [r["update_id"] for r in taken] == [2, 3]
+    finally:
+        await rt.engine.dispose()
+
+
+async def test_a_slow_holder_taken_over_can_neither_renew_nor_mark_nor_free_the_row(
+    db_url: str,
+) -> None:
+    clock = Clock()
+    rt = runtime(db_url, clock)
+    now = clock()
+    later, lease = now + timedelta(seconds=31), timedelta(seconds=30)
+    try:
+        async with rt.engine.begin() as conn:
+            row = store.NewRow(update_id=1, lane_key=7, payload={}, flood_warning=False)
+            await store.add(conn, [row], now)
+            assert len(await store.claim_heads(conn, "a", now, now + lease, 10)) == 1
+            assert len(await store.claim_heads(conn, "b", later, later + lease, 10)) == 1
+            assert await store.renew(conn, [1], "a", later + lease) == 0
+            await store.release(conn, [1], "a")
+            assert await store.mark_handled(conn, 1, "a", later) is False
+            [held] = await store.unhandled(conn)
+            assert (held["lease_holder"], held["lease_until"]) == ("b", later + lease)
+            assert await store.mark_handled(conn, 1, "b", later) is True
     finally:
         await rt.engine.dispose()
 
@@ -320,3 +347,42 @@ async def test_the_bot_handles_an_update_received_again_only_once(db_url: str) -
         draft = (await bot.services.filing.current(5002)).draft
         assert draft is not None
         assert (draft.data.city, draft.data.business) == ("شیراز", "نانوایی بربری")
+
+
+async def test_an_update_whose_commit_failed_is_not_counted_again_by_the_flood_guard(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Polling fetches the same batch again after each failed commit (a webhook gets it posted
+    # again): were each try counted, a database blip would turn a citizen's one message into a
+    # flood, and the message would be dropped as it finally went in.
+    async with running_bot(db_url, flood_max_updates=2) as bot:
+        worker = bot.services.inbox
+        receive = worker.receive
+        failures = [OSError("the database went away")] * 3
+
+        async def flaky(arrivals: list[Arrival]) -> None:
+            if failures:
+                raise failures.pop()
+            await receive(arrivals)
+
+        monkeypatch.setattr(worker, "receive", flaky)
+        u = bot.server.user(5003, first_name="صبور")
+        update = {
+            "update_id": 990_001,
+            "message": {
+                "message_id": 1,
+                "date": 1_790_000_000,
+                "chat": {"id": u.id, "type": "private", "first_name": u.first_name},
+                "from": u.as_dict(),
+                "text": "سلام",
+            },
+        }
+        for _ in range(3):
+            with pytest.raises(OSError):
+                await bot.ingress.store([update])
+        await bot.ingress.store([update])
+        async with bot.services.rt.engine.connect() as conn:
+            rows = await conn.execute(
+                select(tables.inbox.c.flood_warning).where(tables.inbox.c.update_id == 990_001)
+            )
+            assert rows.scalars().all() == [False]

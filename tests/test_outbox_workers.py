@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -152,3 +153,30 @@ async def test_three_workers_send_each_row_once_in_order_and_take_over_a_killed_
     finally:
         await engine.dispose()
     assert {tuple(r) for r in rows} == {("sent", None)}
+
+
+async def test_a_stalled_holders_late_retry_or_failure_leaves_a_taken_over_row_alone(
+    db_url: str,
+) -> None:
+    # A stalled past its lease, B took the row over and is sending it. Were A's late "retry"
+    # to clear B's lease, a third worker could take the row and send it a second time while B
+    # sends; were A's late "failed" to win, a row B sent would read as failed.
+    clock = Clock()
+    rt = runtime(db_url, clock)
+    try:
+        await queue(rt, range(1, 3), 1)
+        async with rt.engine.begin() as conn:
+            ids = list((await conn.execute(select(outbox.c.id).order_by(outbox.c.id))).scalars())
+            await outbox_store.lease(conn, ids, "B", rt.now() + timedelta(seconds=LEASE))
+            await outbox_store.mark_sent(conn, ids[1], rt.now(), 7)
+            await outbox_store.mark_retry(conn, ids[0], "late", rt.now(), holder="A")
+            await outbox_store.mark_failed(conn, ids[1], "late", holder="A")
+        async with rt.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(outbox.c.status, outbox.c.lease_holder).order_by(outbox.c.id)
+                )
+            ).all()
+        assert [tuple(r) for r in rows] == [("pending", "B"), ("sent", None)]
+    finally:
+        await rt.engine.dispose()

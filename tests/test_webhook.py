@@ -79,6 +79,13 @@ async def test_a_request_without_the_right_secret_is_refused_and_never_handled(
         assert await post(bot, PATH, forged, {"X-Telegram-Bot-Api-Secret-Token": "guess"}) == 403
         assert await post(bot, "/other", forged, secret) == 404
         assert await post(bot, PATH, {"no": "update"}, secret) == 400
+        # Nothing a retry could fix answers 400, not 500 (which Telegram retries for ever).
+        assert await post(bot, PATH, forged_update(u, 2**64, "/start"), secret) == 400
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(bot.webhook_address + PATH, data="[" * 100_000, headers=secret) as r,
+        ):
+            assert r.status == 400
         assert not await stored(bot, 7_000_001)
         # The bot goes on with real updates, and never answered the forged ones.
         await u.send_text("/help")

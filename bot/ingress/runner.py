@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 App = Application[Any, Any, Any, Any, Any, Any]
 NO_KEY = 0  # updates from nobody in particular (rare) share one lane
 Screen = Callable[[Update], str]  # the flood guard: "ok", "warn" or "drop"
+SCREENED_KEPT = 10_000  # verdicts kept for updates whose commit failed
 
 
 def arrival(raw: dict[str, Any], screen: Screen | None = None) -> Arrival | None:
@@ -77,6 +78,9 @@ class Ingress:
         self.worker = services.inbox
         settings = services.rt.settings
         self.settings = settings
+        # The flood guard's verdicts on updates whose commit failed: the same update comes
+        # again (the next getUpdates, Telegram's retry) and must not be counted again.
+        self._screened: dict[int, str] = {}
         self.receiver: Poller | WebhookServer
         if settings.webhook_url:
             assert settings.webhook_secret is not None  # the settings refuse a webhook without
@@ -100,10 +104,23 @@ class Ingress:
 
     async def store(self, raw: list[dict[str, Any]]) -> None:
         """Commit what the flood guard lets in; returns once committed, raises if not."""
-        screen = _processor(self.app).screen
-        arrivals = [a for a in (arrival(u, screen) for u in raw) if a is not None]
+        screen, screened = _processor(self.app).screen, self._screened
+
+        def once(update: Update) -> str:
+            verdict = screened.get(update.update_id)
+            if verdict is None:
+                verdict = screened[update.update_id] = screen(update)
+            return verdict
+
+        arrivals = [a for a in (arrival(u, once) for u in raw) if a is not None]
         if arrivals:
-            await self.worker.receive(arrivals)
+            try:
+                await self.worker.receive(arrivals)
+            finally:
+                while len(screened) > SCREENED_KEPT:  # oldest first: dicts keep their order
+                    del screened[next(iter(screened))]
+        for u in raw:
+            screened.pop(int(u["update_id"]), None)
 
     async def start(self) -> None:
         """Handle what a previous life left first, then receive."""

@@ -110,7 +110,7 @@ class WebhookServer:
             return web.Response(status=405)
         try:
             update = json.loads(await request.read())
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past any update's depth
             return web.Response(status=400)
         if not _looks_like_update(update):
             return web.Response(status=400)
@@ -126,4 +126,6 @@ def _looks_like_update(value: object) -> bool:
     if not isinstance(value, dict):
         return False
     update_id = value.get("update_id")
-    return isinstance(update_id, int) and not isinstance(update_id, bool)
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        return False
+    return -(2**63) <= update_id < 2**63  # the column's BIGINT: else no commit could ever pass

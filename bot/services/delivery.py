@@ -431,7 +431,11 @@ class OutboxWorker:
                         conn, row["chat_id"], outcome.new_chat_id, self.rt.now()
                     )
                     await outbox_store.mark_retry(
-                        conn, row["id"], f"moved to {outcome.new_chat_id}", self.rt.now()
+                        conn,
+                        row["id"],
+                        f"moved to {outcome.new_chat_id}",
+                        self.rt.now(),
+                        holder=self.holder,
                     )
                 log.warning("chat %s moved to %s", row["chat_id"], outcome.new_chat_id)
                 return 0.0
@@ -441,13 +445,17 @@ class OutboxWorker:
                 if isinstance(outcome, Retry):
                     wait = outcome.after if outcome.after is not None else _backoff(row["attempts"])
                     await outbox_store.mark_retry(
-                        conn, row["id"], outcome.reason, self.rt.now() + timedelta(seconds=wait)
+                        conn,
+                        row["id"],
+                        outcome.reason,
+                        self.rt.now() + timedelta(seconds=wait),
+                        holder=self.holder,
                     )
                     log.warning("outbox %s: retry in %.0fs: %s", row["id"], wait, outcome.reason)
                     self.on_result("retry")
                     return float(outcome.after or 0.0)
                 reason = getattr(outcome, "reason", repr(exc))
-                await outbox_store.mark_failed(conn, row["id"], reason)
+                await outbox_store.mark_failed(conn, row["id"], reason, holder=self.holder)
                 if row["purpose"] != Purpose.ADMIN_ALERT:  # never alert about the alerts themselves
                     for admin_id in self.rt.settings.admin_ids:
                         await outbox_store.enqueue(

@@ -235,10 +235,24 @@ async def settle_refreshes(conn: AsyncConnection, case_id: int, up_to: int, now:
     )
 
 
-async def mark_retry(conn: AsyncConnection, row_id: int, error: str, next_at: datetime) -> None:
+def _still_ours(row_id: int, holder: str | None) -> Any:
+    """The row is pending and `holder` (when named) has not lost it to another worker: a late
+    mark by a holder that stalled past its lease leaves the row to whoever took it over."""
+    if holder is None:
+        return outbox.c.id == row_id
+    return and_(
+        outbox.c.id == row_id,
+        outbox.c.status == "pending",
+        or_(outbox.c.lease_holder.is_(None), outbox.c.lease_holder == holder),
+    )
+
+
+async def mark_retry(
+    conn: AsyncConnection, row_id: int, error: str, next_at: datetime, *, holder: str | None = None
+) -> None:
     await conn.execute(
         update(outbox)
-        .where(outbox.c.id == row_id)
+        .where(_still_ours(row_id, holder))
         .values(
             last_error=error[:1000],
             next_attempt_at=next_at,
@@ -248,10 +262,12 @@ async def mark_retry(conn: AsyncConnection, row_id: int, error: str, next_at: da
     )
 
 
-async def mark_failed(conn: AsyncConnection, row_id: int, error: str) -> None:
+async def mark_failed(
+    conn: AsyncConnection, row_id: int, error: str, *, holder: str | None = None
+) -> None:
     await conn.execute(
         update(outbox)
-        .where(outbox.c.id == row_id)
+        .where(_still_ours(row_id, holder))
         .values(
             status="failed", last_error=error[:1000], attempts=outbox.c.attempts + 1, **_NO_LEASE
         )
