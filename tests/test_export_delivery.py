@@ -109,7 +109,7 @@ async def test_an_asker_who_never_started_the_bot_is_told_how(db_url: str) -> No
         bot.server.expect_refusal("bot can't initiate conversation with a user")
 
         await staff_group.send_text(from_user=supervisor, text="/export yesterday")
-        hint = await staff_group.expect_message("Start")
+        hint = await staff_group.expect_message("«شروع»")
         assert "@" + bot.server.bot_username in hint.text  # type: ignore[operator]
         assert "/export" in hint.text  # type: ignore[operator]
         assert _documents(staff_group) == [] and supervisor.inbox == []

@@ -124,12 +124,16 @@ async def test_an_update_posted_to_a_dead_process_is_sent_again_and_handled_once
     db_url: str, tmp_path: Path
 ) -> None:
     port = free_port()
-    async with FakeTelegram(token=TOKEN) as server, WebhookDelivery(server) as hooks:
+    # Telegram calls a public address on 443; a reverse proxy (the fake's upstreams) passes it on.
+    async with (
+        FakeTelegram(token=TOKEN) as server,
+        WebhookDelivery(server, upstreams=[f"http://127.0.0.1:{port}"]) as hooks,
+    ):
         bot = Process(
             server,
             db_url,
             tmp_path,
-            WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
+            WEBHOOK_URL="https://bot.example.ir/hook",
             WEBHOOK_SECRET="kill-test-secret",
             WEBHOOK_PORT=str(port),
         )
