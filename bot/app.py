@@ -167,6 +167,8 @@ async def on_start(app: Application) -> None:  # type: ignore[type-arg]
             port=settings.health_port,
             bot_api_check=bot_api_ok,
             max_outbox_age=settings.max_outbox_age_seconds,
+            max_inbox_age=settings.max_inbox_age_seconds,
+            clock=services.rt.now,  # the clock the rows were stamped with
         )
         await services.health.start()
     if settings.open311_port is not None:

@@ -136,6 +136,8 @@ class Settings(BaseSettings):
     open311_public_url: str = ""
     # /healthz answers 503 once the oldest pending outbox row is older than this.
     max_outbox_age_seconds: float = Field(default=900.0, gt=0)
+    # ... and once the oldest unhandled update (in any process's inbox) arrived longer ago.
+    max_inbox_age_seconds: float = Field(default=120.0, gt=0)
     # Spikes: this many complaints within SPIKE_WINDOW_MINUTES about one business, or of one
     # violation type in one province, alert the managers at once (once per window).
     spike_window_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)

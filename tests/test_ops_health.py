@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Chat, Message, Update, User
 
-from bot.ops.health import HealthServer
+from bot.ops.health import Figures, HealthServer
 from bot.ops.logging import current_log_context
 from bot.ops.metrics import LATENCY_BUCKETS, Metrics
 from bot.ops.ptb import update_kind
+from bot.storage import inbox as inbox_store
 from bot.storage import outbox as outbox_store
 from bot.storage.db import create_engine
 from bot.storage.migrate import upgrade
@@ -99,6 +100,8 @@ async def test_healthy(db_url: str, serve: Factory) -> None:
         "bot_api": None,
         "outbox_pending": 0,
         "outbox_oldest_age_seconds": None,
+        "inbox_waiting": 0,
+        "inbox_oldest_age_seconds": None,
         "problems": [],
     }
 
@@ -132,6 +135,43 @@ async def test_outbox_age_within_and_beyond_the_threshold(db_url: str, serve: Fa
     assert response.status == 200 and response.json()["outbox_pending"] == 2
 
 
+async def receive(engine: AsyncEngine, update_id: int, arrived: datetime) -> None:
+    row: inbox_store.NewRow = {
+        "update_id": update_id,
+        "lane_key": 7000 + update_id,
+        "payload": {"update_id": update_id},
+        "flood_warning": False,
+    }
+    async with engine.begin() as conn:
+        await inbox_store.add(conn, [row], arrived)
+
+
+async def test_inbox_backlog_within_and_beyond_the_threshold(db_url: str, serve: Factory) -> None:
+    engine = create_engine(db_url)
+    server = await serve(engine, max_inbox_age=60.0)
+    await receive(engine, 1, NOW - timedelta(seconds=20))
+    await receive(engine, 2, NOW - timedelta(seconds=3))
+    response = await get(server.port, "/healthz")
+    body = response.json()
+    assert response.status == 200
+    assert (body["inbox_waiting"], body["inbox_oldest_age_seconds"]) == (2, 20.0)
+
+    await receive(engine, 3, NOW - timedelta(seconds=61))
+    response = await get(server.port, "/healthz")
+    body = response.json()
+    assert response.status == 503 and body["status"] == "degraded"
+    assert (body["inbox_waiting"], body["inbox_oldest_age_seconds"]) == (3, 61.0)
+    assert body["problems"] == ["oldest unhandled update arrived 61s ago"]
+
+    # Handled updates are not waiting, whoever handled them.
+    async with engine.begin() as conn:
+        taken = await inbox_store.claim_heads(conn, "other", NOW, NOW + timedelta(seconds=30), 1)
+        assert [r["update_id"] for r in taken] == [1]
+        assert await inbox_store.mark_handled(conn, 1, "other", NOW)
+    body = (await get(server.port, "/healthz")).json()
+    assert (body["inbox_waiting"], body["inbox_oldest_age_seconds"]) == (2, 61.0)
+
+
 def broken_url(db_url: str, tmp_path: Path) -> str:
     """A URL of the same backend that cannot work: a directory, or a database that is not."""
     if db_url.startswith("sqlite"):
@@ -149,6 +189,8 @@ async def test_database_down_is_degraded(db_url: str, serve: Factory, tmp_path: 
         "bot_api": None,
         "outbox_pending": None,
         "outbox_oldest_age_seconds": None,
+        "inbox_waiting": None,
+        "inbox_oldest_age_seconds": None,
         "problems": ["database check failed"],
     }
     metrics = (await get(server.port, "/metrics")).body.decode()
@@ -160,11 +202,11 @@ async def test_a_slow_database_times_out(tmp_path: Path, serve: Factory) -> None
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}")
     server = await serve(engine, check_timeout=0.2)
 
-    async def stuck() -> tuple[int, float | None]:
+    async def stuck() -> Figures:
         await asyncio.sleep(30)
-        return 0, None
+        return Figures(0, None, 0, None)
 
-    server.outbox_figures = stuck  # type: ignore[method-assign]
+    server.figures = stuck  # type: ignore[method-assign]
     started = asyncio.get_running_loop().time()
     response = await get(server.port, "/healthz")
     assert asyncio.get_running_loop().time() - started < 5
@@ -256,6 +298,7 @@ async def test_metrics_exposition(db_url: str, serve: Factory) -> None:
         metrics.delivery("lost")
     server = await serve(engine, metrics=metrics)
     await queue(engine, NOW - timedelta(seconds=90))
+    await receive(engine, 41, NOW - timedelta(seconds=12))
 
     response = await get(server.port, "/metrics")
     assert response.status == 200
@@ -266,6 +309,8 @@ async def test_metrics_exposition(db_url: str, serve: Factory) -> None:
         "tazirat_handler_duration_seconds": "histogram",
         "tazirat_outbox_pending": "gauge",
         "tazirat_outbox_oldest_pending_age_seconds": "gauge",
+        "tazirat_inbox_waiting": "gauge",
+        "tazirat_inbox_oldest_waiting_age_seconds": "gauge",
         "tazirat_outbox_deliveries_total": "counter",
         "tazirat_telegram_429_total": "counter",
         "tazirat_database_up": "gauge",
@@ -290,6 +335,8 @@ async def test_metrics_exposition(db_url: str, serve: Factory) -> None:
 
     assert samples["tazirat_outbox_pending"] == 1
     assert samples["tazirat_outbox_oldest_pending_age_seconds"] == 90
+    assert samples["tazirat_inbox_waiting"] == 1
+    assert samples["tazirat_inbox_oldest_waiting_age_seconds"] == 12
     assert samples['tazirat_outbox_deliveries_total{result="sent"}'] == 3
     assert samples['tazirat_outbox_deliveries_total{result="retry"}'] == 1
     assert samples['tazirat_outbox_deliveries_total{result="failed"}'] == 1

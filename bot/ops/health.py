@@ -6,8 +6,10 @@ slow database can never hold the bot's event loop. No web framework: nothing to 
 nothing new to install.
 
 `/healthz` answers 200 while the bot can do its job and 503 ("degraded") when the database
-does not answer or the outbox is stuck (its oldest pending row is older than the threshold),
-which is the moment citizens stop getting their notices and staff stop getting case cards.
+does not answer, the outbox is stuck (its oldest pending row is older than the threshold),
+which is the moment citizens stop getting their notices and staff stop getting case cards, or
+the inbox is (its oldest unhandled update is older than its threshold): updates are received
+and committed, but no worker in any process is handling them, so citizens get no answer.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.ops.metrics import CONTENT_TYPE, Metrics
+from bot.storage import inbox as inbox_store
 from bot.storage.tables import outbox
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,16 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class Figures:
+    """What the database says about the two queues."""
+
+    outbox_pending: int
+    outbox_oldest_age: float | None
+    inbox_waiting: int
+    inbox_oldest_age: float | None
+
+
 @dataclass
 class Health:
     """The result of one check; `ok` decides 200 or 503."""
@@ -52,6 +65,8 @@ class Health:
     bot_api: bool | None
     outbox_pending: int | None
     outbox_oldest_age: float | None
+    inbox_waiting: int | None = None
+    inbox_oldest_age: float | None = None
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -65,7 +80,9 @@ class Health:
             "database": self.database,
             "bot_api": self.bot_api,
             "outbox_pending": self.outbox_pending,
-            "outbox_oldest_age_seconds": None if age is None else round(age, 3),
+            "outbox_oldest_age_seconds": _rounded(age),
+            "inbox_waiting": self.inbox_waiting,
+            "inbox_oldest_age_seconds": _rounded(self.inbox_oldest_age),
             "problems": self.problems,
         }
 
@@ -76,7 +93,8 @@ class HealthServer:
     `bot_api_check` (e.g. a `getMe` call) is optional and cached for a while, so frequent
     probes do not turn into frequent Bot API calls; a failing Bot API is reported but does not
     make the bot "degraded" (Telegram outages are not ours to fix, and the outbox age will
-    show their effect). `max_outbox_age` in seconds; None turns the outbox age check off.
+    show their effect). `max_outbox_age` and `max_inbox_age` in seconds; None turns that
+    age check off.
     """
 
     def __init__(
@@ -87,6 +105,7 @@ class HealthServer:
         port: int,
         bot_api_check: BotApiCheck | None = None,
         max_outbox_age: float | None,
+        max_inbox_age: float | None = None,
         host: str = "127.0.0.1",
         check_timeout: float = CHECK_TIMEOUT,
         bot_api_cache_seconds: float = BOT_API_CACHE_SECONDS,
@@ -98,6 +117,7 @@ class HealthServer:
         self.port = port
         self.bot_api_check = bot_api_check
         self.max_outbox_age = max_outbox_age
+        self.max_inbox_age = max_inbox_age
         self.check_timeout = check_timeout
         self.bot_api_cache_seconds = bot_api_cache_seconds
         self.clock = clock
@@ -128,23 +148,28 @@ class HealthServer:
 
     # -- checks ---------------------------------------------------------------------------------
 
-    async def outbox_figures(self) -> tuple[int, float | None]:
-        """Pending outbox rows and the age in seconds of the oldest one (None when empty)."""
+    async def figures(self) -> Figures:
+        """Pending outbox rows, unhandled inbox rows, and the age in seconds of the oldest of
+        each (None when there is none), read in one connection."""
         query = select(func.count(), func.min(outbox.c.created_at)).where(
             outbox.c.status == "pending"
         )
         async with self.engine.connect() as conn:
             pending, oldest = (await conn.execute(query)).one()
-        if oldest is None:
-            return int(pending), None
-        if oldest.tzinfo is None:  # UTCDateTime returns aware values; be safe with raw ones
-            oldest = oldest.replace(tzinfo=UTC)
-        return int(pending), max(0.0, (self.clock() - oldest).total_seconds())
+            waiting, arrived = await inbox_store.backlog(conn)
+        return Figures(int(pending), self._age(oldest), waiting, self._age(arrived))
 
-    async def _database(self, problems: list[str]) -> tuple[bool, int | None, float | None]:
+    def _age(self, moment: datetime | None) -> float | None:
+        if moment is None:
+            return None
+        if moment.tzinfo is None:  # UTCDateTime returns aware values; be safe with raw ones
+            moment = moment.replace(tzinfo=UTC)
+        return max(0.0, (self.clock() - moment).total_seconds())
+
+    async def _database(self, problems: list[str]) -> Figures | None:
         try:
             async with asyncio.timeout(self.check_timeout):
-                pending, age = await self.outbox_figures()
+                found = await self.figures()
         except TimeoutError:
             problems.append("database did not answer in time")
         except Exception as exc:  # any driver error means the same thing here
@@ -152,11 +177,13 @@ class HealthServer:
             problems.append("database check failed")
         else:
             self.metrics.database_up = True
-            self.metrics.set_outbox(pending, age)
-            return True, pending, age
+            self.metrics.set_outbox(found.outbox_pending, found.outbox_oldest_age)
+            self.metrics.set_inbox(found.inbox_waiting, found.inbox_oldest_age)
+            return found
         self.metrics.database_up = False
         self.metrics.set_outbox(None, None)
-        return False, None, None
+        self.metrics.set_inbox(None, None)
+        return None
 
     async def _bot_api(self) -> bool | None:
         if self.bot_api_check is None:
@@ -177,12 +204,23 @@ class HealthServer:
 
     async def check(self) -> Health:
         problems: list[str] = []
-        (database, pending, age), bot_api = await asyncio.gather(
-            self._database(problems), self._bot_api()
-        )
+        found, bot_api = await asyncio.gather(self._database(problems), self._bot_api())
+        if found is None:
+            return Health(False, bot_api, None, None, problems=problems)
+        age, arrived = found.outbox_oldest_age, found.inbox_oldest_age
         if age is not None and self.max_outbox_age is not None and age > self.max_outbox_age:
             problems.append(f"oldest pending outbox row is {age:.0f}s old")
-        return Health(database, bot_api, pending, age, problems)
+        if arrived is not None and self.max_inbox_age is not None and arrived > self.max_inbox_age:
+            problems.append(f"oldest unhandled update arrived {arrived:.0f}s ago")
+        return Health(
+            True,
+            bot_api,
+            found.outbox_pending,
+            age,
+            found.inbox_waiting,
+            arrived,
+            problems,
+        )
 
     # -- HTTP -----------------------------------------------------------------------------------
 
@@ -242,6 +280,10 @@ class HealthServer:
         body = json.dumps(health.as_json()).encode()
         status = HTTPStatus.OK if health.ok else HTTPStatus.SERVICE_UNAVAILABLE
         return status, "application/json", body, []
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 3)
 
 
 def _text(status: HTTPStatus) -> tuple[HTTPStatus, str, bytes, list[str]]:

@@ -1,8 +1,9 @@
 """In-process counters rendered in Prometheus' text format (0.0.4), without a client library.
 
 Everything runs on one event loop, so plain integers and floats need no locks. The outbox
-gauges are not pushed by the worker: the health server reads them from the database when it is
-scraped, so they are right even after a restart or when another process queued the rows.
+and inbox gauges are not pushed by the workers: the health server reads them from the database
+when it is scraped, so they are right even after a restart or when another process queued or
+received the rows.
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ class Metrics:
         # Set at scrape time by the health server; None while unknown (database down).
         self.outbox_pending: int | None = None
         self.outbox_oldest_age: float | None = None
+        self.inbox_waiting: int | None = None
+        self.inbox_oldest_age: float | None = None
         self.database_up: bool | None = None
 
     # -- recording ------------------------------------------------------------------------------
@@ -94,6 +97,9 @@ class Metrics:
 
     def set_outbox(self, pending: int | None, oldest_age: float | None) -> None:
         self.outbox_pending, self.outbox_oldest_age = pending, oldest_age
+
+    def set_inbox(self, waiting: int | None, oldest_age: float | None) -> None:
+        self.inbox_waiting, self.inbox_oldest_age = waiting, oldest_age
 
     # -- exposition -----------------------------------------------------------------------------
 
@@ -129,6 +135,16 @@ class Metrics:
         )
         if self.outbox_oldest_age is not None:
             out.append(f"{name} {_number(self.outbox_oldest_age)}")
+
+        name = family("inbox_waiting", "gauge", "Updates received and not handled yet.")
+        if self.inbox_waiting is not None:
+            out.append(f"{name} {self.inbox_waiting}")
+
+        name = family(
+            "inbox_oldest_waiting_age_seconds", "gauge", "Age of the oldest unhandled update."
+        )
+        if self.inbox_oldest_age is not None:
+            out.append(f"{name} {_number(self.inbox_oldest_age)}")
 
         name = family("outbox_deliveries_total", "counter", "Outbox delivery attempts, by result.")
         for result, n in self.deliveries.items():

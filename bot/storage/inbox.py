@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import Select, delete, exists, or_, select, update
+from sqlalchemy import Select, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -167,6 +167,14 @@ async def unhandled(conn: AsyncConnection, limit: int = 1000) -> list[InboxRow]:
         select(inbox).where(inbox.c.handled_at.is_(None)).order_by(inbox.c.update_id).limit(limit)
     )
     return every(rows.mappings(), InboxRow)
+
+
+async def backlog(conn: AsyncConnection) -> tuple[int, datetime | None]:
+    """How many updates wait to be handled, and when the oldest of them arrived (None when
+    none wait): what /healthz reports, whichever process received them."""
+    query = select(func.count(), func.min(inbox.c.received_at)).where(inbox.c.handled_at.is_(None))
+    waiting, oldest = (await conn.execute(query)).one()
+    return int(waiting), oldest
 
 
 async def forget_handled_before(conn: AsyncConnection, cutoff: datetime) -> None:
