@@ -126,25 +126,24 @@ class Metrics:
         out.append(f"{name}_sum {_number(self.latency.sum)}")
         out.append(f"{name}_count {self.latency.count}")
 
-        name = family("outbox_pending", "gauge", "Outbox rows waiting to be delivered.")
-        if self.outbox_pending is not None:
-            out.append(f"{name} {self.outbox_pending}")
+        def gauge(name: str, help_text: str, value: float | None) -> None:
+            """A gauge read from the database: no sample while it is unknown (not a stale one)."""
+            full = family(name, "gauge", help_text)
+            if value is not None:
+                out.append(f"{full} {_number(value) if isinstance(value, float) else value}")
 
-        name = family(
-            "outbox_oldest_pending_age_seconds", "gauge", "Age of the oldest pending outbox row."
+        gauge("outbox_pending", "Outbox rows waiting to be delivered.", self.outbox_pending)
+        gauge(
+            "outbox_oldest_pending_age_seconds",
+            "Age of the oldest pending outbox row.",
+            self.outbox_oldest_age,
         )
-        if self.outbox_oldest_age is not None:
-            out.append(f"{name} {_number(self.outbox_oldest_age)}")
-
-        name = family("inbox_waiting", "gauge", "Updates received and not handled yet.")
-        if self.inbox_waiting is not None:
-            out.append(f"{name} {self.inbox_waiting}")
-
-        name = family(
-            "inbox_oldest_waiting_age_seconds", "gauge", "Age of the oldest unhandled update."
+        gauge("inbox_waiting", "Updates received and not handled yet.", self.inbox_waiting)
+        gauge(
+            "inbox_oldest_waiting_age_seconds",
+            "Age of the oldest unhandled update.",
+            self.inbox_oldest_age,
         )
-        if self.inbox_oldest_age is not None:
-            out.append(f"{name} {_number(self.inbox_oldest_age)}")
 
         name = family("outbox_deliveries_total", "counter", "Outbox delivery attempts, by result.")
         for result, n in self.deliveries.items():
