@@ -47,6 +47,15 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+#: The figures' names in /healthz's JSON (null while the database does not answer).
+FIGURE_KEYS = (
+    "outbox_pending",
+    "outbox_oldest_age_seconds",
+    "inbox_waiting",
+    "inbox_oldest_age_seconds",
+)
+
+
 @dataclass(frozen=True)
 class Figures:
     """What the database says about the two queues."""
@@ -56,17 +65,23 @@ class Figures:
     inbox_waiting: int
     inbox_oldest_age: float | None
 
+    def as_json(self) -> dict[str, int | float | None]:
+        values = (
+            self.outbox_pending,
+            _rounded(self.outbox_oldest_age),
+            self.inbox_waiting,
+            _rounded(self.inbox_oldest_age),
+        )
+        return dict(zip(FIGURE_KEYS, values, strict=True))
+
 
 @dataclass
 class Health:
-    """The result of one check; `ok` decides 200 or 503."""
+    """The result of one check; `ok` decides 200 or 503. `figures` is None when the database
+    did not answer."""
 
-    database: bool
     bot_api: bool | None
-    outbox_pending: int | None
-    outbox_oldest_age: float | None
-    inbox_waiting: int | None = None
-    inbox_oldest_age: float | None = None
+    figures: Figures | None
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -74,15 +89,13 @@ class Health:
         return not self.problems
 
     def as_json(self) -> dict[str, Any]:
-        age = self.outbox_oldest_age
+        found = self.figures
+        figures = dict.fromkeys(FIGURE_KEYS) if found is None else found.as_json()
         return {
             "status": "ok" if self.ok else "degraded",
-            "database": self.database,
+            "database": found is not None,
             "bot_api": self.bot_api,
-            "outbox_pending": self.outbox_pending,
-            "outbox_oldest_age_seconds": _rounded(age),
-            "inbox_waiting": self.inbox_waiting,
-            "inbox_oldest_age_seconds": _rounded(self.inbox_oldest_age),
+            **figures,
             "problems": self.problems,
         }
 
@@ -205,22 +218,13 @@ class HealthServer:
     async def check(self) -> Health:
         problems: list[str] = []
         found, bot_api = await asyncio.gather(self._database(problems), self._bot_api())
-        if found is None:
-            return Health(False, bot_api, None, None, problems=problems)
-        age, arrived = found.outbox_oldest_age, found.inbox_oldest_age
-        if age is not None and self.max_outbox_age is not None and age > self.max_outbox_age:
-            problems.append(f"oldest pending outbox row is {age:.0f}s old")
-        if arrived is not None and self.max_inbox_age is not None and arrived > self.max_inbox_age:
-            problems.append(f"oldest unhandled update arrived {arrived:.0f}s ago")
-        return Health(
-            True,
-            bot_api,
-            found.outbox_pending,
-            age,
-            found.inbox_waiting,
-            arrived,
-            problems,
-        )
+        if found is not None:
+            age, arrived = found.outbox_oldest_age, found.inbox_oldest_age
+            if _over(age, self.max_outbox_age):
+                problems.append(f"oldest pending outbox row is {age:.0f}s old")
+            if _over(arrived, self.max_inbox_age):
+                problems.append(f"oldest unhandled update arrived {arrived:.0f}s ago")
+        return Health(bot_api, found, problems)
 
     # -- HTTP -----------------------------------------------------------------------------------
 
@@ -280,6 +284,11 @@ class HealthServer:
         body = json.dumps(health.as_json()).encode()
         status = HTTPStatus.OK if health.ok else HTTPStatus.SERVICE_UNAVAILABLE
         return status, "application/json", body, []
+
+
+def _over(age: float | None, limit: float | None) -> bool:
+    """A queue's oldest row is older than its limit (False with no row or no limit)."""
+    return age is not None and limit is not None and age > limit
 
 
 def _rounded(seconds: float | None) -> float | None:
