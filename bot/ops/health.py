@@ -25,12 +25,11 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.ops.metrics import CONTENT_TYPE, Metrics
 from bot.storage import inbox as inbox_store
-from bot.storage.tables import outbox
+from bot.storage import outbox as outbox_store
 
 log = logging.getLogger(__name__)
 
@@ -164,13 +163,10 @@ class HealthServer:
     async def figures(self) -> Figures:
         """Pending outbox rows, unhandled inbox rows, and the age in seconds of the oldest of
         each (None when there is none), read in one connection."""
-        query = select(func.count(), func.min(outbox.c.created_at)).where(
-            outbox.c.status == "pending"
-        )
         async with self.engine.connect() as conn:
-            pending, oldest = (await conn.execute(query)).one()
+            pending, queued = await outbox_store.backlog(conn)
             waiting, arrived = await inbox_store.backlog(conn)
-        return Figures(int(pending), self._age(oldest), waiting, self._age(arrived))
+        return Figures(pending, self._age(queued), waiting, self._age(arrived))
 
     def _age(self, moment: datetime | None) -> float | None:
         if moment is None:

@@ -272,3 +272,11 @@ async def mark_failed(
             status="failed", last_error=error[:1000], attempts=outbox.c.attempts + 1, **_NO_LEASE
         )
     )
+
+
+async def backlog(conn: AsyncConnection) -> tuple[int, datetime | None]:
+    """How many rows wait to be sent, and when the oldest of them was queued (None when none
+    wait): what /healthz reports, whichever process queued them."""
+    query = select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.status == "pending")
+    pending, oldest = (await conn.execute(query)).one()
+    return int(pending), oldest
