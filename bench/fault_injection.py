@@ -46,19 +46,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import random
 import re
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +63,26 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine  # noqa: E402
 
-from bot import text  # noqa: E402
+from bench.common import (  # noqa: E402
+    CLAIM_BUTTON,
+    CLAIMED_NOTICE,
+    DESCRIPTION,
+    DONE,
+    PG_ADMIN_DSN,
+    PRESSES,
+    RECEIVED,
+    TYPED,
+    BotProcess,
+    Database,
+    alerted,
+    bot_env,
+    code_shown,
+    log,
+    make_database,
+    newest_prompt,
+    plain_code,
+)
 from bot.domain.complaint import ORDER, Step  # noqa: E402
 from bot.localapi import BotMessage, Call, FakeTelegram, FakeUser, Limits  # noqa: E402
 from bot.storage.tables import cases, drafts, inbox, outbox  # noqa: E402
@@ -77,34 +91,8 @@ TOKEN = "123456:FAULT-INJECTION-abcdef"
 STAFF_CHAT_ID = -1001000000001
 ADMIN_ID, OFFICER_ID = 9001, 9101
 FIRST_CITIZEN = 20001
-PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
-RECEIVED = "شکایت شما دریافت و ثبت شد"
-CLAIMED_NOTICE = "رسیدگی به شکایت شما با کد رهگیری"
-CLAIM_BUTTON = "✋ رسیدگی می‌کنم"
-CONFIRM_BUTTON = "تأیید و ارسال"
-DONE = "done"
-# The newest message that contains one of these is the question the citizen answers.
-PROMPTS: tuple[tuple[str, str], ...] = (
-    (RECEIVED, DONE),
-    ("لطفاً شکایت خود را بازبینی کنید", Step.REVIEW),
-    ("چه نوع تخلفی دیدید", Step.VIOLATION),
-    ("کدام صنف", Step.SECTOR),
-    ("در کدام استان", Step.PROVINCE),
-    ("در کدام شهر", Step.CITY),
-    ("نام واحد صنفی چیست", Step.BUSINESS),
-    ("نشانی واحد صنفی چیست", Step.ADDRESS),
-    ("موقعیت آن را", Step.LOCATION),
-    ("شکایت باز دیگر در دست رسیدگی است", Step.DUPLICATE),  # others reported the same place
-    ("چه اتفاقی افتاد", Step.DESCRIPTION),
-    ("چه مبلغی پرداخت کردید", Step.PRICE_PAID),
-    ("قیمت مصوب یا متعارف", Step.PRICE_FAIR),
-    ("عکس، ویدیو یا فایل بفرستید", Step.EVIDENCE),
-    ("کارشناسان چگونه با شما تماس بگیرند", Step.CONTACT),
-)
-DESCRIPTION = "قیمت برنج طارم را کیلویی ۱۸۰ هزار تومان حساب کردند، روی بسته ۱۲۰ هزار تومان بود"
 TOKEN_RE = re.compile(r"ref-c\d+-n\d+")
-CODE_RE = re.compile(r"\d{5}-\d{5}")
 
 KILL_MOMENTS = (
     "filing",  # a citizen just answered a step
@@ -116,145 +104,6 @@ KILL_MOMENTS = (
 )
 
 REPLY_TIMEOUT = 5.0  # a citizen who hears nothing this long (while the bot runs) speaks again
-
-
-def log(message: str) -> None:
-    print(message, flush=True)
-
-
-def plain_code(message_text: str) -> str | None:
-    """The tracking code in a message («۱۲۳۴۵-۶۷۸۹۰» -> "1234567890")."""
-    found = CODE_RE.search(text.to_ascii_digits(message_text))
-    return found.group().replace("-", "") if found else None
-
-
-def code_shown(code: str) -> str:
-    return text.to_persian_digits(f"{code[:5]}-{code[5:]}")
-
-
-# -- the database, read from the outside ---------------------------------------------------------
-
-
-@dataclass
-class Database:
-    url: str  # with the async driver
-    cleanup: Callable[[], Awaitable[None]]
-    engine: AsyncEngine = field(init=False)
-
-    def __post_init__(self) -> None:
-        # A plain engine: the bot's own engine starts every SQLite transaction with BEGIN
-        # IMMEDIATE, which would make these reads compete for the write lock.
-        self.engine = create_async_engine(self.url)
-
-    async def rows(self, query: Any) -> list[dict[str, Any]]:
-        async with self.engine.connect() as conn:
-            return [dict(r) for r in (await conn.execute(query)).mappings()]
-
-    async def pending_ids(self) -> set[int]:
-        rows = await self.rows(sa.select(outbox.c.id).where(outbox.c.status == "pending"))
-        return {r["id"] for r in rows}
-
-    async def close(self) -> None:
-        await self.engine.dispose()
-        await self.cleanup()
-
-
-async def make_database(postgres: bool, workdir: Path, admin_dsn: str) -> Database:
-    if not postgres:
-        path = workdir / "bot.sqlite3"
-
-        async def nothing() -> None:
-            pass
-
-        return Database(f"sqlite+aiosqlite:///{path}", nothing)
-    import asyncpg
-
-    admin = await asyncpg.connect(admin_dsn, timeout=10)
-    name = f"fi_{uuid.uuid4().hex[:12]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(admin_dsn, timeout=10)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    base = admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    return Database(f"{base}/{name}", drop)
-
-
-# -- the bot process ----------------------------------------------------------------------------
-
-
-class BotProcess:
-    """`python -m bot` in a subprocess; its output goes to a log file."""
-
-    def __init__(self, env: dict[str, str], workdir: Path) -> None:
-        self.env = env
-        self.workdir = workdir
-        self.log_path = workdir / "bot.log"
-        self.proc: asyncio.subprocess.Process | None = None
-        self.started_at = 0.0
-        self.generation = 0
-        self.exits: list[int | None] = []  # exit statuses of processes we did not kill
-        self._killed = False
-
-    @property
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.returncode is None
-
-    async def start(self) -> None:
-        assert not self.alive
-        self.generation += 1
-        self._killed = False
-        with self.log_path.open("ab") as out:
-            out.write(f"\n===== start #{self.generation} =====\n".encode())
-            out.flush()
-            self.started_at = asyncio.get_running_loop().time()
-            # cwd is the temp dir: no .env of the developer's is read.
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                cwd=self.workdir,
-                env=self.env,
-                stdout=out,
-                stderr=asyncio.subprocess.STDOUT,
-            )
-
-    def kill(self) -> None:
-        """SIGKILL, at once (safe to call from a server listener)."""
-        if self.alive:
-            assert self.proc is not None
-            self._killed = True
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.proc.pid, signal.SIGKILL)
-
-    async def wait_dead(self, timeout: float = 15.0) -> None:  # noqa: ASYNC109
-        if self.proc is None:
-            return
-        try:
-            await asyncio.wait_for(self.proc.wait(), timeout)
-        except TimeoutError:
-            self.kill()
-            await asyncio.wait_for(self.proc.wait(), 5)
-        if not self._killed:
-            self.exits.append(self.proc.returncode)
-
-    async def terminate(self) -> None:
-        """SIGTERM (a graceful stop), SIGKILL if it does not stop within 20 s."""
-        if not self.alive:
-            return
-        assert self.proc is not None
-        self._killed = True
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(self.proc.wait(), 20)
-        except TimeoutError:
-            self.kill()
-            await self.proc.wait()
 
 
 # -- simulated people ---------------------------------------------------------------------------
@@ -318,11 +167,11 @@ class Citizen:
                 continue
             silent = 0
             messages = self.unread()
-            stale = qid is not None and _alerted(self.sim.server, qid)
+            stale = qid is not None and alerted(self.sim.server, qid)
             qid = None
             if messages:
                 self.cursor = messages[-1].seq
-            prompt = _newest_prompt(messages)
+            prompt = newest_prompt(messages)
             if prompt is None:
                 # A stale button, or an answer refused (it was meant for an older question):
                 # ask the bot where the filing stands.
@@ -346,7 +195,7 @@ class Citizen:
     async def wait_reply(self, qid: str | None, timeout: float) -> bool:  # noqa: ASYNC109
         server = self.sim.server
         return await server.wait_for(
-            lambda: bool(self.unread()) or (qid is not None and _alerted(server, qid)), timeout
+            lambda: bool(self.unread()) or (qid is not None and alerted(server, qid)), timeout
         )
 
     async def say(self, words: str) -> None:
@@ -356,16 +205,9 @@ class Citizen:
     async def answer(self, step: str, message: BotMessage) -> str | None:
         """Answer one question; returns the callback query id for a button press."""
         self.answers += 1
-        presses = {
-            Step.VIOLATION: "گران‌فروشی",
-            Step.SECTOR: "مواد غذایی و خواربار",
-            Step.PROVINCE: "تهران",
-            Step.DUPLICATE: "جداگانه ثبت شود",
-            Step.REVIEW: CONFIRM_BUTTON,
-        }
-        if step in presses:
+        if step in PRESSES:
             try:
-                qid = await self.user.press(presses[step], message=message)
+                qid = await self.user.press(PRESSES[step], message=message)
             except AssertionError:  # the buttons are gone (edited or stale): ask again
                 await self.say("ثبت شکایت")
                 return None
@@ -380,15 +222,11 @@ class Citizen:
             self.tokens.add(token)
             words = f"{DESCRIPTION} ({token})"
         else:
-            words = {
-                Step.CITY: "تهران",
-                Step.BUSINESS: f"فروشگاه شمارهٔ {self.filings_started} شهروند {self.index}",
-                Step.ADDRESS: "خیابان انقلاب، پلاک ۱۲",
-                Step.PRICE_PAID: "۱۸۰ هزار تومان",
-                Step.PRICE_FAIR: "120,000",
-                Step.EVIDENCE: "پایان ارسال مدارک",
-                Step.CONTACT: "ادامه بدون نام",
-            }[Step(step)]
+            words = (
+                f"فروشگاه شمارهٔ {self.filings_started} شهروند {self.index}"
+                if step == Step.BUSINESS
+                else TYPED[step]
+            )
         await self.say(words)
         return None
 
@@ -399,21 +237,6 @@ def _describe_update(update: dict[str, Any]) -> str:
     who = body.get("from", {}).get("id")
     what = body.get("text") or body.get("data") or ("location" if "location" in body else kind)
     return f"#{update['update_id']} {kind} from {who}: {what[:40]}"
-
-
-def _alerted(server: FakeTelegram, qid: str) -> bool:
-    """The press was answered with a text (a stale button), not with a new message."""
-    record = server.callbacks.get(qid)
-    return bool(record and record.answer and record.answer.get("text"))
-
-
-def _newest_prompt(messages: list[BotMessage]) -> tuple[str, BotMessage] | None:
-    for message in reversed(messages):
-        body = message.text or ""
-        for needle, step in PROMPTS:
-            if needle in body:
-                return step, message
-    return None
 
 
 class Officer:
@@ -563,26 +386,24 @@ class Simulation:
         self.server.group(STAFF_CHAT_ID, title="کارشناسان")
         self.admin = self.server.user(ADMIN_ID, first_name="مدیر")
         self.db = await make_database(self.args.postgres, self.workdir, self.args.pg_admin_dsn)
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": os.environ.get("HOME", str(self.workdir)),
-            "PYTHONPATH": str(ROOT),
-            "BOT_TOKEN": TOKEN,
-            "BOT_API_URL": self.server.base_url,
-            "DATABASE_URL": self.db.url,
-            "STAFF_CHAT_ID": str(STAFF_CHAT_ID),
-            "ADMIN_IDS": str(ADMIN_ID),
-            "MAX_COMPLAINTS_PER_DAY": "1000",
-            "POLLING_TIMEOUT": "10",
-            "OUTBOX_POLL_SECONDS": "0.5",
-            "CHAT_MESSAGES_PER_SECOND": "20",
+        env = bot_env(
+            self.workdir,
+            BOT_TOKEN=TOKEN,
+            BOT_API_URL=self.server.base_url,
+            DATABASE_URL=self.db.url,
+            STAFF_CHAT_ID=str(STAFF_CHAT_ID),
+            ADMIN_IDS=str(ADMIN_ID),
+            MAX_COMPLAINTS_PER_DAY="1000",
+            POLLING_TIMEOUT="10",
+            OUTBOX_POLL_SECONDS="0.5",
+            CHAT_MESSAGES_PER_SECOND="20",
             # The simulated citizens answer faster than people; their nudges after a restart
             # would otherwise trip the flood guard, which is not under test here.
-            "FLOOD_MAX_UPDATES": "1000",
+            FLOOD_MAX_UPDATES="1000",
             # The updates a killed process held are taken over once its lease runs out.
-            "LEASE_SECONDS": str(self.args.lease_seconds),
-            "LOG_LEVEL": "INFO",
-        }
+            LEASE_SECONDS=str(self.args.lease_seconds),
+            LOG_LEVEL="INFO",
+        )
         self.bot = BotProcess(env, self.workdir)
         self.server.on_call(self._on_arrival, on_arrival=True)
         self.server.on_call(self._on_answer)
