@@ -39,6 +39,7 @@ import contextlib
 import os
 import random
 import socket
+import statistics
 import sys
 import tempfile
 import time
@@ -143,6 +144,7 @@ class Window:
     latencies: list[float] = field(default_factory=list)
     receipts: list[float] = field(default_factory=list)
     complaints: int = 0  # receipts received
+    filing_steps: list[int] = field(default_factory=list)  # updates each finished filing took
     calls: Counter[str] = field(default_factory=Counter)  # every work call, by method
     citizen_calls: int = 0  # work calls into citizens' chats (button answers included)
     citizen_messages: int = 0  # sends and edits into citizens' chats
@@ -158,6 +160,19 @@ class Window:
     @property
     def seconds(self) -> float:
         return max(1e-9, (self.ended or time.monotonic()) - self.started)
+
+    @property
+    def steps_per_complaint(self) -> float | None:
+        return statistics.mean(self.filing_steps) if self.filing_steps else None
+
+    @property
+    def calls_per_complaint(self) -> float | None:
+        """Calls into a citizen's chat per update of theirs, times the updates a whole filing
+        takes: what one complaint costs of Telegram's budget on the citizen's side."""
+        steps = self.steps_per_complaint
+        if steps is None or not self.citizen_updates:
+            return None
+        return self.citizen_calls / self.citizen_updates * steps
 
 
 @dataclass
@@ -192,6 +207,7 @@ class Citizen:
         self.sent_at: float | None = None  # the update waiting for an answer
         self.confirm_at: float | None = None
         self.filings = 0
+        self.steps = 0  # updates sent in the current filing
         self.rng = random.Random(index)
 
     def unread(self) -> list[BotMessage]:
@@ -205,6 +221,7 @@ class Citizen:
 
     def sent(self) -> None:
         self.sent_at = time.monotonic()
+        self.steps += 1
         if self.run.window.open:
             self.run.window.citizen_updates += 1
 
@@ -235,6 +252,7 @@ class Citizen:
 
     async def file_one(self) -> None:
         self.filings += 1
+        self.steps = 0
         photo_sent = False
         await self.say("ثبت شکایت")
         while not self.run.stopping:
@@ -253,6 +271,8 @@ class Citizen:
                     continue
             step, message = prompt
             if step == DONE:
+                if self.run.window.open:
+                    self.run.window.filing_steps.append(self.steps)
                 return
             await self.think()
             if self.run.stopping:
@@ -680,14 +700,15 @@ def table(results: list[Result]) -> None:
             f"{r.name:<11}{r.processes:>5}{w.answered / w.seconds:>7.1f}{_ms(r.p(0.5)):>8}"
             f"{_ms(r.p(0.99)):>8}{_f(receipt, 2) + ' s' if receipt else '—':>12}{rss:>14}"
             f"{_f(r.cpu_per_update_ms) + ' ms':>9}"
-            f"{_f(sum(w.calls.values()) / w.complaints if w.complaints else None):>10}"
+            f"{_f(w.calls_per_complaint):>10}"
             f"{_f(w.citizen_messages / steps, 2):>9}"
             f"{100 * w.messages / w.seconds / TELEGRAM_PER_SECOND:>6.0f}%"
             f"{w.refused_429:>5}{w.cards_waiting_max:>6}{_f(w.oldest_card_max, 0) + ' s':>8}"
         )
     log(
         "\nupd/s: citizen updates answered per second; p50/p99: update to first answer; "
-        "calls/cmp: Bot API calls (all but polling and set-up) per complaint filed; msg/step: "
+        "calls/cmp: Bot API calls into the citizen's chat (button answers included) per whole "
+        "filing (per update, times the updates a filing took); msg/step: "
         "sends and edits into citizens' chats per citizen update; budget: every send and edit "
         "against Telegram's 30 a second; cards/oldest: cards waiting in the outbox at most, and "
         "the oldest card's age at most."
@@ -699,9 +720,11 @@ def table(results: list[Result]) -> None:
         )
         calls = ", ".join(f"{m} {n}" for m, n in w.calls.most_common(6))
         log(f"{r.name}: outbox lag {extra or '—'}")
+        steps = _f(w.steps_per_complaint)
         log(
-            f"   calls: {calls}; claims {w.claims}, resolutions {w.resolutions}, nudges "
-            f"{w.nudges}; load generator and server CPU {100 * r.load_cpu_share:.0f}% of a core"
+            f"   calls: {calls}; {w.complaints} complaints of {steps} updates each; claims "
+            f"{w.claims}, resolutions {w.resolutions}, nudges {w.nudges}; load generator and "
+            f"server CPU {100 * r.load_cpu_share:.0f}% of a core"
         )
         for note in r.notes:
             log(f"   note: {note}")

@@ -1,16 +1,12 @@
 """Cross-cutting handlers that run around every update, in handler groups of their own.
 
-Group order matters: -2 drops an update that was handled before (Telegram redelivers after a
-crash), -1 records who is talking and stops banned users (one handler: in a group only the
-first matching handler runs), the audience handlers run in group 0, and group 99 marks the
-update handled only after they ran.
+Group -1 records who is talking and stops banned users (one handler: in a group only the
+first matching handler runs); the audience handlers run in group 0.
 
-Floods are stopped before all of that, as updates are received (`bot.update_order`,
-`bot.ingress`): a flooder's surplus is never stored nor reaches these handlers. The updates
-stopped here (ApplicationHandlerStop skips group 99) are not recorded in processed_updates;
-the inbox marks every update it ran handled all the same, and skips one received again by its
-id, so this record only matters for an update rerun after a crash between its handlers and
-the inbox's mark (docs/inbox.md).
+Floods are stopped before that, as updates are received (`bot.update_order`, `bot.ingress`): a
+flooder's surplus is never stored nor reaches these handlers. A redelivered update never gets
+here either: the inbox keeps one row per update id and marks it handled right after these
+handlers ran (docs/inbox.md).
 """
 
 from __future__ import annotations
@@ -23,11 +19,6 @@ from bot.services import people
 from bot.update_order import PerChatUpdateProcessor
 from bot.views import gate as views
 from handlers.common import answer
-
-
-async def skip_duplicates(update: Update, context: BotContext) -> None:
-    if await people.already_handled(context.services.rt, update.update_id):
-        raise ApplicationHandlerStop
 
 
 async def gatekeeper(update: Update, context: BotContext) -> None:
@@ -49,10 +40,6 @@ async def gatekeeper(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
 
 
-async def mark_handled(update: Update, context: BotContext) -> None:
-    await people.mark_handled(context.services.rt, update.update_id)
-
-
 def register(app: Application) -> None:  # type: ignore[type-arg]
     async def slow_down(update: Update) -> None:
         """The flooder's one warning, in place of the first update over the limit."""
@@ -63,6 +50,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     processor = app.update_processor
     assert isinstance(processor, PerChatUpdateProcessor), "bot.app builds it"
     processor.guard_floods(app.bot_data["services"].flood.check, slow_down)
-    app.add_handler(TypeHandler(Update, skip_duplicates), group=-2)
     app.add_handler(TypeHandler(Update, gatekeeper), group=-1)
-    app.add_handler(TypeHandler(Update, mark_handled), group=99)

@@ -8,10 +8,9 @@ worker takes the update over. A worker keeps a lane while it has rows: marking o
 leasing the lane's next is one transaction, so a busy sender's updates do not wait for a poll.
 
 The handlers commit their own transactions, so the handled mark cannot share theirs: an update
-is handled at least once. A crash after the handlers ran but before the mark reruns the update,
-and the gate's `processed_updates` (written after the handlers, before the mark) skips it then;
-a crash in the middle of the handlers reruns them, which the services' own state checks make
-harmless, as they did for a redelivery before. A worker stalled for longer than its lease (not
+is handled at least once. A crash in the middle of the handlers, or between their end and the
+mark, reruns them, which the services' own state checks make harmless, as they did for a
+redelivery before. A worker stalled for longer than its lease (not
 merely slow: it renews while the update runs) loses the update to another and its late mark is
 refused, so that one update may run twice at once; this is what a lease cannot rule out.
 
@@ -22,6 +21,7 @@ Update and runs the Application's handlers).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -76,6 +76,7 @@ class InboxWorker:
         self.handled = 0
         self.lost = 0  # updates whose lease ran out before they were marked handled
         self._bell = asyncio.Event()
+        self._claim_now = False  # rows are known to wait: the next pass claims without looking
         self._held: set[int] = set()  # update ids this worker holds a lease on
         self._tasks: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
@@ -98,11 +99,14 @@ class InboxWorker:
     def ring(self) -> None:
         """Look for work now (rows received elsewhere, leases run out) instead of at the next
         poll."""
+        self._claim_now = True
         self._bell.set()
 
     async def receive(self, arrivals: Sequence[Arrival]) -> None:
         """Commit these updates to the inbox; raises when the commit failed (then Telegram
-        must not be told they arrived)."""
+        must not be told they arrived). The same transaction leases the free lane heads this
+        worker has room for, so that an update usually costs no separate claim: the process
+        that received it starts handling it at once."""
         rows = [
             store.NewRow(
                 update_id=a.update_id,
@@ -112,9 +116,16 @@ class InboxWorker:
             )
             for a in arrivals
         ]
+        now = self.rt.now()
+        room = self.lanes - len(self._tasks) if self.running else 0
         async with self.rt.engine.begin() as conn:
-            await store.add(conn, rows, self.rt.now())
-        self._bell.set()
+            await store.add(conn, rows, now)
+            heads = (
+                await store.claim_heads(conn, self.holder, now, now + self.lease, room)
+                if room > 0
+                else []
+            )
+        self._start_lanes(heads, room)
 
     def start(self) -> None:
         self._stopping = False
@@ -148,24 +159,24 @@ class InboxWorker:
             self._held.clear()
 
     async def _run(self) -> None:
-        rung = True
+        self._claim_now = True
         while not self._stopping:
             self._bell.clear()
+            claim_now, self._claim_now = self._claim_now, False
             try:
-                await self._dispatch(look_first=not rung)
+                await self._dispatch(look_first=not claim_now)
             except Exception:  # the worker must outlive a database blip
                 log.exception("inbox pass failed")
             if self._stopping:
                 break
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._bell.wait(), timeout=self.poll_seconds)
-                rung = True
-            except TimeoutError:
-                rung = False
 
     async def _dispatch(self, *, look_first: bool) -> None:
-        """Lease free lane heads, one task per lane. When nothing rang (an idle poll), a read
-        looks first, so that an idle bot does not take SQLite's write lock every second."""
+        """Lease free lane heads, one task per lane. Unless rows are known to wait (a claim
+        that ran out of room, `ring`), a read looks first: an idle poll, or a lane that ended
+        (its next row may have been committed by another process just after its settle), then
+        takes no write lock when there is nothing to take, which is the usual case."""
         room = self.lanes - len(self._tasks)
         if room <= 0:
             return  # a lane that ends rings the bell
@@ -176,14 +187,21 @@ class InboxWorker:
                     return
         async with self.rt.engine.begin() as conn:
             heads = await store.claim_heads(conn, self.holder, now, now + self.lease, room)
+        self._start_lanes(heads, room)
+
+    def _start_lanes(self, heads: Sequence[InboxRow], room: int) -> None:
+        """One task per leased lane head. Rows queued behind a lane in hand are taken by that
+        lane as it settles, and a lane that ends rings the bell; only a full claim (there may
+        be more) or no room at all (rows stored for later) needs a pass now."""
         for row in heads:
             if row["update_id"] in self._held:
                 continue  # its lease was renewed late and taken again: its lane runs it
             self._held.add(row["update_id"])
             task = asyncio.create_task(self._lane(row), name=f"inbox-{row['lane_key']}")
             self._tasks.add(task)
-        if len(heads) == room:
-            self._bell.set()  # there may be more
+        if room <= 0 or len(heads) == room:
+            self._claim_now = True
+            self._bell.set()
 
     async def _lane(self, head: InboxRow) -> None:
         """Handle the lane's rows in update_id order while it has any (and we are not

@@ -25,9 +25,7 @@ async def touch(
     """Insert the user or refresh their name; a message from them means they can be reached."""
     values: dict[str, Any] = {
         "id": user_id,
-        "first_name": first_name[:128],
-        "username": (username or None) and username[:64],
-        "language_code": (language_code or None) and language_code[:16],
+        **_details(first_name, username, language_code),
         "blocked_bot": False,
         "created_at": now,
         "updated_at": now,
@@ -42,6 +40,23 @@ async def touch(
         },
     )
     await conn.execute(stmt)
+
+
+def _details(first_name: str, username: str | None, language_code: str | None) -> dict[str, Any]:
+    """What Telegram says about a user, as stored (cut to the columns' sizes)."""
+    return {
+        "first_name": first_name[:128],
+        "username": (username or None) and username[:64],
+        "language_code": (language_code or None) and language_code[:16],
+    }
+
+
+def is_current(
+    row: UserRow, *, first_name: str, username: str | None, language_code: str | None
+) -> bool:
+    """Whether `touch` would change nothing in this row but its time."""
+    stored = {k: row[k] for k in ("first_name", "username", "language_code")}
+    return not row["blocked_bot"] and stored == _details(first_name, username, language_code)
 
 
 async def get(conn: AsyncConnection, user_id: int) -> UserRow | None:
