@@ -348,6 +348,7 @@ class Show(StrEnum):
     PHONE = "phone"
     FILES = "files"
     CARD = "back"  # the card's own buttons again, after a submenu
+    POST = "post"  # post the case's card here (from a digest of new cases)
 
 
 @dataclass(frozen=True)

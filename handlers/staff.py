@@ -39,7 +39,7 @@ from bot.domain import ids
 from bot.domain.lifecycle import NEEDS_TEXT, Action, Outcome
 from bot.domain.refusal import Refusal
 from bot.domain.staff_words import UnitName, read_change, read_outcome, read_role, read_unit
-from bot.services.desk import Actor, Done, PromptPlace, Refused
+from bot.services.desk import Actor, Done, Posted, PromptPlace, Refused
 from bot.storage.rows import AttachmentRow, UnitRow
 from bot.text import split_message, typed_digits
 from bot.views import staff as views
@@ -128,6 +128,8 @@ async def on_card_button(update: Update, context: BotContext) -> None:
             await answer(query, views.phone_alert(phone.phone, phone.name), show_alert=True)
         case cb.CardShow(cb.Show.FILES, case_id):
             await _send_files(update, context, actor, case_id)
+        case cb.CardShow(cb.Show.POST, case_id):
+            await _post_card(query, context, case_id)
         case cb.CardShow(cb.Show.CARD, case_id):
             await answer(query)
             if message:
@@ -136,6 +138,29 @@ async def on_card_button(update: Update, context: BotContext) -> None:
                 if card:
                     markup = InlineKeyboardMarkup.de_json(card["reply_markup"], context.bot)
                     await _show_submenu(query, markup)
+
+
+async def _post_card(query, context: BotContext, case_id: int) -> None:  # type: ignore[no-untyped-def]
+    """A case pressed in a digest of new cases: its card, posted under the digest in the same
+    group (and topic), or a word that it is there already."""
+    message = query.message
+    if not isinstance(message, Message) or message.chat.type == "private":
+        return await answer(query, views.refusal(Refusal.NOT_DESK_CHAT), show_alert=True)
+    desk = context.services.desk
+    card = await desk.card_to_post(case_id, message.chat_id)
+    if card is None:
+        return await answer(query, views.refusal(Refusal.NO_CASE), show_alert=True)
+    if isinstance(card, Posted):
+        return await answer(query, views.card_already_here(), show_alert=True)
+    await answer(query)
+    sent = await context.bot.send_message(
+        message.chat_id,
+        message_thread_id=message.message_thread_id if message.is_topic_message else None,
+        text=card["text"],
+        parse_mode=card["parse_mode"],
+        reply_markup=InlineKeyboardMarkup.de_json(card["reply_markup"], context.bot),
+    )
+    await desk.card_posted(case_id, message.chat_id, sent.message_id, card)
 
 
 async def _show_submenu(query, markup: InlineKeyboardMarkup) -> None:  # type: ignore[no-untyped-def]

@@ -13,6 +13,12 @@ filed behind a wave of cards still goes out at once. Lanes to citizens (private 
 started first and have places of their own that group lanes cannot fill. Which chats are
 private is what the messenger said (`chat_kinds`), never the sign of the id.
 
+When new-case cards pile up in a group (a wave of complaints: 100 a minute against the group's
+20 messages), a card that waited DIGEST_AFTER for its turn is not sent alone: the cards queued
+behind it go with it as one «N پروندهٔ جدید» message with a button per case, which posts that
+case's card on request (`Show.POST`). The gathered rows are marked sent by the digest's
+message, in its lane, so nothing is lost or sent twice but as any row is (at least once).
+
 Every process runs a worker; a lane's head is taken under a lease (`bot.storage.outbox`), so no
 row is sent by two workers while its holder lives, and a dead holder's row is taken over once
 its lease has run out. (The pacing is shared by the processes with PACING_REDIS_URL.)
@@ -40,6 +46,7 @@ from bot.storage import outbox as outbox_store
 from bot.storage.outbox import Lane
 from bot.storage.rows import CardMessageRow, OutboxRow
 from bot.text import split_message, utf16_len
+from bot.views import staff_card
 from bot.views.gate import delivery_failed
 
 log = logging.getLogger(__name__)
@@ -53,6 +60,9 @@ MAX_BACKOFF = timedelta(minutes=10)
 PRIVATE_LANES = 32
 GROUP_LANES = 16
 STOP_GRACE_SECONDS = 10.0
+# A new-case card this old when its turn comes means the group is at its limit: the cards
+# behind it go with it as one digest instead of each waiting for a place.
+DIGEST_AFTER = timedelta(seconds=10)
 # Telegram's answers when a card to edit is gone (deleted in the chat) or can no longer be
 # edited; PTB drops the "Bad Request: " and lower-cases the rest.
 CARD_GONE = ("message to edit not found", "message can't be edited")
@@ -324,6 +334,13 @@ class OutboxWorker:
     async def _post_card(self, row: OutboxRow, case_id: int) -> Any:
         purpose = row["purpose"]
         drawn_at = self.rt.now()
+        if purpose == Purpose.CASE_CARD and drawn_at - row["created_at"] >= DIGEST_AFTER:
+            async with self.rt.engine.connect() as conn:
+                behind = await outbox_store.cards_behind(
+                    conn, row, drawn_at, staff_card.DIGEST_MAX - 1
+                )
+            if behind:
+                return await self._post_digest(row, behind, drawn_at)
         payload = await self._card(case_id, purpose, drawn_at)
         if payload is None:
             return None
@@ -348,6 +365,23 @@ class OutboxWorker:
                 async with self.rt.engine.begin() as conn:
                     await self._queue_refresh(conn, case_id)
                 self.rt.ring()
+        return result
+
+    async def _post_digest(self, head: OutboxRow, behind: list[OutboxRow], now: datetime) -> Any:
+        """One message for the head card and the cards behind it; they are settled with it."""
+        ids = [r["case_id"] for r in (head, *behind) if r["case_id"] is not None]
+        async with self.rt.engine.connect() as conn:
+            found = {c["id"]: c for c in await case_store.by_ids(conn, ids)}
+        listed = [found[i] for i in ids if i in found]
+        payload = staff_card.digest(listed, now=now, tz=self.rt.settings.tz)
+        result = await self.send(
+            head["method"], {"chat_id": head["chat_id"], **head["payload"], **payload}
+        )
+        async with self.rt.engine.begin() as conn:
+            await outbox_store.mark_sent_with(
+                conn, [r["id"] for r in behind], self.rt.now(), _message_id(result)
+            )
+        log.info("%d new cases listed in one message in chat %s", len(listed), head["chat_id"])
         return result
 
     async def _queue_refresh(self, conn: Any, case_id: int) -> None:

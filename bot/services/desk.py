@@ -95,6 +95,13 @@ Result = Done | Refused
 
 
 @dataclass(frozen=True)
+class Posted:
+    """The case's card is in the chat already, as this message."""
+
+    message_id: int
+
+
+@dataclass(frozen=True)
 class Contact:
     """What the phone button shows: the number (None: filed anonymously) and a caller's name."""
 
@@ -486,6 +493,32 @@ class Desk:
             return await cards.render(
                 conn, case_id, now=self.rt.now(), tz=self.rt.settings.tz, unit_chat=unit_chat
             )
+
+    async def card_to_post(self, case_id: int, chat_id: int) -> dict[str, Any] | Posted | None:
+        """A card asked for from a digest of new cases: its parameters, drawn now (a unit's
+        card in a unit's chat); `Posted` when the case's card is in this chat already (it is
+        kept up to date there, and a second copy would only crowd the group); None when the
+        case does not exist."""
+        unit_chat = await self.is_unit_chat(chat_id)
+        purpose = Purpose.UNIT_CARD if unit_chat else Purpose.CASE_CARD
+        async with self.rt.engine.connect() as conn:
+            message_id = await case_store.card_message_id(conn, case_id, chat_id, purpose)
+            if message_id is not None:
+                return Posted(message_id)
+            return await cards.render(
+                conn, case_id, now=self.rt.now(), tz=self.rt.settings.tz, unit_chat=unit_chat
+            )
+
+    async def card_posted(
+        self, case_id: int, chat_id: int, message_id: int, payload: dict[str, Any]
+    ) -> None:
+        """Record a card posted on request, so that the case's changes redraw it too."""
+        purpose = Purpose.UNIT_CARD if await self.is_unit_chat(chat_id) else Purpose.CASE_CARD
+        async with self.rt.engine.begin() as conn:
+            await case_store.remember_message(conn, case_id, chat_id, message_id, purpose)
+            for target in await cards.targets(conn, case_id):
+                if (target["chat_id"], target["message_id"]) == (chat_id, message_id):
+                    await desk_store.set_card_hash(conn, target["id"], cards.content_hash(payload))
 
     async def command_refusal(self, actor: Actor, chat_id: int, *, private: bool) -> Refused | None:
         """Why `actor` may not use desk commands in this chat, or None when they may.

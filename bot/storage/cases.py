@@ -95,6 +95,14 @@ async def by_id(conn: AsyncConnection, case_id: int) -> CaseRow | None:
     return one(row, CaseRow)
 
 
+async def by_ids(conn: AsyncConnection, case_ids: list[int]) -> list[CaseRow]:
+    """These cases (those that exist), in no particular order."""
+    if not case_ids:
+        return []
+    rows = await conn.execute(select(cases).where(cases.c.id.in_(case_ids)))
+    return every(rows.mappings(), CaseRow)
+
+
 async def of_citizen(
     conn: AsyncConnection, citizen_id: int, *, offset: int, limit: int
 ) -> tuple[list[CaseRow], int]:

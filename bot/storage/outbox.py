@@ -147,6 +147,43 @@ async def lane_head(
     return one(row, OutboxRow)
 
 
+async def cards_behind(
+    conn: AsyncConnection, head: OutboxRow, now: datetime, limit: int
+) -> list[OutboxRow]:
+    """New-case cards queued in the head's chat after it, due and held by nobody, oldest first:
+    what a digest may gather with the head. (The lane is ours while we hold its head.)"""
+    query = (
+        select(outbox)
+        .where(
+            outbox.c.chat_id == head["chat_id"],
+            outbox.c.status == "pending",
+            outbox.c.purpose == Purpose.CASE_CARD.value,
+            outbox.c.id > head["id"],
+            outbox.c.next_attempt_at <= now,
+            _free(now),
+        )
+        .order_by(outbox.c.id)
+        .limit(limit)
+    )
+    return every((await conn.execute(query)).mappings(), OutboxRow)
+
+
+async def mark_sent_with(
+    conn: AsyncConnection, row_ids: list[int], now: datetime, message_id: int | None
+) -> list[int]:
+    """Rows delivered by another row's message (a digest): sent, unless something settled
+    them meanwhile. Returns those marked."""
+    if not row_ids:
+        return []
+    result = await conn.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(row_ids), outbox.c.status == "pending")
+        .values(status="sent", sent_at=now, result_message_id=message_id, **_NO_LEASE)
+        .returning(outbox.c.id)
+    )
+    return sorted(result.scalars())
+
+
 async def lease(conn: AsyncConnection, row_ids: list[int], holder: str, until: datetime) -> None:
     """Take these rows (heads found with `lock`) for `holder` until `until`."""
     if row_ids:

@@ -109,6 +109,11 @@ def refusal(reason: Refusal, holder_name: str | None = None) -> str:
     return _(REFUSALS[reason]).format(name=text.fsi(holder_name or "—"))
 
 
+def card_already_here() -> str:
+    """A digest's case pressed whose card is in this group already."""
+    return _("This case's card is already in this group, further up; /case with its code shows it.")
+
+
 def refusal_message(reason: Refusal, holder_name: str | None = None) -> str:
     """The refusal as a message (HTML): the holder's name is whatever they typed, so escaped."""
     return escape(refusal(reason, holder_name))

@@ -243,6 +243,40 @@ def card_buttons(
     return inline([*rows, tail])
 
 
+DIGEST_MAX = 20  # cases in one digest: a short message, ten rows of buttons
+
+
+def digest(cases: Sequence[CaseRow], *, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
+    """New cases gathered into one message while the group is at Telegram's limit (20 messages
+    a minute): one line and one button each; the button posts that case's own card here."""
+    lines = [
+        text.rtl_line("🆕 ") + _("<b>{n} new cases</b>").format(n=text.format_number(len(cases))),
+        _(
+            "Many complaints came in at once, and the messenger takes only a few messages a "
+            "minute from a bot in one group, so they are listed together. Press a case to post "
+            "its card here; /queue lists every case waiting."
+        ),
+        "",
+    ]
+    for case in cases:
+        lines.append(
+            text.rtl_line("🔴 " if case.get("urgent") else "• ")
+            + _("{code}: {violation}, {business} ({city})").format(
+                code=tracking.format_code(case["code"]),
+                violation=_label(VIOLATIONS_BY_CODE, case["violation"]),
+                business=escape(text.shown(text.excerpt(case["business"], 40))),
+                city=escape(text.shown(case["city"])),
+            )
+        )
+    lines += ["", _("Listed at {time}.").format(time=jalali.format_time(now, tz))]
+    buttons = [
+        (tracking.format_code(case["code"]), cb.CardShow(cb.Show.POST, case["id"]).encode())
+        for case in cases
+    ]
+    markup = inline([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+    return {"text": "\n".join(lines), "parse_mode": "HTML", "reply_markup": markup.to_dict()}
+
+
 def submenu(case_id: int, options: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     """A card's buttons replaced by choices (units, outcomes), with a way back."""
     rows = [[opt] for opt in options]

@@ -1,0 +1,123 @@
+"""A wave of new cases while the staff group is at its limit: the cards waiting are posted as one
+«N پروندهٔ جدید» message with a button per case, and a press posts that case's own card there.
+Nothing is lost (every card row is settled, every case reachable) and nothing is posted twice."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.domain import tracking
+from bot.localapi import BotMessage
+from bot.services.delivery import DIGEST_AFTER
+from bot.storage.tables import outbox
+from tests.flows import case_rows, file_complaint
+from tests.harness import Bot, running_bot
+from tests.test_staff_actions import CLAIM, NOT_STAFF, _claim, _short
+from tests.test_staff_desk import ADMIN, _alert, _setup
+
+CITIZENS = (1201, 1202, 1203, 1204)
+
+
+async def _card_rows(bot: Bot) -> list[dict[str, object]]:
+    async with bot.services.rt.engine.connect() as conn:
+        rows = await conn.execute(
+            select(outbox.c.case_id, outbox.c.status, outbox.c.result_message_id)
+            .where(outbox.c.purpose == "case_card")
+            .order_by(outbox.c.id)
+        )
+        return [dict(r) for r in rows.mappings()]
+
+
+async def _settled(bot: Bot, count: int) -> list[dict[str, object]]:
+    """The card rows once `count` of them are settled: the worker marks them just after
+    Telegram accepted the message, so the message may be seen a moment before the mark."""
+    rows = await _card_rows(bot)
+    for _ in range(200):
+        if sum(r["status"] != "pending" for r in rows) >= count:
+            break
+        await bot.server.wait_until(lambda: True, timeout=0.05)
+        rows = await _card_rows(bot)
+    return rows
+
+
+async def test_cards_waiting_behind_a_late_one_go_out_as_one_digest(db_url: str) -> None:
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff = p["staff"]
+        # The group is at its limit: the first card is stuck on its way (held by the server)
+        # while three more complaints come in and their cards queue behind it.
+        stuck = bot.server.hold(
+            lambda c: (
+                c.method == "sendMessage"
+                and c.params.get("chat_id") == staff.id
+                and "🆕" in str(c.params.get("text"))
+            )
+        )
+        citizens = [bot.server.user(uid, first_name=f"شهروند{uid}") for uid in CITIZENS]
+        await file_complaint(citizens[0])
+        await bot.server.wait_for(lambda: bool(stuck.parked), 10)
+        for citizen in citizens[1:]:
+            await file_complaint(citizen)
+        codes = [(await case_rows(bot, c.id))[-1]["code"] for c in citizens]
+        bot.clock.advance(seconds=DIGEST_AFTER.total_seconds() + 1)
+        stuck.release()
+
+        first = await staff.expect_message(_short(codes[0]))
+        assert CLAIM in first.buttons()  # the card already on its way goes out as it was
+        digest = await staff.expect_message("۳ پروندهٔ جدید")
+        for code in codes[1:]:
+            assert tracking.format_code(code) in digest.text
+        assert digest.buttons() == [tracking.format_code(c) for c in codes[1:]]
+        assert "شکایت‌های زیادی با هم رسیده است" in digest.text
+        # Every card row is settled, the three by the digest's one message.
+        rows = await _settled(bot, 4)
+        assert [r["status"] for r in rows] == ["sent"] * 4
+        assert {r["result_message_id"] for r in rows[1:]} == {digest.message_id}
+        posted = len(bot.server.messages(staff.id))
+
+        async def press(who: str, code: str) -> str:
+            data = digest.button_data(tracking.format_code(code))
+            return await staff.press(from_user=p[who], data=data, message=digest)
+
+        # A staff member asks for one of them: its card is posted in the group and works.
+        qid = await staff.press(
+            from_user=p["s1"], text=tracking.format_code(codes[2]), message=digest
+        )
+        await staff.expect_answer(qid)
+        card = await staff.expect_message(_short(codes[2]))
+        assert CLAIM in card.buttons()
+        await _claim(staff, p["s1"], card)  # the claim redraws this card: it is on record
+        assert p["s1"].first_name in card.text
+
+        # Asked for again (a double tap, a colleague): no second copy, a word where it is.
+        qid = await staff.press(
+            from_user=p["s2"], text=tracking.format_code(codes[2]), message=digest
+        )
+        assert "پیش‌تر در همین گروه" in await _alert(staff, qid)
+        # Someone who is not staff, and forged data for a case that does not exist.
+        qid = await staff.press(
+            from_user=p["out"], text=tracking.format_code(codes[1]), message=digest
+        )
+        assert NOT_STAFF in await _alert(staff, qid)
+        qid = await staff.press(from_user=p["s1"], data="s:post:999999", message=digest)
+        assert "چنین پرونده‌ای نیست" in await _alert(staff, qid)
+        assert len(bot.server.messages(staff.id)) == posted + 1  # only the one card
+
+
+async def test_a_card_on_time_goes_out_alone_even_with_others_behind(db_url: str) -> None:
+    """Cards that did not wait (the group has room) are each posted as a card."""
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff = p["staff"]
+        stuck = bot.server.hold(
+            lambda c: c.method == "sendMessage" and c.params.get("chat_id") == staff.id
+        )
+        citizens = [bot.server.user(uid, first_name=f"شهروند{uid}") for uid in CITIZENS[:3]]
+        for citizen in citizens:
+            await file_complaint(citizen)
+        await bot.server.wait_for(lambda: bool(stuck.parked), 10)
+        stuck.release()  # the clock did not move: no card is late
+        codes = [(await case_rows(bot, c.id))[-1]["code"] for c in citizens]
+        cards: list[BotMessage] = [await staff.expect_message(_short(c)) for c in codes]
+        assert all(CLAIM in c.buttons() for c in cards)
+        assert not [m for m in bot.server.messages(staff.id) if "پروندهٔ جدید" in (m.text or "")]
