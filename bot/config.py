@@ -25,6 +25,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot import platform as platforms
 from bot.domain import holidays as holiday_files
+from bot.domain import routing
+from bot.domain.routing import CaseKeys, Desk, Route
 from bot.domain.worktime import parse_shift
 
 DEFAULT_API_URL = platforms.TELEGRAM_API_URL
@@ -79,6 +81,9 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     staff_chat_id: int | None = None
     staff_thread_id: int | None = None
+    # Cases of a province, sector or violation to a group (and topic) of their own: several
+    # desks take more cards a minute than one group can (bot/domain/routing.py).
+    staff_routes: Annotated[list[Route], NoDecode] = Field(default_factory=list)
     manager_chat_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     timezone: str = "Asia/Tehran"
@@ -228,6 +233,35 @@ class Settings(BaseSettings):
         if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must be a sqlite:/// or postgresql:// URL")
         return v
+
+    @field_validator("staff_routes", mode="before")
+    @classmethod
+    def _routes(cls, v: object, info: ValidationInfo) -> object:
+        routes = routing.parse_routes(v) if isinstance(v, str) else v
+        name = info.data.get("platform", "telegram")
+        topics = platforms.PLATFORMS[name].supports_forum_topics
+        if isinstance(routes, list) and not topics:
+            if any(isinstance(r, Route) and r.desk.thread_id is not None for r in routes):
+                raise ValueError(f"{name} has no forum topics; route to groups only")
+        return routes
+
+    @property
+    def staff_desk(self) -> Desk | None:
+        """The staff group (and topic): where cards go that no route takes."""
+        if self.staff_chat_id is None:
+            return None
+        return Desk(self.staff_chat_id, self.staff_thread_id)
+
+    def desk_for(self, case: CaseKeys) -> Desk | None:
+        """Where this case's card goes."""
+        return routing.desk_for(self.staff_routes, self.staff_desk, case)
+
+    def desk_chat_ids(self) -> set[int]:
+        """Every group cards are posted to: the staff group and the routed ones."""
+        return {d.chat_id for d in routing.desks(self.staff_routes, self.staff_desk)}
+
+    def thread_in(self, chat_id: int) -> int | None:
+        return routing.thread_in(self.staff_routes, self.staff_desk, chat_id)
 
     @field_validator("manager_chat_ids", "admin_ids", mode="before")
     @classmethod

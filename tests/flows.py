@@ -25,13 +25,17 @@ async def start_filing(u: FakeUser) -> None:
 
 
 async def answer_until_evidence(
-    u: FakeUser, *, location: bool = True, description: bool = True
+    u: FakeUser,
+    *,
+    location: bool = True,
+    description: bool = True,
+    sector: str = "مواد غذایی و خواربار",
 ) -> None:
     """From the violation step to the evidence step, with ordinary answers (or only up to the
     description's prompt, with ``description=False``)."""
     await u.press("گران‌فروشی")
     await u.expect_message("کدام صنف")
-    await u.press("مواد غذایی و خواربار")
+    await u.press(sector)
     await u.expect_message("در کدام استان")
     await u.press("تهران")
     await u.expect_message("در کدام شهر")
@@ -87,10 +91,12 @@ async def confirm(u: FakeUser) -> str:
     return done.text
 
 
-async def file_complaint(u: FakeUser, *, photos: int = 0, phone: str | None = None) -> str:
+async def file_complaint(
+    u: FakeUser, *, photos: int = 0, phone: str | None = None, sector: str | None = None
+) -> str:
     """A whole filing; returns the confirmation text."""
     await start_filing(u)
-    await answer_until_evidence(u)
+    await answer_until_evidence(u, **({"sector": sector} if sector else {}))
     if photos:
         await u.send_album(kinds=["photo"] * photos)
         await u.expect_message("فایل‌های دریافت‌شده")

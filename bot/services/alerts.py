@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain.purposes import Purpose
 from bot.domain.roles import Role
 from bot.domain.worktime import WorkCalendar
-from bot.services import pushes, workcal
+from bot.services import cards, pushes, workcal
 from bot.services.runtime import Runtime
 from bot.storage import alerts as alert_store
 from bot.storage import cases as case_store
@@ -108,7 +108,7 @@ async def check_sla(rt: Runtime) -> list[str]:
 
 async def _unclaimed(rt: Runtime, calendar: WorkCalendar) -> list[str]:
     settings = rt.settings
-    if settings.staff_chat_id is None:
+    if not settings.desk_chat_ids():
         return []
     now = rt.now()
     limit = timedelta(hours=settings.sla_unclaimed_work_hours)
@@ -120,14 +120,17 @@ async def _unclaimed(rt: Runtime, calendar: WorkCalendar) -> list[str]:
         age = calendar.between(case["since"], now)
         if age < limit:
             continue
+        desk = cards.desk_of(settings, case)  # where its card went
+        if desk is None:
+            continue
         async with rt.engine.connect() as conn:
             reply_to = await case_store.card_message_id(
-                conn, case["id"], settings.staff_chat_id, Purpose.CASE_CARD
+                conn, case["id"], desk.chat_id, Purpose.CASE_CARD
             )
         body = views.unclaimed(case, age, tz=settings.tz)
-        message = _message(body, thread=settings.staff_thread_id, reply_to=reply_to)
+        message = _message(body, thread=desk.thread_id, reply_to=reply_to)
         if await _record_and_send(
-            rt, case, UNCLAIMED, age, [(settings.staff_chat_id, message, Purpose.SLA_UNCLAIMED)]
+            rt, case, UNCLAIMED, age, [(desk.chat_id, message, Purpose.SLA_UNCLAIMED)]
         ):
             done.append(f"{UNCLAIMED}:{case['id']}")
     return done
@@ -249,13 +252,11 @@ async def _escalation_targets(
 async def _staff_group(
     rt: Runtime, conn: AsyncConnection, case: ClockedCase, body: str, purpose: Purpose
 ) -> list[Target]:
-    chat_id = rt.settings.staff_chat_id
-    if chat_id is None:
+    desk = cards.desk_of(rt.settings, case)  # where its card went
+    if desk is None:
         return []
-    reply_to = await case_store.card_message_id(conn, case["id"], chat_id, Purpose.CASE_CARD)
-    return [
-        (chat_id, _message(body, thread=rt.settings.staff_thread_id, reply_to=reply_to), purpose)
-    ]
+    reply_to = await case_store.card_message_id(conn, case["id"], desk.chat_id, Purpose.CASE_CARD)
+    return [(desk.chat_id, _message(body, thread=desk.thread_id, reply_to=reply_to), purpose)]
 
 
 async def _record_and_send(

@@ -11,12 +11,19 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.config import Settings
 from bot.domain.purposes import CARD_PURPOSES, Purpose
+from bot.domain.routing import CaseKeys, Desk
 from bot.storage import cases as case_store
 from bot.storage import desk as desk_store
 from bot.storage import outbox as outbox_store
-from bot.storage.rows import CardMessageRow, UnitRow
+from bot.storage.rows import CardMessageRow, CaseRow, UnitRow
 from bot.views import staff_card
+
+
+def desk_of(settings: Settings, case: CaseRow) -> Desk | None:
+    """The desk the case's card was sent to (STAFF_ROUTES, else the staff group)."""
+    return settings.desk_for(CaseKeys(case["province"], case["sector"], case["violation"]))
 
 
 async def render(

@@ -438,8 +438,8 @@ class OutboxWorker:
             # Someone deleted the card: post it again, and later changes edit the new one.
             log.warning("card of case %s in chat %s is gone; posted again", case_id, now_at)
             extra: dict[str, Any] = {}
-            thread = self.rt.settings.staff_thread_id
-            if now_at == self.rt.settings.staff_chat_id and thread is not None:
+            thread = self.rt.settings.thread_in(now_at)  # the staff group's or a route's topic
+            if thread is not None:
                 extra["message_thread_id"] = thread
             await self._repost(target, now_at, {**extra, **payload})
             return

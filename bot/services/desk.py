@@ -388,15 +388,12 @@ class Desk:
                 note=answer or "[media]",
                 status=after_answer(case["asked_from"]),
             )
-            if settings.staff_chat_id is not None:
-                thread = (
-                    {"message_thread_id": settings.staff_thread_id}
-                    if settings.staff_thread_id is not None
-                    else {}
-                )
+            desk = cards.desk_of(settings, case)  # where the case's card went
+            if desk is not None:
+                thread = {"message_thread_id": desk.thread_id} if desk.thread_id else {}
                 c.extra.append(
                     (
-                        settings.staff_chat_id,
+                        desk.chat_id,
                         "sendMessage",
                         {**notices.answer_posted(case, answer), **thread},
                         Purpose.CITIZEN_ANSWER,
@@ -405,7 +402,7 @@ class Desk:
                 for from_chat, message_id in copies or ():
                     c.extra.append(
                         (
-                            settings.staff_chat_id,
+                            desk.chat_id,
                             "copyMessage",
                             {"from_chat_id": from_chat, "message_id": message_id, **thread},
                             Purpose.CITIZEN_ANSWER,
@@ -538,13 +535,15 @@ class Desk:
         return Refused(Refusal.NOT_DESK_CHAT)
 
     async def is_desk_group(self, chat_id: int) -> bool:
-        """The staff chat (where it lives now, if it was upgraded) or a unit's chat."""
-        staff_chat = self.rt.settings.staff_chat_id
-        if chat_id == staff_chat:
+        """The staff chat or a routed desk (where it lives now, if it was upgraded), or a
+        unit's chat."""
+        desks = self.rt.settings.desk_chat_ids()
+        if chat_id in desks:
             return True
         async with self.rt.engine.connect() as conn:
-            if staff_chat is not None and await chats.current_id(conn, staff_chat) == chat_id:
-                return True
+            for desk in desks:
+                if await chats.current_id(conn, desk) == chat_id:
+                    return True
             return await desk_store.unit_by_chat(conn, chat_id) is not None
 
     async def is_unit_chat(self, chat_id: int) -> bool:

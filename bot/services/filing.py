@@ -45,6 +45,7 @@ from bot.domain.complaint import (
 from bot.domain.lifecycle import OPEN_STATES, Action, Status, transition
 from bot.domain.purposes import Purpose
 from bot.domain.roles import DESK_ROLES
+from bot.domain.routing import CaseKeys
 from bot.services import cards, duplicates
 from bot.services.runtime import Runtime
 from bot.storage import cases as case_store
@@ -532,7 +533,8 @@ class Filing:
                 conn, target["id"], staff_chat_id=self.rt.settings.staff_chat_id, now=now
             )
         else:
-            await self._queue_staff_card(conn, case_id, now)
+            keys = CaseKeys(values["province"], values["sector"], values["violation"])
+            await self._queue_staff_card(conn, case_id, keys, now)
             if unit is not None:
                 await cards.queue_unit_card(conn, case_id, unit, now)
         return Recorded(case_id, code, target, unit)
@@ -766,16 +768,18 @@ class Filing:
         count = await case_store.count_since(conn, user_id, start)
         return count >= self.rt.settings.max_complaints_per_day
 
-    async def _queue_staff_card(self, conn: AsyncConnection, case_id: int, now: datetime) -> None:
-        settings = self.rt.settings
-        if settings.staff_chat_id is None:
+    async def _queue_staff_card(
+        self, conn: AsyncConnection, case_id: int, keys: CaseKeys, now: datetime
+    ) -> None:
+        desk = self.rt.settings.desk_for(keys)  # STAFF_ROUTES, else the staff group
+        if desk is None:
             return
         payload: dict[str, Any] = {}  # the card itself is drawn when it is sent
-        if settings.staff_thread_id is not None:
-            payload["message_thread_id"] = settings.staff_thread_id
+        if desk.thread_id is not None:
+            payload["message_thread_id"] = desk.thread_id
         await outbox_store.enqueue(
             conn,
-            chat_id=settings.staff_chat_id,
+            chat_id=desk.chat_id,
             method="sendMessage",
             payload=payload,
             purpose=Purpose.CASE_CARD,

@@ -1,0 +1,86 @@
+"""STAFF_ROUTES: cases of a sector (or province, or violation) go to a desk group of their own,
+which works like the staff group; everything else stays with the staff group."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import ConfigError
+from bot.domain.routing import CaseKeys, Desk, RouteBy
+from tests.flows import case_rows, file_complaint
+from tests.harness import STAFF_CHAT_ID, make_settings, running_bot
+from tests.test_staff_actions import CLAIM, CLAIMED_NOTICE, NOT_STAFF, _claim, _short
+from tests.test_staff_desk import ADMIN, STAFF1
+
+FUEL_DESK = -1003000000003
+FUEL, FOOD = "سوخت", "مواد غذایی و خواربار"
+
+
+def test_routes_are_read_in_order_and_refused_when_wrong() -> None:
+    from bot.localapi import FakeTelegram
+
+    server = FakeTelegram(token="123456:TEST-TOKEN-abcdef")
+    server.base_url = "http://127.0.0.1:1"
+    settings = make_settings(
+        server,
+        "sqlite:///x.sqlite3",
+        staff_routes=f"sector:fuel={FUEL_DESK}; province:23=-1004000000004/7, violation:fraud=-5",
+    )
+    assert [(r.by, r.code) for r in settings.staff_routes] == [
+        (RouteBy.SECTOR, "fuel"),
+        (RouteBy.PROVINCE, "23"),
+        (RouteBy.VIOLATION, "fraud"),
+    ]
+    # The first match wins; no match: the staff group.
+    assert settings.desk_for(CaseKeys("23", "fuel", "fraud")) == Desk(FUEL_DESK)
+    assert settings.desk_for(CaseKeys("23", "food", "fraud")) == Desk(-1004000000004, 7)
+    assert settings.desk_for(CaseKeys("07", "food", "overpricing")) == Desk(STAFF_CHAT_ID)
+    assert settings.desk_chat_ids() == {STAFF_CHAT_ID, FUEL_DESK, -1004000000004, -5}
+    assert settings.thread_in(-1004000000004) == 7 and settings.thread_in(FUEL_DESK) is None
+    for wrong in (
+        "sector:petrol=-1",  # no such sector
+        "city:tehran=-1",  # nothing routes by city
+        "province:23",  # no group
+        "province:23=group",
+        "province:23=-۱۰۰۱",  # Persian digits are not an id
+        "province:23=-1/0",  # topics start at 1
+        "province:23=-1/x",
+    ):
+        with pytest.raises(ConfigError, match="STAFF_ROUTES is invalid"):
+            make_settings(server, "sqlite:///x.sqlite3", staff_routes=wrong)
+
+
+async def test_a_routed_case_is_carded_and_worked_in_its_own_desk(db_url: str) -> None:
+    async with running_bot(
+        db_url, admin_ids=[ADMIN], staff_routes=f"sector:fuel={FUEL_DESK}"
+    ) as bot:
+        staff = bot.server.group(STAFF_CHAT_ID, title="Staff")
+        fuel = bot.server.group(FUEL_DESK, title="سوخت")
+        admin = bot.server.user(ADMIN, first_name="مدیر")
+        officer = bot.server.user(STAFF1, first_name="کارشناس‌سوخت")
+        outsider = bot.server.user(9999, first_name="غریبه")
+        await staff.send_text(from_user=admin, text=f"/staff add {STAFF1} staff")
+        await staff.expect_message("کارکنان")
+
+        driver = bot.server.user(1301, first_name="راننده")
+        shopper = bot.server.user(1302, first_name="خریدار")
+        await file_complaint(driver, sector=FUEL)
+        await file_complaint(shopper, sector=FOOD)
+        fuel_code = (await case_rows(bot, driver.id))[-1]["code"]
+        food_code = (await case_rows(bot, shopper.id))[-1]["code"]
+
+        card = await fuel.expect_message(_short(fuel_code))
+        assert CLAIM in card.buttons()
+        await staff.expect_message(_short(food_code))
+        assert not [m for m in bot.server.messages(STAFF_CHAT_ID) if _short(fuel_code) in m.text]
+        assert not [m for m in bot.server.messages(FUEL_DESK) if _short(food_code) in m.text]
+
+        # The routed group is a desk: a staff member's press is taken there and the card there
+        # is redrawn; someone who is not staff is refused as in the staff group.
+        qid = await fuel.press(from_user=outsider, text=CLAIM, message=card)
+        assert NOT_STAFF in (await fuel.expect_answer(qid))["text"]
+        await _claim(fuel, officer, card)
+        await driver.expect_message(CLAIMED_NOTICE)
+        # Desk commands work there too.
+        await fuel.send_text(from_user=officer, text="/mine")
+        await fuel.expect_message(_short(fuel_code))
