@@ -7,6 +7,8 @@ real SQLite file, the target a new PostgreSQL database, created and dropped here
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,16 @@ from tests.test_staff_actions import CLAIMED_NOTICE, PHONE, STATUS_CLAIMED, _cla
 from tests.test_staff_desk import ADMIN, CITIZEN, _setup
 
 CITIZEN2 = 1002
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_kept() -> Iterator[None]:
+    """The command line sets up logging on the root logger: put it back for the next tests."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def _plain(url: str) -> str:
