@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, null, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Table, func, null, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.__main__ import main
+from bot.storage import copy as copy_module
 from bot.storage.copy import CopyRefused, copy_data, tables
 from bot.storage.db import create_engine
 from bot.storage.migrate import current_revision, head_revision, upgrade
@@ -290,3 +292,31 @@ def test_the_command_copies_only_sqlite_into_postgresql(
 ) -> None:
     assert main(["copy-data", *argv]) == 2
     assert "copy-data:" in capsys.readouterr().err
+
+
+async def test_counts_that_differ_roll_the_copy_back(
+    source_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Exit status 1 and nothing written: the target is counted inside the copy's transaction
+    (here made to come out one short for `cases`)."""
+    real = copy_module._count
+
+    async def short_on_the_target(conn: AsyncConnection, table: Table) -> int:
+        found = await real(conn, table)
+        return found - 1 if table.name == "cases" and conn.dialect.name == "postgresql" else found
+
+    monkeypatch.setattr(copy_module, "_count", short_on_the_target)
+    async with empty_postgres() as target_url:
+        assert await _cli(_plain(source_url), _plain(target_url)) == 1
+        out, err = capsys.readouterr()
+        assert re.search(r"^cases +2 +1  DIFFERS$", out, re.M), out
+        assert "rolled back, nothing was written" in err
+        target = create_engine(target_url)
+        try:
+            async with target.connect() as conn:
+                for table in (users, cases, api_requests, held_inputs):
+                    assert (
+                        await conn.execute(select(func.count()).select_from(table))
+                    ).scalar() == 0
+        finally:
+            await target.dispose()
