@@ -1,7 +1,9 @@
-"""Command line: `python -m bot [run|migrate|backup|demo]` (also installed as `tazirat-bot`).
+"""Command line: `python -m bot [run|migrate|backup|copy-data|demo|apikey]` (also `tazirat-bot`).
 
 python -m bot            # apply migrations, then run the bot (long polling, or webhook)
 python -m bot migrate    # apply migrations only
+python -m bot backup PATH          # a consistent copy of the SQLite database, while it runs
+python -m bot copy-data SQLITE_URL POSTGRES_URL   # move to PostgreSQL (docs/deploy.md)
 python -m bot demo       # the bot against a built-in local Bot API, with a web chat page
 python -m bot apikey create NAME   # a new Open311 API key (printed once, on its last line)
 python -m bot apikey revoke NAME   # that key stops working at once
@@ -63,12 +65,17 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "migrate", "backup", "demo", "apikey"],
+        choices=["run", "migrate", "backup", "copy-data", "demo", "apikey"],
     )
     parser.add_argument(
-        "path", nargs="?", help="backup: the file (or directory) to write; apikey: what to do"
+        "path",
+        nargs="?",
+        help="backup: the file (or directory) to write; apikey: what to do; "
+        "copy-data: the SQLite database's URL",
     )
-    parser.add_argument("name", nargs="?", help="apikey: the key's name")
+    parser.add_argument(
+        "name", nargs="?", help="apikey: the key's name; copy-data: the PostgreSQL database's URL"
+    )
     demo = parser.add_argument_group("demo (no Telegram token needed)")
     demo.add_argument("--port", type=int, help="the page's port (default 8080 or the next free)")
     demo.add_argument("--fresh", action="store_true", help="start from an empty demo database")
@@ -85,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         return _demo(args)
     setup_logging()
+    if args.command == "copy-data":  # needs no settings: both databases are named
+        if not args.path or not args.name:
+            parser.error("copy-data needs SQLITE_URL and POSTGRES_URL")
+        return _copy_data(args.path, args.name)
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -108,6 +119,46 @@ def main(argv: list[str] | None = None) -> int:
         migrate(settings)
     else:
         run(settings)
+    return 0
+
+
+def _copy_data(source: str, target: str) -> int:
+    """Exit status 0: copied and counted; 1: the counts differed (rolled back); 2: refused.
+    Messages never echo a URL: it may hold a password."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.config import database_url
+    from bot.storage.copy import CopyRefused, CountsDiffer, copy_data, format_counts
+    from bot.storage.db import is_sqlite
+
+    try:
+        source_url, target_url = database_url(source), database_url(target)
+    except ValueError:
+        print("copy-data: give a sqlite:/// URL, then a postgresql:// URL", file=sys.stderr)
+        return 2
+    if not is_sqlite(source_url) or is_sqlite(target_url):
+        print(
+            "copy-data: copies a SQLite database (first) into PostgreSQL (second)", file=sys.stderr
+        )
+        return 2
+    try:
+        report = asyncio.run(copy_data(source_url, target_url))
+    except CopyRefused as exc:
+        print(f"copy-data: refused: {exc}", file=sys.stderr)
+        return 2
+    except CountsDiffer as exc:
+        print(format_counts(exc.report))
+        print("copy-data: row counts differ; rolled back, nothing was written", file=sys.stderr)
+        return 1
+    except (OSError, SQLAlchemyError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        print(
+            f"copy-data: failed, nothing was written: {type(exc).__name__}: {first}",
+            file=sys.stderr,
+        )
+        return 2
+    print(format_counts(report))
+    print("copy-data: every table copied, row counts match")
     return 0
 
 

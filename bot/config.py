@@ -47,6 +47,19 @@ def _int_list(value: object) -> object:
     return value
 
 
+def database_url(value: str) -> str:
+    """A DATABASE_URL with the async driver the bot uses: plain `sqlite:///…` and
+    `postgresql://…` as operators write them; ValueError for any other kind of URL."""
+    v = value.strip()
+    if v.startswith("sqlite:///"):
+        v = "sqlite+aiosqlite:///" + v.removeprefix("sqlite:///")
+    elif v.startswith(("postgresql://", "postgres://")):
+        v = "postgresql+asyncpg://" + v.split("://", 1)[1]
+    if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ValueError("must be a sqlite:/// or postgresql:// URL")
+    return v
+
+
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 
@@ -225,14 +238,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _db_url(cls, v: str) -> str:
-        v = v.strip()
-        if v.startswith("sqlite:///"):
-            v = "sqlite+aiosqlite:///" + v.removeprefix("sqlite:///")
-        elif v.startswith(("postgresql://", "postgres://")):
-            v = "postgresql+asyncpg://" + v.split("://", 1)[1]
-        if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("must be a sqlite:/// or postgresql:// URL")
-        return v
+        return database_url(v)
 
     @field_validator("staff_routes", mode="before")
     @classmethod

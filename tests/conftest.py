@@ -41,14 +41,21 @@ async def _database(kind: str, tmp_path: Path) -> AsyncIterator[str]:
         await upgrade(url)
         yield url
         return
+    async with empty_postgres() as url:
+        await upgrade(url)
+        yield url
+
+
+@asynccontextmanager
+async def empty_postgres() -> AsyncIterator[str]:
+    """A new PostgreSQL database with nothing in it (not migrated), dropped afterwards; its URL
+    as DATABASE_URL takes it, with the driver."""
     admin = await _pg_admin()
     name = f"t_{uuid.uuid4().hex[:16]}"
     await admin.execute(f'CREATE DATABASE "{name}"')
     try:
         base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-        url = f"{base}/{name}"
-        await upgrade(url)
-        yield url
+        yield f"{base}/{name}"
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 
 from bot.storage.db import create_engine
-from bot.storage.migrate import upgrade
+from bot.storage.migrate import current_revision, head_revision, upgrade
 from bot.storage.tables import metadata, units
+from tests.conftest import empty_postgres
 
 
 async def test_migrated_schema_matches_the_tables(db_url: str) -> None:
@@ -34,3 +39,41 @@ async def test_migrated_schema_matches_the_tables(db_url: str) -> None:
 
 async def test_upgrading_twice_is_harmless(db_url: str) -> None:
     await upgrade(db_url)  # already at head: nothing to do, nothing breaks
+
+
+async def test_processes_starting_together_over_postgresql_migrate_once() -> None:
+    """Three processes start at once on a new database: one migrates, the others wait for its
+    lock, then find the schema at head (unlocked, two would create the same tables)."""
+    async with empty_postgres() as url:
+        await asyncio.gather(*(upgrade(url) for _ in range(3)))
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as conn:
+                assert await current_revision(conn) == head_revision()
+                versions = await conn.execute(text("SELECT count(*) FROM alembic_version"))
+                assert versions.scalar_one() == 1
+                seeded = await conn.execute(select(func.count()).select_from(units))
+                assert seeded.scalar_one() == 4  # the seed ran once, not three times
+        finally:
+            await engine.dispose()
+
+
+async def test_separate_processes_starting_together_migrate_once() -> None:
+    """The same with real processes (`python -m bot migrate` three times at once), where an
+    unlocked run fails: the second CREATE TABLE of one name breaks a unique index."""
+    async with empty_postgres() as url:
+        env = {**os.environ, "DATABASE_URL": url, "BOT_TOKEN": "123456:TEST-TOKEN-abcdef"}
+        procs = [
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "migrate", env=env, stderr=asyncio.subprocess.PIPE
+            )
+            for _ in range(3)
+        ]
+        results = [await p.communicate() for p in procs]
+        assert [p.returncode for p in procs] == [0, 0, 0], [err for _out, err in results]
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as conn:
+                assert await current_revision(conn) == head_revision()
+        finally:
+            await engine.dispose()
