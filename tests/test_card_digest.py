@@ -14,7 +14,7 @@ from bot.localapi import BotMessage
 from bot.storage import outbox as outbox_store
 from bot.storage.tables import outbox
 from tests.flows import case_rows, file_complaint
-from tests.harness import Bot, running_bot
+from tests.harness import STAFF_CHAT_ID, Bot, running_bot
 from tests.test_staff_actions import CLAIM, NOT_STAFF, _claim, _short
 from tests.test_staff_desk import ADMIN, _alert, _setup
 
@@ -136,3 +136,57 @@ async def test_a_card_on_time_goes_out_alone_even_with_others_behind(db_url: str
         cards: list[BotMessage] = [await staff.expect_message(_short(c)) for c in codes]
         assert all(CLAIM in c.buttons() for c in cards)
         assert not [m for m in bot.server.messages(staff.id) if "پروندهٔ جدید" in (m.text or "")]
+
+
+async def test_a_card_for_a_group_whose_minute_is_used_up_waits_in_the_outbox(db_url: str) -> None:
+    """The group took its limit in the last minute: the next card is put back (no attempt
+    counted, nothing sent into the pacing to wait there) until a place frees, and by then the
+    cards behind it go with it as one digest."""
+    async with running_bot(db_url, group_messages_per_minute=3) as bot:
+        staff = bot.server.group(STAFF_CHAT_ID, title="Staff")
+        rt = bot.services.rt
+        posted_at = rt.now()
+        async with rt.engine.begin() as conn:  # the group's minute, used up a moment ago
+            for n in range(3):
+                row_id = await outbox_store.enqueue(
+                    conn,
+                    chat_id=staff.id,
+                    method="sendMessage",
+                    payload={"text": BLOCKER},
+                    purpose=Purpose.ADMIN_ALERT,
+                    now=posted_at,
+                )
+                await outbox_store.mark_sent(conn, row_id, posted_at, 7000 + n)
+        citizens = [bot.server.user(uid, first_name=f"شهروند{uid}") for uid in CITIZENS[:2]]
+        for citizen in citizens:
+            await file_complaint(citizen)
+        codes = [(await case_rows(bot, c.id))[-1]["code"] for c in citizens]
+
+        async def first_card() -> dict[str, object]:
+            async with rt.engine.connect() as conn:
+                rows = await conn.execute(
+                    select(outbox.c.status, outbox.c.attempts, outbox.c.next_attempt_at)
+                    .where(outbox.c.purpose == "case_card")
+                    .order_by(outbox.c.id)
+                )
+                return dict(rows.mappings().first() or {})
+
+        row = await first_card()
+        for _ in range(200):  # the worker puts it back just after it took it
+            if row.get("next_attempt_at") != posted_at:
+                break
+            await bot.server.wait_until(lambda: True, timeout=0.05)
+            row = await first_card()
+        assert row == {
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": posted_at + timedelta(minutes=1),
+        }
+        assert not [m for m in bot.server.messages(staff.id) if _short(codes[0]) in m.text]
+
+        bot.clock.advance(minutes=1, seconds=1)  # a place is free; the card waited a minute
+        rt.ring()
+        digest = await staff.expect_message("۲ پروندهٔ جدید")
+        assert digest.buttons() == [tracking.format_code(c) for c in codes]
+        assert [r["status"] for r in await _settled(bot, 2)] == ["sent", "sent"]
+        assert not [m for m in bot.server.messages(staff.id) if CLAIM in m.buttons()]

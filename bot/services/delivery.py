@@ -14,10 +14,14 @@ started first and have places of their own that group lanes cannot fill. Which c
 private is what the messenger said (`chat_kinds`), never the sign of the id.
 
 When new-case cards pile up in a group (a wave of complaints: 100 a minute against the group's
-20 messages), a card that waited DIGEST_AFTER for its turn is not sent alone: the cards queued
-behind it go with it as one «N پروندهٔ جدید» message with a button per case, which posts that
-case's card on request (`Show.POST`). The gathered rows are marked sent by the digest's
-message, in its lane, so nothing is lost or sent twice but as any row is (at least once).
+20 messages), they are not left to queue one by one. A card whose group's minute is used up
+(the outbox posted the group's limit there in the last 60 s) is put back until a place frees,
+rather than waiting inside the pacing while more cards arrive; a card that waited DIGEST_AFTER
+goes out with the cards queued behind it as one «N پروندهٔ جدید» message with a button per
+case, which posts that case's card on request (`Show.POST`). The gathered rows are marked sent
+by the digest's message, in its lane, so nothing is lost or sent twice but as any row is (at
+least once). (Messages the handlers post in the group themselves are not counted: the pacing
+still holds the digest back when they filled the minute.)
 
 Every process runs a worker; a lane's head is taken under a lease (`bot.storage.outbox`), so no
 row is sent by two workers while its holder lives, and a dead holder's row is taken over once
@@ -63,6 +67,7 @@ STOP_GRACE_SECONDS = 10.0
 # A new-case card this old when its turn comes means the group is at its limit: the cards
 # behind it go with it as one digest instead of each waiting for a place.
 DIGEST_AFTER = timedelta(seconds=10)
+GROUP_WINDOW = timedelta(minutes=1)  # the group limit's window
 # Telegram's answers when a card to edit is gone (deleted in the chat) or can no longer be
 # edited; PTB drops the "Bad Request: " and lower-cases the rest.
 CARD_GONE = ("message to edit not found", "message can't be edited")
@@ -83,6 +88,13 @@ class Moved(Exception):
     """The group became a supergroup with a new id: send there, now and from now on."""
 
     new_chat_id: int
+
+
+@dataclass(frozen=True)
+class Deferred(Exception):
+    """Not tried: the row waits until `until` (a group's minute is used up)."""
+
+    until: datetime
 
 
 @dataclass(frozen=True)
@@ -334,13 +346,17 @@ class OutboxWorker:
     async def _post_card(self, row: OutboxRow, case_id: int) -> Any:
         purpose = row["purpose"]
         drawn_at = self.rt.now()
-        if purpose == Purpose.CASE_CARD and drawn_at - row["created_at"] >= DIGEST_AFTER:
-            async with self.rt.engine.connect() as conn:
-                behind = await outbox_store.cards_behind(
-                    conn, row, drawn_at, staff_card.DIGEST_MAX - 1
-                )
-            if behind:
-                return await self._post_digest(row, behind, drawn_at)
+        if purpose == Purpose.CASE_CARD:
+            free_at = await self._place_free_at(row["chat_id"], drawn_at)
+            if free_at is not None:
+                raise Deferred(free_at)
+            if drawn_at - row["created_at"] >= DIGEST_AFTER:
+                async with self.rt.engine.connect() as conn:
+                    behind = await outbox_store.cards_behind(
+                        conn, row, drawn_at, staff_card.DIGEST_MAX - 1
+                    )
+                if behind:
+                    return await self._post_digest(row, behind, drawn_at)
         payload = await self._card(case_id, purpose, drawn_at)
         if payload is None:
             return None
@@ -366,6 +382,15 @@ class OutboxWorker:
                     await self._queue_refresh(conn, case_id)
                 self.rt.ring()
         return result
+
+    async def _place_free_at(self, chat_id: int, now: datetime) -> datetime | None:
+        """When the group's next place frees, if its minute is used up now; else None."""
+        limit = self.rt.settings.group_rate
+        async with self.rt.engine.connect() as conn:
+            posts = await outbox_store.recent_posts(conn, chat_id, limit, staff_card.DIGEST_MAX)
+        if len(posts) < limit or posts[-1] <= now - GROUP_WINDOW:
+            return None
+        return posts[-1] + GROUP_WINDOW
 
     async def _post_digest(self, head: OutboxRow, behind: list[OutboxRow], now: datetime) -> Any:
         """One message for the head card and the cards behind it; they are settled with it."""
@@ -457,6 +482,10 @@ class OutboxWorker:
             row = {**row, "chat_id": await chats.current_id(conn, row["chat_id"])}
         try:
             result = await self._call(row)
+        except Deferred as deferred:  # its lane waits; the other lanes go on
+            async with self.rt.engine.begin() as conn:
+                await outbox_store.defer(conn, row["id"], deferred.until, holder=self.holder)
+            return 0.0
         except Exception as exc:  # mapped to Moved / Retry / Fatal below
             outcome = self.classify(exc)
             if isinstance(outcome, Moved) and row["attempts"] + 1 < MAX_ATTEMPTS:

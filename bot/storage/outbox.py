@@ -168,6 +168,36 @@ async def cards_behind(
     return every((await conn.execute(query)).mappings(), OutboxRow)
 
 
+async def recent_posts(
+    conn: AsyncConnection, chat_id: int, limit: int, per_post: int
+) -> list[datetime]:
+    """When the chat's last `limit` posts went out (edits are not posts), newest first. Rows
+    settled by one message (a digest lists up to `per_post`) count once. Read from the newest
+    end of the chat's lane index, at most limit × per_post rows, so it costs the same however
+    long the chat's history."""
+    last = (
+        select(outbox.c.id, outbox.c.sent_at, outbox.c.result_message_id)
+        .where(outbox.c.chat_id == chat_id, outbox.c.status == "sent", outbox.c.purpose != REFRESH)
+        .order_by(outbox.c.id.desc())
+        .limit(limit * per_post)
+    )
+    posts: dict[object, datetime] = {}
+    for row_id, sent_at, message_id in await conn.execute(last):
+        key = message_id if message_id is not None else ("row", row_id)
+        if sent_at is not None and key not in posts:
+            posts[key] = sent_at
+        if len(posts) >= limit:
+            break
+    return sorted(posts.values(), reverse=True)
+
+
+async def defer(conn: AsyncConnection, row_id: int, until: datetime, *, holder: str) -> None:
+    """Put the row back until then, without counting an attempt (nothing was tried)."""
+    await conn.execute(
+        update(outbox).where(_still_ours(row_id, holder)).values(next_attempt_at=until, **_NO_LEASE)
+    )
+
+
 async def mark_sent_with(
     conn: AsyncConnection, row_ids: list[int], now: datetime, message_id: int | None
 ) -> list[int]:
