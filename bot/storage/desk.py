@@ -9,6 +9,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.lifecycle import Status
+from bot.storage import search
 from bot.storage.rows import CardMessageRow, CaseRow, PromptRow, StaffMember, UnitRow, every, one
 from bot.storage.tables import case_messages, cases, staff_prompts, units, users
 
@@ -150,14 +151,16 @@ async def held_by(conn: AsyncConnection, user_id: int, limit: int = 30) -> list[
 async def find(
     conn: AsyncConnection,
     *,
-    business_key: str | None,
+    search_key: str | None,
     code: str | None,
     phone: str | None,
     limit: int = 20,
 ) -> list[CaseRow]:
+    """Newest first: cases whose business or description contains `search_key` (through the
+    trigram index, `bot.storage.search`), or with this code, or this contact number."""
     conds = []
-    if business_key:
-        conds.append(cases.c.business_key.contains(business_key, autoescape=True))
+    if search_key:
+        conds.append(search.matches(conn.dialect.name, search_key))
     if code:
         conds.append(cases.c.code == code)
     if phone:

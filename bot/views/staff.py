@@ -42,6 +42,10 @@ REFUSALS = {
         "The reporter does not follow this case in the bot, so a question would not reach "
         "them. Call them instead (📞 shows the number)."
     ),
+    Refusal.SHORT_QUERY: N_(
+        "To search, type at least three letters of the business name or of the description, "
+        "or the tracking code."
+    ),
 }
 
 DONE = {

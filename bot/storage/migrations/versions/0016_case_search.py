@@ -1,0 +1,82 @@
+"""/find through a trigram index: `cases.search_text` (filled from the existing cases), on
+SQLite an FTS5 trigram table kept in step by triggers, on PostgreSQL a pg_trgm GIN index.
+
+The keys are made by `bot.text.search_text`, the function that writes them for new cases: a
+later change to that function needs a migration that fills the column again.
+
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-12-03
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from bot import text
+from bot.storage import search
+from bot.storage.tables import SEARCH_FTS, SEARCH_TRGM_INDEX
+
+revision = "0016"
+down_revision = "0015"
+branch_labels = None
+depends_on = None
+
+BATCH = 5000
+
+
+def upgrade() -> None:
+    op.add_column(
+        "cases", sa.Column("search_text", sa.Text(), server_default="", nullable=False)
+    )
+    _fill(op.get_bind())
+    if op.get_bind().dialect.name == "sqlite":
+        for statement in search.fts_ddl():
+            op.execute(statement)
+    else:
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        op.create_index(
+            SEARCH_TRGM_INDEX,
+            "cases",
+            ["search_text"],
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        )
+
+
+def _fill(bind: sa.Connection) -> None:
+    """Every existing case's key, in batches by id."""
+    cases = sa.table(
+        "cases", sa.column("id"), sa.column("business"), sa.column("description"),
+        sa.column("search_text"),
+    )  # fmt: skip
+    update = (
+        sa.update(cases)
+        .where(cases.c.id == sa.bindparam("case_id"))
+        .values(search_text=sa.bindparam("key"))
+    )
+    last = 0
+    while True:
+        rows = bind.execute(
+            sa.select(cases.c.id, cases.c.business, cases.c.description)
+            .where(cases.c.id > last)
+            .order_by(cases.c.id)
+            .limit(BATCH)
+        ).all()
+        if not rows:
+            return
+        bind.execute(
+            update,
+            [{"case_id": r.id, "key": text.search_text(r.business, r.description)} for r in rows],
+        )
+        last = rows[-1].id
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for trigger in ("insert", "delete", "update"):
+            op.execute(f"DROP TRIGGER {SEARCH_FTS}_{trigger}")
+        op.execute(f"DROP TABLE {SEARCH_FTS}")
+    else:
+        op.drop_index(SEARCH_TRGM_INDEX, table_name="cases")
+    with op.batch_alter_table("cases") as batch_op:
+        batch_op.drop_column("search_text")
