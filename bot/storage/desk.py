@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.lifecycle import Status
@@ -156,21 +156,27 @@ async def find(
     phone: str | None,
     limit: int = 20,
 ) -> list[CaseRow]:
+    query = find_query(conn.dialect.name, search_key=search_key, code=code, phone=phone)
+    if query is None:
+        return []
+    return every((await conn.execute(query.limit(limit))).mappings(), CaseRow)
+
+
+def find_query(
+    dialect: str, *, search_key: str | None, code: str | None, phone: str | None
+) -> Select[Any] | None:
     """Newest first: cases whose business or description contains `search_key` (through the
     trigram index, `bot.storage.search`), or with this code, or this contact number."""
     conds = []
     if search_key:
-        conds.append(search.matches(conn.dialect.name, search_key))
+        conds.append(search.matches(dialect, search_key))
     if code:
         conds.append(cases.c.code == code)
     if phone:
         conds.append(cases.c.contact_phone == phone)
     if not conds:
-        return []
-    rows = await conn.execute(
-        select(cases).where(or_(*conds)).order_by(cases.c.created_at.desc()).limit(limit)
-    )
-    return every(rows.mappings(), CaseRow)
+        return None
+    return select(cases).where(or_(*conds)).order_by(cases.c.created_at.desc())
 
 
 async def card_messages(conn: AsyncConnection, case_id: int) -> list[CardMessageRow]:

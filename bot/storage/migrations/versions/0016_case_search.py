@@ -25,9 +25,7 @@ BATCH = 5000
 
 
 def upgrade() -> None:
-    op.add_column(
-        "cases", sa.Column("search_text", sa.Text(), server_default="", nullable=False)
-    )
+    op.add_column("cases", sa.Column("search_text", sa.Text(), server_default="", nullable=False))
     _fill(op.get_bind())
     if op.get_bind().dialect.name == "sqlite":
         for statement in search.fts_ddl():
