@@ -198,9 +198,11 @@ async def test_the_migration_fills_the_search_text_of_existing_cases(
 
 
 async def _plan(conn: AsyncConnection, key: str) -> str:
-    query = desk_store.find_query(conn.dialect.name, search_key=key, code=None, phone=None)
+    query = desk_store.find_query(
+        conn.dialect.name, search_key=key, code=None, phone=None, limit=20
+    )
     assert query is not None
-    sql = str(query.limit(20).compile(conn, compile_kwargs={"literal_binds": True}))
+    sql = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
     prefix = "EXPLAIN QUERY PLAN " if conn.dialect.name == "sqlite" else "EXPLAIN "
     rows = (await conn.exec_driver_sql(prefix + sql)).all()
     return "\n".join(str(row[-1]) for row in rows)
@@ -219,3 +221,15 @@ async def test_the_search_uses_the_trigram_index(world: World) -> None:
         assert "SCAN cases" not in plan.splitlines(), plan  # no pass over the whole table
     else:
         assert f"Bitmap Index Scan on {SEARCH_TRGM_INDEX}" in plan, plan
+
+
+async def test_past_the_limit_the_newest_matches_are_shown(world: World) -> None:
+    ids = [await world.file(f"کبابی شماره {n}", "کباب را کم‌وزن داد و رسید نداد.") for n in range(4)]
+    async with world.desk.rt.engine.connect() as conn:
+        found = await desk_store.find(
+            conn, search_key=bot_text.search_key("کبابی"), code=None, phone=None, limit=2
+        )
+        plan = await _plan(conn, bot_text.search_key("کبابی"))
+    assert [case["id"] for case in found] == [ids[3], ids[2]]
+    if world.desk.rt.engine.dialect.name == "sqlite":  # FTS5 gives the rowids newest first
+        assert "USE TEMP B-TREE" not in plan, plan

@@ -156,27 +156,31 @@ async def find(
     phone: str | None,
     limit: int = 20,
 ) -> list[CaseRow]:
-    query = find_query(conn.dialect.name, search_key=search_key, code=code, phone=phone)
+    query = find_query(
+        conn.dialect.name, search_key=search_key, code=code, phone=phone, limit=limit
+    )
     if query is None:
         return []
-    return every((await conn.execute(query.limit(limit))).mappings(), CaseRow)
+    return every((await conn.execute(query)).mappings(), CaseRow)
 
 
 def find_query(
-    dialect: str, *, search_key: str | None, code: str | None, phone: str | None
+    dialect: str, *, search_key: str | None, code: str | None, phone: str | None, limit: int
 ) -> Select[Any] | None:
-    """Newest first: cases whose business or description contains `search_key` (through the
-    trigram index, `bot.storage.search`), or with this code, or this contact number."""
+    """Newest first (ids follow filing): cases whose business or description contains
+    `search_key` (through the trigram index, `bot.storage.search`), or with this code, or this
+    contact number. In id order a word in most cases is answered from the newest end of the
+    index, not by sorting every match."""
     conds = []
     if search_key:
-        conds.append(search.matches(dialect, search_key))
+        conds.append(search.matches(dialect, search_key, limit))
     if code:
         conds.append(cases.c.code == code)
     if phone:
         conds.append(cases.c.contact_phone == phone)
     if not conds:
         return None
-    return select(cases).where(or_(*conds)).order_by(cases.c.created_at.desc())
+    return select(cases).where(or_(*conds)).order_by(cases.c.id.desc()).limit(limit)
 
 
 async def card_messages(conn: AsyncConnection, case_id: int) -> list[CardMessageRow]:

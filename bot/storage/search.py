@@ -48,14 +48,17 @@ def _like_pattern(key: str) -> str:
     return f"%{escaped}%"
 
 
-def matches(dialect: str, key: str) -> ColumnElement[bool]:
-    """Cases whose search text contains `key` (a `bot.text.search_key`, 3+ characters)."""
+def matches(dialect: str, key: str, newest: int) -> ColumnElement[bool]:
+    """Cases whose search text contains `key` (a `bot.text.search_key`, 3+ characters); on
+    SQLite only the `newest` of them (by id), which FTS5 reads from the end of its lists."""
     if dialect == "sqlite":
         phrase = '"' + key.replace('"', '""') + '"'
         hits = (
             select(sql("rowid"))
             .select_from(sql(SEARCH_FTS))
             .where(sql(f"{SEARCH_FTS} MATCH :phrase").bindparams(phrase=phrase))
+            .order_by(sql("rowid DESC"))
+            .limit(newest)
         )
         return cases.c.id.in_(hits)
     # A literal pattern (not '%' || :key || '%'): the planner reads its trigrams.
