@@ -168,8 +168,11 @@ cases = Table(
     Index(None, "citizen_id", "created_at"),
     Index(None, "status", "created_at"),
     Index(None, "created_at"),
-    Index(None, "business_key"),
-    Index(None, "latitude", "longitude"),  # open cases near a new one (duplicates)
+    # The duplicates check reads the open cases of a business, or open cases near a place:
+    # with the status in the index it reads those, not every case the business or the
+    # latitude band ever had (migration 0016; the business-only index was its prefix).
+    Index(None, "business_key", "status"),
+    Index(None, "status", "latitude", "longitude"),
     Index(None, "merged_into"),  # a card lists the supporting reports merged into its case
     Index(None, "holder_id", "status"),
     Index(None, "resolved_at"),

@@ -1,5 +1,7 @@
 """/find through a trigram index: `cases.search_text` (filled from the existing cases), on
-SQLite an FTS5 trigram table kept in step by triggers, on PostgreSQL a pg_trgm GIN index.
+SQLite an FTS5 trigram table kept in step by triggers, on PostgreSQL a pg_trgm GIN index. And
+the duplicates check's indexes gain the status: (business_key, status) and (status, latitude,
+longitude) replace (business_key) and (latitude, longitude).
 
 The keys are made by `bot.text.search_text`, the function that writes them for new cases: a
 later change to that function needs a migration that fills the column again.
@@ -27,6 +29,7 @@ BATCH = 5000
 def upgrade() -> None:
     op.add_column("cases", sa.Column("search_text", sa.Text(), server_default="", nullable=False))
     _fill(op.get_bind())
+    _duplicates_indexes()
     if op.get_bind().dialect.name == "sqlite":
         for statement in search.fts_ddl():
             op.execute(statement)
@@ -39,6 +42,16 @@ def upgrade() -> None:
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
         )
+
+
+def _duplicates_indexes() -> None:
+    """The filing-time duplicates check: the status joins the business and place indexes."""
+    op.drop_index("ix_cases_business_key", table_name="cases")
+    op.create_index("ix_cases_business_key_status", "cases", ["business_key", "status"])
+    op.drop_index("ix_cases_latitude_longitude", table_name="cases")
+    op.create_index(
+        "ix_cases_status_latitude_longitude", "cases", ["status", "latitude", "longitude"]
+    )
 
 
 def _fill(bind: sa.Connection) -> None:
@@ -76,5 +89,9 @@ def downgrade() -> None:
         op.execute(f"DROP TABLE {SEARCH_FTS}")
     else:
         op.drop_index(SEARCH_TRGM_INDEX, table_name="cases")
+    op.drop_index("ix_cases_status_latitude_longitude", table_name="cases")
+    op.create_index("ix_cases_latitude_longitude", "cases", ["latitude", "longitude"])
+    op.drop_index("ix_cases_business_key_status", table_name="cases")
+    op.create_index("ix_cases_business_key", "cases", ["business_key"])
     with op.batch_alter_table("cases") as batch_op:
         batch_op.drop_column("search_text")
