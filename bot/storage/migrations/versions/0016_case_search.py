@@ -11,6 +11,8 @@ Revises: 0015
 Create Date: 2026-12-03
 """
 
+import logging
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -35,12 +37,26 @@ def upgrade() -> None:
             op.execute(statement)
     else:
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        _warn_if_blind(op.get_bind())
         op.create_index(
             SEARCH_TRGM_INDEX,
             "cases",
             ["search_text"],
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
+        )
+
+
+def _warn_if_blind(bind: sa.Connection) -> None:
+    """pg_trgm takes letters by the database's LC_CTYPE: under "C" or "POSIX" no Persian
+    letter is one, the index holds nothing of Persian text and every search reads all of it."""
+    probe = "\u0633\u0644\u0627\u0645"  # a Persian word
+    found = bind.execute(sa.text("SELECT cardinality(show_trgm(:w))"), {"w": probe}).scalar()
+    if not found:
+        logging.getLogger("alembic").warning(
+            "pg_trgm finds no trigrams in Persian text under this database's LC_CTYPE (C or "
+            "POSIX?): /find will read every case. Create the database with a UTF-8 LC_CTYPE "
+            "such as C.UTF-8 or fa_IR.UTF-8."
         )
 
 
