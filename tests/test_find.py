@@ -4,7 +4,9 @@ stored text and the query."""
 
 from __future__ import annotations
 
+import logging
 import random
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -26,6 +28,7 @@ from bot.storage.db import create_engine
 from bot.storage.migrate import alembic_config, upgrade
 from bot.storage.tables import SEARCH_FTS, SEARCH_TRGM_INDEX, case_events, cases
 from tests.clock import Clock
+from tests.conftest import PG_ADMIN_DSN, _pg_admin
 
 STAFF = Actor(900, Role.STAFF)
 SUPERVISOR = Actor(901, Role.SUPERVISOR)
@@ -233,3 +236,23 @@ async def test_past_the_limit_the_newest_matches_are_shown(world: World) -> None
     assert [case["id"] for case in found] == [ids[3], ids[2]]
     if world.desk.rt.engine.dialect.name == "sqlite":  # FTS5 gives the rowids newest first
         assert "USE TEMP B-TREE" not in plan, plan
+
+
+async def test_the_migration_warns_when_pg_trgm_cannot_read_persian(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Under LC_CTYPE "C" pg_trgm takes no Persian letter for a letter: the index would hold
+    nothing of the text, so the operator is told (the search still answers, by reading all)."""
+    admin = await _pg_admin()
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    await admin.execute(
+        f"CREATE DATABASE \"{name}\" TEMPLATE template0 LC_CTYPE 'C' LC_COLLATE 'C'"
+    )
+    try:
+        base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        with caplog.at_level(logging.WARNING, logger="alembic"):
+            await upgrade(f"{base}/{name}")
+        assert "pg_trgm finds no trigrams in Persian text" in caplog.text
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
