@@ -122,6 +122,28 @@ def word_key(words: str) -> str:
     return key.replace(ZWNJ, "").replace(" ", "").replace("_", "")
 
 
+#: /find needs this many characters of a search key: a trigram index cannot serve fewer.
+SEARCH_MIN_LENGTH: Final = 3
+# Arabic short vowels, tanwin, shadda, sukun, hamza above/below and the superscript alef: the
+# same word is written with or without them («مُهر» = «مهر»).
+_HARAKAT: Final = re.compile("[\u064b-\u065f\u0670]")
+_SEARCH_GAPS: Final = re.compile("[\\s\u200c]+")
+
+
+def search_key(text: str) -> str:
+    """The form in which /find compares text, stored (`cases.search_text`) and typed alike:
+    normalised, case-folded, without harakat, «ۀ» as «ه», and without spaces, ZWNJ and line
+    breaks, so «زنجیره‌ای»، «زنجیره ای» and «زنجیرهای» are one word to the search."""
+    key = normalize(text).casefold().replace("ۀ", "ه")
+    return _SEARCH_GAPS.sub("", _HARAKAT.sub("", key))
+
+
+def search_text(*fields: str) -> str:
+    """What a case is searched under: the key of each field, one per line. A query's key has
+    no line break, so a match never runs from one field into the next."""
+    return "\n".join(search_key(field) for field in fields)
+
+
 def length(text: str) -> int:
     """Length for min/max checks, as Telegram counts it (UTF-16 units), after :func:`normalize`.
 

@@ -340,9 +340,10 @@ async def cmd_find(update: Update, context: BotContext) -> None:
     if actor:
         services = context.services
         assert update.message
-        query = " ".join(context.args or [])
-        cases = await services.desk.find(actor, query) if query.strip() else []
-        await _reply(update.message, views.found(cases, services.rt.now()))
+        found = await services.desk.find(actor, " ".join(context.args or []))
+        if isinstance(found, Refused):
+            return await _reply(update.message, views.refusal_message(found.reason))
+        await _reply(update.message, views.found(found, services.rt.now()))
 
 
 async def cmd_case(update: Update, context: BotContext) -> None:

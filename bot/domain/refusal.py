@@ -22,3 +22,4 @@ class Refusal(StrEnum):
     WINDOW_CLOSED = "window_closed"
     NOT_DESK_CHAT = "not_desk_chat"
     NOT_LINKED = "not_linked"  # came by phone or web and nobody follows it in chat yet
+    SHORT_QUERY = "short_query"  # a /find text too short for the search index

@@ -751,19 +751,20 @@ class Desk:
         async with self.rt.engine.connect() as conn:
             return await desk_store.held_by(conn, actor.user_id)
 
-    async def find(self, actor: Actor, query: str) -> list[CaseRow]:
+    async def find(self, actor: Actor, query: str) -> list[CaseRow] | Refused:
+        """By tracking code, by number (for those who may see numbers), else by a part of the
+        business name or description: 3+ characters of it, which the trigram index needs
+        (shorter text is refused: a scan of every case would answer it)."""
         normalized = text.normalize(query)
         code = text.parse_tracking_input(normalized)
         phone = (
             text.normalize_phone(normalized) if sees_phone(actor.role, is_holder=False) else None
         )
+        key = None if (code or phone) else text.search_key(normalized)
+        if key is not None and len(key) < text.SEARCH_MIN_LENGTH:
+            return Refused(Refusal.SHORT_QUERY)
         async with self.rt.engine.connect() as conn:
-            return await desk_store.find(
-                conn,
-                business_key=None if (code or phone) else normalized.casefold() or None,
-                code=code,
-                phone=phone,
-            )
+            return await desk_store.find(conn, search_key=key, code=code, phone=phone)
 
     async def units(self) -> list[UnitRow]:
         async with self.rt.engine.connect() as conn:

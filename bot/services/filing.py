@@ -818,6 +818,7 @@ def _case_values(
         "latitude": data.latitude,
         "longitude": data.longitude,
         "description": data.description,
+        "search_text": text.search_text(data.business, data.description),
         "price_paid": data.price_paid,
         "price_fair": data.price_fair,
         "contact_phone": data.contact_phone,

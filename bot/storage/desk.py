@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.lifecycle import Status
+from bot.storage import search
 from bot.storage.rows import CardMessageRow, CaseRow, PromptRow, StaffMember, UnitRow, every, one
 from bot.storage.tables import case_messages, cases, staff_prompts, units, users
 
@@ -150,24 +151,36 @@ async def held_by(conn: AsyncConnection, user_id: int, limit: int = 30) -> list[
 async def find(
     conn: AsyncConnection,
     *,
-    business_key: str | None,
+    search_key: str | None,
     code: str | None,
     phone: str | None,
     limit: int = 20,
 ) -> list[CaseRow]:
+    query = find_query(
+        conn.dialect.name, search_key=search_key, code=code, phone=phone, limit=limit
+    )
+    if query is None:
+        return []
+    return every((await conn.execute(query)).mappings(), CaseRow)
+
+
+def find_query(
+    dialect: str, *, search_key: str | None, code: str | None, phone: str | None, limit: int
+) -> Select[Any] | None:
+    """Newest first (ids follow filing): cases whose business or description contains
+    `search_key` (through the trigram index, `bot.storage.search`), or with this code, or this
+    contact number. In id order a word in most cases is answered from the newest end of the
+    index, not by sorting every match."""
     conds = []
-    if business_key:
-        conds.append(cases.c.business_key.contains(business_key, autoescape=True))
+    if search_key:
+        conds.append(search.matches(dialect, search_key, limit))
     if code:
         conds.append(cases.c.code == code)
     if phone:
         conds.append(cases.c.contact_phone == phone)
     if not conds:
-        return []
-    rows = await conn.execute(
-        select(cases).where(or_(*conds)).order_by(cases.c.created_at.desc()).limit(limit)
-    )
-    return every(rows.mappings(), CaseRow)
+        return None
+    return select(cases).where(or_(*conds)).order_by(cases.c.id.desc()).limit(limit)
 
 
 async def card_messages(conn: AsyncConnection, case_id: int) -> list[CardMessageRow]:

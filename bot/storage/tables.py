@@ -143,6 +143,9 @@ cases = Table(
     Column("latitude", Float),
     Column("longitude", Float),
     Column("description", Text, nullable=False),
+    # bot.text.search_text(business, description), written with them: /find reads this, through
+    # the trigram index (SQLite: the FTS5 table SEARCH_FTS; PostgreSQL: SEARCH_TRGM_INDEX).
+    Column("search_text", Text, nullable=False, default="", server_default=""),
     Column("price_paid", BigInteger),  # rials
     Column("price_fair", BigInteger),  # rials
     # The citizen's (or caller's) number, +98…; NULL: they chose to stay anonymous. Personal
@@ -165,12 +168,27 @@ cases = Table(
     Index(None, "citizen_id", "created_at"),
     Index(None, "status", "created_at"),
     Index(None, "created_at"),
-    Index(None, "business_key"),
-    Index(None, "latitude", "longitude"),  # open cases near a new one (duplicates)
+    # The duplicates check reads the open cases of a business, or open cases near a place:
+    # with the status in the index it reads those, not every case the business or the
+    # latitude band ever had (migration 0016; the business-only index was its prefix).
+    Index(None, "business_key", "status"),
+    Index(None, "status", "latitude", "longitude"),
     Index(None, "merged_into"),  # a card lists the supporting reports merged into its case
     Index(None, "holder_id", "status"),
     Index(None, "resolved_at"),
+    Index(
+        "ix_cases_search_text_trgm",
+        "search_text",
+        postgresql_using="gin",
+        postgresql_ops={"search_text": "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql"),
 )
+# SQLite's index behind /find: an FTS5 table (trigram tokenizer) over `cases.search_text`, its
+# content read from `cases` and kept in step by triggers (migration 0016). Not in `metadata`:
+# SQLAlchemy has no virtual tables. A batch migration that rebuilds `cases` on SQLite drops
+# the triggers and must create them again (`bot.storage.search.create_fts`).
+SEARCH_FTS = "cases_fts"
+SEARCH_TRGM_INDEX = "ix_cases_search_text_trgm"
 
 # The audit trail: one row per thing that happened to a case, status change or not.
 case_events = Table(

@@ -42,6 +42,10 @@ REFUSALS = {
         "The reporter does not follow this case in the bot, so a question would not reach "
         "them. Call them instead (📞 shows the number)."
     ),
+    Refusal.SHORT_QUERY: N_(
+        "To search, type at least three letters of the business name or of the description, "
+        "or the tracking code."
+    ),
 }
 
 DONE = {
@@ -329,7 +333,9 @@ def help_text(role: Role | None) -> str:
         _("• Unclaimed complaints, oldest first: {cmd}").format(cmd=command("queue")),
         _("• Complaints you hold: {cmd}").format(cmd=command("mine")),
         _("• The whole history of a case: {cmd} CODE").format(cmd=command("case")),
-        _("• Search by business name or tracking code: {cmd} TEXT").format(cmd=command("find")),
+        _("• Search by business name, description or tracking code: {cmd} TEXT").format(
+            cmd=command("find")
+        ),
         _("• Internal note: {cmd} CODE TEXT").format(cmd=command("note")),
         _("• Ask the citizen: {cmd} CODE QUESTION").format(cmd=command("ask")),
         _(
