@@ -42,10 +42,10 @@ import asyncpg  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from bot.domain import tracking  # noqa: E402
+from bot.domain.periods import Period, PeriodKind  # noqa: E402
 from bot.localapi import FakeUser  # noqa: E402
 from bot.services import export  # noqa: E402
 from bot.services.export import Exports  # noqa: E402
-from bot.services.reports import Period, PeriodKind  # noqa: E402
 from bot.storage.db import create_engine  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402
 from bot.storage.tables import case_events, cases, users  # noqa: E402
