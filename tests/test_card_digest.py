@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from bot.domain import tracking
 from bot.domain.purposes import Purpose
 from bot.localapi import BotMessage
+from bot.storage import chats
 from bot.storage import outbox as outbox_store
 from bot.storage.tables import outbox
 from tests.flows import case_rows, file_complaint
@@ -19,6 +20,7 @@ from tests.test_staff_actions import CLAIM, NOT_STAFF, _claim, _short
 from tests.test_staff_desk import ADMIN, _alert, _setup
 
 CITIZENS = (1201, 1202, 1203, 1204)
+FUEL, FOOD = "سوخت", "مواد غذایی و خواربار"
 
 
 async def _card_rows(bot: Bot) -> list[dict[str, object]]:
@@ -190,3 +192,56 @@ async def test_a_card_for_a_group_whose_minute_is_used_up_waits_in_the_outbox(db
         assert digest.buttons() == [tracking.format_code(c) for c in codes]
         assert [r["status"] for r in await _settled(bot, 2)] == ["sent", "sent"]
         assert not [m for m in bot.server.messages(staff.id) if CLAIM in m.buttons()]
+
+
+async def test_cards_for_a_group_that_became_a_supergroup_still_go_out_as_a_digest(
+    db_url: str,
+) -> None:
+    """The staff group was upgraded: its rows are still queued under the old id (STAFF_CHAT_ID
+    names it) and sent to the new one. The digest gathers the lane's rows and counts the lane's
+    posts, whatever id the chat has now."""
+    old_id, new_id = -4000002, -1004000002
+    async with running_bot(db_url, staff_chat_id=old_id) as bot:
+        bot.server.group(old_id, title="Staff")
+        new = bot.server.migrate(old_id, new_id)
+        rt = bot.services.rt
+        async with rt.engine.begin() as conn:
+            await chats.record_move(conn, old_id, new_id, rt.now())
+        await _block_lane(bot, old_id, minutes=1)
+        citizens = [bot.server.user(uid, first_name=f"شهروند{uid}") for uid in CITIZENS[:3]]
+        for citizen in citizens:
+            await file_complaint(citizen)
+        codes = [(await case_rows(bot, c.id))[-1]["code"] for c in citizens]
+        bot.clock.advance(minutes=1, seconds=1)  # the cards waited a minute behind the blocker
+        rt.ring()
+
+        await new.expect_message(BLOCKER)
+        digest = await new.expect_message("۳ پروندهٔ جدید")
+        assert digest.buttons() == [tracking.format_code(c) for c in codes]
+        assert [r["status"] for r in await _settled(bot, 3)] == ["sent"] * 3
+
+
+async def test_a_digest_lists_only_the_cases_of_its_own_topic(db_url: str) -> None:
+    """STAFF_ROUTES may send cases to topics of one forum group: a digest goes to one topic, so
+    it gathers the cards queued for that topic only (a press posts the card where it is)."""
+    forum_id = -1004000003
+    async with running_bot(
+        db_url, staff_chat_id=forum_id, staff_thread_id=2, staff_routes=f"sector:fuel={forum_id}/1"
+    ) as bot:
+        forum = bot.server.group(forum_id, title="Desk", is_forum=True)
+        assert (forum.create_topic("سوخت"), forum.create_topic("سایر")) == (1, 2)
+        await _block_lane(bot, forum_id, minutes=1)
+        sectors = {1201: FUEL, 1202: FOOD, 1203: FUEL, 1204: FOOD}
+        for uid, sector in sectors.items():
+            await file_complaint(bot.server.user(uid, first_name=f"شهروند{uid}"), sector=sector)
+        codes = {uid: (await case_rows(bot, uid))[-1]["code"] for uid in sectors}
+        bot.clock.advance(minutes=1, seconds=1)
+        bot.services.rt.ring()
+
+        await forum.expect_message(BLOCKER)
+        fuel = await forum.expect_message("۲ پروندهٔ جدید")
+        food = await forum.expect_message("۲ پروندهٔ جدید")
+        assert (fuel.thread_id, food.thread_id) == (1, 2)
+        assert fuel.buttons() == [tracking.format_code(codes[u]) for u in (1201, 1203)]
+        assert food.buttons() == [tracking.format_code(codes[u]) for u in (1202, 1204)]
+        assert [r["status"] for r in await _settled(bot, 4)] == ["sent"] * 4
