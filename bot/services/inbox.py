@@ -126,6 +126,11 @@ class InboxWorker:
                 else []
             )
         self._start_lanes(heads, room)
+        if {a.update_id for a in arrivals} - {h["update_id"] for h in heads}:
+            # Some wait behind a lane in hand, here or in another process. That lane may have
+            # ended while this transaction was open: its last settle, and the look after it,
+            # could not see these rows yet. A look now, after the commit, finds them then.
+            self._bell.set()
 
     def start(self) -> None:
         self._stopping = False
