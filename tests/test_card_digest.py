@@ -12,6 +12,7 @@ from bot.domain import tracking
 from bot.domain.purposes import Purpose
 from bot.localapi import BotMessage
 from bot.storage import chats
+from bot.storage import inbox as inbox_store
 from bot.storage import outbox as outbox_store
 from bot.storage.tables import outbox
 from tests.flows import case_rows, file_complaint
@@ -53,6 +54,16 @@ async def _block_lane(bot: Bot, chat_id: int, *, minutes: float) -> None:
             .where(outbox.c.id == row_id)
             .values(next_attempt_at=now + timedelta(minutes=minutes))
         )
+
+
+async def _inbox_empty(bot: Bot) -> None:
+    """Every update received so far was handled to its end."""
+    for _ in range(200):
+        async with bot.services.rt.engine.connect() as conn:
+            if not await inbox_store.unhandled(conn, limit=1):
+                return
+        await bot.server.wait_until(lambda: True, timeout=0.05)
+    raise AssertionError("updates still unhandled")
 
 
 async def _settled(bot: Bot, count: int) -> list[dict[str, object]]:
@@ -245,3 +256,30 @@ async def test_a_digest_lists_only_the_cases_of_its_own_topic(db_url: str) -> No
         assert fuel.buttons() == [tracking.format_code(codes[u]) for u in (1201, 1203)]
         assert food.buttons() == [tracking.format_code(codes[u]) for u in (1202, 1204)]
         assert [r["status"] for r in await _settled(bot, 4)] == ["sent"] * 4
+
+
+async def test_two_colleagues_pressing_one_case_at_once_post_one_card(db_url: str) -> None:
+    """Two staff members press the same case of a digest at the same moment (each in a lane of
+    their own, so the two presses run side by side): one card is posted, the other hears it is
+    there, and the card posted is the one kept up to date."""
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff = p["staff"]
+        await _block_lane(bot, staff.id, minutes=1)
+        citizens = [bot.server.user(uid, first_name=f"شهروند{uid}") for uid in CITIZENS[:2]]
+        for citizen in citizens:
+            await file_complaint(citizen)
+        codes = [(await case_rows(bot, c.id))[-1]["code"] for c in citizens]
+        bot.clock.advance(minutes=1, seconds=1)
+        bot.services.rt.ring()
+        digest = await staff.expect_message("۲ پروندهٔ جدید")
+        await _settled(bot, 2)
+        label = tracking.format_code(codes[1])
+        first = await staff.press(from_user=p["s1"], text=label, message=digest)
+        second = await staff.press(from_user=p["s2"], text=label, message=digest)
+        await staff.expect_answer(first)
+        await staff.expect_answer(second)
+        await staff.expect_message(_short(codes[1]))
+        await _inbox_empty(bot)  # both presses were handled to their end
+        cards = [m for m in bot.server.messages(staff.id) if CLAIM in m.buttons()]
+        assert len(cards) == 1

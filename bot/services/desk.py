@@ -508,14 +508,20 @@ class Desk:
 
     async def card_posted(
         self, case_id: int, chat_id: int, message_id: int, payload: dict[str, Any]
-    ) -> None:
-        """Record a card posted on request, so that the case's changes redraw it too."""
+    ) -> bool:
+        """Record a card posted on request, so that the case's changes redraw it too. False
+        when another card of the case was recorded in the chat meanwhile (two colleagues
+        pressed at once): this one is a copy nobody would redraw, to be deleted."""
         purpose = Purpose.UNIT_CARD if await self.is_unit_chat(chat_id) else Purpose.CASE_CARD
         async with self.rt.engine.begin() as conn:
-            await case_store.remember_message(conn, case_id, chat_id, message_id, purpose)
+            if not await case_store.remember_first_message(
+                conn, case_id, chat_id, message_id, purpose
+            ):
+                return False
             for target in await cards.targets(conn, case_id):
                 if (target["chat_id"], target["message_id"]) == (chat_id, message_id):
                     await desk_store.set_card_hash(conn, target["id"], cards.content_hash(payload))
+        return True
 
     async def command_refusal(self, actor: Actor, chat_id: int, *, private: bool) -> Refused | None:
         """Why `actor` may not use desk commands in this chat, or None when they may.
