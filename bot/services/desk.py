@@ -380,7 +380,9 @@ class Desk:
     ) -> Result:
         """The citizen's answer to a question: text, and the messages to copy (chat, message
         id) — a file, or every item of an album, all in one answer."""
-        settings = self.rt.settings
+        async with self.rt.engine.connect() as conn:
+            found = await case_store.by_id(conn, case_id)
+            desk = await cards.card_desk(conn, self.rt.settings, found) if found else None
 
         def change(case: CaseRow, now: datetime) -> _Change:
             c = _Change(
@@ -388,8 +390,7 @@ class Desk:
                 note=answer or "[media]",
                 status=after_answer(case["asked_from"]),
             )
-            desk = cards.desk_of(settings, case)  # where the case's card went
-            if desk is not None:
+            if desk is not None:  # where the case's card is
                 thread = {"message_thread_id": desk.thread_id} if desk.thread_id else {}
                 c.extra.append(
                     (
