@@ -133,3 +133,34 @@ async def test_answers_go_to_the_desk_that_has_the_card_also_after_the_routes_ch
         await fuel.expect_message(ANSWER_POSTED)
         for elsewhere in (STAFF_CHAT_ID, TEHRAN_DESK):
             assert not [m for m in bot.server.messages(elsewhere) if ANSWER_POSTED in m.text]
+
+
+async def test_a_deleted_card_comes_back_in_its_own_topic(db_url: str) -> None:
+    """Routes to two topics of one forum group: a routed case's card that someone deleted is
+    posted again in the case's topic, not in the first topic configured for the group."""
+    forum_id = -1003000000031
+    async with running_bot(
+        db_url,
+        admin_ids=[ADMIN],
+        staff_chat_id=forum_id,
+        staff_thread_id=1,
+        staff_routes=f"sector:fuel={forum_id}/2",
+    ) as bot:
+        forum = bot.server.group(forum_id, title="Desk", is_forum=True)
+        assert (forum.create_topic("سایر"), forum.create_topic("سوخت")) == (1, 2)
+        bot.server.user(STAFF1, first_name="کارشناس‌سوخت")
+        admin = bot.server.user(ADMIN, first_name="مدیر")
+        await forum.send_text(from_user=admin, text=f"/staff add {STAFF1} staff")
+        await forum.expect_message("کارکنان")
+        driver = bot.server.user(1301, first_name="راننده")
+        await file_complaint(driver, sector=FUEL)
+        case = (await case_rows(bot, driver.id))[-1]
+        card = await forum.expect_message(_short(case["code"]))
+        assert card.thread_id == 2
+
+        forum.delete_message(card)
+        bot.server.expect_refusal("message to edit not found")
+        desk = bot.services.desk
+        assert type(await desk.claim(await desk.actor(STAFF1), case["id"])).__name__ == "Done"
+        again = await forum.expect_message(_short(case["code"]))
+        assert again.thread_id == 2

@@ -466,13 +466,25 @@ class OutboxWorker:
             # Someone deleted the card: post it again, and later changes edit the new one.
             log.warning("card of case %s in chat %s is gone; posted again", case_id, now_at)
             extra: dict[str, Any] = {}
-            thread = self.rt.settings.thread_in(now_at)  # the staff group's or a route's topic
+            thread = await self._topic_in(case_id, now_at)
             if thread is not None:
                 extra["message_thread_id"] = thread
             await self._repost(target, now_at, {**extra, **payload})
             return
         async with self.rt.engine.begin() as conn:
             await desk_store.set_card_hash(conn, target["id"], digest)
+
+    async def _topic_in(self, case_id: int, chat_id: int) -> int | None:
+        """The topic a case's card goes to in this desk group: the case's route's, when the
+        route names this group (routes may send cases to several topics of one group), else
+        the first configured for the group."""
+        settings = self.rt.settings
+        async with self.rt.engine.connect() as conn:
+            case = await case_store.by_id(conn, case_id)
+            desk = cards.desk_of(settings, case) if case is not None else None
+            if desk is not None and await chats.current_id(conn, desk.chat_id) == chat_id:
+                return desk.thread_id
+        return settings.thread_in(chat_id)
 
     async def _repost(self, target: CardMessageRow, chat_id: int, payload: dict[str, Any]) -> None:
         sent = await self.send("sendMessage", {"chat_id": chat_id, **payload})
