@@ -436,3 +436,29 @@ async def test_an_update_received_while_its_lane_ends_is_handled_at_once(
         await asyncio.wait_for(receiving, BOUND)
         await until(lambda: asyncio.sleep(0, len(handled) == 2), "update 2 is handled")
     assert handled == [1, 2]
+
+
+async def test_updates_received_at_once_take_no_more_lanes_than_the_worker_has(
+    db_url: str,
+) -> None:
+    """Webhook requests are received side by side, and each receive leases lane heads: together
+    they must not start more lanes than `lanes` (the rest wait in the table for a free lane,
+    where another process may take them)."""
+    clock = Clock()
+    rt = runtime(db_url, clock)
+    release = asyncio.Event()
+    started: list[int] = []
+
+    async def handle(row: InboxRow) -> None:
+        started.append(row["update_id"])
+        await release.wait()
+
+    async with workers([rt], [handle], lanes=2, poll_seconds=IDLE) as (worker,):
+        await asyncio.gather(
+            worker.receive([arrival(1, 501), arrival(2, 502)]),
+            worker.receive([arrival(3, 503), arrival(4, 504)]),
+        )
+        await until(lambda: asyncio.sleep(0, len(started) >= 2), "two lanes run")
+        assert worker.busy == 2
+        release.set()
+        await until(lambda: asyncio.sleep(0, len(started) == 4), "all four are handled")
