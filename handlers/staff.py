@@ -160,7 +160,8 @@ async def _post_card(query, context: BotContext, case_id: int) -> None:  # type:
         parse_mode=card["parse_mode"],
         reply_markup=InlineKeyboardMarkup.de_json(card["reply_markup"], context.bot),
     )
-    await desk.card_posted(case_id, message.chat_id, sent.message_id, card)
+    if not await desk.card_posted(case_id, message.chat_id, sent.message_id, card):
+        await sent.delete()  # a colleague's press posted the case's card a moment before
 
 
 async def _show_submenu(query, markup: InlineKeyboardMarkup) -> None:  # type: ignore[no-untyped-def]

@@ -11,14 +11,17 @@ from sqlalchemy import select, update
 from bot.domain import tracking
 from bot.domain.purposes import Purpose
 from bot.localapi import BotMessage
+from bot.storage import chats
+from bot.storage import inbox as inbox_store
 from bot.storage import outbox as outbox_store
 from bot.storage.tables import outbox
 from tests.flows import case_rows, file_complaint
 from tests.harness import STAFF_CHAT_ID, Bot, running_bot
 from tests.test_staff_actions import CLAIM, NOT_STAFF, _claim, _short
-from tests.test_staff_desk import ADMIN, _alert, _setup
+from tests.test_staff_desk import ADMIN, UNIT_CHAT, _alert, _setup
 
 CITIZENS = (1201, 1202, 1203, 1204)
+FUEL, FOOD = "سوخت", "مواد غذایی و خواربار"
 
 
 async def _card_rows(bot: Bot) -> list[dict[str, object]]:
@@ -51,6 +54,16 @@ async def _block_lane(bot: Bot, chat_id: int, *, minutes: float) -> None:
             .where(outbox.c.id == row_id)
             .values(next_attempt_at=now + timedelta(minutes=minutes))
         )
+
+
+async def _inbox_empty(bot: Bot) -> None:
+    """Every update received so far was handled to its end."""
+    for _ in range(200):
+        async with bot.services.rt.engine.connect() as conn:
+            if not await inbox_store.unhandled(conn, limit=1):
+                return
+        await bot.server.wait_until(lambda: True, timeout=0.05)
+    raise AssertionError("updates still unhandled")
 
 
 async def _settled(bot: Bot, count: int) -> list[dict[str, object]]:
@@ -190,3 +203,111 @@ async def test_a_card_for_a_group_whose_minute_is_used_up_waits_in_the_outbox(db
         assert digest.buttons() == [tracking.format_code(c) for c in codes]
         assert [r["status"] for r in await _settled(bot, 2)] == ["sent", "sent"]
         assert not [m for m in bot.server.messages(staff.id) if CLAIM in m.buttons()]
+
+
+async def test_cards_for_a_group_that_became_a_supergroup_still_go_out_as_a_digest(
+    db_url: str,
+) -> None:
+    """The staff group was upgraded: its rows are still queued under the old id (STAFF_CHAT_ID
+    names it) and sent to the new one. The digest gathers the lane's rows and counts the lane's
+    posts, whatever id the chat has now."""
+    old_id, new_id = -4000002, -1004000002
+    async with running_bot(db_url, staff_chat_id=old_id) as bot:
+        bot.server.group(old_id, title="Staff")
+        new = bot.server.migrate(old_id, new_id)
+        rt = bot.services.rt
+        async with rt.engine.begin() as conn:
+            await chats.record_move(conn, old_id, new_id, rt.now())
+        await _block_lane(bot, old_id, minutes=1)
+        citizens = [bot.server.user(uid, first_name=f"شهروند{uid}") for uid in CITIZENS[:3]]
+        for citizen in citizens:
+            await file_complaint(citizen)
+        codes = [(await case_rows(bot, c.id))[-1]["code"] for c in citizens]
+        bot.clock.advance(minutes=1, seconds=1)  # the cards waited a minute behind the blocker
+        rt.ring()
+
+        await new.expect_message(BLOCKER)
+        digest = await new.expect_message("۳ پروندهٔ جدید")
+        assert digest.buttons() == [tracking.format_code(c) for c in codes]
+        assert [r["status"] for r in await _settled(bot, 3)] == ["sent"] * 3
+
+
+async def test_a_digest_lists_only_the_cases_of_its_own_topic(db_url: str) -> None:
+    """STAFF_ROUTES may send cases to topics of one forum group: a digest goes to one topic, so
+    it gathers the cards queued for that topic only (a press posts the card where it is)."""
+    forum_id = -1004000003
+    async with running_bot(
+        db_url, staff_chat_id=forum_id, staff_thread_id=2, staff_routes=f"sector:fuel={forum_id}/1"
+    ) as bot:
+        forum = bot.server.group(forum_id, title="Desk", is_forum=True)
+        assert (forum.create_topic("سوخت"), forum.create_topic("سایر")) == (1, 2)
+        await _block_lane(bot, forum_id, minutes=1)
+        sectors = {1201: FUEL, 1202: FOOD, 1203: FUEL, 1204: FOOD}
+        for uid, sector in sectors.items():
+            await file_complaint(bot.server.user(uid, first_name=f"شهروند{uid}"), sector=sector)
+        codes = {uid: (await case_rows(bot, uid))[-1]["code"] for uid in sectors}
+        bot.clock.advance(minutes=1, seconds=1)
+        bot.services.rt.ring()
+
+        await forum.expect_message(BLOCKER)
+        fuel = await forum.expect_message("۲ پروندهٔ جدید")
+        food = await forum.expect_message("۲ پروندهٔ جدید")
+        assert (fuel.thread_id, food.thread_id) == (1, 2)
+        assert fuel.buttons() == [tracking.format_code(codes[u]) for u in (1201, 1203)]
+        assert food.buttons() == [tracking.format_code(codes[u]) for u in (1202, 1204)]
+        assert [r["status"] for r in await _settled(bot, 4)] == ["sent"] * 4
+
+
+async def test_two_colleagues_pressing_one_case_at_once_post_one_card(db_url: str) -> None:
+    """Two staff members press the same case of a digest at the same moment (each in a lane of
+    their own, so the two presses run side by side): one card is posted, the other hears it is
+    there, and the card posted is the one kept up to date."""
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff = p["staff"]
+        await _block_lane(bot, staff.id, minutes=1)
+        citizens = [bot.server.user(uid, first_name=f"شهروند{uid}") for uid in CITIZENS[:2]]
+        for citizen in citizens:
+            await file_complaint(citizen)
+        codes = [(await case_rows(bot, c.id))[-1]["code"] for c in citizens]
+        bot.clock.advance(minutes=1, seconds=1)
+        bot.services.rt.ring()
+        digest = await staff.expect_message("۲ پروندهٔ جدید")
+        await _settled(bot, 2)
+        label = tracking.format_code(codes[1])
+        first = await staff.press(from_user=p["s1"], text=label, message=digest)
+        second = await staff.press(from_user=p["s2"], text=label, message=digest)
+        await staff.expect_answer(first)
+        await staff.expect_answer(second)
+        await staff.expect_message(_short(codes[1]))
+        await _inbox_empty(bot)  # both presses were handled to their end
+        cards = [m for m in bot.server.messages(staff.id) if CLAIM in m.buttons()]
+        assert len(cards) == 1
+
+
+async def test_a_digest_in_a_routed_desk_that_is_also_a_units_chat_posts_the_staff_card(
+    db_url: str,
+) -> None:
+    """STAFF_ROUTES sends fuel cases to a group that is also a unit's chat: the digest there
+    stands for new cases' staff cards, so a press posts the staff card (claim, refer, ...),
+    not the unit's card of a case never referred to the unit."""
+    async with running_bot(
+        db_url, admin_ids=[ADMIN], staff_routes=f"sector:fuel={UNIT_CHAT}"
+    ) as bot:
+        p = await _setup(bot)
+        unit = p["unit"]
+        await _block_lane(bot, unit.id, minutes=1)
+        citizens = [bot.server.user(uid, first_name=f"شهروند{uid}") for uid in CITIZENS[:2]]
+        for citizen in citizens:
+            await file_complaint(citizen, sector=FUEL)
+        codes = [(await case_rows(bot, c.id))[-1]["code"] for c in citizens]
+        bot.clock.advance(minutes=1, seconds=1)
+        bot.services.rt.ring()
+        digest = await unit.expect_message("۲ پروندهٔ جدید")
+        await _settled(bot, 2)
+        qid = await unit.press(
+            from_user=p["s1"], text=tracking.format_code(codes[0]), message=digest
+        )
+        await unit.expect_answer(qid)
+        card = await unit.expect_message(_short(codes[0]))
+        assert CLAIM in card.buttons()

@@ -386,3 +386,79 @@ async def test_an_update_whose_commit_failed_is_not_counted_again_by_the_flood_g
                 select(tables.inbox.c.flood_warning).where(tables.inbox.c.update_id == 990_001)
             )
             assert rows.scalars().all() == [False]
+
+
+async def test_an_update_received_while_its_lane_ends_is_handled_at_once(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sender's next update is committed while their lane is ending: the receiving
+    transaction saw the lane still held (so it could not claim the row), and the lane's last
+    settle and the look that followed it ran before that commit (so they did not see the row).
+    Someone must look again after the commit, not at the next idle poll."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite runs the two write transactions one after the other")
+    clock = Clock()
+    rt = runtime(db_url, clock)
+    first_running, release_first, in_receive, looked = (asyncio.Event() for _ in range(4))
+    handled: list[int] = []
+    pause_receive = False
+    claim_heads, free_heads = store.claim_heads, store.free_heads
+
+    async def slow_claim(*args: Any, **kwargs: Any) -> list[InboxRow]:
+        rows = await claim_heads(*args, **kwargs)
+        if pause_receive:  # the receiving transaction is open, its row not yet committed
+            in_receive.set()
+            await asyncio.wait_for(looked.wait(), BOUND)
+        return rows
+
+    async def watched_look(*args: Any, **kwargs: Any) -> bool:
+        found = await free_heads(*args, **kwargs)
+        if in_receive.is_set():
+            looked.set()
+        return found
+
+    monkeypatch.setattr(store, "claim_heads", slow_claim)
+    monkeypatch.setattr(store, "free_heads", watched_look)
+
+    async def handle(row: InboxRow) -> None:
+        if row["update_id"] == 1:
+            first_running.set()
+            await release_first.wait()
+        handled.append(row["update_id"])
+
+    async with workers([rt], [handle], poll_seconds=IDLE) as (worker,):
+        await worker.receive([arrival(1, 401)])
+        await asyncio.wait_for(first_running.wait(), BOUND)
+        pause_receive = True
+        receiving = asyncio.create_task(worker.receive([arrival(2, 401)]))
+        await asyncio.wait_for(in_receive.wait(), BOUND)
+        release_first.set()  # the lane settles update 1, finds nothing behind it, and ends
+        await asyncio.wait_for(receiving, BOUND)
+        await until(lambda: asyncio.sleep(0, len(handled) == 2), "update 2 is handled")
+    assert handled == [1, 2]
+
+
+async def test_updates_received_at_once_take_no_more_lanes_than_the_worker_has(
+    db_url: str,
+) -> None:
+    """Webhook requests are received side by side, and each receive leases lane heads: together
+    they must not start more lanes than `lanes` (the rest wait in the table for a free lane,
+    where another process may take them)."""
+    clock = Clock()
+    rt = runtime(db_url, clock)
+    release = asyncio.Event()
+    started: list[int] = []
+
+    async def handle(row: InboxRow) -> None:
+        started.append(row["update_id"])
+        await release.wait()
+
+    async with workers([rt], [handle], lanes=2, poll_seconds=IDLE) as (worker,):
+        await asyncio.gather(
+            worker.receive([arrival(1, 501), arrival(2, 502)]),
+            worker.receive([arrival(3, 503), arrival(4, 504)]),
+        )
+        await until(lambda: asyncio.sleep(0, len(started) >= 2), "two lanes run")
+        assert worker.busy == 2
+        release.set()
+        await until(lambda: asyncio.sleep(0, len(started) == 4), "all four are handled")

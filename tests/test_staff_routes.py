@@ -6,13 +6,14 @@ from __future__ import annotations
 import pytest
 
 from bot.config import ConfigError
-from bot.domain.routing import CaseKeys, Desk, RouteBy
+from bot.domain.routing import CaseKeys, Desk, RouteBy, parse_routes
 from tests.flows import case_rows, file_complaint
 from tests.harness import STAFF_CHAT_ID, make_settings, running_bot
 from tests.test_staff_actions import CLAIM, CLAIMED_NOTICE, NOT_STAFF, _claim, _short
 from tests.test_staff_desk import ADMIN, STAFF1
 
 FUEL_DESK = -1003000000003
+TEHRAN_DESK = -1003000000023
 FUEL, FOOD = "سوخت", "مواد غذایی و خواربار"
 
 
@@ -84,3 +85,82 @@ async def test_a_routed_case_is_carded_and_worked_in_its_own_desk(db_url: str) -
         # Desk commands work there too.
         await fuel.send_text(from_user=officer, text="/mine")
         await fuel.expect_message(_short(fuel_code))
+
+
+async def test_answers_go_to_the_desk_that_has_the_card_also_after_the_routes_changed(
+    db_url: str,
+) -> None:
+    """The citizen's answer to a routed case goes to its desk; and when the operator changes
+    STAFF_ROUTES later, an open case's answer still goes where its card is, not to the desk
+    a new case of its kind would go to now (where nobody knows the case)."""
+    from tests.test_several_open import ANSWER_POSTED, SENT
+
+    async with running_bot(
+        db_url, admin_ids=[ADMIN], staff_routes=f"sector:fuel={FUEL_DESK}"
+    ) as bot:
+        staff = bot.server.group(STAFF_CHAT_ID, title="Staff")
+        fuel = bot.server.group(FUEL_DESK, title="سوخت")
+        bot.server.group(TEHRAN_DESK, title="تهران")
+        admin = bot.server.user(ADMIN, first_name="مدیر")
+        bot.server.user(STAFF1, first_name="کارشناس‌سوخت")
+        await staff.send_text(from_user=admin, text=f"/staff add {STAFF1} staff")
+        await staff.expect_message("کارکنان")
+        driver = bot.server.user(1301, first_name="راننده")
+        await file_complaint(driver, sector=FUEL, phone="+989121234567")
+        case = (await case_rows(bot, driver.id))[-1]
+        await fuel.expect_message(_short(case["code"]))
+        desk = bot.services.desk
+        officer = await desk.actor(STAFF1)
+        for question in ("ساعت خرید؟", "فاکتور دارید؟"):
+            assert type(await desk.claim(officer, case["id"])).__name__ in ("Done", "Refused")
+            asked = await desk.ask(officer, case["id"], question)
+            assert type(asked).__name__ == "Done", asked
+            await driver.expect_message(question)
+            if question == "ساعت خرید؟":
+                await driver.send_text("ساعت ۶ عصر")
+                await driver.expect_message(SENT)
+                await fuel.expect_message(ANSWER_POSTED)
+                # The operator adds a desk for Tehran, ahead of the fuel desk (a restart with
+                # new settings): new Tehran cases go there, this one's card stays with fuel.
+                rt = bot.services.rt
+                routes = parse_routes(f"province:23={TEHRAN_DESK}, sector:fuel={FUEL_DESK}")
+                rt.settings = rt.settings.model_copy(update={"staff_routes": routes})
+                assert rt.settings.desk_for(CaseKeys("23", "fuel", "overpricing")).chat_id == (
+                    TEHRAN_DESK
+                )
+        await driver.send_text("بله دارم")
+        await driver.expect_message(SENT)
+        await fuel.expect_message(ANSWER_POSTED)
+        for elsewhere in (STAFF_CHAT_ID, TEHRAN_DESK):
+            assert not [m for m in bot.server.messages(elsewhere) if ANSWER_POSTED in m.text]
+
+
+async def test_a_deleted_card_comes_back_in_its_own_topic(db_url: str) -> None:
+    """Routes to two topics of one forum group: a routed case's card that someone deleted is
+    posted again in the case's topic, not in the first topic configured for the group."""
+    forum_id = -1003000000031
+    async with running_bot(
+        db_url,
+        admin_ids=[ADMIN],
+        staff_chat_id=forum_id,
+        staff_thread_id=1,
+        staff_routes=f"sector:fuel={forum_id}/2",
+    ) as bot:
+        forum = bot.server.group(forum_id, title="Desk", is_forum=True)
+        assert (forum.create_topic("سایر"), forum.create_topic("سوخت")) == (1, 2)
+        bot.server.user(STAFF1, first_name="کارشناس‌سوخت")
+        admin = bot.server.user(ADMIN, first_name="مدیر")
+        await forum.send_text(from_user=admin, text=f"/staff add {STAFF1} staff")
+        await forum.expect_message("کارکنان")
+        driver = bot.server.user(1301, first_name="راننده")
+        await file_complaint(driver, sector=FUEL)
+        case = (await case_rows(bot, driver.id))[-1]
+        card = await forum.expect_message(_short(case["code"]))
+        assert card.thread_id == 2
+
+        forum.delete_message(card)
+        bot.server.expect_refusal("message to edit not found")
+        desk = bot.services.desk
+        assert type(await desk.claim(await desk.actor(STAFF1), case["id"])).__name__ == "Done"
+        again = await forum.expect_message(_short(case["code"]))
+        assert again.thread_id == 2

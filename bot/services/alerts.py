@@ -29,6 +29,7 @@ from bot.services import cards, pushes, workcal
 from bot.services.runtime import Runtime
 from bot.storage import alerts as alert_store
 from bot.storage import cases as case_store
+from bot.storage import chats
 from bot.storage import desk as desk_store
 from bot.storage import outbox as outbox_store
 from bot.storage.rows import ClockedCase, SpikeCase, UnitRow
@@ -120,13 +121,11 @@ async def _unclaimed(rt: Runtime, calendar: WorkCalendar) -> list[str]:
         age = calendar.between(case["since"], now)
         if age < limit:
             continue
-        desk = cards.desk_of(settings, case)  # where its card went
-        if desk is None:
-            continue
         async with rt.engine.connect() as conn:
-            reply_to = await case_store.card_message_id(
-                conn, case["id"], desk.chat_id, Purpose.CASE_CARD
-            )
+            desk = await cards.card_desk(conn, settings, case)  # where its card is
+            if desk is None:
+                continue
+            reply_to = await _card_in(conn, case["id"], desk.chat_id)
         body = views.unclaimed(case, age, tz=settings.tz)
         message = _message(body, thread=desk.thread_id, reply_to=reply_to)
         if await _record_and_send(
@@ -252,11 +251,18 @@ async def _escalation_targets(
 async def _staff_group(
     rt: Runtime, conn: AsyncConnection, case: ClockedCase, body: str, purpose: Purpose
 ) -> list[Target]:
-    desk = cards.desk_of(rt.settings, case)  # where its card went
+    desk = await cards.card_desk(conn, rt.settings, case)  # where its card is
     if desk is None:
         return []
-    reply_to = await case_store.card_message_id(conn, case["id"], desk.chat_id, Purpose.CASE_CARD)
+    reply_to = await _card_in(conn, case["id"], desk.chat_id)
     return [(desk.chat_id, _message(body, thread=desk.thread_id, reply_to=reply_to), purpose)]
+
+
+async def _card_in(conn: AsyncConnection, case_id: int, chat_id: int) -> int | None:
+    """The case's card in this desk group, to reply to (the card moved with the group, if it
+    was upgraded to a supergroup)."""
+    now_at = await chats.current_id(conn, chat_id)
+    return await case_store.card_message_id(conn, case_id, now_at, Purpose.CASE_CARD)
 
 
 async def _record_and_send(

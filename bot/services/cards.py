@@ -12,9 +12,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import Settings
+from bot.domain import routing
 from bot.domain.purposes import CARD_PURPOSES, Purpose
 from bot.domain.routing import CaseKeys, Desk
 from bot.storage import cases as case_store
+from bot.storage import chats
 from bot.storage import desk as desk_store
 from bot.storage import outbox as outbox_store
 from bot.storage.rows import CardMessageRow, CaseRow, UnitRow
@@ -22,8 +24,26 @@ from bot.views import staff_card
 
 
 def desk_of(settings: Settings, case: CaseRow) -> Desk | None:
-    """The desk the case's card was sent to (STAFF_ROUTES, else the staff group)."""
+    """The desk the case's card goes to now (STAFF_ROUTES, else the staff group)."""
     return settings.desk_for(CaseKeys(case["province"], case["sector"], case["violation"]))
+
+
+async def card_desk(conn: AsyncConnection, settings: Settings, case: CaseRow) -> Desk | None:
+    """The desk where the case's card is: the first desk group it was posted in (where that
+    group lives now, if it was upgraded), else where it would go now (`desk_of`). STAFF_ROUTES
+    may have changed since the case was filed: its answers and notices belong with its card,
+    where the officers working it are."""
+    routed = desk_of(settings, case)
+    configured = routing.desks(settings.staff_routes, settings.staff_desk)
+    by_chat: dict[int, Desk] = {}
+    for desk in reversed(configured):  # the first desk of a chat wins
+        by_chat[desk.chat_id] = by_chat[await chats.current_id(conn, desk.chat_id)] = desk
+    for card in await targets(conn, case["id"]):
+        found = by_chat.get(card["chat_id"]) if card["purpose"] == Purpose.CASE_CARD else None
+        if found is not None:
+            same_chat = routed is not None and by_chat.get(routed.chat_id) == found
+            return routed if same_chat else found
+    return routed
 
 
 async def render(

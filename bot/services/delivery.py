@@ -317,10 +317,12 @@ class OutboxWorker:
                 unit_chat=purpose == Purpose.UNIT_CARD,
             )
 
-    async def _call(self, row: OutboxRow) -> Any:
-        """Make the row's Bot API call(s); cards are drawn now, from the case as it is now."""
+    async def _call(self, row: OutboxRow, stored: OutboxRow) -> Any:
+        """Make the row's Bot API call(s); cards are drawn now, from the case as it is now.
+        `row` is addressed to where the chat lives now; `stored` is the row as queued (its chat
+        id names its lane, also after the chat moved)."""
         if row["purpose"] in CARD_PURPOSES and row["case_id"] is not None:
-            return await self._post_card(row, row["case_id"])
+            return await self._post_card(row, row["case_id"], stored)
         if row["purpose"] == outbox_store.REFRESH and row["case_id"] is not None:
             await self._refresh_cards(row["case_id"])
             return None
@@ -343,17 +345,18 @@ class OutboxWorker:
                     )
         return result
 
-    async def _post_card(self, row: OutboxRow, case_id: int) -> Any:
+    async def _post_card(self, row: OutboxRow, case_id: int, stored: OutboxRow) -> Any:
         purpose = row["purpose"]
         drawn_at = self.rt.now()
         if purpose == Purpose.CASE_CARD:
-            free_at = await self._place_free_at(row["chat_id"], drawn_at)
+            # The lane's posts and the lane's rows: queued under the id the chat had then.
+            free_at = await self._place_free_at(stored["chat_id"], drawn_at)
             if free_at is not None:
                 raise Deferred(free_at)
             if drawn_at - row["created_at"] >= DIGEST_AFTER:
                 async with self.rt.engine.connect() as conn:
                     behind = await outbox_store.cards_behind(
-                        conn, row, drawn_at, staff_card.DIGEST_MAX - 1
+                        conn, stored, drawn_at, staff_card.DIGEST_MAX - 1
                     )
                 if behind:
                     return await self._post_digest(row, behind, drawn_at)
@@ -463,13 +466,25 @@ class OutboxWorker:
             # Someone deleted the card: post it again, and later changes edit the new one.
             log.warning("card of case %s in chat %s is gone; posted again", case_id, now_at)
             extra: dict[str, Any] = {}
-            thread = self.rt.settings.thread_in(now_at)  # the staff group's or a route's topic
+            thread = await self._topic_in(case_id, now_at)
             if thread is not None:
                 extra["message_thread_id"] = thread
             await self._repost(target, now_at, {**extra, **payload})
             return
         async with self.rt.engine.begin() as conn:
             await desk_store.set_card_hash(conn, target["id"], digest)
+
+    async def _topic_in(self, case_id: int, chat_id: int) -> int | None:
+        """The topic a case's card goes to in this desk group: the case's route's, when the
+        route names this group (routes may send cases to several topics of one group), else
+        the first configured for the group."""
+        settings = self.rt.settings
+        async with self.rt.engine.connect() as conn:
+            case = await case_store.by_id(conn, case_id)
+            desk = cards.desk_of(settings, case) if case is not None else None
+            if desk is not None and await chats.current_id(conn, desk.chat_id) == chat_id:
+                return desk.thread_id
+        return settings.thread_in(chat_id)
 
     async def _repost(self, target: CardMessageRow, chat_id: int, payload: dict[str, Any]) -> None:
         sent = await self.send("sendMessage", {"chat_id": chat_id, **payload})
@@ -478,10 +493,11 @@ class OutboxWorker:
             await desk_store.set_card_hash(conn, target["id"], cards.content_hash(payload))
 
     async def _deliver(self, row: OutboxRow) -> float:
+        stored = row
         async with self.rt.engine.connect() as conn:
             row = {**row, "chat_id": await chats.current_id(conn, row["chat_id"])}
         try:
-            result = await self._call(row)
+            result = await self._call(row, stored)
         except Deferred as deferred:  # its lane waits; the other lanes go on
             async with self.rt.engine.begin() as conn:
                 await outbox_store.defer(conn, row["id"], deferred.until, holder=self.holder)

@@ -380,7 +380,9 @@ class Desk:
     ) -> Result:
         """The citizen's answer to a question: text, and the messages to copy (chat, message
         id) — a file, or every item of an album, all in one answer."""
-        settings = self.rt.settings
+        async with self.rt.engine.connect() as conn:
+            found = await case_store.by_id(conn, case_id)
+            desk = await cards.card_desk(conn, self.rt.settings, found) if found else None
 
         def change(case: CaseRow, now: datetime) -> _Change:
             c = _Change(
@@ -388,8 +390,7 @@ class Desk:
                 note=answer or "[media]",
                 status=after_answer(case["asked_from"]),
             )
-            desk = cards.desk_of(settings, case)  # where the case's card went
-            if desk is not None:
+            if desk is not None:  # where the case's card is
                 thread = {"message_thread_id": desk.thread_id} if desk.thread_id else {}
                 c.extra.append(
                     (
@@ -496,8 +497,8 @@ class Desk:
         card in a unit's chat); `Posted` when the case's card is in this chat already (it is
         kept up to date there, and a second copy would only crowd the group); None when the
         case does not exist."""
-        unit_chat = await self.is_unit_chat(chat_id)
-        purpose = Purpose.UNIT_CARD if unit_chat else Purpose.CASE_CARD
+        purpose = await self._requested_card(chat_id)
+        unit_chat = purpose == Purpose.UNIT_CARD
         async with self.rt.engine.connect() as conn:
             message_id = await case_store.card_message_id(conn, case_id, chat_id, purpose)
             if message_id is not None:
@@ -508,14 +509,39 @@ class Desk:
 
     async def card_posted(
         self, case_id: int, chat_id: int, message_id: int, payload: dict[str, Any]
-    ) -> None:
-        """Record a card posted on request, so that the case's changes redraw it too."""
-        purpose = Purpose.UNIT_CARD if await self.is_unit_chat(chat_id) else Purpose.CASE_CARD
+    ) -> bool:
+        """Record a card posted on request, so that the case's changes redraw it too. False
+        when another card of the case was recorded in the chat meanwhile (two colleagues
+        pressed at once): this one is a copy nobody would redraw, to be deleted."""
+        purpose = await self._requested_card(chat_id)
         async with self.rt.engine.begin() as conn:
-            await case_store.remember_message(conn, case_id, chat_id, message_id, purpose)
+            if not await case_store.remember_first_message(
+                conn, case_id, chat_id, message_id, purpose
+            ):
+                return False
             for target in await cards.targets(conn, case_id):
                 if (target["chat_id"], target["message_id"]) == (chat_id, message_id):
                     await desk_store.set_card_hash(conn, target["id"], cards.content_hash(payload))
+        return True
+
+    async def _requested_card(self, chat_id: int) -> Purpose:
+        """The card a digest's press posts here: the staff card in the staff group or a routed
+        desk (the digest stands for new cases' staff cards, also where that group is a unit's
+        chat too), a unit's card in a unit's chat."""
+        if await self._is_configured_desk(chat_id) or not await self.is_unit_chat(chat_id):
+            return Purpose.CASE_CARD
+        return Purpose.UNIT_CARD
+
+    async def _is_configured_desk(self, chat_id: int) -> bool:
+        """The staff group or a routed desk, where it lives now if it was upgraded."""
+        desks = self.rt.settings.desk_chat_ids()
+        if chat_id in desks:
+            return True
+        async with self.rt.engine.connect() as conn:
+            for desk in desks:
+                if await chats.current_id(conn, desk) == chat_id:
+                    return True
+        return False
 
     async def command_refusal(self, actor: Actor, chat_id: int, *, private: bool) -> Refused | None:
         """Why `actor` may not use desk commands in this chat, or None when they may.
@@ -537,13 +563,9 @@ class Desk:
     async def is_desk_group(self, chat_id: int) -> bool:
         """The staff chat or a routed desk (where it lives now, if it was upgraded), or a
         unit's chat."""
-        desks = self.rt.settings.desk_chat_ids()
-        if chat_id in desks:
+        if await self._is_configured_desk(chat_id):
             return True
         async with self.rt.engine.connect() as conn:
-            for desk in desks:
-                if await chats.current_id(conn, desk) == chat_id:
-                    return True
             return await desk_store.unit_by_chat(conn, chat_id) is not None
 
     async def is_unit_chat(self, chat_id: int) -> bool:

@@ -78,6 +78,7 @@ class InboxWorker:
         self._bell = asyncio.Event()
         self._claim_now = False  # rows are known to wait: the next pass claims without looking
         self._held: set[int] = set()  # update ids this worker holds a lease on
+        self._reserved = 0  # lanes claims in flight may start (receives run side by side)
         self._tasks: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
@@ -117,15 +118,24 @@ class InboxWorker:
             for a in arrivals
         ]
         now = self.rt.now()
-        room = self.lanes - len(self._tasks) if self.running else 0
-        async with self.rt.engine.begin() as conn:
-            await store.add(conn, rows, now)
-            heads = (
-                await store.claim_heads(conn, self.holder, now, now + self.lease, room)
-                if room > 0
-                else []
-            )
+        room = self._room() if self.running else 0
+        self._reserved += room
+        try:
+            async with self.rt.engine.begin() as conn:
+                await store.add(conn, rows, now)
+                heads = (
+                    await store.claim_heads(conn, self.holder, now, now + self.lease, room)
+                    if room > 0
+                    else []
+                )
+        finally:
+            self._reserved -= room
         self._start_lanes(heads, room)
+        if {a.update_id for a in arrivals} - {h["update_id"] for h in heads}:
+            # Some wait behind a lane in hand, here or in another process. That lane may have
+            # ended while this transaction was open: its last settle, and the look after it,
+            # could not see these rows yet. A look now, after the commit, finds them then.
+            self._bell.set()
 
     def start(self) -> None:
         self._stopping = False
@@ -177,17 +187,27 @@ class InboxWorker:
         that ran out of room, `ring`), a read looks first: an idle poll, or a lane that ended
         (its next row may have been committed by another process just after its settle), then
         takes no write lock when there is nothing to take, which is the usual case."""
-        room = self.lanes - len(self._tasks)
-        if room <= 0:
+        if self._room() <= 0:
             return  # a lane that ends rings the bell
         now = self.rt.now()
         if look_first:
             async with self.rt.engine.connect() as conn:
                 if not await store.free_heads(conn, now):
                     return
-        async with self.rt.engine.begin() as conn:
-            heads = await store.claim_heads(conn, self.holder, now, now + self.lease, room)
+        room = self._room()
+        if room <= 0:
+            return
+        self._reserved += room
+        try:
+            async with self.rt.engine.begin() as conn:
+                heads = await store.claim_heads(conn, self.holder, now, now + self.lease, room)
+        finally:
+            self._reserved -= room
         self._start_lanes(heads, room)
+
+    def _room(self) -> int:
+        """Lanes free for a claim now: neither running nor promised to a claim in flight."""
+        return self.lanes - len(self._tasks) - self._reserved
 
     def _start_lanes(self, heads: Sequence[InboxRow], room: int) -> None:
         """One task per leased lane head. Rows queued behind a lane in hand are taken by that

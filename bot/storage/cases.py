@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -190,6 +191,28 @@ async def remember_message(
             .where(case_messages.c.id == found[0])
             .values(message_id=message_id)
         )
+
+
+async def remember_first_message(
+    conn: AsyncConnection, case_id: int, chat_id: int, message_id: int, purpose: str
+) -> bool:
+    """Record this card unless the case has one of `purpose` in the chat already (posted
+    meanwhile by someone else); False then. One statement, so that two at once cannot both
+    record theirs (the unique key decides)."""
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = dialect_insert(case_messages).values(
+        case_id=case_id, chat_id=chat_id, message_id=message_id, purpose=purpose
+    )
+    result = await conn.execute(
+        stmt.on_conflict_do_nothing(
+            index_elements=[
+                case_messages.c.case_id,
+                case_messages.c.chat_id,
+                case_messages.c.purpose,
+            ]
+        )
+    )
+    return bool(result.rowcount)
 
 
 async def save_rating(

@@ -150,8 +150,11 @@ async def lane_head(
 async def cards_behind(
     conn: AsyncConnection, head: OutboxRow, now: datetime, limit: int
 ) -> list[OutboxRow]:
-    """New-case cards queued in the head's chat after it, due and held by nobody, oldest first:
-    what a digest may gather with the head. (The lane is ours while we hold its head.)"""
+    """New-case cards queued in the head's lane after it for the same topic, due and held by
+    nobody, oldest first: what a digest may gather with the head. (The lane is ours while we
+    hold its head.) `head` is the row as stored: its chat id names the lane even after the
+    chat moved. Routes may send cases to several topics of one group, and a digest is posted
+    in one of them, so cards for another topic stay for a digest (or a card) of their own."""
     query = (
         select(outbox)
         .where(
@@ -163,9 +166,11 @@ async def cards_behind(
             _free(now),
         )
         .order_by(outbox.c.id)
-        .limit(limit)
+        .limit(limit * 4)  # a few to spare for the cards of other topics
     )
-    return every((await conn.execute(query)).mappings(), OutboxRow)
+    topic = head["payload"].get("message_thread_id")
+    rows = every((await conn.execute(query)).mappings(), OutboxRow)
+    return [r for r in rows if r["payload"].get("message_thread_id") == topic][:limit]
 
 
 async def recent_posts(
