@@ -14,7 +14,7 @@ import re
 import signal
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,6 +143,22 @@ async def make_database(postgres: bool, workdir: Path, admin_dsn: str) -> Databa
 
     base = admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
     return Database(f"{base}/{name}", drop)
+
+
+@contextlib.asynccontextmanager
+async def postgres_database(admin_dsn: str, prefix: str = "bench") -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for the run (its async URL), dropped afterwards."""
+    import asyncpg
+
+    admin = await asyncpg.connect(admin_dsn, timeout=10)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        base = admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+        yield f"{base}/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 # -- the bot process ----------------------------------------------------------------------------

@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import random
 import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -38,9 +36,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import asyncpg  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
+from bench.common import postgres_database  # noqa: E402
 from bot.domain import tracking  # noqa: E402
 from bot.domain.periods import Period, PeriodKind  # noqa: E402
 from bot.localapi import FakeUser  # noqa: E402
@@ -256,24 +254,10 @@ async def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="export-bench-") as folder:
         if args.postgres:
-            async with postgres_database(args.pg_admin_dsn) as url:
+            async with postgres_database(args.pg_admin_dsn, "eb") as url:
                 await run(url, args)
         else:
             await run(f"sqlite+aiosqlite:///{Path(folder) / 'bench.sqlite3'}", args)
-
-
-@contextlib.asynccontextmanager
-async def postgres_database(admin_dsn: str) -> AsyncIterator[str]:
-    """A fresh PostgreSQL database for the run, dropped afterwards."""
-    admin = await asyncpg.connect(admin_dsn, timeout=10)
-    name = f"eb_{uuid.uuid4().hex[:12]}"
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        base = admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-        yield f"{base}/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def run(url: str, args: argparse.Namespace) -> None:

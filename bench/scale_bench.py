@@ -25,14 +25,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import random
 import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import postgres_database
 from bench.summary_bench import (
     CITIZEN,
     NOW,
@@ -237,20 +236,6 @@ async def plans(engine: AsyncEngine, name: str) -> list[str]:
     return [line for line in out if line]  # the connection's own statements plan nothing
 
 
-@contextlib.asynccontextmanager
-async def postgres_database(admin_dsn: str) -> AsyncIterator[str]:
-    """A fresh PostgreSQL database for the run, dropped afterwards."""
-    admin = await asyncpg.connect(admin_dsn, timeout=10)
-    name = f"scale_{uuid.uuid4().hex[:12]}"
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        base = admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-        yield f"{base}/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
 # -- seeding -----------------------------------------------------------------------------------
 
 
@@ -354,7 +339,7 @@ async def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.postgres:
-        async with postgres_database(args.pg_admin_dsn) as url:
+        async with postgres_database(args.pg_admin_dsn, "scale") as url:
             await run(url, sizes, args.repeat)
     else:
         with tempfile.TemporaryDirectory() as tmp:

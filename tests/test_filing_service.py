@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy import func, select
@@ -19,8 +21,9 @@ from bot.storage.tables import cases, outbox
 from tests.clock import Clock
 
 
-@pytest.fixture
-async def filing(db_url: str):  # type: ignore[no-untyped-def]
+@asynccontextmanager
+async def service_runtime(db_url: str) -> AsyncIterator[Runtime]:
+    """The services' runtime on a test clock, with no bot around it."""
     settings = load_settings(
         bot_token="1:abcdef",
         database_url=db_url,
@@ -29,9 +32,16 @@ async def filing(db_url: str):  # type: ignore[no-untyped-def]
         max_complaints_per_day=100,
     )
     engine = create_engine(db_url)
-    rt = Runtime(engine=engine, settings=settings, clock=Clock())
-    yield Filing(rt, random.Random(7))
-    await engine.dispose()
+    try:
+        yield Runtime(engine=engine, settings=settings, clock=Clock())
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def filing(db_url: str):  # type: ignore[no-untyped-def]
+    async with service_runtime(db_url) as rt:
+        yield Filing(rt, random.Random(7))
 
 
 async def _ready_for_review(filing: Filing, user_id: int) -> None:

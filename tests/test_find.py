@@ -16,19 +16,16 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import text as bot_text
-from bot.config import load_settings
 from bot.domain.refusal import Refusal
 from bot.domain.roles import Role
 from bot.services.desk import Actor, Desk, Refused
 from bot.services.filing import Filing, Submitted
 from bot.services.people import touch_and_check
-from bot.services.runtime import Runtime
 from bot.storage import desk as desk_store
-from bot.storage.db import create_engine
 from bot.storage.migrate import alembic_config, upgrade
 from bot.storage.tables import SEARCH_FTS, SEARCH_TRGM_INDEX, case_events, cases
-from tests.clock import Clock
 from tests.conftest import PG_ADMIN_DSN, _pg_admin
+from tests.test_filing_service import service_runtime
 
 STAFF = Actor(900, Role.STAFF)
 SUPERVISOR = Actor(901, Role.SUPERVISOR)
@@ -71,17 +68,8 @@ class World:
 
 @pytest.fixture
 async def world(db_url: str) -> AsyncIterator[World]:
-    settings = load_settings(
-        bot_token="1:abcdef",
-        database_url=db_url,
-        staff_chat_id=-100123,
-        _env_file=None,
-        max_complaints_per_day=100,
-    )
-    engine = create_engine(db_url)
-    rt = Runtime(engine=engine, settings=settings, clock=Clock())
-    yield World(Filing(rt, random.Random(7)), Desk(rt))
-    await engine.dispose()
+    async with service_runtime(db_url) as rt:
+        yield World(Filing(rt, random.Random(7)), Desk(rt))
 
 
 async def _fts_consistent(conn: AsyncConnection) -> None:
