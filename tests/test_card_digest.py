@@ -9,8 +9,10 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from bot.domain import tracking
+from bot.domain.lifecycle import Action
 from bot.domain.purposes import Purpose
 from bot.localapi import BotMessage
+from bot.services.desk import Done
 from bot.storage import chats
 from bot.storage import inbox as inbox_store
 from bot.storage import outbox as outbox_store
@@ -18,7 +20,7 @@ from bot.storage.tables import outbox
 from tests.flows import case_rows, file_complaint
 from tests.harness import STAFF_CHAT_ID, Bot, running_bot
 from tests.test_staff_actions import CLAIM, NOT_STAFF, _claim, _short
-from tests.test_staff_desk import ADMIN, UNIT_CHAT, _alert, _setup
+from tests.test_staff_desk import ADMIN, STAFF1, UNIT_CHAT, _alert, _setup
 
 CITIZENS = (1201, 1202, 1203, 1204)
 FUEL, FOOD = "سوخت", "مواد غذایی و خواربار"
@@ -311,3 +313,27 @@ async def test_a_digest_in_a_routed_desk_that_is_also_a_units_chat_posts_the_sta
         await unit.expect_answer(qid)
         card = await unit.expect_message(_short(codes[0]))
         assert CLAIM in card.buttons()
+
+
+async def test_a_case_taken_up_before_its_digest_gets_its_own_card(db_url: str) -> None:
+    """A digest lists new cases: one claimed meanwhile (from /queue, say) is left out of it
+    and gets its card on its own, showing who holds it."""
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff = p["staff"]
+        await _block_lane(bot, staff.id, minutes=1)
+        citizens = [bot.server.user(uid, first_name=f"شهروند{uid}") for uid in CITIZENS[:3]]
+        for citizen in citizens:
+            await file_complaint(citizen)
+        rows = [(await case_rows(bot, c.id))[-1] for c in citizens]
+        desk = bot.services.desk
+        claimed = await desk.act(await desk.actor(STAFF1), Action.CLAIM, rows[1]["id"])
+        assert isinstance(claimed, Done)
+        bot.clock.advance(minutes=1, seconds=1)
+        bot.services.rt.ring()
+
+        digest = await staff.expect_message("۲ پروندهٔ جدید")
+        assert digest.buttons() == [tracking.format_code(rows[i]["code"]) for i in (0, 2)]
+        card = await staff.expect_message(_short(rows[1]["code"]))
+        assert "کارشناس مسئول" in card.text and CLAIM not in card.buttons()  # held
+        assert [r["status"] for r in await _settled(bot, 3)] == ["sent"] * 3

@@ -38,6 +38,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.chat_kinds import PRIVATE
+from bot.domain.lifecycle import Status
 from bot.domain.purposes import CARD_PURPOSES, Purpose
 from bot.platform import Limits
 from bot.services import cards
@@ -48,7 +49,7 @@ from bot.storage import chats
 from bot.storage import desk as desk_store
 from bot.storage import outbox as outbox_store
 from bot.storage.outbox import Lane
-from bot.storage.rows import CardMessageRow, OutboxRow
+from bot.storage.rows import CardMessageRow, CaseRow, OutboxRow
 from bot.text import split_message, utf16_len
 from bot.views import staff_card
 from bot.views.gate import delivery_failed
@@ -68,6 +69,7 @@ STOP_GRACE_SECONDS = 10.0
 # behind it go with it as one digest instead of each waiting for a place.
 DIGEST_AFTER = timedelta(seconds=10)
 GROUP_WINDOW = timedelta(minutes=1)  # the group limit's window
+DIGESTED = frozenset({Status.NEW.value, Status.REOPENED.value})  # cases a digest lists
 # Telegram's answers when a card to edit is gone (deleted in the chat) or can no longer be
 # edited; PTB drops the "Bad Request: " and lower-cases the rest.
 CARD_GONE = ("message to edit not found", "message can't be edited")
@@ -354,12 +356,9 @@ class OutboxWorker:
             if free_at is not None:
                 raise Deferred(free_at)
             if drawn_at - row["created_at"] >= DIGEST_AFTER:
-                async with self.rt.engine.connect() as conn:
-                    behind = await outbox_store.cards_behind(
-                        conn, stored, drawn_at, staff_card.DIGEST_MAX - 1
-                    )
+                listed, behind = await self._still_new(stored, case_id, drawn_at)
                 if behind:
-                    return await self._post_digest(row, behind, drawn_at)
+                    return await self._post_digest(row, listed, behind, drawn_at)
         payload = await self._card(case_id, purpose, drawn_at)
         if payload is None:
             return None
@@ -395,12 +394,26 @@ class OutboxWorker:
             return None
         return posts[-1] + GROUP_WINDOW
 
-    async def _post_digest(self, head: OutboxRow, behind: list[OutboxRow], now: datetime) -> Any:
-        """One message for the head card and the cards behind it; they are settled with it."""
-        ids = [r["case_id"] for r in (head, *behind) if r["case_id"] is not None]
+    async def _still_new(
+        self, head: OutboxRow, case_id: int, now: datetime
+    ) -> tuple[list[CaseRow], list[OutboxRow]]:
+        """The cards behind the head whose cases are still new, and those cases with the
+        head's first: what a digest lists. A case taken up (or merged) meanwhile is not new:
+        its card goes out on its own, showing where it stands. None behind: no digest."""
         async with self.rt.engine.connect() as conn:
+            behind = await outbox_store.cards_behind(conn, head, now, staff_card.DIGEST_MAX - 1)
+            ids = [case_id, *(r["case_id"] for r in behind if r["case_id"] is not None)]
             found = {c["id"]: c for c in await case_store.by_ids(conn, ids)}
-        listed = [found[i] for i in ids if i in found]
+        new = {i for i, c in found.items() if c["status"] in DIGESTED}
+        if case_id not in new:
+            return [], []
+        behind = [r for r in behind if r["case_id"] in new]
+        return [found[case_id], *(found[r["case_id"]] for r in behind)], behind  # type: ignore[index]
+
+    async def _post_digest(
+        self, head: OutboxRow, listed: list[CaseRow], behind: list[OutboxRow], now: datetime
+    ) -> Any:
+        """One message for the head card and the cards behind it; they are settled with it."""
         payload = staff_card.digest(listed, now=now, tz=self.rt.settings.tz)
         result = await self.send(
             head["method"], {"chat_id": head["chat_id"], **head["payload"], **payload}

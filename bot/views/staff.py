@@ -115,7 +115,9 @@ def refusal(reason: Refusal, holder_name: str | None = None) -> str:
 
 def card_already_here() -> str:
     """A digest's case pressed whose card is in this group already."""
-    return _("This case's card is already in this group, further up; /case with its code shows it.")
+    return _(
+        "This case's card is already in this group, further up; {case} with its code shows it."
+    ).format(case=command("case"))
 
 
 def refusal_message(reason: Refusal, holder_name: str | None = None) -> str:

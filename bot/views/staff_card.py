@@ -254,14 +254,14 @@ def digest(cases: Sequence[CaseRow], *, now: datetime, tz: ZoneInfo) -> dict[str
         _(
             "Many complaints came in at once, and the messenger takes only a few messages a "
             "minute from a bot in one group, so they are listed together. Press a case to post "
-            "its card here; /queue lists every case waiting."
-        ),
+            "its card here; {queue} lists every case waiting."
+        ).format(queue=text.ltr("/queue")),
         "",
     ]
     for case in cases:
         lines.append(
             text.rtl_line("🔴 " if case.get("urgent") else "• ")
-            + _("{code}: {violation}, {business} ({city})").format(
+            + _("{violation}, {business} ({city}): {code}").format(
                 code=tracking.format_code(case["code"]),
                 violation=_label(VIOLATIONS_BY_CODE, case["violation"]),
                 business=escape(text.shown(text.excerpt(case["business"], 40))),
