@@ -46,6 +46,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,7 +73,8 @@ from bot.domain.complaint import Step  # noqa: E402
 from bot.domain.purposes import CARD_PURPOSES, Purpose  # noqa: E402
 from bot.localapi import BotMessage, Call, FakeTelegram, FakeUser  # noqa: E402
 from bot.localapi.webhook import WebhookDelivery  # noqa: E402
-from bot.storage.tables import outbox  # noqa: E402
+from bot.storage.migrate import upgrade  # noqa: E402
+from bot.storage.tables import drafts, outbox, users  # noqa: E402
 
 STAFF_CHAT_ID = -1001000000077
 ADMIN_ID, OFFICER_ID = 9001, 9101
@@ -480,6 +482,8 @@ class LoadRun:
         else:
             postgres = self.name.startswith("webhook")
             self.db = await make_database(postgres, self.workdir, self.args.pg_admin_dsn)
+            if self.args.drafts:
+                await self.seed_drafts(self.args.drafts)
             settings = {
                 "BOT_TOKEN": self.token,
                 "BOT_API_URL": self.server.base_url,
@@ -521,6 +525,28 @@ class LoadRun:
             raise RuntimeError(f"{self.name}: the bot did not start; see {self.workdir}")
         if not self.echo:
             await self.admin_setup()
+
+    async def seed_drafts(self, count: int) -> None:
+        """`count` citizens with a complaint half filled in (at the description), who say
+        nothing during the run: the open drafts a process carries at a peak."""
+        assert self.db is not None
+        await upgrade(self.db.url)
+        now = datetime.now(UTC)
+        data = {"violation": "overpricing", "sector": "food", "province": "23", "city": "تهران"}
+        first = 600_000
+        async with self.db.engine.begin() as conn:
+            for start in range(0, count, 5000):
+                ids = range(first + start, first + min(count, start + 5000))
+                await conn.execute(
+                    sa.insert(users),
+                    [{"id": i, "first_name": "شهروند", "created_at": now, "updated_at": now}
+                     for i in ids],
+                )  # fmt: skip
+                await conn.execute(
+                    sa.insert(drafts),
+                    [{"user_id": i, "kind": "complaint", "step": "description", "data": data,
+                      "created_at": now, "updated_at": now} for i in ids],
+                )  # fmt: skip
 
     async def admin_setup(self) -> None:
         group = self.server.groups[STAFF_CHAT_ID]
@@ -828,6 +854,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--fairness", action="store_true")
     p.add_argument("--fairness-config", default="polling")
     p.add_argument("--fairness-think", type=float, default=3.0)
+    p.add_argument("--drafts", type=int, default=0, help="open drafts seeded before the start")
     p.add_argument("--profile", metavar="DIR", help="py-spy each bot process over the window")
     p.add_argument("--pg-admin-dsn", default=PG_ADMIN_DSN)
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
