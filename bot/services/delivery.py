@@ -17,8 +17,9 @@ When new-case cards pile up in a group (a wave of complaints: 100 a minute again
 20 messages), they are not left to queue one by one. A card whose group's minute is used up
 (the outbox posted the group's limit there in the last 60 s) is put back until a place frees,
 rather than waiting inside the pacing while more cards arrive; a card that waited DIGEST_AFTER
-goes out with the cards queued behind it as one «N پروندهٔ جدید» message with a button per
-case, which posts that case's card on request (`Show.POST`). The gathered rows are marked sent
+goes out with the cards queued behind it (same chat and topic, cases still new) as one «N
+پروندهٔ جدید» message with a button per case, which posts that case's card on request
+(`Show.POST`). The gathered rows are marked sent
 by the digest's message, in its lane, so nothing is lost or sent twice but as any row is (at
 least once). (Messages the handlers post in the group themselves are not counted: the pacing
 still holds the digest back when they filled the minute.)
