@@ -5,6 +5,7 @@ Nothing is lost (every card row is settled, every case reachable) and nothing is
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -68,6 +69,18 @@ async def _inbox_empty(bot: Bot) -> None:
     raise AssertionError("updates still unhandled")
 
 
+async def _filed_behind(
+    bot: Bot, chat_id: int, count: int, *, minutes: float = 1, sector: str | None = None
+) -> list[dict[str, Any]]:
+    """The chat's lane held back (`_block_lane`) while `count` citizens file a complaint each,
+    so their cards queue behind the blocker; returns their cases."""
+    await _block_lane(bot, chat_id, minutes=minutes)
+    citizens = [bot.server.user(uid, first_name=f"شهروند{uid}") for uid in CITIZENS[:count]]
+    for citizen in citizens:
+        await file_complaint(citizen, sector=sector)
+    return [(await case_rows(bot, c.id))[-1] for c in citizens]
+
+
 async def _settled(bot: Bot, count: int) -> list[dict[str, object]]:
     """The card rows once `count` of them are settled: the worker marks them just after
     Telegram accepted the message, so the message may be seen a moment before the mark."""
@@ -86,11 +99,7 @@ async def test_cards_waiting_behind_a_late_one_go_out_as_one_digest(db_url: str)
         staff = p["staff"]
         # The group is at its limit: its lane is held back by an earlier message waiting for a
         # retry while four complaints come in and their cards queue behind it.
-        await _block_lane(bot, staff.id, minutes=1)
-        citizens = [bot.server.user(uid, first_name=f"شهروند{uid}") for uid in CITIZENS]
-        for citizen in citizens:
-            await file_complaint(citizen)
-        codes = [(await case_rows(bot, c.id))[-1]["code"] for c in citizens]
+        codes = [c["code"] for c in await _filed_behind(bot, staff.id, 4)]
         bot.clock.advance(minutes=1, seconds=1)  # the retry is due; the cards waited a minute
         bot.services.rt.ring()
 
@@ -141,13 +150,9 @@ async def test_a_card_on_time_goes_out_alone_even_with_others_behind(db_url: str
     async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
         p = await _setup(bot)
         staff = p["staff"]
-        await _block_lane(bot, staff.id, minutes=5 / 60)
-        citizens = [bot.server.user(uid, first_name=f"شهروند{uid}") for uid in CITIZENS[:3]]
-        for citizen in citizens:
-            await file_complaint(citizen)
+        codes = [c["code"] for c in await _filed_behind(bot, staff.id, 3, minutes=5 / 60)]
         bot.clock.advance(seconds=5)  # the lane moves again; the cards waited 5 s
         bot.services.rt.ring()
-        codes = [(await case_rows(bot, c.id))[-1]["code"] for c in citizens]
         cards: list[BotMessage] = [await staff.expect_message(_short(c)) for c in codes]
         assert all(CLAIM in c.buttons() for c in cards)
         assert not [m for m in bot.server.messages(staff.id) if "پروندهٔ جدید" in (m.text or "")]
@@ -220,11 +225,7 @@ async def test_cards_for_a_group_that_became_a_supergroup_still_go_out_as_a_dige
         rt = bot.services.rt
         async with rt.engine.begin() as conn:
             await chats.record_move(conn, old_id, new_id, rt.now())
-        await _block_lane(bot, old_id, minutes=1)
-        citizens = [bot.server.user(uid, first_name=f"شهروند{uid}") for uid in CITIZENS[:3]]
-        for citizen in citizens:
-            await file_complaint(citizen)
-        codes = [(await case_rows(bot, c.id))[-1]["code"] for c in citizens]
+        codes = [c["code"] for c in await _filed_behind(bot, old_id, 3)]
         bot.clock.advance(minutes=1, seconds=1)  # the cards waited a minute behind the blocker
         rt.ring()
 
@@ -267,11 +268,7 @@ async def test_two_colleagues_pressing_one_case_at_once_post_one_card(db_url: st
     async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
         p = await _setup(bot)
         staff = p["staff"]
-        await _block_lane(bot, staff.id, minutes=1)
-        citizens = [bot.server.user(uid, first_name=f"شهروند{uid}") for uid in CITIZENS[:2]]
-        for citizen in citizens:
-            await file_complaint(citizen)
-        codes = [(await case_rows(bot, c.id))[-1]["code"] for c in citizens]
+        codes = [c["code"] for c in await _filed_behind(bot, staff.id, 2)]
         bot.clock.advance(minutes=1, seconds=1)
         bot.services.rt.ring()
         digest = await staff.expect_message("۲ پروندهٔ جدید")
@@ -298,11 +295,7 @@ async def test_a_digest_in_a_routed_desk_that_is_also_a_units_chat_posts_the_sta
     ) as bot:
         p = await _setup(bot)
         unit = p["unit"]
-        await _block_lane(bot, unit.id, minutes=1)
-        citizens = [bot.server.user(uid, first_name=f"شهروند{uid}") for uid in CITIZENS[:2]]
-        for citizen in citizens:
-            await file_complaint(citizen, sector=FUEL)
-        codes = [(await case_rows(bot, c.id))[-1]["code"] for c in citizens]
+        codes = [c["code"] for c in await _filed_behind(bot, unit.id, 2, sector=FUEL)]
         bot.clock.advance(minutes=1, seconds=1)
         bot.services.rt.ring()
         digest = await unit.expect_message("۲ پروندهٔ جدید")
@@ -321,11 +314,7 @@ async def test_a_case_taken_up_before_its_digest_gets_its_own_card(db_url: str) 
     async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
         p = await _setup(bot)
         staff = p["staff"]
-        await _block_lane(bot, staff.id, minutes=1)
-        citizens = [bot.server.user(uid, first_name=f"شهروند{uid}") for uid in CITIZENS[:3]]
-        for citizen in citizens:
-            await file_complaint(citizen)
-        rows = [(await case_rows(bot, c.id))[-1] for c in citizens]
+        rows = await _filed_behind(bot, staff.id, 3)
         desk = bot.services.desk
         claimed = await desk.act(await desk.actor(STAFF1), Action.CLAIM, rows[1]["id"])
         assert isinstance(claimed, Done)

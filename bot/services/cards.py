@@ -28,16 +28,22 @@ def desk_of(settings: Settings, case: CaseRow) -> Desk | None:
     return settings.desk_for(CaseKeys(case["province"], case["sector"], case["violation"]))
 
 
+async def configured_desks(conn: AsyncConnection, settings: Settings) -> dict[int, Desk]:
+    """The staff group and the routed desks, by chat id: each under the id it was configured
+    with and the one it has now, if the group was upgraded (the first desk of a chat wins)."""
+    by_chat: dict[int, Desk] = {}
+    for desk in reversed(routing.desks(settings.staff_routes, settings.staff_desk)):
+        by_chat[desk.chat_id] = by_chat[await chats.current_id(conn, desk.chat_id)] = desk
+    return by_chat
+
+
 async def card_desk(conn: AsyncConnection, settings: Settings, case: CaseRow) -> Desk | None:
     """The desk where the case's card is: the first desk group it was posted in (where that
     group lives now, if it was upgraded), else where it would go now (`desk_of`). STAFF_ROUTES
     may have changed since the case was filed: its answers and notices belong with its card,
     where the officers working it are."""
     routed = desk_of(settings, case)
-    configured = routing.desks(settings.staff_routes, settings.staff_desk)
-    by_chat: dict[int, Desk] = {}
-    for desk in reversed(configured):  # the first desk of a chat wins
-        by_chat[desk.chat_id] = by_chat[await chats.current_id(conn, desk.chat_id)] = desk
+    by_chat = await configured_desks(conn, settings)
     for card in await targets(conn, case["id"]):
         found = by_chat.get(card["chat_id"]) if card["purpose"] == Purpose.CASE_CARD else None
         if found is not None:

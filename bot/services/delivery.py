@@ -19,10 +19,10 @@ When new-case cards pile up in a group (a wave of complaints: 100 a minute again
 rather than waiting inside the pacing while more cards arrive; a card that waited DIGEST_AFTER
 goes out with the cards queued behind it (same chat and topic, cases still new) as one «N
 پروندهٔ جدید» message with a button per case, which posts that case's card on request
-(`Show.POST`). The gathered rows are marked sent
-by the digest's message, in its lane, so nothing is lost or sent twice but as any row is (at
-least once). (Messages the handlers post in the group themselves are not counted: the pacing
-still holds the digest back when they filled the minute.)
+(`Show.POST`). The gathered rows are marked sent by the digest's message, in its lane, so
+nothing is lost or sent twice but as any row is (at least once). (Messages the handlers post in
+the group themselves are not counted: the pacing still holds the digest back when they filled
+the minute.)
 
 Every process runs a worker; a lane's head is taken under a lease (`bot.storage.outbox`), so no
 row is sent by two workers while its holder lives, and a dead holder's row is taken over once
@@ -408,8 +408,7 @@ class OutboxWorker:
         new = {i for i, c in found.items() if c["status"] in DIGESTED}
         if case_id not in new:
             return [], []
-        behind = [r for r in behind if r["case_id"] in new]
-        return [found[case_id], *(found[r["case_id"]] for r in behind)], behind  # type: ignore[index]
+        return [found[i] for i in ids if i in new], [r for r in behind if r["case_id"] in new]
 
     async def _post_digest(
         self, head: OutboxRow, listed: list[CaseRow], behind: list[OutboxRow], now: datetime

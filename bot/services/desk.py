@@ -34,7 +34,6 @@ from bot.domain.roles import DESK_ROLES, Role, may, sees_phone
 from bot.services import cards
 from bot.services.runtime import Runtime
 from bot.storage import cases as case_store
-from bot.storage import chats
 from bot.storage import desk as desk_store
 from bot.storage import outbox as outbox_store
 from bot.storage import users as user_store
@@ -534,14 +533,10 @@ class Desk:
 
     async def _is_configured_desk(self, chat_id: int) -> bool:
         """The staff group or a routed desk, where it lives now if it was upgraded."""
-        desks = self.rt.settings.desk_chat_ids()
-        if chat_id in desks:
+        if chat_id in self.rt.settings.desk_chat_ids():
             return True
         async with self.rt.engine.connect() as conn:
-            for desk in desks:
-                if await chats.current_id(conn, desk) == chat_id:
-                    return True
-        return False
+            return chat_id in await cards.configured_desks(conn, self.rt.settings)
 
     async def command_refusal(self, actor: Actor, chat_id: int, *, private: bool) -> Refused | None:
         """Why `actor` may not use desk commands in this chat, or None when they may.
