@@ -180,3 +180,56 @@ async def test_a_stalled_holders_late_retry_or_failure_leaves_a_taken_over_row_a
         assert [tuple(r) for r in rows] == [("pending", "B"), ("sent", None)]
     finally:
         await rt.engine.dispose()
+
+
+async def test_a_send_the_database_would_not_record_is_recorded_later_not_sent_again(
+    db_url: str, monkeypatch: Any
+) -> None:
+    # Telegram took the message, then writing "sent" failed (a lock timeout, a dropped
+    # connection). Giving the row back would have another lane send it a second time: the
+    # worker keeps its lease and writes again until the database takes it.
+    clock = Clock()
+    rts = [runtime(db_url, clock) for _ in range(2)]
+    sent: list[str] = []
+    recorded = asyncio.Event()
+    real_mark_sent = outbox_store.mark_sent
+    refusals = 2
+
+    async def flaky_mark_sent(conn: Any, *args: Any, **kwargs: Any) -> None:
+        nonlocal refusals
+        if refusals:
+            refusals -= 1
+            raise OSError("connection reset while recording")
+        await real_mark_sent(conn, *args, **kwargs)
+        recorded.set()
+
+    monkeypatch.setattr(outbox_store, "mark_sent", flaky_mark_sent)
+
+    async def send(method: str, params: dict[str, Any]) -> dict[str, Any]:
+        sent.append(params["text"])
+        return {"message_id": len(sent)}
+
+    workers = [OutboxWorker(rt, send, lambda exc: Retry(str(exc))) for rt in rts]
+    await queue(rts[0], range(1, 2), 1)
+    for worker in workers:
+        worker.start()
+    try:
+        await asyncio.wait_for(recorded.wait(), BOUND)
+        # Both workers look again: nothing is left for either.
+        for worker in workers:
+            assert await worker._dispatch() >= 0
+            assert not worker._lanes
+    finally:
+        for worker in workers:
+            await worker.stop()
+        for rt in rts:
+            await rt.engine.dispose()
+    assert sent == ["1:0"]
+    assert refusals == 0
+    engine = create_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(outbox.c.status, outbox.c.lease_holder))).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(r) for r in rows] == [("sent", None)]

@@ -27,6 +27,10 @@ the minute.)
 Every process runs a worker; a lane's head is taken under a lease (`bot.storage.outbox`), so no
 row is sent by two workers while its holder lives, and a dead holder's row is taken over once
 its lease has run out. (The pacing is shared by the processes with PACING_REDIS_URL.)
+
+What records a send that Telegram accepted (the row sent, a part sent, the card's message id)
+is written until it holds (`_record`), the lease kept meanwhile: a database blip after a send
+must not give the row back, or another lane would send it again.
 """
 
 from __future__ import annotations
@@ -36,7 +40,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.chat_kinds import PRIVATE
 from bot.domain.lifecycle import Status
@@ -66,6 +73,7 @@ MAX_BACKOFF = timedelta(minutes=10)
 PRIVATE_LANES = 32
 GROUP_LANES = 16
 STOP_GRACE_SECONDS = 10.0
+RECORD_BACKOFF_MAX = 5.0  # seconds between tries to record a send the database refused
 # A new-case card this old when its turn comes means the group is at its limit: the cards
 # behind it go with it as one digest instead of each waiting for a place.
 DIGEST_AFTER = timedelta(seconds=10)
@@ -308,6 +316,22 @@ class OutboxWorker:
             self._held.add(row["id"])
         return row
 
+    async def _record(self, write: Callable[[AsyncConnection], Awaitable[None]]) -> None:
+        """Write what a send accepted by Telegram changed, trying again until the database takes
+        it. Meanwhile the row stays ours (the heartbeat renews its lease): were the failure to
+        end the lane, the row would be given back and sent twice. Only a stop or a crash leaves
+        it unrecorded, and then it goes again after its lease, as any send cut off is."""
+        pause = self.rt.settings.outbox_poll_seconds
+        while True:
+            try:
+                async with self.rt.engine.begin() as conn:
+                    await write(conn)
+                return
+            except Exception:
+                log.warning("could not record a send; trying again in %.1fs", pause, exc_info=True)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, RECORD_BACKOFF_MAX)
+
     async def _card(
         self, case_id: int, purpose: str, now: datetime | None = None
     ) -> dict[str, Any] | None:
@@ -342,10 +366,15 @@ class OutboxWorker:
                 result = sent
             if index < len(calls) - 1:
                 # A later part may fail: the retry resumes after this one, not from the start.
-                async with self.rt.engine.begin() as conn:
-                    await outbox_store.mark_part_sent(
-                        conn, row["id"], index + 1, _message_id(sent) if index == primary else None
+                part_id = _message_id(sent) if index == primary else None
+                await self._record(
+                    partial(
+                        outbox_store.mark_part_sent,
+                        row_id=row["id"],
+                        parts_sent=index + 1,
+                        message_id=part_id,
                     )
+                )
         return result
 
     async def _post_card(self, row: OutboxRow, case_id: int, stored: OutboxRow) -> Any:
@@ -367,15 +396,17 @@ class OutboxWorker:
             row["method"], {"chat_id": row["chat_id"], **row["payload"], **payload}
         )
         if isinstance(result, dict) and "message_id" in result:
-            async with self.rt.engine.begin() as conn:
+            message_id, drawn = result["message_id"], cards.content_hash(payload)
+
+            async def remember(conn: AsyncConnection) -> None:
                 await case_store.remember_message(
-                    conn, case_id, row["chat_id"], result["message_id"], purpose
+                    conn, case_id, row["chat_id"], message_id, purpose
                 )
                 for target in await cards.targets(conn, case_id):
-                    if target["message_id"] == result["message_id"]:
-                        await desk_store.set_card_hash(
-                            conn, target["id"], cards.content_hash(payload)
-                        )
+                    if target["message_id"] == message_id:
+                        await desk_store.set_card_hash(conn, target["id"], drawn)
+
+            await self._record(remember)
             # The card was drawn before it waited for its turn in the chat, and a refresh run
             # in the meantime (in its own lane) could not find it yet: catch up now. (Drawn for
             # the same moment, so that only a change of the case counts, not the age line.)
@@ -418,10 +449,12 @@ class OutboxWorker:
         result = await self.send(
             head["method"], {"chat_id": head["chat_id"], **head["payload"], **payload}
         )
-        async with self.rt.engine.begin() as conn:
-            await outbox_store.mark_sent_with(
-                conn, [r["id"] for r in behind], self.rt.now(), _message_id(result)
-            )
+        gathered, at, message_id = [r["id"] for r in behind], self.rt.now(), _message_id(result)
+
+        async def settle(conn: AsyncConnection) -> None:
+            await outbox_store.mark_sent_with(conn, gathered, at, message_id)
+
+        await self._record(settle)
         log.info("%d new cases listed in one message in chat %s", len(listed), head["chat_id"])
         return result
 
@@ -575,10 +608,14 @@ class OutboxWorker:
         kind = _chat_kind(result)
         if kind is not None and not self.rt.chat_kinds.unsaved(row["chat_id"], kind):
             kind = None  # known and stored already
-        async with self.rt.engine.begin() as conn:
-            await outbox_store.mark_sent(conn, row["id"], self.rt.now(), _message_id(result))
+        sent_at, message_id = self.rt.now(), _message_id(result)
+
+        async def settle(conn: AsyncConnection) -> None:
+            await outbox_store.mark_sent(conn, row["id"], sent_at, message_id)
             if kind is not None:  # what the messenger said the chat is, for lanes and pacing
-                await chats.record_kind(conn, row["chat_id"], kind, self.rt.now())
+                await chats.record_kind(conn, row["chat_id"], kind, sent_at)
+
+        await self._record(settle)
         if kind is not None:
             self.rt.chat_kinds.saved(row["chat_id"], kind)
         self.on_result("sent")
