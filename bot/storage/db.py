@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.storage import sqlite_driver
+
 # Set on a connection whose transaction was begun explicitly (`engine.begin()`, `conn.begin()`):
 # that is where the bot writes. A connection from `engine.connect()` that merely autobegins
 # is never committed (the code base has no `conn.commit()`), so whatever it does is a read.
@@ -54,7 +56,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = _SQLiteEngine(
-            create_async_engine(url, connect_args={"timeout": 30}, **kwargs).sync_engine
+            create_async_engine(
+                url, connect_args={"timeout": 30}, module=sqlite_driver.dbapi(), **kwargs
+            ).sync_engine
         )
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -1,0 +1,141 @@
+"""SQLAlchemy's aiosqlite adapter with one thread hop per statement instead of four.
+
+aiosqlite runs sqlite3 in a thread of its own, and each call into it is a hop: a future, a
+queue put, a wake-up of that thread, and a `call_soon_threadsafe` back that wakes the event
+loop through its self-pipe. SQLAlchemy's adapter makes four of them per statement (open a
+cursor, execute, fetch the rows, close the cursor). A bot update runs about 28 statements, so
+those hops were a large share of its CPU time (docs/benchmarks.md, "Cutting the cost of an
+update"), more than SQLite's own work on these small indexed queries.
+
+Here a statement is one function run in aiosqlite's thread: execute, fetch every row, note the
+description, row count and last row id, close. Results are buffered, as SQLAlchemy's adapter
+buffers them too; server-side cursors (`stream()`) keep the stock adapter.
+
+It uses aiosqlite's `Connection._execute`, the method through which all of aiosqlite's own calls
+go: a change there fails tests/test_sqlite_driver.py, not the bot in silence.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util.concurrency import await_
+
+_Ran = tuple[Any, list[Any], int, int | None]  # description, rows, rowcount, lastrowid
+
+
+def _run(raw: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Ran:
+    """In aiosqlite's thread: the whole statement, cursor to close."""
+    cursor = raw.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else []
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
+    """A buffered cursor whose statement is one call into aiosqlite's thread."""
+
+    __slots__ = ("_description", "_lastrowid", "_rowcount")
+
+    def __init__(self, adapt_connection: AsyncAdapt_dbapi_connection) -> None:
+        # No aiosqlite cursor is opened (that was a hop of its own).
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # type: ignore[assignment]
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> int:
+        return self._lastrowid  # type: ignore[return-value]
+
+    @property
+    def arraysize(self) -> int:
+        return 1
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        pass
+
+    async def _async_soft_close(self) -> None:
+        return None  # nothing is open in the thread
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        return self._go(operation, parameters, many=False)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        return self._go(operation, seq_of_parameters, many=True)
+
+    def _go(self, operation: Any, parameters: Any, *, many: bool) -> None:
+        connection = self._connection
+        try:
+            ran: _Ran = await_(
+                connection._execute(_run, connection._conn, operation, parameters, many)
+            )
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+        self._description, rows, self._rowcount, self._lastrowid = ran
+        self._rows = deque(rows)
+
+    def nextset(self) -> None:
+        return None
+
+    def setinputsizes(self, *inputsizes: Any) -> None:
+        return None
+
+    def fetchall(self) -> Sequence[Any]:
+        rows = list(self._rows)
+        self._rows.clear()
+        return rows
+
+
+class OneHopConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = OneHopCursor
+
+
+class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    """Given to `create_async_engine(module=...)`: connections use the one-hop cursor."""
+
+    def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
+        stock = super().connect(*arg, **kw)
+        return OneHopConnection(self, stock._connection)
+
+
+def dbapi() -> OneHopDBAPI:
+    import aiosqlite
+
+    return OneHopDBAPI(aiosqlite, sqlite3)
