@@ -364,14 +364,14 @@ class CitizenInput:
 
     async def receive(self, user_id: int, message: Message) -> Result:
         """Send the message where it belongs, or hold it and ask."""
-        options, chosen = await self._options(user_id, message)
+        options, chosen, live = await self._read_options(user_id, message)
         target = _destination(options, chosen)
         group = message.attachment.media_group_id if message.attachment else None
         if group is not None and isinstance(target, p.Answer):
             # Telegram sends an album item by item: the answer waits for all of them.
             return await self._hold(user_id, message, options, collecting=True)
         if target is not None:
-            return await self._deliver(user_id, target, message)
+            return await self._deliver(user_id, target, message, live)
         return await self._hold(user_id, message, options)
 
     async def settle_album(self, user_id: int, media_group_id: str) -> Result | None:
@@ -437,11 +437,21 @@ class CitizenInput:
         self, user_id: int, message: Message
     ) -> tuple[list[Option], RouteTarget | None]:
         """Every open thing the message could be for, and the one the citizen chose, if any."""
+        options, chosen, _live = await self._read_options(user_id, message)
+        return options, chosen
+
+    async def _read_options(
+        self, user_id: int, message: Message
+    ) -> tuple[list[Option], RouteTarget | None, dict[DraftKind, Step]]:
+        """`_options`, and the step each live draft stood at when read (the message goes on
+        to one of them in this update: the draft need not be read twice)."""
         async with self.rt.engine.connect() as conn:
             user = await user_store.get(conn, user_id)
             focus = p.parse(user["pending_input"]) if user else None
             questions = await case_store.awaiting_answer(conn, user_id)
-            draft = await draft_store.get(conn, user_id)
+            open_drafts = await draft_store.of_user(conn, user_id)
+            draft = open_drafts.get(DraftKind.COMPLAINT)
+            call_row = open_drafts.get(DraftKind.CALL)
             focus_case = (
                 await case_store.by_id(conn, focus.case_id)
                 if isinstance(focus, p.Comment | p.ReopenReason)
@@ -456,10 +466,13 @@ class CitizenInput:
         chosen: RouteTarget | None = None
         if isinstance(focus, p.Answer) and any(q["id"] == focus.case_id for q in questions):
             chosen = focus
-        if draft is not None and draft["updated_at"] < self.rt.now() - self.filing.idle_limit:
+        if draft is not None and draft["updated_at"] < since:
             draft = None  # filing drops it and says so when it is next touched
         chosen_at = user["pending_at"] if user else None
-        call = await self._call_draft(user_id)
+        call = Step(call_row["step"]) if call_row and call_row["updated_at"] >= since else None
+        live = {DraftKind.CALL: call} if call is not None else {}
+        if draft is not None:
+            live[DraftKind.COMPLAINT] = Step(draft["step"])
         no_news = chosen_at is not None and all(q["updated_at"] <= chosen_at for q in questions)
         if (
             isinstance(focus, p.Filing)
@@ -499,15 +512,7 @@ class CitizenInput:
                 options.append(Option(ToDraft(), None, step))
         if call is not None and not message.is_file:  # a call takes no files
             options.append(Option(ToCall(), None, call))
-        return options, chosen
-
-    async def _call_draft(self, user_id: int) -> Step | None:
-        """Where the desk member's call stands, if one is being registered (and not idle)."""
-        async with self.rt.engine.connect() as conn:
-            call = await draft_store.get(conn, user_id, kind=DraftKind.CALL)
-        if call is None or call["updated_at"] < self.rt.now() - self.filing.idle_limit:
-            return None
-        return Step(call["step"])
+        return options, chosen, live
 
     async def _hold(
         self, user_id: int, message: Message, options: list[Option], *, collecting: bool = False
@@ -536,7 +541,15 @@ class CitizenInput:
             return HeldQuietly()
         return Ask(held_id, tuple(options), _excerpt(message.text), message.message_id)
 
-    async def _deliver(self, user_id: int, target: RouteTarget, message: Message) -> Result:
+    async def _deliver(
+        self,
+        user_id: int,
+        target: RouteTarget,
+        message: Message,
+        live: dict[DraftKind, Step] | None = None,
+    ) -> Result:
+        """`live`: the drafts' steps as this update read them, if it did."""
+        live = live or {}
         raw = message.text or ""
         match target:
             case p.Answer():
@@ -556,9 +569,11 @@ class CitizenInput:
             case p.StaffPrompt(prompt_id):
                 return await self._answer_prompt(user_id, prompt_id, raw)
             case ToDraft():
-                return await self._to_draft(user_id, message)
+                kind = DraftKind.COMPLAINT
+                return await self._to_draft(user_id, message, kind, live.get(kind))
             case ToCall():
-                return await self._to_draft(user_id, message, DraftKind.CALL)
+                kind = DraftKind.CALL
+                return await self._to_draft(user_id, message, kind, live.get(kind))
 
     async def _answer_prompt(self, user_id: int, prompt_id: int, said: str) -> Result:
         prompt = await self.desk.prompt_of(user_id, prompt_id)
@@ -593,12 +608,15 @@ class CitizenInput:
         return NotAwaited()
 
     async def _to_draft(
-        self, user_id: int, message: Message, kind: DraftKind = DraftKind.COMPLAINT
+        self, user_id: int, message: Message, kind: DraftKind, step: Step | None = None
     ) -> Filed:
-        current = await self.filing.current(user_id, kind)
-        before = current.draft.step if current.draft else None
-        if current.expired:
-            return Filed(current, before, kind)
+        """`step`: where the live draft stood, if this update read it already; else read."""
+        before = step
+        if before is None:
+            current = await self.filing.current(user_id, kind)
+            before = current.draft.step if current.draft else None
+            if current.expired:
+                return Filed(current, before, kind)
         if message.attachment is not None and kind == DraftKind.COMPLAINT:
             return Filed(await self.filing.attach(user_id, message.attachment), before)
         if message.attachment is not None:

@@ -77,6 +77,11 @@ class InboxWorker:
         self.lost = 0  # updates whose lease ran out before they were marked handled
         self._bell = asyncio.Event()
         self._claim_now = False  # rows are known to wait: the next pass claims without looking
+        self._wanted = False  # a pass found no room: a lane that ends must ring
+        # SQLite runs write transactions one at a time, so a row committed while a lane settles
+        # is seen by its settle or was committed after it (and its receiver looks then): a lane
+        # that ends need not look again. PostgreSQL's may overlap (see `_lane`).
+        self._look_after_lanes = rt.engine.dialect.name != "sqlite"
         self._held: set[int] = set()  # update ids this worker holds a lease on
         self._reserved = 0  # lanes claims in flight may start (receives run side by side)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -188,7 +193,9 @@ class InboxWorker:
         (its next row may have been committed by another process just after its settle), then
         takes no write lock when there is nothing to take, which is the usual case."""
         if self._room() <= 0:
+            self._wanted = True
             return  # a lane that ends rings the bell
+        self._wanted = False
         now = self.rt.now()
         if look_first:
             async with self.rt.engine.connect() as conn:
@@ -196,6 +203,7 @@ class InboxWorker:
                     return
         room = self._room()
         if room <= 0:
+            self._wanted = True
             return
         self._reserved += room
         try:
@@ -236,7 +244,11 @@ class InboxWorker:
                 row = await self._settle(row)
         finally:
             self._tasks.discard(asyncio.current_task())
-            self._bell.set()
+            # On PostgreSQL another process may commit the lane's next row just after this
+            # lane's last settle looked, and its receiver's look may run before that settle
+            # commits: the look after the lane ends finds it.
+            if self._look_after_lanes or self._wanted or self._claim_now or self._stopping:
+                self._bell.set()
 
     async def _settle(self, row: InboxRow) -> InboxRow | None:
         """Mark `row` handled and lease its lane's next row, in one transaction."""

@@ -28,6 +28,15 @@ async def get(
     return one(row, DraftRow)
 
 
+async def of_user(conn: AsyncConnection, user_id: int) -> dict[DraftKind, DraftRow]:
+    """The user's open drafts by kind (a complaint, a call being registered), in one read."""
+    rows = every(
+        (await conn.execute(select(drafts).where(drafts.c.user_id == user_id))).mappings(),
+        DraftRow,
+    )
+    return {DraftKind(r["kind"]): r for r in rows}
+
+
 async def create(
     conn: AsyncConnection,
     user_id: int,
