@@ -18,9 +18,14 @@ import logging
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.ops.logging import setup_logging
+
+if TYPE_CHECKING:
+    from bot.domain.routing import Route
+    from bot.storage.rows import UnitRow
 
 log = logging.getLogger("bot")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -31,6 +36,28 @@ def migrate(settings: Settings) -> None:
 
     asyncio.run(upgrade(settings.database_url))
     log.info("database is up to date")
+
+
+def check_desks(settings: Settings) -> None:
+    """Refuse at start what the settings alone cannot show: a STAFF_ROUTES group that is a
+    unit's chat (units' chats are in the database, set by /units). ConfigError naming both."""
+    from bot.services.cards import routes_into_unit_chats
+    from bot.storage.db import create_engine
+
+    async def found() -> list[tuple[Route, UnitRow]]:
+        engine = create_engine(settings.database_url)
+        try:
+            async with engine.connect() as conn:
+                return await routes_into_unit_chats(conn, settings)
+        finally:
+            await engine.dispose()
+
+    for route, unit in asyncio.run(found())[:1]:
+        raise ConfigError(
+            f"STAFF_ROUTES is invalid: {route.by}:{route.code} sends cards to "
+            f"{route.desk.chat_id}, the chat of the unit {unit['code']} (set by /units): a "
+            "unit's chat is for the cases referred to it, not for every new case's card"
+        )
 
 
 START_RETRY_MAX_SECONDS = 60.0
@@ -46,6 +73,7 @@ def run(settings: Settings) -> None:
     from bot.ingress.runner import run as serve_until_stopped
 
     migrate(settings)
+    check_desks(settings)
     delay = 1.0
     while True:
         app = build_application(settings)
@@ -117,8 +145,12 @@ def main(argv: list[str] | None = None) -> int:
         return main_apikey(settings, args.path, args.name)
     if args.command == "migrate":
         migrate(settings)
-    else:
+        return 0
+    try:
         run(settings)
+    except ConfigError as exc:  # found only once the database could be read
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

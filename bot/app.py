@@ -40,7 +40,7 @@ from bot.storage import leases
 from bot.storage.db import create_engine
 from bot.update_order import PerChatUpdateProcessor
 from bot.web.open311 import Open311Server
-from handlers import admin, citizen, errors, gate, managers, staff
+from handlers import admin, chats, citizen, errors, gate, managers, staff
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +141,7 @@ def build_application(
         exports=Exports(rt),
         inbox=InboxWorker(rt, handler_for(app), lanes=processor.max_concurrent_updates),
     )
+    chats.register(app)  # before the gate
     gate.register(app)
     staff.register(app)  # before the citizen's catch-alls
     managers.register(app)

@@ -33,6 +33,8 @@ DEFAULT_API_URL = platforms.TELEGRAM_API_URL
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/tazirat.sqlite3"
 DEFAULT_HOLIDAYS_DIR = Path(__file__).resolve().parent / "data" / "holidays"
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]+")
+# Why no desk may be a managers' chat: it would mix personal case cards into their summaries.
+MANAGERS_GET_SUMMARIES = "a managers' chat gets summaries, not case cards"
 
 
 class ConfigError(Exception):
@@ -92,12 +94,13 @@ class Settings(BaseSettings):
     bot_token: SecretStr
     bot_api_url: str = DEFAULT_API_URL  # for bale, https://tapi.bale.ai unless set
     database_url: str = DEFAULT_DATABASE_URL
+    # Declared before the desks, which are checked against it: summaries, not case cards.
+    manager_chat_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     staff_chat_id: int | None = None
     staff_thread_id: int | None = None
     # Cases of a province, sector or violation to a group (and topic) of their own: several
     # desks take more cards a minute than one group can (bot/domain/routing.py).
     staff_routes: Annotated[list[Route], NoDecode] = Field(default_factory=list)
-    manager_chat_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     timezone: str = "Asia/Tehran"
     max_complaints_per_day: int = Field(default=3, ge=1, le=1000)
@@ -188,6 +191,13 @@ class Settings(BaseSettings):
             raise ValueError("must look like 123456:ABC… (from BotFather)")
         return SecretStr(raw)
 
+    @field_validator("staff_chat_id")
+    @classmethod
+    def _staff_not_managers(cls, v: int | None, info: ValidationInfo) -> int | None:
+        if v is not None and v in info.data.get("manager_chat_ids", ()):
+            raise ValueError(f"{v} is in MANAGER_CHAT_IDS too: {MANAGERS_GET_SUMMARIES}")
+        return v
+
     @field_validator("staff_thread_id")
     @classmethod
     def _thread_needs_topics(cls, v: int | None, info: ValidationInfo) -> int | None:
@@ -250,6 +260,18 @@ class Settings(BaseSettings):
             if any(isinstance(r, Route) and r.desk.thread_id is not None for r in routes):
                 raise ValueError(f"{name} has no forum topics; route to groups only")
         return routes
+
+    @field_validator("staff_routes")
+    @classmethod
+    def _routes_not_to_managers(cls, v: list[Route], info: ValidationInfo) -> list[Route]:
+        managers = info.data.get("manager_chat_ids", ())
+        for route in v:
+            if route.desk.chat_id in managers:
+                raise ValueError(
+                    f"{route.by}:{route.code} sends cards to {route.desk.chat_id}, which is in "
+                    f"MANAGER_CHAT_IDS: {MANAGERS_GET_SUMMARIES}"
+                )
+        return v
 
     @property
     def staff_desk(self) -> Desk | None:

@@ -21,7 +21,7 @@ from bot.storage.tables import outbox
 from tests.flows import case_rows, file_complaint
 from tests.harness import STAFF_CHAT_ID, Bot, running_bot
 from tests.test_staff_actions import CLAIM, NOT_STAFF, _claim, _short
-from tests.test_staff_desk import ADMIN, STAFF1, UNIT_CHAT, _alert, _setup
+from tests.test_staff_desk import ADMIN, STAFF1, _alert, _setup
 
 CITIZENS = (1201, 1202, 1203, 1204)
 FUEL, FOOD = "سوخت", "مواد غذایی و خواربار"
@@ -282,30 +282,6 @@ async def test_two_colleagues_pressing_one_case_at_once_post_one_card(db_url: st
         await _inbox_empty(bot)  # both presses were handled to their end
         cards = [m for m in bot.server.messages(staff.id) if CLAIM in m.buttons()]
         assert len(cards) == 1
-
-
-async def test_a_digest_in_a_routed_desk_that_is_also_a_units_chat_posts_the_staff_card(
-    db_url: str,
-) -> None:
-    """STAFF_ROUTES sends fuel cases to a group that is also a unit's chat: the digest there
-    stands for new cases' staff cards, so a press posts the staff card (claim, refer, ...),
-    not the unit's card of a case never referred to the unit."""
-    async with running_bot(
-        db_url, admin_ids=[ADMIN], staff_routes=f"sector:fuel={UNIT_CHAT}"
-    ) as bot:
-        p = await _setup(bot)
-        unit = p["unit"]
-        codes = [c["code"] for c in await _filed_behind(bot, unit.id, 2, sector=FUEL)]
-        bot.clock.advance(minutes=1, seconds=1)
-        bot.services.rt.ring()
-        digest = await unit.expect_message("۲ پروندهٔ جدید")
-        await _settled(bot, 2)
-        qid = await unit.press(
-            from_user=p["s1"], text=tracking.format_code(codes[0]), message=digest
-        )
-        await unit.expect_answer(qid)
-        card = await unit.expect_message(_short(codes[0]))
-        assert CLAIM in card.buttons()
 
 
 async def test_a_case_taken_up_before_its_digest_gets_its_own_card(db_url: str) -> None:

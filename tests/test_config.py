@@ -46,6 +46,19 @@ def test_plain_database_urls_get_async_drivers() -> None:
             {"bot_token": TOKEN, "expected_first_answer_work_days": 0},
             "EXPECTED_FIRST_ANSWER_WORK_DAYS is invalid",
         ),
+        (
+            {"bot_token": TOKEN, "staff_chat_id": -1001, "manager_chat_ids": "-1002, -1001"},
+            "STAFF_CHAT_ID is invalid: -1001 is in MANAGER_CHAT_IDS too",
+        ),
+        (
+            {
+                "bot_token": TOKEN,
+                "manager_chat_ids": "-1002",
+                "staff_routes": "sector:fuel=-1002/4",
+            },
+            "STAFF_ROUTES is invalid: sector:fuel sends cards to -1002, which is in "
+            "MANAGER_CHAT_IDS",
+        ),
     ],
 )
 def test_bad_settings_name_the_setting(overrides: dict[str, object], message: str) -> None:

@@ -383,6 +383,28 @@ async def test_migration(server: FakeTelegram, bot: telegram.Bot) -> None:
     assert new_group.chat.type == "supergroup"
 
 
+async def test_migration_announced(server: FakeTelegram, bot: telegram.Bot) -> None:
+    """Telegram's two service messages, as the Bot API gives them: the old group's from whoever
+    upgraded it, the supergroup's from GroupAnonymousBot on behalf of the supergroup."""
+    server.group(-556, title="Staff")
+    admin = server.user(2001, first_name="Admin")
+    server.migrate(-556, -1009998, by=admin)
+    told, welcomed = [u.message for u in await bot.get_updates(timeout=0)]
+    assert told is not None and welcomed is not None
+    assert (told.chat.id, told.chat.type, told.migrate_to_chat_id) == (-556, "group", -1009998)
+    assert told.from_user is not None and told.from_user.id == 2001
+    assert (welcomed.chat.id, welcomed.chat.type) == (-1009998, "supergroup")
+    assert welcomed.migrate_from_chat_id == -556
+    assert welcomed.from_user is not None and welcomed.from_user.username == "GroupAnonymousBot"
+    assert welcomed.sender_chat is not None and welcomed.sender_chat.id == -1009998
+    with pytest.raises(ChatMigrated) as err:
+        await bot.send_message(-556, "x")
+    assert err.value.new_chat_id == -1009998
+    refused = server.calls[-1]
+    assert refused.description == "Bad Request: group chat was upgraded to a supergroup chat"
+    assert refused.migrate_to_chat_id == -1009998
+
+
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 async def test_rate_limits_honest_retry_after(server: FakeTelegram, bot: telegram.Bot) -> None:
     clock = FakeClock()

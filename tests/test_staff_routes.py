@@ -3,12 +3,19 @@ which works like the staff group; everything else stays with the staff group."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from bot import text
 from bot.config import ConfigError
 from bot.domain.routing import CaseKeys, Desk, RouteBy, parse_routes
 from tests.flows import case_rows, file_complaint
 from tests.harness import STAFF_CHAT_ID, make_settings, running_bot
+from tests.test_chat_moves import _move_recorded
 from tests.test_staff_actions import CLAIM, CLAIMED_NOTICE, NOT_STAFF, _claim, _short
 from tests.test_staff_desk import ADMIN, STAFF1
 
@@ -164,3 +171,64 @@ async def test_a_deleted_card_comes_back_in_its_own_topic(db_url: str) -> None:
         assert type(await desk.claim(await desk.actor(STAFF1), case["id"])).__name__ == "Done"
         again = await forum.expect_message(_short(case["code"]))
         assert again.thread_id == 2
+
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "123456:SECRET-token-value"
+ROUTED_DESK = "کارت پرونده‌های تازه به آن گروه فرستاده می‌شود"
+
+
+def _start(db_url: str, tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot` as an operator starts it; Telegram is out of reach, so a start that
+    is not refused would retry until the timeout."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "STAFF_"))}
+    env.update({"BOT_TOKEN": TOKEN, "BOT_API_URL": "http://127.0.0.1:9", "DATABASE_URL": db_url})
+    env.update({k.upper(): v for k, v in settings.items()})
+    return subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def test_a_units_chat_is_never_a_routed_desk(db_url: str, tmp_path: Path) -> None:
+    """A routed desk gets every new case of its kind; a unit's chat only the cases referred to
+    the unit. /units refuses a routed group, and a start with a route into a unit's chat
+    (set earlier, also where the group lives now) is refused with one line naming both."""
+    basic, upgraded = -4000003, -1004000003
+    async with running_bot(
+        db_url, admin_ids=[ADMIN], staff_routes=f"sector:fuel={FUEL_DESK}"
+    ) as bot:
+        staff = bot.server.group(STAFF_CHAT_ID, title="Staff")
+        admin = bot.server.user(ADMIN, first_name="مدیر")
+        await staff.send_text(from_user=admin, text=f"/units market_regulation {FUEL_DESK}")
+        await staff.expect_message(ROUTED_DESK)
+        await staff.send_text(from_user=admin, text=f"/units market_regulation {basic}")
+        await staff.expect_message(text.format_id(basic))
+        bot.server.group(basic, title="Market regulation")
+        bot.server.migrate(basic, upgraded, by=admin)
+        await _move_recorded(bot, (basic, upgraded))
+
+    for chat_id in (basic, upgraded):
+        started = _start(
+            db_url,
+            tmp_path,
+            staff_chat_id=str(STAFF_CHAT_ID),
+            staff_routes=f"sector:fuel={chat_id}",
+        )
+        assert started.returncode == 2, started.stderr
+        assert "Traceback" not in started.stderr
+        assert started.stderr.strip().splitlines()[-1:] == [
+            f"configuration error: STAFF_ROUTES is invalid: sector:fuel sends cards to {chat_id}, "
+            "the chat of the unit market_regulation (set by /units): a unit's chat is for the "
+            "cases referred to it, not for every new case's card"
+        ]
+    # The staff group in MANAGER_CHAT_IDS is refused too, by the settings alone.
+    started = _start(
+        db_url, tmp_path, staff_chat_id=str(STAFF_CHAT_ID), manager_chat_ids=str(STAFF_CHAT_ID)
+    )
+    assert started.returncode == 2
+    assert "STAFF_CHAT_ID is invalid" in started.stderr and "MANAGER_CHAT_IDS" in started.stderr

@@ -23,3 +23,4 @@ class Refusal(StrEnum):
     NOT_DESK_CHAT = "not_desk_chat"
     NOT_LINKED = "not_linked"  # came by phone or web and nobody follows it in chat yet
     SHORT_QUERY = "short_query"  # a /find text too short for the search index
+    ROUTED_DESK = "routed_desk"  # /units: that group gets new cases' cards (STAFF_ROUTES)

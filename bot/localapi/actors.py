@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .content import user_text_entities
-from .models import GROUP_ANONYMOUS_BOT_ID, BotMessage, ChatState
+from .models import BotMessage, ChatState, group_anonymous_bot
 
 if TYPE_CHECKING:
     from .server import FakeTelegram
@@ -401,12 +401,7 @@ class FakeGroup(_ChatView):
         reply_to: BotMessage | None = None,
     ) -> dict[str, Any]:
         """A staff member posting 'as the group': from=GroupAnonymousBot, sender_chat=group."""
-        sender = {
-            "id": GROUP_ANONYMOUS_BOT_ID,
-            "is_bot": True,
-            "first_name": "Group",
-            "username": "GroupAnonymousBot",
-        }
+        sender = group_anonymous_bot()
         content = _text_content(text, self._server.bot_username)
         extra = {"sender_chat": self.chat.as_dict()}
         return self._post(sender, content, message_thread_id, reply_to, extra)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors as E
 from .errors import ApiError, bad_request
-from .models import GROUP_ANONYMOUS_BOT_ID, ChatState
+from .models import GROUP_ANONYMOUS_BOT_ID, ChatState, group_anonymous_bot
 from .registry import api
 
 if TYPE_CHECKING:
@@ -144,12 +144,7 @@ def _user_dict(srv: ServerState, user_id: int) -> dict[str, Any] | None:
     if user_id == srv.bot_id:
         return srv.bot_user()
     if user_id == GROUP_ANONYMOUS_BOT_ID:
-        return {
-            "id": user_id,
-            "is_bot": True,
-            "first_name": "Group",
-            "username": "GroupAnonymousBot",
-        }
+        return group_anonymous_bot()
     user = srv.users.get(user_id)
     return user.as_dict() if user else None
 

@@ -9,6 +9,16 @@ from typing import Any
 GROUP_ANONYMOUS_BOT_ID = 1087968824
 
 
+def group_anonymous_bot() -> dict[str, Any]:
+    """The ``from`` of what a group says as itself (an anonymous admin, an upgrade notice)."""
+    return {
+        "id": GROUP_ANONYMOUS_BOT_ID,
+        "is_bot": True,
+        "first_name": "Group",
+        "username": "GroupAnonymousBot",
+    }
+
+
 @dataclass
 class Call:
     """One HTTP request the bot made, and how the fake answered it."""

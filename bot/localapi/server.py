@@ -22,7 +22,7 @@ from . import errors as E
 from .actors import FakeGroup, FakeUser
 from .errors import ApiError, bad_request
 from .limits import Limits
-from .models import BotMessage, Call, ChatState
+from .models import BotMessage, Call, ChatState, group_anonymous_bot
 from .outage import (
     BAD_GATEWAY,
     CONNECTION_RESET,
@@ -293,9 +293,14 @@ class FakeTelegram(ServerState):
         self._group_chat(chat_id).kicked = True
         self.notify()
 
-    def migrate(self, old_chat_id: int, new_chat_id: int, *, announce: bool = False) -> FakeGroup:
+    def migrate(
+        self, old_chat_id: int, new_chat_id: int, *, by: FakeUser | None = None
+    ) -> FakeGroup:
         """Upgrade a basic group to a supergroup: the old id then answers 400 with
-        ``migrate_to_chat_id``. ``announce`` also injects the two service messages."""
+        ``migrate_to_chat_id``. With ``by`` (who upgraded it) the bot also gets Telegram's
+        two service messages, in this order: ``migrate_to_chat_id`` in the old group from
+        ``by``, then ``migrate_from_chat_id`` in the supergroup, from GroupAnonymousBot with
+        the supergroup as ``sender_chat``."""
         old = self._group_chat(old_chat_id)
         if not self.profile.supergroups:
             raise ValueError(f"{self.profile.name} has no supergroups")
@@ -309,14 +314,16 @@ class FakeTelegram(ServerState):
         )
         new_chat = self.chats[new_chat_id]
         new_chat.members.update(old.members)
-        if announce:
-            system = {"id": 777000, "is_bot": False, "first_name": "Telegram"}
-            for chat, key, value in (
-                (old, "migrate_to_chat_id", new_chat_id),
-                (new_chat, "migrate_from_chat_id", old_chat_id),
-            ):
-                msg = self.add_message(chat, system, {key: value})
-                self.updates.inject("message", msg)
+        if by is not None:
+            told = self.add_message(old, by.as_dict(), {"migrate_to_chat_id": new_chat_id})
+            self.deliver(old, told)
+            told = self.add_message(
+                new_chat,
+                group_anonymous_bot(),
+                {"migrate_from_chat_id": old_chat_id},
+                extra={"sender_chat": new_chat.as_dict()},
+            )
+            self.deliver(new_chat, told)
         old.migrated_to = new_chat_id
         self.notify()
         return new_group

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.config import Settings
 from bot.domain import routing
 from bot.domain.purposes import CARD_PURPOSES, Purpose
-from bot.domain.routing import CaseKeys, Desk
+from bot.domain.routing import CaseKeys, Desk, Route
 from bot.storage import cases as case_store
 from bot.storage import chats
 from bot.storage import desk as desk_store
@@ -35,6 +35,36 @@ async def configured_desks(conn: AsyncConnection, settings: Settings) -> dict[in
     for desk in reversed(routing.desks(settings.staff_routes, settings.staff_desk)):
         by_chat[desk.chat_id] = by_chat[await chats.current_id(conn, desk.chat_id)] = desk
     return by_chat
+
+
+async def routes_into_unit_chats(
+    conn: AsyncConnection, settings: Settings
+) -> list[tuple[Route, UnitRow]]:
+    """Routes that send new cases' cards to a unit's chat (where the group lives now, if it
+    was upgraded), which must not be: that chat is for the cases referred to the unit. A route
+    into the staff group itself (one of its topics) is the staff group's matter, not theirs."""
+    found: list[tuple[Route, UnitRow]] = []
+    for route in settings.staff_routes:
+        chat_id = route.desk.chat_id
+        if chat_id == settings.staff_chat_id:
+            continue
+        for at in dict.fromkeys((chat_id, await chats.current_id(conn, chat_id))):
+            unit = await desk_store.unit_by_chat(conn, at)
+            if unit is not None:
+                found.append((route, unit))
+                break
+    return found
+
+
+async def routed_chats(conn: AsyncConnection, settings: Settings) -> set[int]:
+    """The groups STAFF_ROUTES sends cards to besides the staff group, under the id each was
+    configured with and the one it has now: none of them may become a unit's chat."""
+    found: set[int] = set()
+    for route in settings.staff_routes:
+        chat_id = route.desk.chat_id
+        if chat_id != settings.staff_chat_id:
+            found |= {chat_id, await chats.current_id(conn, chat_id)}
+    return found
 
 
 async def card_desk(conn: AsyncConnection, settings: Settings, case: CaseRow) -> Desk | None:

@@ -807,6 +807,8 @@ class Desk:
             unit = await desk_store.unit_by_code(conn, unit_code)
             if unit is None:
                 return Refused(Refusal.BAD_INPUT)
+            if chat_id is not None and chat_id in await cards.routed_chats(conn, self.rt.settings):
+                return Refused(Refusal.ROUTED_DESK)  # the start would refuse it next time
             await desk_store.set_unit_chat(conn, unit["id"], chat_id, thread_id)
             return {**unit, "chat_id": chat_id, "thread_id": thread_id}
 

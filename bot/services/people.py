@@ -68,3 +68,14 @@ async def note_chat(rt: Runtime, chat_id: int, kind: str) -> None:
     rt.chat_kinds.saved(chat_id, kind)
     if kind != "private":  # how an operator finds a group's id for STAFF_CHAT_ID or /units
         log.info("chat %s is a %s", chat_id, kind)
+
+
+async def note_move(rt: Runtime, old_chat_id: int, new_chat_id: int) -> None:
+    """Telegram says a group became a supergroup: remember where it lives now, at once, so
+    that nothing is sent to the old id first and a desk is known under its new id (a send to
+    the old id would also teach it, by failing)."""
+    async with rt.engine.begin() as conn:
+        if await chat_store.current_id(conn, old_chat_id) == new_chat_id:
+            return  # known already: Telegram tells it in both chats
+        await chat_store.record_move(conn, old_chat_id, new_chat_id, rt.now())
+    log.warning("chat %s moved to %s", old_chat_id, new_chat_id)

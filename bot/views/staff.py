@@ -46,6 +46,9 @@ REFUSALS = {
         "To search, type at least three letters of the business name or of the description, "
         "or the tracking code."
     ),
+    Refusal.ROUTED_DESK: N_(
+        "New cases' cards go to that group: it is a desk group. Give the unit a group of its own."
+    ),
 }
 
 DONE = {
