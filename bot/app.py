@@ -81,7 +81,7 @@ def _shared_windows(
     )
 
 
-def _api_limits(rt: Runtime) -> ApiLimits:
+def open311_limits(rt: Runtime) -> ApiLimits:
     """The Open311 API's windows: shared in Redis, else this process's on the runtime's clock
     (which tests move)."""
     windows = _shared_windows(rt.settings, "open311", api_limits.MAX_TRACKED) or LocalWindows(
@@ -193,7 +193,7 @@ async def on_start(app: Application) -> None:  # type: ignore[type-arg]
     if settings.open311_port is not None:
         api = Open311(services.rt, services.filing)
         host, port = settings.open311_listen, settings.open311_port
-        limits = _api_limits(services.rt)
+        limits = open311_limits(services.rt)
         services.open311 = Open311Server(api, limits, host=host, port=port)
         await services.open311.start()
     assert app.job_queue is not None

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import aiohttp
 from sqlalchemy import func, select
 
-from bot.app import JOBS, run_housekeeping
+from bot.app import JOBS, open311_limits, run_housekeeping
 from bot.config import load_settings
+from bot.pacing import LocalWindows
 from bot.pacing_redis import RedisWindows
 from bot.services import apikeys
-from bot.services.api_limits import ApiLimits, address_caller
+from bot.services.api_limits import MAX_TRACKED, ApiLimits, address_caller
 from bot.services.runtime import Runtime
 from bot.storage import apikeys as key_store
+from bot.storage.db import create_engine
 from bot.storage.tables import api_requests, case_events, cases
 from tests.test_open311 import DESCRIPTION, PHONE, form, get, post, web_bot
 from tests.test_pacing_shared import REDIS_URL, prefix  # noqa: F401 (the fixture)
@@ -224,3 +227,26 @@ def test_the_settings_take_lists_of_names() -> None:
     assert settings.open311_trusted_keys == ["desk", "portal"]
     assert settings.open311_trusted_proxies == ["127.0.0.1", "10.0.0.2"]
     assert (settings.open311_writes_per_minute, settings.open311_reads_per_minute) == (60, 600)
+
+
+async def test_the_api_keeps_its_windows_in_redis_when_the_pacing_does(tmp_path: Path) -> None:
+    """Under a prefix of its own: the API's windows never share a budget with the sends'."""
+    settings = load_settings(
+        bot_token="123456:TEST-TOKEN-abcdef",
+        pacing_redis_url=REDIS_URL,
+        database_url=f"sqlite:///{tmp_path}/x.sqlite3",
+        _env_file=None,
+    )
+    engine = create_engine(settings.database_url)
+    limits = open311_limits(Runtime(engine=engine, settings=settings))
+    try:
+        assert isinstance(limits.windows, RedisWindows)
+        assert limits.windows.prefix == "tazirat:open311:123456"
+        assert limits.windows.local.max_tracked == MAX_TRACKED
+    finally:
+        await limits.close()
+        await engine.dispose()
+    alone = open311_limits(
+        Runtime(engine=engine, settings=settings.model_copy(update={"pacing_redis_url": ""}))
+    )
+    assert isinstance(alone.windows, LocalWindows) and alone.windows.max_tracked == MAX_TRACKED
