@@ -25,8 +25,9 @@ from bot.ingress.runner import handler_for
 from bot.ops.health import HealthServer
 from bot.ops.metrics import Metrics
 from bot.outgoing import make_bot
-from bot.pacing import SlidingWindowRateLimiter, Window, Windows, _seconds
-from bot.services import alerts, people, pushes
+from bot.pacing import LocalWindows, SlidingWindowRateLimiter, Window, Windows, _seconds
+from bot.services import alerts, api_limits, apikeys, people, pushes
+from bot.services.api_limits import ApiLimits
 from bot.services.citizen_input import CitizenInput
 from bot.services.delivery import Fatal, Moved, OutboxWorker, Retry
 from bot.services.desk import Desk
@@ -65,14 +66,32 @@ def classify_error(exc: Exception) -> Exception:
     return Retry(f"{type(exc).__name__}: {exc}")
 
 
-def _shared_windows(settings: Settings) -> Windows | None:
-    """Pacing windows in Redis when several processes run this bot; None: this process's."""
+def _shared_windows(
+    settings: Settings, what: str = "pacing", max_tracked: int | None = None
+) -> Windows | None:
+    """Windows in Redis when several processes run this bot (the pacing's, or the Open311
+    API's under a prefix of their own); None: this process's."""
     if not settings.pacing_redis_url:
         return None
     from bot.pacing_redis import RedisWindows
 
     bot_id = settings.bot_token.get_secret_value().split(":", 1)[0]
-    return RedisWindows(settings.pacing_redis_url, prefix=f"tazirat:pacing:{bot_id}")
+    return RedisWindows(
+        settings.pacing_redis_url, prefix=f"tazirat:{what}:{bot_id}", max_tracked=max_tracked
+    )
+
+
+def open311_limits(rt: Runtime) -> ApiLimits:
+    """The Open311 API's windows: shared in Redis, else this process's on the runtime's clock
+    (which tests move)."""
+    windows = _shared_windows(rt.settings, "open311", api_limits.MAX_TRACKED) or LocalWindows(
+        lambda: rt.now().timestamp(), max_tracked=api_limits.MAX_TRACKED
+    )
+    return ApiLimits(
+        windows,
+        writes_per_minute=rt.settings.open311_writes_per_minute,
+        reads_per_minute=rt.settings.open311_reads_per_minute,
+    )
 
 
 def build_application(
@@ -175,7 +194,8 @@ async def on_start(app: Application) -> None:  # type: ignore[type-arg]
     if settings.open311_port is not None:
         api = Open311(services.rt, services.filing)
         host, port = settings.open311_listen, settings.open311_port
-        services.open311 = Open311Server(api, host=host, port=port)
+        limits = open311_limits(services.rt)
+        services.open311 = Open311Server(api, limits, host=host, port=port)
         await services.open311.start()
     assert app.job_queue is not None
     for job in JOBS:
@@ -206,8 +226,10 @@ async def on_shutdown(app: Application) -> None:  # type: ignore[type-arg]
 
 
 async def _sweep_idle(services: Services) -> object:
-    """Old update ids, held messages nobody routed, and idle drafts (their citizens told)."""
+    """Old update ids, held messages nobody routed, API audit rows past their days, and idle
+    drafts (their citizens told)."""
     await people.forget_old_updates(services.rt)
+    await apikeys.forget_old_audit(services.rt)
     await forget_handled(services.rt)
     await services.citizen_input.forget_old()
     return await services.filing.expire_idle()

@@ -155,6 +155,21 @@ class Settings(BaseSettings):
     # The address other systems reach the API at, for the discovery document; empty: the one
     # the request came to.
     open311_public_url: str = ""
+    # Requests a minute one API key may make (one client address, for requests without a
+    # valid key): writes (POST, each files a case) and reads (every GET). Beyond: 429 with
+    # Retry-After. Kept in Redis (PACING_REDIS_URL) when set, so the processes share them.
+    open311_writes_per_minute: int = Field(default=60, ge=1, le=100_000)
+    open311_reads_per_minute: int = Field(default=600, ge=1, le=1_000_000)
+    # Keys (by name) that read every request filed over the API, e.g. the organisation's own
+    # web desk; any other key reads only the requests filed with it.
+    open311_trusted_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # The proxies in front of the API (OPEN311_LISTEN is 127.0.0.1 behind a TLS proxy): a
+    # request from one of them is the client's named in its X-Forwarded-For.
+    open311_trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"]
+    )
+    # Days the audit rows of API requests (api_requests) are kept.
+    open311_audit_days: int = Field(default=90, ge=1, le=3650)
     # /healthz answers 503 once the oldest pending outbox row is older than this.
     max_outbox_age_seconds: float = Field(default=900.0, gt=0)
     # ... and once the oldest unhandled update (in any process's inbox) arrived longer ago.
@@ -295,6 +310,11 @@ class Settings(BaseSettings):
     @classmethod
     def _ids(cls, v: object) -> object:
         return _int_list(v)
+
+    @field_validator("open311_trusted_keys", "open311_trusted_proxies", mode="before")
+    @classmethod
+    def _words(cls, v: object) -> object:
+        return v.replace(",", " ").split() if isinstance(v, str) else v
 
     @field_validator("timezone")
     @classmethod

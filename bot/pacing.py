@@ -67,12 +67,15 @@ class Windows(Protocol):
 
 class LocalWindows:
     """The windows of one process: exact sliding windows in memory, the oldest chats forgotten
-    beyond MAX_TRACKED_CHATS."""
+    beyond `max_tracked` (MAX_TRACKED_CHATS unless told)."""
 
     MAX_TRACKED_CHATS = 10_000
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, *, max_tracked: int | None = None
+    ) -> None:
         self.clock = clock
+        self.max_tracked = max_tracked or self.MAX_TRACKED_CHATS
         self.events: OrderedDict[str, deque[float]] = OrderedDict()
         self.resume_at = 0.0
 
@@ -80,7 +83,7 @@ class LocalWindows:
         times = self.events.get(key)
         if times is None:
             times = self.events[key] = deque()
-            while len(self.events) > self.MAX_TRACKED_CHATS:
+            while len(self.events) > self.max_tracked:
                 self.events.popitem(last=False)
         else:
             self.events.move_to_end(key)

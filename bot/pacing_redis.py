@@ -85,6 +85,7 @@ class RedisWindows:
         *,
         retry_every: float = RETRY_EVERY,
         clock: Callable[[], float] = time.monotonic,
+        max_tracked: int | None = None,
     ) -> None:
         self.redis: Redis = Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
         self.prefix = prefix
@@ -92,7 +93,7 @@ class RedisWindows:
         self._pause = self.redis.register_script(_PAUSE)
         self._members = itertools.count()
         self._me = uuid.uuid4().hex[:12]
-        self.local = LocalWindows()
+        self.local = LocalWindows(max_tracked=max_tracked)
         self.retry_every, self.clock = retry_every, clock
         self.local_only = False  # Redis failed the last call: this process paces alone
         self._retry_at = -math.inf

@@ -3,7 +3,7 @@
 A request POSTed with a valid key becomes a case (channel `web`) with a card in the staff
 group; staff resolve it there; `GET requests/{id}` then shows it `closed`, with the outcome
 written for the citizen as its notes, in JSON and in XML — and never a phone, a name or the
-description. Keys are checked, revocable and every request is audited.
+description. Keys are checked, revocable and every request made with one is audited.
 """
 
 from __future__ import annotations
@@ -236,13 +236,9 @@ async def test_keys_are_required_checked_revocable_and_audited(db_url: str) -> N
 
         async with rt.engine.connect() as conn:
             rows = await key_store.audited(conn)
+        # Only requests with a valid key: a flood of refused ones writes nothing.
         assert [(r["key_name"], r["method"], r["path"], r["status"]) for r in rows] == [
-            (None, "POST", "/open311/v2/requests.json", 403),
-            (None, "POST", "/open311/v2/requests.xml", 403),
-            (None, "GET", "/open311/v2/requests.json", 403),
-            (None, "GET", "/open311/v2/requests/1234567890.json", 403),
             ("webdesk", "GET", "/open311/v2/requests.json", 200),
-            (None, "GET", "/open311/v2/requests.json", 403),
         ]
         assert all(key not in r["path"] for r in rows)
 

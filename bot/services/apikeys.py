@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import timedelta
 
 from bot.services.runtime import Runtime
 from bot.storage import apikeys as key_store
@@ -62,3 +63,10 @@ async def audit(rt: Runtime, *, key_name: str | None, method: str, path: str, st
         await key_store.audit(
             conn, key_name=key_name, method=method, path=path, status=status, at=rt.now()
         )
+
+
+async def forget_old_audit(rt: Runtime) -> int:
+    """Audit rows older than OPEN311_AUDIT_DAYS go (by the sweep job): how many did."""
+    before = rt.now() - timedelta(days=rt.settings.open311_audit_days)
+    async with rt.engine.begin() as conn:
+        return await key_store.forget_audit_before(conn, before)

@@ -8,6 +8,12 @@ shows no personal data: no phone, no name, no description; `status_notes` is wha
 was told (the outcome and its explanation, or the reason for a rejection). `media_url` is kept
 as given and never fetched: this server fetches nothing.
 
+A key reads back only the requests filed with it (its system's citizens'; the tracking code
+is what a citizen follows a case with, and the notes were written for them); a key named in
+OPEN311_TRUSTED_KEYS (the organisation's own web desk) reads every request filed over the API.
+Which key filed a case is the system's internal note on it (`filed_with`): the desk sees it in
+the case's timeline, the citizen never.
+
 Every failure is an `ApiError` with the HTTP status and the spec's code/description pair.
 """
 
@@ -58,10 +64,11 @@ ASK_PRICE_FAIR = N_("(optional) The official or fair price, in rials, as far as 
 class ApiError(Exception):
     """An answer in the spec's error format: `status` is the HTTP status and the code."""
 
-    def __init__(self, status: int, description: str) -> None:
+    def __init__(self, status: int, description: str, *, retry_after: int | None = None) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
+        self.retry_after = retry_after  # a 429's Retry-After, in seconds
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,7 @@ class Created:
 
 @dataclass(frozen=True)
 class Request:
-    """A request as any key may read it: nothing in it says who complained."""
+    """A request as a key may read it: nothing in it says who complained."""
 
     service_request_id: str
     status: str  # open / closed
@@ -224,8 +231,12 @@ class Open311:
 
     # -- creating ----------------------------------------------------------------------------
 
-    async def create(self, form: Mapping[str, str]) -> Created:
-        """File a request: the same checks as the chat's answers, then `record_case`."""
+    def reads_all(self, key_name: str) -> bool:
+        return key_name in self.rt.settings.open311_trusted_keys
+
+    async def create(self, form: Mapping[str, str], key_name: str) -> Created:
+        """File a request: the same checks as the chat's answers, then `record_case`, and the
+        key it was filed with as the system's internal note on the case."""
         data, media_url = _draft_from(form)
         async with self.rt.engine.begin() as conn:
             assert data.business and data.city
@@ -247,6 +258,7 @@ class Open311:
             )
             if media_url is not None:
                 await store.set_media_url(conn, recorded.case_id, media_url)
+            await store.note_filed_with(conn, recorded.case_id, key_name, self.rt.now())
         self.rt.ring()
         notice = _(
             "The complaint was registered with tracking code {code} and is in the queue of "
@@ -262,11 +274,13 @@ class Open311:
 
     # -- reading requests --------------------------------------------------------------------
 
-    async def requests(self, query: Mapping[str, str]) -> list[Request]:
+    async def requests(self, query: Mapping[str, str], key_name: str) -> list[Request]:
+        """The requests `key_name` may read (see the module's docstring), as the query asks."""
+        owner = None if self.reads_all(key_name) else key_name
         ids = query.get("service_request_id")
         if ids:
             codes = [c for part in ids.split(",")[:MAX_IDS] if (c := _code(part))]
-            return await self._read(codes=codes)
+            return await self._read(owner, codes=codes)
         service = query.get("service_code") or None
         if service is not None and service not in VIOLATIONS_BY_CODE:
             raise ApiError(404, "service_code not found")
@@ -284,17 +298,22 @@ class Open311:
             if not wanted <= {"open", "closed"}:
                 raise ApiError(400, "status must be open or closed")
             statuses = {s.value for s in Status if _open_or_closed(s.value) in wanted}
-        return await self._read(violation=service, since=since, until=until, statuses=statuses)
+        return await self._read(
+            owner, violation=service, since=since, until=until, statuses=statuses
+        )
 
-    async def request(self, service_request_id: str) -> Request:
+    async def request(self, service_request_id: str, key_name: str) -> Request:
+        """One request; another key's answers as one that does not exist."""
+        owner = None if self.reads_all(key_name) else key_name
         code = _code(service_request_id)
-        found = await self._read(codes=[code]) if code else []
+        found = await self._read(owner, codes=[code]) if code else []
         if not found:
             raise ApiError(404, "service_request_id not found")
         return found[0]
 
     async def _read(
         self,
+        owner: str | None,
         *,
         codes: list[str] | None = None,
         violation: str | None = None,
@@ -305,6 +324,7 @@ class Open311:
         async with self.rt.engine.connect() as conn:
             rows = await store.web_cases(
                 conn,
+                filed_with=owner,
                 codes=codes,
                 violation=violation,
                 since=since,

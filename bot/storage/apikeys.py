@@ -1,10 +1,10 @@
-"""API keys of the systems that call the Open311 API, and the audit row of every API request."""
+"""API keys of the systems that call the Open311 API, and the audit rows of their requests."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -66,3 +66,8 @@ async def audit(
 async def audited(conn: AsyncConnection) -> list[ApiRequestRow]:
     query = select(api_requests).order_by(api_requests.c.id)
     return every((await conn.execute(query)).mappings(), ApiRequestRow)
+
+
+async def forget_audit_before(conn: AsyncConnection, before: datetime) -> int:
+    result = await conn.execute(delete(api_requests).where(api_requests.c.at < before))
+    return int(result.rowcount or 0)

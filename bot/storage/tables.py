@@ -366,8 +366,9 @@ api_keys = Table(
     UniqueConstraint("key_hash"),
 )
 
-# One row per Open311 API request: which key (NULL: none or not valid), what, and the answer.
-# The path only: a query string may carry the key itself.
+# One row per Open311 API request with a valid key, unless refused for its rate (rows of
+# releases before: NULL, none or not valid): what, and the answer; swept after
+# OPEN311_AUDIT_DAYS. The path only: a query string may carry the key itself.
 api_requests = Table(
     "api_requests",
     metadata,

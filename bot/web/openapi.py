@@ -31,8 +31,9 @@ def _content(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _responses(ok: str, schema: dict[str, Any], *errors: int) -> dict[str, Any]:
+    """Every operation may also answer 429: its caller's window is full (see E429)."""
     out: dict[str, Any] = {"200": {"description": ok, "content": _content(schema)}}
-    for code in errors:
+    for code in (*errors, 429):
         out[str(code)] = {"$ref": f"#/components/responses/E{code}"}
     return out
 
@@ -234,7 +235,8 @@ def document(jurisdiction: str) -> dict[str, Any]:
             "version": "2",
             "description": "GeoReport v2 (http://wiki.open311.org/GeoReport_v2). The "
             "violation types are the services. No GET returns personal data: no phone, no "
-            "name, no description.",
+            "name, no description. A key reads the requests filed with it. Each key (each "
+            "address, without a valid key) has a limit of writes and of reads a minute.",
         },
         "paths": {
             "/open311/discovery.{format}": {
@@ -341,6 +343,19 @@ def document(jurisdiction: str) -> dict[str, Any]:
                     (404, "Not found (service_code, service_request_id or jurisdiction_id)"),
                     (413, "The request is too large"),
                 )
+            }
+            | {
+                "E429": {
+                    "description": "Too many requests from this key (or, without a valid key, "
+                    "this address) within a minute: writes and reads are counted apart",
+                    "headers": {
+                        "Retry-After": {
+                            "description": "Seconds until the request may be made again",
+                            "schema": {"type": "integer", "minimum": 1},
+                        }
+                    },
+                    "content": _content(_ERROR),
+                }
             },
         },
     }
