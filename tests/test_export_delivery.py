@@ -24,7 +24,7 @@ from bot.services import export, export_job
 from bot.services.export import export_cases
 from bot.storage.db import create_engine
 from bot.storage.tables import work_jobs
-from tests.harness import FAST_SERVER_RATE, STAFF_CHAT_ID, Bot, running_bot
+from tests.harness import FAST_SERVER_RATE, STAFF_CHAT_ID, Bot, running_bot, webhook_bots
 from tests.test_reports import DAY, TZ, seed_database
 
 MANAGER, SUPERVISOR, ADMIN, OTHER = 8001, 8201, 8901, 8301
@@ -258,3 +258,26 @@ async def test_an_export_in_the_making_when_the_bot_stops_is_made_after_the_rest
     assert len(rows) == 1 + YESTERDAY_CASES
     assert len(_documents(supervisor)) == 2
     assert sum(SENT_TO_PRIVATE in (m.text or "") for m in staff_group.inbox) == 1
+
+
+async def test_exports_asked_of_two_processes_are_each_made_once(db_url: str) -> None:
+    """Two processes behind one webhook address: whichever received /export, whichever runner
+    took the job, each asker gets the two files once, on their one status message."""
+    await seed_database(db_url)
+    async with webhook_bots(db_url, 2, admin_ids=[ADMIN]) as (bots, _hooks):
+        await _roles(bots[0])
+        server = bots[0].server
+        supervisor = server.user(SUPERVISOR, first_name="سرپرست")
+        admin = server.user(ADMIN, first_name="مدیر کل")
+        await supervisor.send_text("/export yesterday")
+        await admin.send_text("/export yesterday")
+        for user in (supervisor, admin):
+            rows, _csv = await _expect_export(bots[0], user)
+            assert len(rows) == 1 + YESTERDAY_CASES
+            status = user.inbox[0]  # «preparing», edited to «ready» once the files are there
+            await server.wait_until(lambda s=status: "آماده است" in (s.text or ""))
+            assert [m.kind for m in user.inbox] == ["text", "document", "document"]
+        assert len(_documents(supervisor)) == len(_documents(admin)) == 2
+        async with bots[1].services.rt.engine.connect() as conn:
+            jobs = (await conn.execute(select(work_jobs))).mappings().all()
+        assert [(j["status"], j["attempts"]) for j in jobs] == [("done", 1), ("done", 1)]
