@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import random
@@ -32,10 +33,13 @@ from bot.services.citizen_input import CitizenInput
 from bot.services.delivery import Fatal, Moved, OutboxWorker, Retry
 from bot.services.desk import Desk
 from bot.services.export import Exports
+from bot.services.export_job import ExportWork
 from bot.services.filing import Filing
 from bot.services.inbox import InboxWorker, forget_handled
+from bot.services.jobs import JobRunner, Upload, forget_finished_jobs
 from bot.services.my_cases import MyCases
 from bot.services.open311 import Open311
+from bot.services.report_job import ReportWork
 from bot.services.runtime import Runtime, utcnow
 from bot.storage import leases
 from bot.storage.db import create_engine
@@ -50,6 +54,8 @@ CLOSE_SWEEP_EVERY = timedelta(hours=1)
 PUSH_CHECK_EVERY = timedelta(minutes=1)
 ALERT_CHECK_EVERY = timedelta(minutes=1)
 SHUTDOWN_FLUSH_SECONDS = 5.0
+# Seconds allowed for uploading one export file (PTB's default is 20).
+UPLOAD_TIMEOUT = 300.0
 
 
 def classify_error(exc: Exception) -> Exception:
@@ -133,6 +139,11 @@ def build_application(
     )
 
     async def send(method: str, params: dict) -> object:  # type: ignore[type-arg]
+        file = params.get("document")
+        upload = isinstance(file, Upload)  # a job's file on disk
+        if isinstance(file, Upload):
+            data = await asyncio.to_thread(file.path.read_bytes)  # off the loop: up to 50 MB
+            params = {**params, "document": InputFile(data, filename=file.filename)}
         if "photo_b64" in params:  # the outbox keeps files as base64 inside its JSON
             params = dict(params)
             data = base64.b64decode(params.pop("photo_b64"))
@@ -144,9 +155,15 @@ def build_application(
         # The outbox stores raw Bot API calls; PTB warns when a raw call has a typed twin.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PTBUserWarning)
+            if upload:
+                return await app.bot.do_api_request(
+                    method, api_kwargs=params, write_timeout=UPLOAD_TIMEOUT
+                )
             return await app.bot.do_api_request(method, api_kwargs=params)
 
     worker = OutboxWorker(rt, send, classify_error, on_result=metrics.delivery)
+    exports = Exports(rt)
+    jobs = JobRunner(rt, [ExportWork(exports), ReportWork()], send, classify_error)
     filing, my_cases, desk = Filing(rt, rng), MyCases(rt), Desk(rt)
     app.bot_data["services"] = Services(
         rt=rt,
@@ -157,7 +174,8 @@ def build_application(
         worker=worker,
         metrics=metrics,
         flood=FloodGuard(settings.flood_max_updates, settings.flood_window_seconds),
-        exports=Exports(rt),
+        exports=exports,
+        jobs=jobs,
         inbox=InboxWorker(rt, handler_for(app), lanes=processor.max_concurrent_updates),
     )
     chats.register(app)  # before the gate
@@ -171,9 +189,12 @@ def build_application(
 
 
 async def on_start(app: Application) -> None:  # type: ignore[type-arg]
-    """Start the outbox worker and the housekeeping jobs; publish the command menu."""
+    """Start the outbox worker, the job runner and the housekeeping jobs; publish the command
+    menu. (A job that was running when the last process died is taken over once its lease
+    has run out, by this process or another.)"""
     services: Services = app.bot_data["services"]
     services.worker.start()
+    services.jobs.start()
     settings = services.rt.settings
     if settings.health_port:
 
@@ -216,6 +237,7 @@ async def on_stop(app: Application) -> None:  # type: ignore[type-arg]
     services: Services = app.bot_data["services"]
     if services.open311 is not None:  # no new requests while the outbox flushes
         await services.open311.stop()
+    await services.jobs.stop()  # the jobs in hand are given back (and what they queued goes)
     await services.worker.stop(flush_seconds=SHUTDOWN_FLUSH_SECONDS)
     if services.health is not None:
         await services.health.stop()
@@ -226,11 +248,12 @@ async def on_shutdown(app: Application) -> None:  # type: ignore[type-arg]
 
 
 async def _sweep_idle(services: Services) -> object:
-    """Old update ids, held messages nobody routed, API audit rows past their days, and idle
-    drafts (their citizens told)."""
+    """Old update ids, held messages nobody routed, API audit rows past their days, jobs ended
+    long ago, and idle drafts (their citizens told)."""
     await people.forget_old_updates(services.rt)
     await apikeys.forget_old_audit(services.rt)
     await forget_handled(services.rt)
+    await forget_finished_jobs(services.rt)
     await services.citizen_input.forget_old()
     return await services.filing.expire_idle()
 

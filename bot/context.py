@@ -21,6 +21,7 @@ from bot.services.desk import Desk
 from bot.services.export import Exports
 from bot.services.filing import Filing
 from bot.services.inbox import InboxWorker
+from bot.services.jobs import JobRunner
 from bot.services.my_cases import MyCases
 from bot.services.runtime import Runtime
 from bot.web.open311 import Open311Server
@@ -39,6 +40,7 @@ class Services:
     metrics: Metrics
     flood: FloodGuard
     exports: Exports
+    jobs: JobRunner
     inbox: InboxWorker
     health: HealthServer | None = None
     open311: Open311Server | None = None

@@ -2,8 +2,8 @@
 
 Exports hold personal data (phones for supervisors, and always business names, addresses and
 citizens' own words), so every export goes only to the asker's private chat, wherever /export
-was typed. It is built in a background task off the event loop, with its progress shown by
-editing one message; too many rows, or a file over Telegram's upload limit, sends nothing.
+was typed. It is a job (any process's runner builds it, off the event loop), with its progress
+shown by editing one message; too many rows, or a file over Telegram's upload limit, sends nothing.
 """
 
 from __future__ import annotations
@@ -14,16 +14,17 @@ from typing import Any
 
 import openpyxl
 import pytest
+from sqlalchemy import select
 
 from bot import text
 from bot.domain.roles import Role
 from bot.localapi import FakeGroup, FakeUser, Limits
 from bot.localapi.models import BotMessage
-from bot.services import export
+from bot.services import export, export_job
 from bot.services.export import export_cases
 from bot.storage.db import create_engine
-from handlers import managers
-from tests.harness import FAST_SERVER_RATE, STAFF_CHAT_ID, Bot, running_bot
+from bot.storage.tables import work_jobs
+from tests.harness import FAST_SERVER_RATE, STAFF_CHAT_ID, Bot, running_bot, webhook_bots
 from tests.test_reports import DAY, TZ, seed_database
 
 MANAGER, SUPERVISOR, ADMIN, OTHER = 8001, 8201, 8901, 8301
@@ -130,7 +131,7 @@ async def test_export_is_built_off_the_loop_in_the_background_with_progress(
     export holds neither the event loop nor the asker's update slot."""
     await seed_database(db_url)
     monkeypatch.setattr(export, "CHUNK_ROWS", 28)  # 28 of 70 rows: 40 %
-    monkeypatch.setattr(managers, "PROGRESS_SECONDS", 0.0)
+    monkeypatch.setattr(export_job, "PROGRESS_SECONDS", 0.0)
     release = multiprocessing.get_context("spawn").Event()
     async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
         await _roles(bot)
@@ -217,3 +218,66 @@ async def test_a_member_of_a_managers_chat_without_a_role_gets_no_export(db_url:
         await managers_group.send_text(from_user=other, text="/report yesterday")
         await managers_group.expect_message(predicate=lambda m: m.kind == "photo")
         assert other.inbox == [] and _documents(managers_group) == []
+
+
+async def test_an_export_in_the_making_when_the_bot_stops_is_made_after_the_restart(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export is a job row, not a task of the process that received /export: a process
+    stopped mid-way gives its job back, and the next one builds it again from the start on the
+    same status message; the files and the group's note arrive once."""
+    await seed_database(db_url)
+    monkeypatch.setattr(export, "CHUNK_ROWS", 28)  # 28 of 70 rows: 40 %
+    monkeypatch.setattr(export_job, "PROGRESS_SECONDS", 0.0)
+    release = multiprocessing.get_context("spawn").Event()  # never set: held until the stop
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        await _roles(bot)
+        bot.services.exports.hold, bot.services.exports.hold_after_rows = release, 28
+        staff_group = bot.server.group(STAFF_CHAT_ID, title="Staff")
+        supervisor = bot.server.user(SUPERVISOR, first_name="سرپرست")
+
+        await staff_group.send_text(from_user=supervisor, text="/export yesterday")
+        status = await supervisor.expect_message(PREPARING)
+        await supervisor.expect_edit(status, "۴۰٪")
+        await bot.restart()  # the new process's exports are not held
+
+        rows, _csv = await _expect_export(bot, supervisor)
+        await supervisor.expect_edit(status, "آماده است")
+        await staff_group.expect_message(SENT_TO_PRIVATE)
+        async with bot.services.rt.engine.connect() as conn:
+            [job] = (await conn.execute(select(work_jobs))).mappings().all()
+        assert job["status"] == "done" and job["attempts"] == 1  # a stop is no failure
+        assert job["status_message_id"] == status.message_id
+        # Back to the start on the same message, then as far as the first run got, and on.
+        assert status.history[1:] == [
+            f"{PREPARING} ۴۰٪",
+            f"{PREPARING} ۰٪",
+            f"{PREPARING} ۴۰٪",
+            f"{PREPARING} ۸۰٪",
+        ]
+    assert len(rows) == 1 + YESTERDAY_CASES
+    assert len(_documents(supervisor)) == 2
+    assert sum(SENT_TO_PRIVATE in (m.text or "") for m in staff_group.inbox) == 1
+
+
+async def test_exports_asked_of_two_processes_are_each_made_once(db_url: str) -> None:
+    """Two processes behind one webhook address: whichever received /export, whichever runner
+    took the job, each asker gets the two files once, on their one status message."""
+    await seed_database(db_url)
+    async with webhook_bots(db_url, 2, admin_ids=[ADMIN]) as (bots, _hooks):
+        await _roles(bots[0])
+        server = bots[0].server
+        supervisor = server.user(SUPERVISOR, first_name="سرپرست")
+        admin = server.user(ADMIN, first_name="مدیر کل")
+        await supervisor.send_text("/export yesterday")
+        await admin.send_text("/export yesterday")
+        for user in (supervisor, admin):
+            rows, _csv = await _expect_export(bots[0], user)
+            assert len(rows) == 1 + YESTERDAY_CASES
+            status = user.inbox[0]  # «preparing», edited to «ready» once the files are there
+            await server.wait_until(lambda s=status: "آماده است" in (s.text or ""))
+            assert [m.kind for m in user.inbox] == ["text", "document", "document"]
+        assert len(_documents(supervisor)) == len(_documents(admin)) == 2
+        async with bots[1].services.rt.engine.connect() as conn:
+            jobs = (await conn.execute(select(work_jobs))).mappings().all()
+        assert [(j["status"], j["attempts"]) for j in jobs] == [("done", 1), ("done", 1)]

@@ -19,6 +19,7 @@ class Purpose(StrEnum):
     SLA_UNCLAIMED = "sla_unclaimed"
     SLA_REMINDER = "sla_reminder"
     SLA_ESCALATION = "sla_escalation"
+    JOB_RESULT = "job_result"  # what a job (an export, a report) tells its asker at its end
     ADMIN_ALERT = "admin_alert"  # a message that could not be delivered
 
 

@@ -122,12 +122,12 @@ class Exports:
     would still share the interpreter lock with the event loop: other people's answers then
     took ten times longer, see docs/benchmarks.md), one export at a time; the process reads
     the rows in chunks of CHUNK_ROWS in short transactions and reports its progress through a
-    pipe the event loop watches. One person has at most one export in the making.
+    pipe the event loop watches. Exports are jobs (`bot.services.export_job`): one person has
+    at most one in the making, whichever process makes it.
     """
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self._busy: set[int] = set()
         self._one_at_a_time = asyncio.Lock()
         self.hold: Any = None  # tests: see Job.hold
         self.hold_after_rows = 0
@@ -145,16 +145,6 @@ class Exports:
         _check_bounds(start, end)
         async with self.rt.engine.connect() as conn:
             return await report_store.count_filed(conn, start, end)
-
-    def reserve(self, user_id: int) -> bool:
-        """Take the person's export slot; False while their previous export is being made."""
-        if user_id in self._busy:
-            return False
-        self._busy.add(user_id)
-        return True
-
-    def release(self, user_id: int) -> None:
-        self._busy.discard(user_id)
 
     def fits_upload(self, files: ExportFiles) -> bool:
         """Both files fit Telegram's upload limit: checked before either is sent."""

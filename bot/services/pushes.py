@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,8 +34,10 @@ from bot.views.screen import inline
 
 SATURDAY = 5
 
-# Charts are drawn one at a time, off the event loop.
-_chart_lock = asyncio.Lock()
+# Charts are drawn one at a time (matplotlib is not thread-safe), off the event loop. A thread
+# lock, taken in the drawing thread: an asyncio lock at module level would belong to the first
+# event loop that waited on it.
+_chart_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -91,8 +94,11 @@ async def build_summary_for(rt: Runtime, start: datetime, end: datetime) -> Summ
 
 
 async def chart_png(summary: Summary, title: str) -> bytes:
-    async with _chart_lock:
-        return await asyncio.to_thread(charts.summary_chart, summary, title)
+    def draw() -> bytes:
+        with _chart_lock:
+            return charts.summary_chart(summary, title)
+
+    return await asyncio.to_thread(draw)
 
 
 def summary_messages(

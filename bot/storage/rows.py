@@ -194,6 +194,26 @@ class InboxRow(TypedDict):
     handled_at: datetime | None
 
 
+class WorkJobRow(TypedDict):
+    id: int
+    kind: str  # bot.domain.jobs.JobKind
+    requested_by: int
+    chat_id: int
+    origin_chat_id: int | None
+    origin_message_id: int | None
+    origin_thread_id: int | None
+    params: dict[str, Any]  # read through bot.domain.jobs.read_params
+    status: str  # bot.domain.jobs.JobStatus
+    status_message_id: int | None
+    attempts: int
+    lease_holder: str | None
+    lease_until: datetime | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+
+
 class JobLeaseRow(TypedDict):
     name: str
     holder: str
@@ -242,6 +262,7 @@ TABLE_OF: dict[str, type] = {
     "api_keys": ApiKeyRow,
     "api_requests": ApiRequestRow,
     "job_leases": JobLeaseRow,
+    "work_jobs": WorkJobRow,
 }
 
 R = TypeVar("R")

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 
 from bot.storage.types import UTCDateTime
@@ -390,6 +391,46 @@ job_leases = Table(
     Column("name", String(64), primary_key=True),
     Column("holder", String(96), nullable=False),
     Column("until", UTCDateTime, nullable=False),
+)
+
+# Long work (an export, a report) as a row any process's runner may take, never done inside the
+# update that asked for it (bot.services.jobs). A runner holds a job under a lease it renews
+# while the work runs; a job whose holder died is taken over once the lease has run out, and
+# done again from the start. Queued, and waiting for a retry, a job may hold a lease too: until
+# then nobody takes it (the handler's, while it posts the status message; a retry's backoff).
+work_jobs = Table(
+    "work_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),  # bot.domain.jobs.JobKind
+    Column("requested_by", BigInteger, nullable=False),  # the asker's user id
+    Column("chat_id", BigInteger, nullable=False),  # where the result goes
+    # The message that asked (a group's, or the private chat's): where «sent to your private
+    # chat» replies, in its topic.
+    Column("origin_chat_id", BigInteger),
+    Column("origin_message_id", BigInteger),
+    Column("origin_thread_id", BigInteger),
+    Column("params", JSON, nullable=False),  # bot.domain.jobs.ExportParams / ReportParams
+    Column("status", String(16), nullable=False),  # bot.domain.jobs.JobStatus
+    Column("status_message_id", BigInteger),  # the message edited with the progress
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
+    Column("lease_holder", String(96)),
+    Column("lease_until", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    Column("error", Text),
+    Index(None, "status", "lease_until"),  # what a runner may take
+    Index(None, "finished_at"),  # the sweep
+    # One open job per person and kind, whichever process queued it.
+    Index(
+        "uq_work_jobs_open",
+        "requested_by",
+        "kind",
+        unique=True,
+        sqlite_where=text("status IN ('queued', 'running')"),
+        postgresql_where=text("status IN ('queued', 'running')"),
+    ),
 )
 
 # What kind of chat an id is ("private", "group", "supergroup", "channel"), as the messenger

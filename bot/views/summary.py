@@ -89,6 +89,15 @@ def date_range(period: Period, tz: tzinfo) -> str:
     return _("{start} to {end}").format(start=start, end=" ".join(last))
 
 
+def report_busy() -> str:
+    """A /report while the asker's previous one is still being made."""
+    return _("Your previous report is still being prepared; it will be here in a moment.")
+
+
+def report_failed() -> str:
+    return _("The report could not be prepared. Please try again later.")
+
+
 # ---------------------------------------------------------------------------------------------
 # The digest
 # ---------------------------------------------------------------------------------------------
