@@ -352,7 +352,7 @@ async def test_the_caller_links_the_case_with_the_right_phone_only(db_url: str) 
         await caller.expect_message(text.to_persian_digits(code[:5]))
         unit_member = await desk.actor(ADMIN)
         assert isinstance(await desk.accept_referral(unit_member, case["id"]), Done)
-        await caller.expect_message("واحد تخصصی")
+        await caller.expect_message("واحد رسیدگی‌کننده")
         # A linked call does not count against the caller's daily limit in chat.
         await file_complaint(caller)
         assert len(await case_rows(bot, CALLER)) == 2

@@ -15,16 +15,23 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from matplotlib import _text_helpers, font_manager
 from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
+from matplotlib.text import Text
+from matplotlib.ticker import ScalarFormatter
 
-from bot import charts
+from bot import charts, text
+from bot.domain.periods import Period, PeriodKind
 from bot.domain.summary import Summary
+from bot.views import summary as summary_views
 
 NOW = datetime(2026, 11, 28, 6, 30, tzinfo=UTC)
+TZ = ZoneInfo("Asia/Tehran")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 WORD = "تقلب"  # teh, qaf, lam, beh: all four join, so every glyph has a contextual form
 # The shaped word, left to right on the page: BEH FINAL, LAM MEDIAL, QAF MEDIAL, TEH INITIAL.
@@ -151,3 +158,37 @@ def test_no_font_for_persian_still_draws(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_empty_period_chart() -> None:
     png = charts.summary_chart(_summary(), "گزارش روزانهٔ ۷ آذر ۱۴۰۵")
     assert png.startswith(PNG_SIGNATURE) and len(png) <= 200 * 1024
+
+
+def _texts(fig: Figure) -> list[str]:
+    """Every non-empty text the figure holds once drawn: title, tick labels, bar counts, axis
+    label (ticks are made at draw time, so the figure is drawn first)."""
+    fig.canvas.draw()
+    return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+def _latin_digits(fig: Figure) -> list[str]:
+    return [t for t in _texts(fig) if re.search(r"[0-9]", t)]
+
+
+SMALL = _summary(new=1, by_violation=(("fraud", 1),))  # ticks at 0, 1, 2: no thousands
+
+
+@pytest.mark.parametrize("summary", [BUSY, SMALL, _summary()], ids=["busy", "small", "empty"])
+@pytest.mark.parametrize("kind", [PeriodKind.DAY, PeriodKind.WEEK, PeriodKind.MONTH])
+def test_no_latin_digit_in_any_text_of_the_figure(summary: Summary, kind: PeriodKind) -> None:
+    title = summary_views.period_title(Period.containing(kind, NOW, TZ), TZ)
+    fig = charts.build_figure(summary, title)
+    texts = _texts(fig)
+    assert title in texts
+    assert not _latin_digits(fig), texts
+    if summary.by_violation:
+        counts = [text.format_number(n) for _code, n in summary.by_violation]
+        assert set(counts) <= set(texts)  # each bar's count is on the chart, in Persian digits
+        assert "۰" in texts  # the axis' ticks are there, in Persian digits
+
+
+def test_the_digit_check_can_say_no() -> None:
+    fig = charts.build_figure(BUSY, "گزارش")
+    fig.axes[0].xaxis.set_major_formatter(ScalarFormatter())  # matplotlib's own: Latin digits
+    assert "1200" in _latin_digits(fig)

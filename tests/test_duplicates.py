@@ -90,7 +90,7 @@ async def test_a_second_complaint_about_the_shop_joins_the_open_case(db_url: str
         await second.press(_(L.JOIN))
         await second.expect_message("چه اتفاقی افتاد")
         review = await _rest_until_review(second, photos=2)
-        assert "گزارش تکمیلی برای پروندهٔ باز همین واحد" in review
+        assert "گزارش تکمیلی برای پروندهٔ باز همین واحد صنفی" in review
         await second.press(_(L.CONFIRM))
         receipt = await second.expect_message("به پروندهٔ باز همین واحد صنفی افزوده شد")
 

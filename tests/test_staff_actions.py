@@ -60,6 +60,7 @@ CLAIMED_NOTICE = "رسیدگی به شکایت شما با کد رهگیری"
 STATUS_NEW = "دریافت شد، در انتظار بررسی کارشناس"
 STATUS_CLAIMED = "در دست بررسی کارشناس"
 HOLDER = "کارشناس مسئول:"
+RESOLVE = "اعلام نتیجه"
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -488,6 +489,72 @@ async def test_unit_returns_a_referral_with_a_reason(db_url: str) -> None:
             ("claim", STAFF1, "new", "claimed", None, True),
             ("refer", STAFF1, "claimed", "referred", "تنظیم بازار", True),
             ("return_referral", STAFF2, "referred", "new", "در حوزهٔ این واحد نیست", False),
+        ]
+
+
+async def test_the_unit_member_who_accepted_resolves_from_the_unit_card(db_url: str) -> None:
+    """The member who accepts a referral holds the case, and records its outcome from the unit's
+    card (a unit's member need not be in the staff group). The press is checked as on the staff
+    card: a desk role, the holder (or a supervisor), a state the lifecycle allows."""
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff, unit, citizen = p["staff"], p["unit"], p["citizen"]
+        row, card = await _file(bot, staff, citizen, phone=PHONE)
+        cid, code = row["id"], row["code"]
+        await _claim(staff, p["s1"], card)
+        await staff.press(from_user=p["s1"], text="ارجاع", message=card)
+        menu = await staff.expect_edit(card)
+        await staff.expect_answer(
+            await staff.press(from_user=p["s1"], text="تنظیم بازار", message=menu)
+        )
+        unit_card = await unit.expect_message(_short(code))
+        # Waiting for the unit: accept or return, no outcome yet (nobody in the unit holds it).
+        assert RESOLVE not in unit_card.buttons()
+        qid = await unit.press(from_user=p["s2"], text="پذیرش", message=unit_card)
+        assert (await unit.expect_answer(qid))["text"] == "ارجاع پذیرفته شد؛ پرونده در دست شماست."
+        await unit.expect_edit(unit_card, "کارشناس‌دو")
+        assert unit_card.buttons()[0] == RESOLVE
+        assert "پذیرش" not in unit_card.buttons() and "📞 شماره" not in unit_card.buttons()
+
+        # Not staff, or staff who do not hold it: refused before any choice is shown.
+        resolve = unit_card.button_data(RESOLVE)
+        qid = await unit.press(from_user=p["out"], data=resolve, message=unit_card)
+        assert NOT_STAFF in await _alert(unit, qid)
+        qid = await unit.press(from_user=p["s1"], data=resolve, message=unit_card)
+        assert NOT_YOURS in await _alert(unit, qid)
+        assert (await _case(bot, cid))["status"] == "claimed"
+
+        # The holder: the outcomes, then the explanation, asked in the unit's chat.
+        await unit.press(from_user=p["s2"], text=RESOLVE, message=unit_card)
+        outcomes = await unit.expect_edit(unit_card)
+        assert "مشکل برطرف شد" in outcomes.buttons()
+        outcome = outcomes.button_data("مشکل برطرف شد")
+        qid = await unit.press(from_user=p["s1"], data=outcome, message=outcomes)
+        assert NOT_YOURS in await _alert(unit, qid)  # the choice is checked again
+        await unit.press(from_user=p["s2"], data=outcome, message=outcomes)
+        prompt = await unit.expect_message("توضیح برای شهروند")
+        assert prompt.chat_id == UNIT_CHAT
+        await _refused_reply(bot, unit, prompt, "قیمت اصلاح شد", NOT_YOURS, cid, by=p["s1"])
+        await _answer(unit, p["s2"], prompt, "فروشنده قیمت را اصلاح کرد.", "نتیجه ثبت شد")
+
+        told = await citizen.expect_message("مشکل برطرف شد")
+        assert "فروشنده قیمت را اصلاح کرد." in told.text
+        case = await _case(bot, cid)
+        assert (case["status"], case["outcome"], case["holder_id"]) == (
+            "resolved",
+            "resolved",
+            STAFF2,
+        )
+        await unit.expect_edit(unit_card, "مشکل برطرف شد")
+        assert RESOLVE not in unit_card.buttons()
+        await staff.expect_edit(card, "مشکل برطرف شد")
+
+        # A second press on the resolved case (a stale copy): the state is checked on the press.
+        qid = await unit.press(from_user=p["s2"], data=resolve, message=unit_card)
+        assert WRONG_STATE in await _alert(unit, qid)
+        assert [e[:4] for e in await _events(bot, cid)][-2:] == [
+            ("accept_referral", STAFF2, "referred", "claimed"),
+            ("resolve", STAFF2, "claimed", "resolved"),
         ]
 
 

@@ -157,7 +157,7 @@ async def test_a_case_from_card_to_rating_with_every_refusal(env: Env) -> None:
         assert (await unit.expect_answer(qid))["text"] == "ارجاع پذیرفته شد؛ پرونده در دست شماست."
         unit_card = await unit.expect_edit(unit_card)
         assert "کارشناس‌دو" in unit_card.text
-        await citizen.expect_message("واحد تخصصی رسیدگی")
+        await citizen.expect_message("واحد رسیدگی‌کننده بررسی")
 
         # s1 no longer holds it: resolving is refused; s2 resolves with an outcome.
         qid = await staff.press(from_user=p["s1"], data=f"s:resolve:{cid}", message=card)

@@ -29,6 +29,9 @@ SUPERVISING = frozenset({Role.ADMIN, Role.SUPERVISOR})
 OPEN_TO_ALL = frozenset({Action.CLAIM, Action.NOTE, Action.MARK_URGENT, Action.REOPEN})
 # Actions for the unit that received a referral (any desk member, as the unit's staff).
 UNIT_ACTIONS = frozenset({Action.ACCEPT_REFERRAL, Action.RETURN_REFERRAL})
+# What the unit's card also offers once a member has accepted the referral: they hold the case
+# then, and its outcome is theirs to record. Still the holder's work (`may`), not the unit's.
+UNIT_HOLDER_ACTIONS = frozenset({Action.RESOLVE})
 # Only supervisors (and admins).
 SUPERVISOR_ONLY = frozenset({Action.REASSIGN})
 

@@ -20,7 +20,7 @@ from bot.domain import channels, tracking
 from bot.domain.catalogue import PROVINCES_BY_CODE, SECTORS_BY_CODE, VIOLATIONS_BY_CODE
 from bot.domain.channels import Channel
 from bot.domain.lifecycle import STATUS_LABELS, Action, Status, allowed_actions
-from bot.domain.roles import UNIT_ACTIONS
+from bot.domain.roles import UNIT_ACTIONS, UNIT_HOLDER_ACTIONS
 from bot.i18n import N_, _
 from bot.storage.rows import AttachmentRow, CaseRow
 from bot.views.notices import OUTCOME_LABELS
@@ -215,14 +215,24 @@ CARD_ACTIONS: tuple[tuple[Action, str], ...] = (
 )
 
 
+def _accepted(case: CaseRow) -> bool:
+    """A member of the case's unit took the referral up and holds it (a supervisor may since
+    have handed it to someone else, who holds it now): no longer waiting for the unit."""
+    return (
+        case["unit_id"] is not None
+        and case["holder_id"] is not None
+        and case["status"] != Status.REFERRED
+    )
+
+
 def card_buttons(
     case: CaseRow, evidence_count: int, *, unit_chat: bool = False
 ) -> InlineKeyboardMarkup:
     """The buttons that fit the case's state (the server re-checks every press anyway). A unit's
-    chat gets only the unit's own actions."""
+    chat gets only the unit's own actions, and the holder's outcome once a member accepted."""
     allowed = allowed_actions(Status(case["status"]))
     if unit_chat:
-        allowed &= UNIT_ACTIONS
+        allowed &= UNIT_ACTIONS | (UNIT_HOLDER_ACTIONS if _accepted(case) else frozenset())
     if case.get("urgent"):
         allowed -= {Action.MARK_URGENT}
     if case.get("citizen_id") is None:
