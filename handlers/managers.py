@@ -41,9 +41,7 @@ async def _allowed(update: Update, context: BotContext) -> Role | bool | None:
     role = (await services.desk.actor(user.id)).role
     if role in REPORT_ROLES:
         return role
-    if chat is not None and chat.id in services.rt.settings.manager_chat_ids:
-        return True
-    return False
+    return chat is not None and await pushes.is_manager_chat(services.rt, chat.id)
 
 
 def _usage() -> str:

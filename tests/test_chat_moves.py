@@ -178,3 +178,22 @@ async def test_a_routed_desk_upgraded_is_known_by_its_new_id_at_once(db_url: str
         await _claim(new, staff1, card)
         assert bot.server.messages(routed_old) == []
         bot.server.assert_no_refusals()
+
+
+async def test_an_upgraded_managers_group_still_gets_its_reports(db_url: str) -> None:
+    """MANAGER_CHAT_IDS names a basic group: once upgraded, /report typed in the supergroup by
+    someone with no role of their own is answered as the managers' chat's, and a stranger's
+    group is still refused."""
+    managers_old, managers_new, member = -4000003, -1004000003, 7301
+    async with running_bot(db_url, admin_ids=[ADMIN], manager_chat_ids=[managers_old]) as bot:
+        bot.server.group(managers_old, title="Managers")
+        admin = bot.server.user(ADMIN, first_name="مدیر")
+        someone = bot.server.user(member, first_name="عضو")
+        new = bot.server.migrate(managers_old, managers_new, by=admin)
+        await _move_recorded(bot, (managers_old, managers_new))
+        await new.send_text(from_user=someone, text="/report")
+        report = await new.expect_message()
+        assert "فقط برای مدیران" not in report.text
+        elsewhere = bot.server.group(-1004000009, title="Elsewhere")
+        await elsewhere.send_text(from_user=someone, text="/report")
+        assert "فقط برای مدیران" in (await elsewhere.expect_message()).text

@@ -26,6 +26,7 @@ from bot.domain.roles import Role
 from bot.domain.summary import Summary
 from bot.services.reports import summarize
 from bot.services.runtime import Runtime
+from bot.storage import chats
 from bot.storage import outbox as outbox_store
 from bot.storage import pushes as push_store
 from bot.storage import users as user_store
@@ -80,6 +81,16 @@ async def recipients(rt: Runtime) -> list[int]:
         ids = await user_store.ids_with_role(conn, Role.MANAGER.value)
         found = list(rt.settings.manager_chat_ids) + ids
     return list(dict.fromkeys(found))
+
+
+async def is_manager_chat(rt: Runtime, chat_id: int) -> bool:
+    """A chat of MANAGER_CHAT_IDS, under the id configured or where it lives now (a group
+    upgraded to a supergroup keeps its place)."""
+    configured = rt.settings.manager_chat_ids
+    if chat_id in configured:
+        return True
+    async with rt.engine.connect() as conn:
+        return any([await chats.current_id(conn, c) == chat_id for c in configured])
 
 
 async def build_summary(rt: Runtime, period: Period) -> Summary:
