@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -80,3 +82,49 @@ async def test_separate_processes_starting_together_migrate_once() -> None:
                 assert await current_revision(conn) == head_revision()
         finally:
             await engine.dispose()
+
+
+async def test_0018_moves_the_api_key_notes_onto_their_cases(tmp_path: Path) -> None:
+    """Cases filed over the API before 0018 kept their key as a system note: it becomes
+    `cases.api_key` and the note goes; a staff member's note that looks alike stays."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}"
+    await upgrade(url, "0017")
+    engine = create_engine(url)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO users (id, first_name, role, blocked_bot, banned, created_at,"
+                    " updated_at) VALUES (9101, 'S', 'staff', false, false, :at, :at)"
+                ),
+                {"at": now},
+            )
+            for case_id in (1, 2):
+                await conn.execute(
+                    text(
+                        "INSERT INTO cases (id, code, channel, status, violation, sector,"
+                        " province, city, business, business_key, address, description, urgent,"
+                        " search_text, created_at, updated_at) VALUES (:id, :code, 'web', 'new',"
+                        " 'overpricing', 'food', '23', 'تهران', 'نمونه', 'نمونه', 'نشانی',"
+                        " 'شرح', false, '', :at, :at)"
+                    ),
+                    {"id": case_id, "code": f"TZ-{case_id}", "at": now},
+                )
+            for case_id, actor, note in ((1, None, "open311:portal"), (2, 9101, "open311:x")):
+                await conn.execute(
+                    text(
+                        "INSERT INTO case_events (case_id, action, at, actor_id, from_status,"
+                        " to_status, note, public) VALUES (:case, 'note', :at, :actor, 'new',"
+                        " 'new', :note, false)"
+                    ),
+                    {"case": case_id, "at": now, "actor": actor, "note": note},
+                )
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            keys = (await conn.execute(text("SELECT id, api_key FROM cases ORDER BY id"))).all()
+            notes = (await conn.execute(text("SELECT case_id, note FROM case_events"))).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(k) for k in keys] == [(1, "portal"), (2, None)]
+    assert [tuple(n) for n in notes] == [(2, "open311:x")]

@@ -156,16 +156,14 @@ async def test_a_key_reads_only_the_requests_filed_with_it_unless_trusted(db_url
             for private in ("9121234567", "مریم", "احمدی", DESCRIPTION[:12], PHONE):
                 assert private not in raw
 
-        # Which key filed it is the system's internal note: the desk's timeline, not the citizen's.
+        # Which key filed it is the case's, and nothing in its timeline.
         async with rt.engine.connect() as conn:
+            filed = (await conn.execute(select(cases.c.code, cases.c.api_key))).all()
             notes = (
-                await conn.execute(
-                    select(case_events.c.action, case_events.c.note, case_events.c.public).where(
-                        case_events.c.note.is_not(None)
-                    )
-                )
+                await conn.execute(select(case_events.c.id).where(case_events.c.note.is_not(None)))
             ).all()
-        assert [tuple(n) for n in notes] == [("note", "open311:portal", False)]
+        assert [tuple(f) for f in filed] == [(code, "portal")]
+        assert notes == []
 
 
 async def test_audit_rows_past_their_days_are_swept(db_url: str) -> None:

@@ -11,8 +11,7 @@ as given and never fetched: this server fetches nothing.
 A key reads back only the requests filed with it (its system's citizens'; the tracking code
 is what a citizen follows a case with, and the notes were written for them); a key named in
 OPEN311_TRUSTED_KEYS (the organisation's own web desk) reads every request filed over the API.
-Which key filed a case is the system's internal note on it (`filed_with`): the desk sees it in
-the case's timeline, the citizen never.
+Which key filed a case is a column of the case (`cases.api_key`).
 
 Every failure is an `ApiError` with the HTTP status and the spec's code/description pair.
 """
@@ -236,7 +235,7 @@ class Open311:
 
     async def create(self, form: Mapping[str, str], key_name: str) -> Created:
         """File a request: the same checks as the chat's answers, then `record_case`, and the
-        key it was filed with as the system's internal note on the case."""
+        key it was filed with on the case."""
         data, media_url = _draft_from(form)
         async with self.rt.engine.begin() as conn:
             assert data.business and data.city
@@ -258,7 +257,7 @@ class Open311:
             )
             if media_url is not None:
                 await store.set_media_url(conn, recorded.case_id, media_url)
-            await store.note_filed_with(conn, recorded.case_id, key_name, self.rt.now())
+            await store.set_filed_with(conn, recorded.case_id, key_name)
         self.rt.ring()
         notice = _(
             "The complaint was registered with tracking code {code} and is in the queue of "

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.channels import Channel
-from bot.domain.lifecycle import Action, Status
 from bot.storage.rows import CaseRow, EventRow, every
 from bot.storage.tables import case_events, cases
 
@@ -18,37 +17,9 @@ async def set_media_url(conn: AsyncConnection, case_id: int, url: str) -> None:
     await conn.execute(update(cases).where(cases.c.id == case_id).values(media_url=url))
 
 
-# The system's internal note on a case filed over the API: which key filed it.
-FILED_WITH = "open311:"
-
-
-async def note_filed_with(conn: AsyncConnection, case_id: int, key_name: str, at: datetime) -> None:
-    """Not public: the desk sees it in the case's timeline, the citizen never. Written as the
-    case is filed, so new (a request over the API is always filed on its own)."""
-    await conn.execute(
-        insert(case_events).values(
-            case_id=case_id,
-            action=Action.NOTE.value,
-            at=at,
-            actor_id=None,
-            from_status=Status.NEW.value,
-            to_status=Status.NEW.value,
-            note=FILED_WITH + key_name,
-            public=False,
-        )
-    )
-
-
-def _filed_with(key_name: str) -> ColumnElement[bool]:
-    """The case was filed with this key: the system's note (no one else writes a note with
-    no actor, and a key's name is unique for good, revoked or not)."""
-    return exists().where(
-        case_events.c.case_id == cases.c.id,
-        case_events.c.action == Action.NOTE.value,
-        case_events.c.actor_id.is_(None),
-        case_events.c.public.is_(False),
-        case_events.c.note == FILED_WITH + key_name,
-    )
+async def set_filed_with(conn: AsyncConnection, case_id: int, key_name: str) -> None:
+    """The key a web case was filed with: what it may read back."""
+    await conn.execute(update(cases).where(cases.c.id == case_id).values(api_key=key_name))
 
 
 async def web_cases(
@@ -66,7 +37,7 @@ async def web_cases(
     given: those, and no other filter (the spec: a list of ids overrides all other arguments)."""
     query = select(cases).where(cases.c.channel == Channel.WEB.value)
     if filed_with is not None:
-        query = query.where(_filed_with(filed_with))
+        query = query.where(cases.c.api_key == filed_with)
     if codes is not None:
         query = query.where(cases.c.code.in_(list(codes)))
     else:

@@ -68,6 +68,7 @@ class CaseRow(TypedDict):
     asked_from: str | None
     outcome: str | None
     media_url: str | None  # a web request's picture, as given (never fetched)
+    api_key: str | None  # a web request's: the name of the key that filed it
     search_text: str  # what /find matches: the business and description keyed (bot.text)
     created_at: datetime
     updated_at: datetime

@@ -160,6 +160,7 @@ cases = Table(
     Column("asked_from", String(24)),  # while awaiting_citizen: the status the answer returns to
     Column("outcome", String(32)),  # why it was resolved / rejected, for the citizen and reports
     Column("media_url", String(2048)),  # a web request's picture: kept as given, never fetched
+    Column("api_key", String(64)),  # a web request's: the name of the key that filed it
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("claimed_at", UTCDateTime),
@@ -177,6 +178,7 @@ cases = Table(
     Index(None, "merged_into"),  # a card lists the supporting reports merged into its case
     Index(None, "holder_id", "status"),
     Index(None, "resolved_at"),
+    Index(None, "api_key", "created_at"),  # what a key reads back (migration 0018)
     Index(
         "ix_cases_search_text_trgm",
         "search_text",
