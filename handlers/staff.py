@@ -134,8 +134,8 @@ async def on_card_button(update: Update, context: BotContext) -> None:
             await answer(query)
             if message:
                 unit_chat = await desk.is_unit_chat(message.chat_id)
-                card = await desk.card(case_id, unit_chat=unit_chat)
-                if card:
+                card = await desk.card(case_id, unit_chat=unit_chat, chat_id=message.chat_id)
+                if card and "reply_markup" in card:
                     markup = InlineKeyboardMarkup.de_json(card["reply_markup"], context.bot)
                     await _show_submenu(query, markup)
 

@@ -990,3 +990,40 @@ async def test_the_audit_trail_holds_the_whole_text_the_citizen_was_sent(db_url:
         notice = (await _notices(bot, CITIZEN))[-1]
         assert text.normalize(explanation).strip() in text.normalize(notice)
         assert (await _events(bot, row["id"]))[-1][4] == text.normalize(explanation)
+
+
+async def test_a_unit_card_loses_its_buttons_once_the_case_goes_to_another_unit(
+    db_url: str,
+) -> None:
+    """Returned by one unit and referred to another: the first unit's copy of the card still
+    shows where the case stands, but no longer offers to accept it or give it back there."""
+    patrols_chat = -1002000000077
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff, unit, citizen = p["staff"], p["unit"], p["citizen"]
+        patrols = bot.server.group(patrols_chat, title="Joint patrols")
+        await staff.send_text(from_user=p["admin"], text=f"/units joint_patrols {patrols_chat}")
+        await staff.expect_message(text.format_id(patrols_chat))
+        row, card = await _file(bot, staff, citizen, phone=PHONE)
+        code = row["code"]
+        await _claim(staff, p["s1"], card)
+        await staff.press(from_user=p["s1"], text="ارجاع", message=card)
+        menu = await staff.expect_edit(card)
+        await staff.expect_answer(
+            await staff.press(from_user=p["s1"], text="تنظیم بازار", message=menu)
+        )
+        unit_card = await unit.expect_message(_short(code))
+        prompt = await _open_prompt(unit, p["s2"], "بازگرداندن ارجاع", unit_card, "بازمی‌گرداند")
+        await _answer(unit, p["s2"], prompt, "در حوزهٔ این واحد نیست", "به صف بازگشت")
+        await staff.expect_edit(card, STATUS_NEW)
+
+        await _claim(staff, p["s1"], card)
+        await staff.press(from_user=p["s1"], text="ارجاع", message=card)
+        menu = await staff.expect_edit(card)
+        await staff.expect_answer(
+            await staff.press(from_user=p["s1"], text="هماهنگی امور گشت‌های مشترک", message=menu)
+        )
+        theirs = await patrols.expect_message(_short(code))
+        assert theirs.buttons()[:2] == ["پذیرش", "بازگرداندن ارجاع"]
+        await unit.expect_edit(unit_card, "هماهنگی امور گشت‌های مشترک")
+        assert unit_card.buttons() == []

@@ -83,9 +83,17 @@ async def card_desk(conn: AsyncConnection, settings: Settings, case: CaseRow) ->
 
 
 async def render(
-    conn: AsyncConnection, case_id: int, *, now: datetime, tz: ZoneInfo, unit_chat: bool
+    conn: AsyncConnection,
+    case_id: int,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    unit_chat: bool,
+    chat_id: int | None = None,
 ) -> dict[str, Any] | None:
-    """sendMessage/editMessageText parameters for the case's card, or None if it is gone."""
+    """sendMessage/editMessageText parameters for the case's card, or None if it is gone.
+    `chat_id`: the unit's chat the card is drawn for; a case no longer referred to that unit
+    (returned, then referred elsewhere) gets no buttons there."""
     case = await case_store.by_id(conn, case_id)
     if case is None:
         return None
@@ -119,8 +127,21 @@ async def render(
         unreachable=case["citizen_id"] is not None
         and await desk_store.is_unreachable(conn, case["citizen_id"]),
     )
-    markup = staff_card.card_buttons(case, files, unit_chat=unit_chat)
-    return {"text": text, "parse_mode": "HTML", "reply_markup": markup.to_dict()}
+    elsewhere = unit_chat and chat_id is not None and not await _referred_to(conn, case, chat_id)
+    markup = staff_card.card_buttons(case, files, unit_chat=unit_chat, elsewhere=elsewhere)
+    payload: dict[str, Any] = {"text": text, "parse_mode": "HTML"}
+    if markup.inline_keyboard:  # none: an edit without a keyboard takes the old one away
+        payload["reply_markup"] = markup.to_dict()
+    return payload
+
+
+async def _referred_to(conn: AsyncConnection, case: CaseRow, chat_id: int) -> bool:
+    """The case is with the unit whose chat this is (wherever the two groups live now)."""
+    unit = await desk_store.unit(conn, case["unit_id"]) if case["unit_id"] is not None else None
+    if unit is None or unit["chat_id"] is None:
+        return False
+    here = await chats.current_id(conn, chat_id)
+    return await chats.current_id(conn, unit["chat_id"]) == here
 
 
 def content_hash(payload: dict[str, Any]) -> str:

@@ -333,7 +333,7 @@ class OutboxWorker:
             pause = min(pause * 2, RECORD_BACKOFF_MAX)
 
     async def _card(
-        self, case_id: int, purpose: str, now: datetime | None = None
+        self, case_id: int, purpose: str, now: datetime | None = None, chat_id: int | None = None
     ) -> dict[str, Any] | None:
         async with self.rt.engine.connect() as conn:
             return await cards.render(
@@ -342,6 +342,7 @@ class OutboxWorker:
                 now=now or self.rt.now(),
                 tz=self.rt.settings.tz,
                 unit_chat=purpose == Purpose.UNIT_CARD,
+                chat_id=chat_id,
             )
 
     async def _call(self, row: OutboxRow, stored: OutboxRow) -> Any:
@@ -389,7 +390,7 @@ class OutboxWorker:
                 listed, behind = await self._still_new(stored, case_id, drawn_at)
                 if behind:
                     return await self._post_digest(row, listed, behind, drawn_at)
-        payload = await self._card(case_id, purpose, drawn_at)
+        payload = await self._card(case_id, purpose, drawn_at, chat_id=row["chat_id"])
         if payload is None:
             return None
         result = await self.send(
@@ -410,7 +411,7 @@ class OutboxWorker:
             # The card was drawn before it waited for its turn in the chat, and a refresh run
             # in the meantime (in its own lane) could not find it yet: catch up now. (Drawn for
             # the same moment, so that only a change of the case counts, not the age line.)
-            fresh = await self._card(case_id, purpose, drawn_at)
+            fresh = await self._card(case_id, purpose, drawn_at, chat_id=row["chat_id"])
             if fresh is not None and cards.content_hash(fresh) != cards.content_hash(payload):
                 async with self.rt.engine.begin() as conn:
                     await self._queue_refresh(conn, case_id)
@@ -482,7 +483,7 @@ class OutboxWorker:
                 await outbox_store.settle_refreshes(conn, case_id, up_to, self.rt.now())
 
     async def _refresh_card(self, case_id: int, target: CardMessageRow) -> None:
-        payload = await self._card(case_id, target["purpose"])
+        payload = await self._card(case_id, target["purpose"], chat_id=target["chat_id"])
         if payload is None:
             return
         async with self.rt.engine.connect() as conn:

@@ -485,10 +485,17 @@ class Desk:
             return _unaskable(case)
         return refused
 
-    async def card(self, case_id: int, *, unit_chat: bool) -> dict[str, Any] | None:
+    async def card(
+        self, case_id: int, *, unit_chat: bool, chat_id: int | None = None
+    ) -> dict[str, Any] | None:
         async with self.rt.engine.connect() as conn:
             return await cards.render(
-                conn, case_id, now=self.rt.now(), tz=self.rt.settings.tz, unit_chat=unit_chat
+                conn,
+                case_id,
+                now=self.rt.now(),
+                tz=self.rt.settings.tz,
+                unit_chat=unit_chat,
+                chat_id=chat_id,
             )
 
     async def card_to_post(self, case_id: int, chat_id: int) -> dict[str, Any] | Posted | None:

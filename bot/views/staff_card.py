@@ -226,10 +226,13 @@ def _accepted(case: CaseRow) -> bool:
 
 
 def card_buttons(
-    case: CaseRow, evidence_count: int, *, unit_chat: bool = False
+    case: CaseRow, evidence_count: int, *, unit_chat: bool = False, elsewhere: bool = False
 ) -> InlineKeyboardMarkup:
     """The buttons that fit the case's state (the server re-checks every press anyway). A unit's
-    chat gets only the unit's own actions, and the holder's outcome once a member accepted."""
+    chat gets only the unit's own actions, and the holder's outcome once a member accepted;
+    none at all once the case is with another unit (`elsewhere`): it is no longer theirs."""
+    if elsewhere:
+        return inline([])
     allowed = allowed_actions(Status(case["status"]))
     if unit_chat:
         allowed &= UNIT_ACTIONS | (UNIT_HOLDER_ACTIONS if _accepted(case) else frozenset())
