@@ -9,9 +9,11 @@ Markdown. Nothing here knows about screens: it works on any text the program sen
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 _BLOCKS = {"blockquote", "pre"}
+_MARKDOWN_ESCAPES = re.compile(r"[\\_*`\[]")
 
 
 class _Converter(HTMLParser):
@@ -44,7 +46,9 @@ class _Converter(HTMLParser):
             self.out.append(_marker(tag, opening=False))
 
     def handle_data(self, data: str) -> None:
-        self.out.append(data)
+        # Text (a citizen's words, a business's name) is never markup: in Markdown its
+        # markers are escaped, as the Bot API's Markdown takes them, with a backslash.
+        self.out.append(_MARKDOWN_ESCAPES.sub(r"\\\g<0>", data) if self.markdown else data)
 
     def _break(self) -> None:
         """A quote or a code block stands on lines of its own, as Telegram shows it."""

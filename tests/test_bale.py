@@ -104,6 +104,10 @@ def test_html_becomes_plain_text_with_its_lines() -> None:
     )
     assert html_to_plain("&quot;کد&quot; &#1777;") == '"کد" ۱'
     assert html_to_markdown("<b>مهم</b> و <i>کج</i>") == "*مهم* و _کج_"
+    # What someone typed is never markup: a business called «*ویژه*_۲» stays that, as text.
+    assert html_to_markdown("<b>واحد:</b> *ویژه*_۲ `x` [y](z)") == (
+        "*واحد:* \\*ویژه\\*\\_۲ \\`x\\` \\[y](z)"
+    )
 
 
 def test_telegram_calls_leave_as_written() -> None:
