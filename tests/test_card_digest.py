@@ -23,7 +23,7 @@ from tests.harness import STAFF_CHAT_ID, Bot, running_bot
 from tests.test_staff_actions import CLAIM, NOT_STAFF, _claim, _short
 from tests.test_staff_desk import ADMIN, STAFF1, _alert, _setup
 
-CITIZENS = (1201, 1202, 1203, 1204)
+CITIZENS = (1201, 1202, 1203, 1204, 1205, 1206)
 FUEL, FOOD = "سوخت", "مواد غذایی و خواربار"
 
 
@@ -57,6 +57,23 @@ async def _block_lane(bot: Bot, chat_id: int, *, minutes: float) -> None:
             .where(outbox.c.id == row_id)
             .values(next_attempt_at=now + timedelta(minutes=minutes))
         )
+
+
+async def _busy_minute(bot: Bot, chat_id: int, *, places: int) -> None:
+    """The group's minute used by earlier posts but for `places` places (the lane's blocker,
+    sent first, takes one of them): a wave, not a short outage, is what a digest is for."""
+    rt = bot.services.rt
+    async with rt.engine.begin() as conn:
+        for n in range(rt.settings.group_rate - places):
+            row_id = await outbox_store.enqueue(
+                conn,
+                chat_id=chat_id,
+                method="sendMessage",
+                payload={"text": BLOCKER},
+                purpose=Purpose.ADMIN_ALERT,
+                now=rt.now(),
+            )
+            await outbox_store.mark_sent(conn, row_id, rt.now(), 8000 + n)
 
 
 async def _inbox_empty(bot: Bot) -> None:
@@ -101,6 +118,7 @@ async def test_cards_waiting_behind_a_late_one_go_out_as_one_digest(db_url: str)
         # retry while four complaints come in and their cards queue behind it.
         codes = [c["code"] for c in await _filed_behind(bot, staff.id, 4)]
         bot.clock.advance(minutes=1, seconds=1)  # the retry is due; the cards waited a minute
+        await _busy_minute(bot, staff.id, places=2)  # the blocker, then one place for four
         bot.services.rt.ring()
 
         await staff.expect_message(BLOCKER)
@@ -158,10 +176,25 @@ async def test_a_card_on_time_goes_out_alone_even_with_others_behind(db_url: str
         assert not [m for m in bot.server.messages(staff.id) if "پروندهٔ جدید" in (m.text or "")]
 
 
+async def test_a_few_cards_late_after_an_outage_go_out_as_cards(db_url: str) -> None:
+    """The cards waited a minute (an outage held the lane back) but the group has room for
+    them all: each goes as its own card, ready to claim; a digest would only add a press."""
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        p = await _setup(bot)
+        staff = p["staff"]
+        codes = [c["code"] for c in await _filed_behind(bot, staff.id, 3)]
+        bot.clock.advance(minutes=1, seconds=1)
+        bot.services.rt.ring()
+        await staff.expect_message(BLOCKER)
+        cards = [await staff.expect_message(_short(c)) for c in codes]
+        assert all(CLAIM in c.buttons() for c in cards)
+        assert not [m for m in bot.server.messages(staff.id) if "پروندهٔ جدید" in (m.text or "")]
+
+
 async def test_a_card_for_a_group_whose_minute_is_used_up_waits_in_the_outbox(db_url: str) -> None:
     """The group took its limit in the last minute: the next card is put back (no attempt
-    counted, nothing sent into the pacing to wait there) until a place frees, and by then the
-    cards behind it go with it as one digest."""
+    counted, nothing sent into the pacing to wait there) until a place frees; if by then
+    more cards wait than the minute has places, they go as one digest."""
     async with running_bot(db_url, group_messages_per_minute=3) as bot:
         staff = bot.server.group(STAFF_CHAT_ID, title="Staff")
         rt = bot.services.rt
@@ -177,7 +210,7 @@ async def test_a_card_for_a_group_whose_minute_is_used_up_waits_in_the_outbox(db
                     now=posted_at,
                 )
                 await outbox_store.mark_sent(conn, row_id, posted_at, 7000 + n)
-        citizens = [bot.server.user(uid, first_name=f"شهروند{uid}") for uid in CITIZENS[:2]]
+        citizens = [bot.server.user(uid, first_name=f"شهروند{uid}") for uid in CITIZENS[:4]]
         for citizen in citizens:
             await file_complaint(citizen)
         codes = [(await case_rows(bot, c.id))[-1]["code"] for c in citizens]
@@ -204,11 +237,11 @@ async def test_a_card_for_a_group_whose_minute_is_used_up_waits_in_the_outbox(db
         }
         assert not [m for m in bot.server.messages(staff.id) if _short(codes[0]) in m.text]
 
-        bot.clock.advance(minutes=1, seconds=1)  # a place is free; the card waited a minute
+        bot.clock.advance(minutes=1, seconds=1)  # the minute is free; the cards waited a minute
         rt.ring()
-        digest = await staff.expect_message("۲ پروندهٔ جدید")
+        digest = await staff.expect_message("۴ پروندهٔ جدید")  # four cards, three places
         assert digest.buttons() == [tracking.format_code(c) for c in codes]
-        assert [r["status"] for r in await _settled(bot, 2)] == ["sent", "sent"]
+        assert [r["status"] for r in await _settled(bot, 4)] == ["sent"] * 4
         assert not [m for m in bot.server.messages(staff.id) if CLAIM in m.buttons()]
 
 
@@ -227,6 +260,7 @@ async def test_cards_for_a_group_that_became_a_supergroup_still_go_out_as_a_dige
             await chats.record_move(conn, old_id, new_id, rt.now())
         codes = [c["code"] for c in await _filed_behind(bot, old_id, 3)]
         bot.clock.advance(minutes=1, seconds=1)  # the cards waited a minute behind the blocker
+        await _busy_minute(bot, old_id, places=2)  # the lane's posts, under the id it had
         rt.ring()
 
         await new.expect_message(BLOCKER)
@@ -245,20 +279,21 @@ async def test_a_digest_lists_only_the_cases_of_its_own_topic(db_url: str) -> No
         forum = bot.server.group(forum_id, title="Desk", is_forum=True)
         assert (forum.create_topic("سوخت"), forum.create_topic("سایر")) == (1, 2)
         await _block_lane(bot, forum_id, minutes=1)
-        sectors = {1201: FUEL, 1202: FOOD, 1203: FUEL, 1204: FOOD}
+        sectors = {1201: FUEL, 1202: FOOD, 1203: FUEL, 1204: FOOD, 1205: FUEL, 1206: FOOD}
         for uid, sector in sectors.items():
             await file_complaint(bot.server.user(uid, first_name=f"شهروند{uid}"), sector=sector)
         codes = {uid: (await case_rows(bot, uid))[-1]["code"] for uid in sectors}
         bot.clock.advance(minutes=1, seconds=1)
+        await _busy_minute(bot, forum_id, places=3)  # the blocker, then two places for six
         bot.services.rt.ring()
 
         await forum.expect_message(BLOCKER)
-        fuel = await forum.expect_message("۲ پروندهٔ جدید")
-        food = await forum.expect_message("۲ پروندهٔ جدید")
+        fuel = await forum.expect_message("۳ پروندهٔ جدید")
+        food = await forum.expect_message("۳ پروندهٔ جدید")
         assert (fuel.thread_id, food.thread_id) == (1, 2)
-        assert fuel.buttons() == [tracking.format_code(codes[u]) for u in (1201, 1203)]
-        assert food.buttons() == [tracking.format_code(codes[u]) for u in (1202, 1204)]
-        assert [r["status"] for r in await _settled(bot, 4)] == ["sent"] * 4
+        assert fuel.buttons() == [tracking.format_code(codes[u]) for u in (1201, 1203, 1205)]
+        assert food.buttons() == [tracking.format_code(codes[u]) for u in (1202, 1204, 1206)]
+        assert [r["status"] for r in await _settled(bot, 6)] == ["sent"] * 6
 
 
 async def test_two_colleagues_pressing_one_case_at_once_post_one_card(db_url: str) -> None:
@@ -270,6 +305,7 @@ async def test_two_colleagues_pressing_one_case_at_once_post_one_card(db_url: st
         staff = p["staff"]
         codes = [c["code"] for c in await _filed_behind(bot, staff.id, 2)]
         bot.clock.advance(minutes=1, seconds=1)
+        await _busy_minute(bot, staff.id, places=2)
         bot.services.rt.ring()
         digest = await staff.expect_message("۲ پروندهٔ جدید")
         await _settled(bot, 2)
@@ -290,15 +326,16 @@ async def test_a_case_taken_up_before_its_digest_gets_its_own_card(db_url: str) 
     async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
         p = await _setup(bot)
         staff = p["staff"]
-        rows = await _filed_behind(bot, staff.id, 3)
+        rows = await _filed_behind(bot, staff.id, 4)
         desk = bot.services.desk
         claimed = await desk.act(await desk.actor(STAFF1), Action.CLAIM, rows[1]["id"])
         assert isinstance(claimed, Done)
         bot.clock.advance(minutes=1, seconds=1)
+        await _busy_minute(bot, staff.id, places=3)  # the blocker; three new, two places
         bot.services.rt.ring()
 
-        digest = await staff.expect_message("۲ پروندهٔ جدید")
-        assert digest.buttons() == [tracking.format_code(rows[i]["code"]) for i in (0, 2)]
+        digest = await staff.expect_message("۳ پروندهٔ جدید")
+        assert digest.buttons() == [tracking.format_code(rows[i]["code"]) for i in (0, 2, 3)]
         card = await staff.expect_message(_short(rows[1]["code"]))
         assert "کارشناس مسئول" in card.text and CLAIM not in card.buttons()  # held
-        assert [r["status"] for r in await _settled(bot, 3)] == ["sent"] * 3
+        assert [r["status"] for r in await _settled(bot, 4)] == ["sent"] * 4

@@ -18,7 +18,9 @@ When new-case cards pile up in a group (a wave of complaints: 100 a minute again
 (the outbox posted the group's limit there in the last 60 s) is put back until a place frees,
 rather than waiting inside the pacing while more cards arrive; a card that waited DIGEST_AFTER
 goes out with the cards queued behind it (same chat and topic, cases still new) as one «N
-پروندهٔ جدید» message with a button per case, which posts that case's card on request
+پروندهٔ جدید» message, if they are more than the places left in the group's minute (else each
+goes as its own card: after a short outage a few cards need no digest), with a button per case,
+which posts that case's card on request
 (`Show.POST`). The gathered rows are marked sent by the digest's message, in its lane, so
 nothing is lost or sent twice but as any row is (at least once). (Messages the handlers post in
 the group themselves are not counted: the pacing still holds the digest back when they filled
@@ -383,12 +385,12 @@ class OutboxWorker:
         drawn_at = self.rt.now()
         if purpose == Purpose.CASE_CARD:
             # The lane's posts and the lane's rows: queued under the id the chat had then.
-            free_at = await self._place_free_at(stored["chat_id"], drawn_at)
+            places, free_at = await self._places(stored["chat_id"], drawn_at)
             if free_at is not None:
                 raise Deferred(free_at)
             if drawn_at - row["created_at"] >= DIGEST_AFTER:
                 listed, behind = await self._still_new(stored, case_id, drawn_at)
-                if behind:
+                if len(listed) > places:  # one card each would queue past this minute
                     return await self._post_digest(row, listed, behind, drawn_at)
         payload = await self._card(case_id, purpose, drawn_at, chat_id=row["chat_id"])
         if payload is None:
@@ -418,14 +420,15 @@ class OutboxWorker:
                 self.rt.ring()
         return result
 
-    async def _place_free_at(self, chat_id: int, now: datetime) -> datetime | None:
-        """When the group's next place frees, if its minute is used up now; else None."""
+    async def _places(self, chat_id: int, now: datetime) -> tuple[int, datetime | None]:
+        """The group's places free in its minute now, and, if none, when the next frees."""
         limit = self.rt.settings.group_rate
         async with self.rt.engine.connect() as conn:
             posts = await outbox_store.recent_posts(conn, chat_id, limit, staff_card.DIGEST_MAX)
-        if len(posts) < limit or posts[-1] <= now - GROUP_WINDOW:
-            return None
-        return posts[-1] + GROUP_WINDOW
+        used = [at for at in posts if at > now - GROUP_WINDOW]
+        if len(used) < limit:
+            return limit - len(used), None
+        return 0, posts[-1] + GROUP_WINDOW
 
     async def _still_new(
         self, head: OutboxRow, case_id: int, now: datetime
