@@ -92,6 +92,14 @@ async def _claim(group: FakeGroup, user: FakeUser, card: BotMessage) -> None:
     await group.expect_edit(card, user.first_name)
 
 
+async def _refer(group: FakeGroup, user: FakeUser, card: BotMessage, unit: str) -> None:
+    """The holder refers the case to `unit` (its label in the card's menu)."""
+    await group.press(from_user=user, text="ارجاع", message=card)
+    menu = await group.expect_edit(card)
+    qid = await group.press(from_user=user, text=unit, message=menu)
+    assert (await group.expect_answer(qid))["text"] == "ارجاع شد."
+
+
 async def _open_prompt(
     group: FakeGroup,
     user: FakeUser,
@@ -448,10 +456,7 @@ async def test_unit_returns_a_referral_with_a_reason(db_url: str) -> None:
         row, card = await _file(bot, staff, citizen, phone=PHONE)
         cid, code = row["id"], row["code"]
         await _claim(staff, p["s1"], card)
-        await staff.press(from_user=p["s1"], text="ارجاع", message=card)
-        menu = await staff.expect_edit(card)
-        qid = await staff.press(from_user=p["s1"], text="تنظیم بازار", message=menu)
-        assert (await staff.expect_answer(qid))["text"] == "ارجاع شد."
+        await _refer(staff, p["s1"], card, "تنظیم بازار")
         await citizen.expect_message("ارجاع شد")
         unit_card = await unit.expect_message(_short(code))
         await staff.expect_edit(card, "واحد رسیدگی‌کننده: تنظیم بازار")
@@ -502,11 +507,7 @@ async def test_the_unit_member_who_accepted_resolves_from_the_unit_card(db_url: 
         row, card = await _file(bot, staff, citizen, phone=PHONE)
         cid, code = row["id"], row["code"]
         await _claim(staff, p["s1"], card)
-        await staff.press(from_user=p["s1"], text="ارجاع", message=card)
-        menu = await staff.expect_edit(card)
-        await staff.expect_answer(
-            await staff.press(from_user=p["s1"], text="تنظیم بازار", message=menu)
-        )
+        await _refer(staff, p["s1"], card, "تنظیم بازار")
         unit_card = await unit.expect_message(_short(code))
         # Waiting for the unit: accept or return, no outcome yet (nobody in the unit holds it).
         assert RESOLVE not in unit_card.buttons()
@@ -1007,22 +1008,14 @@ async def test_a_unit_card_loses_its_buttons_once_the_case_goes_to_another_unit(
         row, card = await _file(bot, staff, citizen, phone=PHONE)
         code = row["code"]
         await _claim(staff, p["s1"], card)
-        await staff.press(from_user=p["s1"], text="ارجاع", message=card)
-        menu = await staff.expect_edit(card)
-        await staff.expect_answer(
-            await staff.press(from_user=p["s1"], text="تنظیم بازار", message=menu)
-        )
+        await _refer(staff, p["s1"], card, "تنظیم بازار")
         unit_card = await unit.expect_message(_short(code))
         prompt = await _open_prompt(unit, p["s2"], "بازگرداندن ارجاع", unit_card, "بازمی‌گرداند")
         await _answer(unit, p["s2"], prompt, "در حوزهٔ این واحد نیست", "به صف بازگشت")
         await staff.expect_edit(card, STATUS_NEW)
 
         await _claim(staff, p["s1"], card)
-        await staff.press(from_user=p["s1"], text="ارجاع", message=card)
-        menu = await staff.expect_edit(card)
-        await staff.expect_answer(
-            await staff.press(from_user=p["s1"], text="هماهنگی امور گشت‌های مشترک", message=menu)
-        )
+        await _refer(staff, p["s1"], card, "هماهنگی امور گشت‌های مشترک")
         theirs = await patrols.expect_message(_short(code))
         assert theirs.buttons()[:2] == ["پذیرش", "بازگرداندن ارجاع"]
         await unit.expect_edit(unit_card, "هماهنگی امور گشت‌های مشترک")
