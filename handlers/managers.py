@@ -19,16 +19,13 @@ from bot import text
 from bot.callbacks import Drilldown, parse_report
 from bot.context import BotContext
 from bot.domain.jobs import ExportParams, JobKind, ReportParams
-from bot.domain.roles import Role
+from bot.domain.roles import PHONE_ROLES, REPORT_ROLES, Role
 from bot.i18n import _
 from bot.services import periods, pushes
 from bot.services.jobs import Origin
 from bot.views import export as export_views
 from bot.views import summary as summary_views
 from handlers.common import answer
-
-REPORT_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.MANAGER})
-PHONE_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
 
 
 async def _allowed(update: Update, context: BotContext) -> Role | bool | None:

@@ -29,17 +29,36 @@ from bot.services.export_job import ExportWork
 from bot.services.jobs import RETRY_AFTER, JobRunner, Upload, forget_finished_jobs
 from bot.services.report_job import ReportWork
 from bot.services.runtime import Runtime
+from bot.storage import desk as desk_store
 from bot.storage.db import create_engine
 from bot.storage.rows import OutboxRow, WorkJobRow, every
 from bot.storage.tables import outbox, work_jobs
 from bot.views import export as export_views
 from tests.clock import Clock
-from tests.test_reports import DAY, NOW, TZ, seed_database
+from tests.test_reports import DAY, NOW, TZ
+from tests.test_reports import seed_database as seed_cases
 
 BOUND = 60.0  # seconds: only how long a failing test waits before it reports
 LEASE = 30.0
 YESTERDAY_CASES = 70  # what the seed files on DAY
 ASKERS = (8201, 8202, 8203)
+
+
+async def seed_database(db_url: str) -> None:
+    """The report's seed, and the askers as supervisors (an export job checks its asker's
+    role again when it runs)."""
+    await seed_cases(db_url)
+    await give_role(db_url, ASKERS, "supervisor")
+
+
+async def give_role(db_url: str, people: tuple[int, ...], role: str | None) -> None:
+    engine = create_engine(db_url)
+    try:
+        async with engine.begin() as conn:
+            for person in people:
+                await desk_store.set_role(conn, person, role, NOW)
+    finally:
+        await engine.dispose()
 
 
 def runtime(db_url: str, clock: Clock) -> Runtime:
@@ -315,4 +334,82 @@ async def test_a_job_failing_every_attempt_ends_failed_and_the_asker_is_told(
     assert [m for _w, m, _p in telegram.calls if m == "sendMessage"] == ["sendMessage"]
     assert told["payload"]["message_id"] == job["status_message_id"] is not None
     assert told["payload"]["text"] == export_views.failed()
+    await rt.engine.dispose()
+
+
+@dataclass
+class Builds:
+    """What the export process was asked for: whether each build had the phones."""
+
+    phones: list[bool] = field(default_factory=list)
+
+
+def watch_builds(job_runner: JobRunner) -> Builds:
+    work = job_runner.works[0]
+    assert isinstance(work, ExportWork)
+    builds, build = Builds(), work.exports.build
+
+    async def recording(*args: Any, include_phone: bool, **kw: Any) -> Any:
+        builds.phones.append(include_phone)
+        return await build(*args, include_phone=include_phone, **kw)
+
+    work.exports.build = recording  # type: ignore[method-assign]
+    return builds
+
+
+async def test_an_export_whose_asker_lost_their_role_before_it_ran_is_not_made(
+    db_url: str, clock: Clock
+) -> None:
+    """Queued by a supervisor who is then removed from the desk: when a runner takes the job,
+    no file is built or sent; the status message says why, and the job ends failed."""
+    await seed_database(db_url)
+    rt = runtime(db_url, clock)
+    telegram = Telegram()
+    job_runner = runner(rt, telegram, "a")
+    builds = watch_builds(job_runner)
+    asker = ASKERS[0]
+    assert await job_runner.request(
+        JobKind.EXPORT, requested_by=asker, chat_id=asker, params=export_params()
+    )
+    await give_role(db_url, (asker,), None)
+    job_runner.start()
+    try:
+        await until(lambda: all_ended(rt))
+    finally:
+        await job_runner.stop()
+    [job] = await jobs_of(rt)
+    assert job["status"] == "failed" and "no longer" in (job["error"] or "")
+    assert builds.phones == [] and telegram.documents() == []
+    [told] = await queued_calls(rt)
+    assert told["method"] == "editMessageText" and told["chat_id"] == asker
+    assert told["payload"]["message_id"] == job["status_message_id"] is not None
+    assert told["payload"]["text"] == export_views.no_longer_allowed()
+    await rt.engine.dispose()
+
+
+async def test_an_export_whose_asker_no_longer_sees_phones_is_built_without_them(
+    db_url: str, clock: Clock
+) -> None:
+    """Queued with phones by a supervisor who is a manager by the time it runs: the files are
+    made without the phones (a manager's export)."""
+    await seed_database(db_url)
+    rt = runtime(db_url, clock)
+    telegram = Telegram()
+    job_runner = runner(rt, telegram, "a")
+    builds = watch_builds(job_runner)
+    asker = ASKERS[0]
+    assert export_params().include_phone
+    assert await job_runner.request(
+        JobKind.EXPORT, requested_by=asker, chat_id=asker, params=export_params()
+    )
+    await give_role(db_url, (asker,), "manager")
+    job_runner.start()
+    try:
+        await until(lambda: all_ended(rt))
+    finally:
+        await job_runner.stop()
+    [job] = await jobs_of(rt)
+    assert job["status"] == "done"
+    assert builds.phones == [False]
+    assert [chat for _who, chat, _name in telegram.documents()] == [asker, asker]
     await rt.engine.dispose()

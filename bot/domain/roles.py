@@ -24,6 +24,10 @@ ROLE_LABELS = {
 
 DESK_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.STAFF})
 SUPERVISING = frozenset({Role.ADMIN, Role.SUPERVISOR})
+# /report anywhere, and /export (personal data): the asker's own role, checked again when the
+# export job runs (a role taken away meanwhile stops it). Phones only for the supervising roles.
+REPORT_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.MANAGER})
+PHONE_ROLES = SUPERVISING
 
 # Actions any desk member may take whoever holds the case.
 OPEN_TO_ALL = frozenset({Action.CLAIM, Action.NOTE, Action.MARK_URGENT, Action.REOPEN})

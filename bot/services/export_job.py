@@ -5,6 +5,10 @@ shows the progress, edited at every further tenth; then both files are uploaded,
 end (the status's «ready», the asking group's «sent to your private chat») goes through the
 outbox with the job marked done. A job started again (a retry, a takeover after its holder
 died) builds the files again from the start and reuses the status message.
+
+The asker's role is read again when the job runs and once more before the upload: a job may
+wait (behind another export, for a retry, for a takeover), and an export is personal data. A
+role taken away meanwhile ends the job unsent; one that no longer sees phones gets none.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from typing import Any
 
 from bot import jalali, text
 from bot.domain.jobs import ExportParams, JobKind, read_params
+from bot.domain.roles import PHONE_ROLES, REPORT_ROLES, Role
+from bot.services.desk import role_now
 from bot.services.export import Exports
 from bot.services.jobs import Call, GiveUp, JobContext, Send, Upload, reply_to
 from bot.storage.rows import WorkJobRow
@@ -49,6 +55,8 @@ class ExportWork:
             await ctx.remember_status_message(job["id"], status_id)
         elif ctx.resumed:  # started again: the status goes back to the beginning
             await _edit(ctx.send, chat_id, status_id, _progress(0))
+        role = await _still_allowed(ctx, job, status_id)
+        include_phone = params.include_phone and role in PHONE_ROLES
         progress = _Progress(ctx.send, chat_id, status_id)
         tz = self.exports.rt.settings.tz
         stem = "cases-" + text.to_ascii_digits(
@@ -60,7 +68,7 @@ class ExportWork:
                 params.start,
                 params.end,
                 Path(folder),
-                include_phone=params.include_phone,
+                include_phone=include_phone,
                 progress=progress,
             )
             # Both files are checked before either is sent: never half an export.
@@ -68,6 +76,12 @@ class ExportWork:
                 limit = self.exports.max_upload_bytes
                 shown = export_views.too_large(files.largest, limit)
                 raise GiveUp("too large to upload", (_edit_call(chat_id, status_id, shown),))
+            again = await _still_allowed(ctx, job, status_id)  # the build may have taken long
+            if include_phone and again not in PHONE_ROLES:
+                raise GiveUp(
+                    "the asker no longer sees phones",
+                    (_edit_call(chat_id, status_id, export_views.no_longer_allowed()),),
+                )
             for path, name, file_caption in (
                 (files.xlsx, f"{stem}.xlsx", caption),
                 (files.csv, f"{stem}.csv", None),
@@ -87,6 +101,17 @@ class ExportWork:
         if job["status_message_id"] is None:
             return [Call(job["chat_id"], "sendMessage", {"text": body, "parse_mode": HTML})]
         return [_edit_call(job["chat_id"], job["status_message_id"], body)]
+
+
+async def _still_allowed(ctx: JobContext, job: WorkJobRow, status_id: int) -> Role:
+    """The asker's role now, if it still allows an export; else the job ends here, told."""
+    role = await role_now(ctx.rt, job["requested_by"])
+    if role not in REPORT_ROLES:
+        log.warning("export job %s stopped: its asker no longer has a role for it", job["id"])
+        told = _edit_call(job["chat_id"], status_id, export_views.no_longer_allowed())
+        raise GiveUp("the asker no longer may export", (told,))
+    assert role is not None
+    return role
 
 
 def _progress(percent: int) -> str:

@@ -26,6 +26,11 @@ def start_private_first(bot_username: str) -> str:
     ).format(bot=bot_username)
 
 
+def no_longer_allowed() -> str:
+    """An export queued by someone whose role was taken away before it was made."""
+    return _("This export was not made: your role no longer allows it.")
+
+
 def too_many_rows(count: int, limit: int) -> str:
     return _(
         "This period has {count} complaints; one export holds at most {limit}. "
