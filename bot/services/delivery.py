@@ -45,6 +45,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.chat_kinds import PRIVATE
@@ -76,6 +77,9 @@ PRIVATE_LANES = 32
 GROUP_LANES = 16
 STOP_GRACE_SECONDS = 10.0
 RECORD_BACKOFF_MAX = 5.0  # seconds between tries to record a send the database refused
+RECORD_LOUD_EVERY = 12  # every this many tries, an error in the log, not a warning
+# What a database write may meet and get past by trying again.
+TRANSIENT = (OperationalError, InterfaceError, OSError, TimeoutError)
 # A new-case card this old when its turn comes means the group is at its limit: the cards
 # behind it go with it as one digest instead of each waiting for a place.
 DIGEST_AFTER = timedelta(seconds=10)
@@ -319,18 +323,21 @@ class OutboxWorker:
         return row
 
     async def _record(self, write: Callable[[AsyncConnection], Awaitable[None]]) -> None:
-        """Write what a send accepted by Telegram changed, trying again until the database takes
-        it. Meanwhile the row stays ours (the heartbeat renews its lease): were the failure to
+        """Write what a send accepted by Telegram changed, trying again while the database's
+        failure is one that passes (`TRANSIENT`). Meanwhile the row stays ours (the heartbeat renews its lease): were the failure to
         end the lane, the row would be given back and sent twice. Only a stop or a crash leaves
         it unrecorded, and then it goes again after its lease, as any send cut off is."""
-        pause = self.rt.settings.outbox_poll_seconds
+        pause, tries = self.rt.settings.outbox_poll_seconds, 0
         while True:
             try:
                 async with self.rt.engine.begin() as conn:
                     await write(conn)
                 return
-            except Exception:
-                log.warning("could not record a send; trying again in %.1fs", pause, exc_info=True)
+            except TRANSIENT:  # a lock timeout, a dropped connection: it passes
+                tries += 1
+                level = logging.ERROR if tries % RECORD_LOUD_EVERY == 0 else logging.WARNING
+                log.log(level, "could not record a send (%d tries); again in %.1fs", tries, pause)
+            # Anything else is a bug that no retry mends: it ends the lane as before.
             await asyncio.sleep(pause)
             pause = min(pause * 2, RECORD_BACKOFF_MAX)
 
