@@ -90,13 +90,22 @@ def _shared_windows(
 def open311_limits(rt: Runtime) -> ApiLimits:
     """The Open311 API's windows: shared in Redis, else this process's on the runtime's clock
     (which tests move)."""
-    windows = _shared_windows(rt.settings, "open311", api_limits.MAX_TRACKED) or LocalWindows(
-        lambda: rt.now().timestamp(), max_tracked=api_limits.MAX_TRACKED
-    )
+    shared = _shared_windows(rt.settings, "open311", api_limits.MAX_TRACKED)
+    if shared is not None:  # in Redis each caller has its own key (apart while it is away)
+        return ApiLimits(
+            shared,
+            writes_per_minute=rt.settings.open311_writes_per_minute,
+            reads_per_minute=rt.settings.open311_reads_per_minute,
+        )
+
+    def local() -> LocalWindows:
+        return LocalWindows(lambda: rt.now().timestamp(), max_tracked=api_limits.MAX_TRACKED)
+
     return ApiLimits(
-        windows,
+        local(),
         writes_per_minute=rt.settings.open311_writes_per_minute,
         reads_per_minute=rt.settings.open311_reads_per_minute,
+        addresses=local(),
     )
 
 

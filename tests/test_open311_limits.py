@@ -248,3 +248,26 @@ async def test_the_api_keeps_its_windows_in_redis_when_the_pacing_does(tmp_path:
         Runtime(engine=engine, settings=settings.model_copy(update={"pacing_redis_url": ""}))
     )
     assert isinstance(alone.windows, LocalWindows) and alone.windows.max_tracked == MAX_TRACKED
+
+
+async def test_a_flood_from_many_addresses_does_not_reset_a_keys_window(tmp_path: Path) -> None:
+    """Without Redis a process forgets the oldest callers beyond MAX_TRACKED; addresses are
+    forgotten among themselves, so cycling through a /48 of addresses cannot push a key's
+    window out and give it a fresh minute."""
+    settings = load_settings(
+        bot_token="123456:TEST-TOKEN-abcdef",
+        database_url=f"sqlite:///{tmp_path}/x.sqlite3",
+        open311_writes_per_minute=2,
+        _env_file=None,
+    )
+    engine = create_engine(settings.database_url)
+    limits = open311_limits(Runtime(engine=engine, settings=settings))
+    try:
+        assert [await limits.retry_after("key:portal", write=True) for _ in range(2)] == [0, 0]
+        for n in range(MAX_TRACKED + 10):
+            caller = address_caller(f"2001:db8:0:{n:x}::1", [], [])
+            assert await limits.retry_after(caller, write=True) == 0
+        assert await limits.retry_after("key:portal", write=True) > 0  # still counted
+    finally:
+        await limits.close()
+        await engine.dispose()

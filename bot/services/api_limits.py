@@ -21,11 +21,24 @@ MINUTE = 60.0
 # Callers one process keeps windows for (the oldest forgotten beyond): a read window holds up
 # to OPEN311_READS_PER_MINUTE times, so this bounds the memory a flood from many addresses takes.
 MAX_TRACKED = 2048
+ADDRESS = "addr:"  # the callers counted by address
 
 
 class ApiLimits:
-    def __init__(self, windows: Windows, *, writes_per_minute: int, reads_per_minute: int) -> None:
+    """`windows` for the keys, `addresses` for callers without a valid key: apart, so that a
+    flood from many addresses, each forgotten in turn beyond MAX_TRACKED, cannot push a key's
+    window out and so reset its count."""
+
+    def __init__(
+        self,
+        windows: Windows,
+        *,
+        writes_per_minute: int,
+        reads_per_minute: int,
+        addresses: Windows | None = None,
+    ) -> None:
         self.windows = windows
+        self.addresses = addresses or windows
         # The pacing keeps its windows SAFETY longer than Telegram's; an API minute is a minute.
         self.writes = Window(writes_per_minute, MINUTE / SAFETY)
         self.reads = Window(reads_per_minute, MINUTE / SAFETY)
@@ -34,14 +47,16 @@ class ApiLimits:
         """0 after counting one request of `caller`; else the whole seconds until it may try
         again (nothing counted: a refused request does not push the window further)."""
         kind, window = ("write", self.writes) if write else ("read", self.reads)
-        wait = await self.windows.admit([(f"{kind}:{caller}", window)])
+        store = self.addresses if caller.startswith(ADDRESS) else self.windows
+        wait = await store.admit([(f"{kind}:{caller}", window)])
         # A window's wait is never more than its minute (the windows add a millisecond).
         return min(math.ceil(wait), int(MINUTE)) if wait > 0 else 0
 
     async def close(self) -> None:
-        close = getattr(self.windows, "close", None)
-        if close is not None:
-            await close()
+        for store in {id(s): s for s in (self.windows, self.addresses)}.values():
+            close = getattr(store, "close", None)
+            if close is not None:
+                await close()
 
 
 def key_caller(name: str) -> str:
@@ -59,7 +74,7 @@ def address_caller(remote: str | None, forwarded: Collection[str], proxies: Coll
             address = hop
             if hop not in proxies:
                 break
-    return "addr:" + _block(address)
+    return ADDRESS + _block(address)
 
 
 def _block(address: str) -> str:

@@ -324,9 +324,10 @@ class OutboxWorker:
 
     async def _record(self, write: Callable[[AsyncConnection], Awaitable[None]]) -> None:
         """Write what a send accepted by Telegram changed, trying again while the database's
-        failure is one that passes (`TRANSIENT`). Meanwhile the row stays ours (the heartbeat renews its lease): were the failure to
-        end the lane, the row would be given back and sent twice. Only a stop or a crash leaves
-        it unrecorded, and then it goes again after its lease, as any send cut off is."""
+        failure is one that passes (`TRANSIENT`). Meanwhile the row stays ours (the heartbeat
+        renews its lease): were the failure to end the lane, the row would be given back and
+        sent twice. Only a stop or a crash leaves it unrecorded, and then it goes again after
+        its lease, as any send cut off is."""
         pause, tries = self.rt.settings.outbox_poll_seconds, 0
         while True:
             try:
