@@ -20,6 +20,20 @@ class ChatKinds:
     def __init__(self) -> None:
         self._kinds: OrderedDict[int, str] = OrderedDict()
         self._saved: OrderedDict[int, str] = OrderedDict()  # what the database has
+        self._unopened: OrderedDict[int, str] = OrderedDict()  # users who never opened the bot
+
+    # A user who never opened the bot cannot be written to (403 "bot can't initiate
+    # conversation"). Trying again on every prompt only spends a call of the bot's 30 a second
+    # on the same refusal; once they write to the bot in private, they can be.
+
+    def never_opened(self, user_id: int) -> None:
+        _put(self._unopened, user_id, PRIVATE, self.MAX_CHATS)
+
+    def opened(self, user_id: int) -> None:
+        self._unopened.pop(user_id, None)
+
+    def is_unopened(self, user_id: int) -> bool:
+        return user_id in self._unopened
 
     def learn(self, chat_id: int, kind: str) -> None:
         _put(self._kinds, chat_id, kind, self.MAX_CHATS)

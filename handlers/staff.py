@@ -190,14 +190,15 @@ async def _prompt(
     case, *_ = await desk.case_detail(case_id)
     code = case["code"]
     places: list[PromptPlace] = []
-    if card.chat.type != "private":
+    kinds = context.services.rt.chat_kinds
+    if card.chat.type != "private" and not kinds.is_unopened(actor.user_id):
         try:
             private = await context.bot.send_message(
                 actor.user_id, views.private_prompt(action, code=code, outcome=result)
             )
             places.append(PromptPlace(private.chat_id, private.message_id, private=True))
         except Forbidden:  # never opened the bot: the group prompt is the only one
-            pass
+            kinds.never_opened(actor.user_id)
     body = views.prompt(action, user_id=actor.user_id, name=name, code=code, outcome=result)
     if card.chat.type == "private":
         body = views.private_prompt(action, code=code, outcome=result)

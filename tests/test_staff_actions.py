@@ -1020,3 +1020,38 @@ async def test_a_unit_card_loses_its_buttons_once_the_case_goes_to_another_unit(
         assert theirs.buttons()[:2] == ["پذیرش", "بازگرداندن ارجاع"]
         await unit.expect_edit(unit_card, "هماهنگی امور گشت‌های مشترک")
         assert unit_card.buttons() == []
+
+
+async def test_a_member_who_never_opened_the_bot_is_not_written_to_on_every_prompt(
+    db_url: str,
+) -> None:
+    """The private copy of a prompt is refused (403) to someone who never opened the bot: it is
+    tried once, not on every press; once they write to the bot, their prompts come there too."""
+    async with running_bot(db_url, admin_ids=[ADMIN]) as bot:
+        newcomer = bot.server.user(NEWCOMER, first_name="تازه‌کار", started=False)
+        p = await _setup(bot)
+        staff, citizen = p["staff"], p["citizen"]
+        await staff.send_text(from_user=p["admin"], text=f"/staff add {NEWCOMER} staff")
+        await staff.expect_message("کارکنان")
+        _row, card = await _file(bot, staff, citizen, phone=PHONE)
+        await _claim(staff, newcomer, card)
+        bot.server.expect_refusal("bot can't initiate conversation")
+
+        def private_tries() -> int:
+            return sum(
+                c.method == "sendMessage" and int(c.params["chat_id"]) == NEWCOMER
+                for c in bot.server.calls
+            )
+
+        for _ in range(3):
+            prompt = await _open_prompt(
+                staff, newcomer, "بازگرداندن به صف", card, "را به صف بازمی‌گردانید"
+            )
+            assert "گفت‌وگوی خصوصی" in prompt.text and "Start" not in prompt.text
+        assert private_tries() == 1
+        assert newcomer.inbox == []
+
+        await newcomer.send_text("/start")
+        await newcomer.expect_message("سلام")
+        await _open_prompt(staff, newcomer, "بازگرداندن به صف", card, "را به صف بازمی‌گردانید")
+        await newcomer.expect_message("بازگرداندن پرونده به صف")

@@ -61,6 +61,8 @@ async def set_ban(rt: Runtime, user_id: int, reason: str | None) -> bool:
 async def note_chat(rt: Runtime, chat_id: int, kind: str) -> None:
     """Remember what kind of chat this is (written once per process and chat): pacing and the
     outbox tell groups from private chats by it."""
+    if kind == "private":
+        rt.chat_kinds.opened(chat_id)  # they wrote to the bot: it may write to them
     if not rt.chat_kinds.unsaved(chat_id, kind):
         return
     async with rt.engine.begin() as conn:
