@@ -611,7 +611,8 @@ class LoadRun:
 
     async def profile(self, bot: BotProcess) -> asyncio.subprocess.Process:
         """py-spy over the measured window: collapsed stacks, one line per stack (``-f raw``),
-        in the profile directory."""
+        in the profile directory. Only samples that hold the GIL count: a thread blocked in C
+        (aiosqlite's worker waiting on its queue) would otherwise show as busy."""
         out = Path(self.args.profile) / f"{self.name}-{bot.log_path.stem}.txt"
         out.parent.mkdir(parents=True, exist_ok=True)
         return await asyncio.create_subprocess_exec(
@@ -626,6 +627,7 @@ class LoadRun:
             "--format",
             "raw",
             "--nonblocking",
+            "--gil",  # only samples holding the GIL: Python's own work, not its waits
             "--output",
             str(out),
             stdout=asyncio.subprocess.DEVNULL,

@@ -24,6 +24,7 @@ from bot.services.inbox import InboxWorker
 from bot.services.jobs import JobRunner
 from bot.services.my_cases import MyCases
 from bot.services.runtime import Runtime
+from bot.storage.rows import UserRow
 from bot.web.open311 import Open311Server
 
 
@@ -47,7 +48,11 @@ class Services:
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """The context every handler and job of this bot receives."""
+    """The context every handler and job of this bot receives (one per update, shared by
+    its handler groups)."""
+
+    # The sender's row as the gate read it at the start of this update (`handlers.gate`).
+    sender: UserRow | None = None
 
     @property
     def services(self) -> Services:

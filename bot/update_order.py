@@ -58,6 +58,11 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._flood_check: FloodCheck | None = None
         self._flood_warning: FloodWarning | None = None
         self.dropped = 0  # updates the flood guard turned away at the door
+        # Updates as read on arrival in this process, by id, until the inbox hands them to the
+        # handlers (`bot.ingress.runner`): reading one costs as much as an SQL statement, and
+        # the process that receives an update usually handles it. Bounded: one handled
+        # elsewhere is never asked for here.
+        self.arrived: dict[int, Update] = {}
 
     def guard_floods(self, check: FloodCheck, warning: FloodWarning) -> None:
         """Ask `check(user_id)` about every update from a person as it arrives: "drop" drops

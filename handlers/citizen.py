@@ -298,7 +298,8 @@ async def on_text(update: Update, context: BotContext) -> None:
         text=raw,
         reply_to=replied.message_id if replied is not None else None,
     )
-    await _show(message, context, await services.citizen_input.receive(user_id, received))
+    routed = await services.citizen_input.receive(user_id, received, context.sender)
+    await _show(message, context, routed)
 
 
 async def _show(message: Chat, context: BotContext, result: Result) -> None:
@@ -445,7 +446,7 @@ async def on_media(update: Update, context: BotContext) -> None:
     services = context.services
     caption = text.normalize(message.caption or "") or None
     received = Received(message.chat_id, message.message_id, text=caption, attachment=item)
-    result = await services.citizen_input.receive(message.from_user.id, received)
+    result = await services.citizen_input.receive(message.from_user.id, received, context.sender)
     if isinstance(result, Collecting):
         name = f"album-answer:{message.chat_id}:{result.media_group_id}"
         _after_album(context, message, name, _album_answer_settled, result.media_group_id)

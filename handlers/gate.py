@@ -29,10 +29,10 @@ async def gatekeeper(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    banned = await people.touch_and_check(
+    context.sender = await people.touch(
         services.rt, user.id, user.first_name, user.username, user.language_code
     )
-    if banned:
+    if context.sender is not None and context.sender["banned"]:
         if update.callback_query is not None:
             await answer(update.callback_query, views.banned(), show_alert=True)
         elif update.effective_chat and update.effective_chat.type == "private":

@@ -26,6 +26,7 @@ from bot.storage import inbox as store
 from bot.storage import tables
 from bot.storage.db import create_engine
 from bot.storage.rows import InboxRow
+from bot.update_order import PerChatUpdateProcessor
 from tests.clock import Clock
 from tests.flows import start_filing
 from tests.harness import running_bot
@@ -349,6 +350,31 @@ async def test_the_bot_handles_an_update_received_again_only_once(db_url: str) -
         assert (draft.data.city, draft.data.business) == ("شیراز", "نانوایی بربری")
 
 
+async def test_an_update_read_on_arrival_is_handled_as_read_and_not_kept(db_url: str) -> None:
+    """The process that receives an update reads it once: the handlers get that Update (its
+    bot set, so its shortcuts answer) and nothing of it is kept once handled."""
+    async with running_bot(db_url) as bot:
+        processor = bot.app.update_processor
+        assert isinstance(processor, PerChatUpdateProcessor)
+        read: list[int] = []
+        arrived = processor.arrived
+
+        class Watch(dict[int, Any]):
+            def pop(self, key: int, default: Any = None) -> Any:
+                found = super().pop(key, default)
+                if found is not None:
+                    read.append(key)
+                return found
+
+        processor.arrived = Watch(arrived)
+        u = bot.server.user(5003, first_name="یک‌بار")
+        await start_filing(u)
+        await u.press("گران‌فروشی")
+        await u.expect_message("کدام صنف")
+        assert len(read) == 2  # the text and the button press, both as read on arrival
+        assert dict(processor.arrived) == {}
+
+
 async def test_an_update_whose_commit_failed_is_not_counted_again_by_the_flood_guard(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -462,3 +488,40 @@ async def test_updates_received_at_once_take_no_more_lanes_than_the_worker_has(
         assert worker.busy == 2
         release.set()
         await until(lambda: asyncio.sleep(0, len(started) == 4), "all four are handled")
+
+
+async def test_a_claim_leases_no_more_heads_than_asked_and_one_per_lane(db_url: str) -> None:
+    """The claim is one UPDATE … RETURNING over the heads it picks; the pick runs once (on
+    PostgreSQL a locking `LIMIT n` run again per updated row leased every head there was)."""
+    clock = Clock()
+    rt = runtime(db_url, clock)
+    now = clock.now
+    until_ = now + timedelta(seconds=30)
+    rows = [
+        store.NewRow(update_id=i, lane_key=100 + i % 5, payload={}, flood_warning=False)
+        for i in range(1, 21)
+    ]
+    try:
+        async with rt.engine.begin() as conn:
+            await store.add(conn, rows, now)
+            first = await store.claim_heads(conn, "a", now, until_, 3)
+        async with rt.engine.begin() as conn:
+            second = await store.claim_heads(conn, "b", now, until_, 3)
+            held = await store.claim_next(conn, 101, "b", now, until_)
+        assert [r["update_id"] for r in first] == [1, 2, 3]
+        assert [r["update_id"] for r in second] == [4, 5]  # the other two lanes' heads
+        assert all(r["lease_holder"] == "b" for r in second)
+        assert held is None  # lane 101's head is a's
+        async with rt.engine.begin() as conn:
+            assert await store.mark_handled(conn, 1, "a", now)
+            after = await store.claim_next(conn, 101, "a", now, until_)
+        assert after is not None and after["update_id"] == 6 and after["lease_holder"] == "a"
+        async with rt.engine.connect() as conn:
+            leased = (
+                await conn.execute(
+                    select(tables.inbox.c.update_id).where(tables.inbox.c.lease_holder.is_not(None))
+                )
+            ).scalars()
+            assert sorted(leased) == [2, 3, 4, 5, 6]
+    finally:
+        await rt.engine.dispose()

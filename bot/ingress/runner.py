@@ -14,7 +14,7 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.ext import Application
 
 from bot.context import Services
@@ -32,18 +32,31 @@ Screen = Callable[[Update], str]  # the flood guard: "ok", "warn" or "drop"
 SCREENED_KEPT = 10_000  # verdicts kept for updates whose commit failed
 
 
-def arrival(raw: dict[str, Any], screen: Screen | None = None) -> Arrival | None:
+ARRIVED_KEPT = 1_000  # updates read on arrival and kept for their handling (`arrived`)
+
+
+def arrival(
+    raw: dict[str, Any],
+    screen: Screen | None = None,
+    arrived: dict[int, Update] | None = None,
+    bot: Bot | None = None,
+) -> Arrival | None:
     """An update's inbox row, or None when the flood guard (`screen`) drops it. Its lane is
     its sender's, as in `bot.update_order`. An update that cannot be read is kept all the same
-    (in the shared lane): its handling logs the error."""
+    (in the shared lane): its handling logs the error. The update, read with `bot` as the
+    handlers read it, is kept in `arrived`, so that handling it here need not read it again."""
     update_id = int(raw["update_id"])
     try:
-        update = Update.de_json(raw, None)
+        update = Update.de_json(raw, bot)
     except Exception:
         return Arrival(update_id, NO_KEY, raw)
     verdict = screen(update) if screen is not None else "ok"
     if verdict == "drop":
         return None
+    if arrived is not None:
+        arrived[update_id] = update
+        while len(arrived) > ARRIVED_KEPT:  # oldest first: dicts keep their order
+            del arrived[next(iter(arrived))]
     key = order_key(update)
     return Arrival(update_id, NO_KEY if key is None else key, raw, verdict == "warn")
 
@@ -61,7 +74,9 @@ def handler_for(app: App) -> Handle:
     processor = _processor(app)
 
     async def handle(row: InboxRow) -> None:
-        update = Update.de_json(row["payload"], app.bot)
+        update = processor.arrived.pop(row["update_id"], None)
+        if update is None:  # received by another process, or before a restart
+            update = Update.de_json(row["payload"], app.bot)
         verdict = "warn" if row["flood_warning"] else "ok"
         await processor.run(update, app.process_update(update), verdict)
 
@@ -112,7 +127,10 @@ class Ingress:
                 verdict = screened[update.update_id] = screen(update)
             return verdict
 
-        arrivals = [a for a in (arrival(u, once) for u in raw) if a is not None]
+        arrived = _processor(self.app).arrived
+        arrivals = [
+            a for a in (arrival(u, once, arrived, self.app.bot) for u in raw) if a is not None
+        ]
         if arrivals:
             try:
                 await self.worker.receive(arrivals)

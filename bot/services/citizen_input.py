@@ -45,7 +45,7 @@ from bot.storage import desk as desk_store
 from bot.storage import drafts as draft_store
 from bot.storage import held as held_store
 from bot.storage import users as user_store
-from bot.storage.rows import CaseRow, HeldRow
+from bot.storage.rows import CaseRow, HeldRow, UserRow
 
 # -- what the citizen is told afterwards --------------------------------------------------------
 
@@ -362,9 +362,13 @@ class CitizenInput:
             d is not None and d["updated_at"] > chosen_at for d in drafts
         )
 
-    async def receive(self, user_id: int, message: Message) -> Result:
-        """Send the message where it belongs, or hold it and ask."""
-        options, chosen, live = await self._read_options(user_id, message)
+    async def receive(
+        self, user_id: int, message: Message, sender: UserRow | None = None
+    ) -> Result:
+        """Send the message where it belongs, or hold it and ask. `sender`: the user's row as
+        read at the start of this update (`bot.services.people.touch`), if it was; nothing
+        but this update's own handling changes what it says of the user's focus."""
+        options, chosen, live = await self._read_options(user_id, message, sender)
         target = _destination(options, chosen)
         group = message.attachment.media_group_id if message.attachment else None
         if group is not None and isinstance(target, p.Answer):
@@ -441,12 +445,12 @@ class CitizenInput:
         return options, chosen
 
     async def _read_options(
-        self, user_id: int, message: Message
+        self, user_id: int, message: Message, sender: UserRow | None = None
     ) -> tuple[list[Option], RouteTarget | None, dict[DraftKind, Step]]:
         """`_options`, and the step each live draft stood at when read (the message goes on
         to one of them in this update: the draft need not be read twice)."""
         async with self.rt.engine.connect() as conn:
-            user = await user_store.get(conn, user_id)
+            user = sender if sender is not None else await user_store.get(conn, user_id)
             focus = p.parse(user["pending_input"]) if user else None
             questions = await case_store.awaiting_answer(conn, user_id)
             open_drafts = await draft_store.of_user(conn, user_id)

@@ -9,6 +9,7 @@ from bot.services.runtime import Runtime
 from bot.storage import chats as chat_store
 from bot.storage import updates as update_store
 from bot.storage import users as user_store
+from bot.storage.rows import UserRow
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,16 @@ async def forget_old_updates(rt: Runtime) -> None:
 async def touch_and_check(
     rt: Runtime, user_id: int, first_name: str, username: str | None, language_code: str | None
 ) -> bool:
-    """Record the user; True when they are banned (nothing they send may go further).
+    """Record the user; True when they are banned (nothing they send may go further)."""
+    user = await touch(rt, user_id, first_name, username, language_code)
+    return bool(user and user["banned"])
+
+
+async def touch(
+    rt: Runtime, user_id: int, first_name: str, username: str | None, language_code: str | None
+) -> UserRow | None:
+    """Record the user and return their row as it now stands (None only if it could not be
+    read back); the update's handlers read its ban, role and focus from it.
 
     Read first: most updates come from someone whose row already says all this, and then no
     write is needed (a write transaction per update was a fifth of an update's database time,
@@ -38,7 +48,7 @@ async def touch_and_check(
     if known is not None and user_store.is_current(
         known, first_name=first_name, username=username, language_code=language_code
     ):
-        return bool(known["banned"])
+        return known
     async with rt.engine.begin() as conn:
         await user_store.touch(
             conn,
@@ -48,8 +58,7 @@ async def touch_and_check(
             language_code=language_code,
             now=rt.now(),
         )
-        user = await user_store.get(conn, user_id)
-    return bool(user and user["banned"])
+        return await user_store.get(conn, user_id)
 
 
 async def set_ban(rt: Runtime, user_id: int, reason: str | None) -> bool:

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -123,13 +123,19 @@ async def of_citizen(
     return every(rows.mappings(), CaseRow), int(total)
 
 
+_AWAITING_ANSWER = (  # built once: read for every message a citizen sends
+    select(cases)
+    .where(
+        (cases.c.citizen_id == bindparam("citizen_id"))
+        & (cases.c.status == Status.AWAITING_CITIZEN)
+    )
+    .order_by(cases.c.id)
+)
+
+
 async def awaiting_answer(conn: AsyncConnection, citizen_id: int) -> list[CaseRow]:
     """The citizen's cases with an officer's question open, oldest first."""
-    rows = await conn.execute(
-        select(cases)
-        .where((cases.c.citizen_id == citizen_id) & (cases.c.status == Status.AWAITING_CITIZEN))
-        .order_by(cases.c.id)
-    )
+    rows = await conn.execute(_AWAITING_ANSWER, {"citizen_id": citizen_id})
     return every(rows.mappings(), CaseRow)
 
 

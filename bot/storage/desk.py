@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.lifecycle import Status
@@ -248,15 +248,20 @@ async def open_prompts(
 ) -> list[PromptRow]:
     """The prompts asked of this user in this chat since `since`, oldest first."""
     rows = await conn.execute(
-        select(staff_prompts)
-        .where(
-            staff_prompts.c.user_id == user_id,
-            staff_prompts.c.chat_id == chat_id,
-            staff_prompts.c.created_at >= since,
-        )
-        .order_by(staff_prompts.c.id)
+        _OPEN_PROMPTS, {"user_id": user_id, "chat_id": chat_id, "since": since}
     )
     return every(rows.mappings(), PromptRow)
+
+
+_OPEN_PROMPTS = (  # built once: read for every text a citizen or desk member sends
+    select(staff_prompts)
+    .where(
+        staff_prompts.c.user_id == bindparam("user_id"),
+        staff_prompts.c.chat_id == bindparam("chat_id"),
+        staff_prompts.c.created_at >= bindparam("since"),
+    )
+    .order_by(staff_prompts.c.id)
+)
 
 
 async def resolved_before(

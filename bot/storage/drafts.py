@@ -5,13 +5,35 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.complaint import DraftKind
 from bot.storage.rows import DraftRow, every, one
 from bot.storage.tables import attachments, drafts
+
+# The statements of every filing step are built once: building one costs more than running it.
+_GET = select(drafts).where(
+    (drafts.c.user_id == bindparam("user_id")) & (drafts.c.kind == bindparam("kind"))
+)
+_GET_LOCKED = _GET.with_for_update()  # PostgreSQL only: SQLite's write transaction locks all
+_OF_USER = select(drafts).where(drafts.c.user_id == bindparam("user_id"))
+_SAVE = (
+    update(drafts)
+    .where(drafts.c.id == bindparam("draft_id"))
+    .values(
+        step=bindparam("new_step"),
+        data=bindparam("new_data"),
+        edit_group=bindparam("new_edit_group"),
+        updated_at=bindparam("now"),
+    )
+)
+_ATTACHMENT_COUNT = (
+    select(func.count())
+    .select_from(attachments)
+    .where(attachments.c.draft_id == bindparam("draft_id"))
+)
 
 
 async def get(
@@ -21,19 +43,14 @@ async def get(
     kind: str = DraftKind.COMPLAINT,
     lock: bool = False,
 ) -> DraftRow | None:
-    stmt = select(drafts).where((drafts.c.user_id == user_id) & (drafts.c.kind == kind))
-    if lock and conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    row = (await conn.execute(stmt)).mappings().first()
+    stmt = _GET_LOCKED if lock and conn.dialect.name == "postgresql" else _GET
+    row = (await conn.execute(stmt, {"user_id": user_id, "kind": kind})).mappings().first()
     return one(row, DraftRow)
 
 
 async def of_user(conn: AsyncConnection, user_id: int) -> dict[DraftKind, DraftRow]:
     """The user's open drafts by kind (a complaint, a call being registered), in one read."""
-    rows = every(
-        (await conn.execute(select(drafts).where(drafts.c.user_id == user_id))).mappings(),
-        DraftRow,
-    )
+    rows = every((await conn.execute(_OF_USER, {"user_id": user_id})).mappings(), DraftRow)
     return {DraftKind(r["kind"]): r for r in rows}
 
 
@@ -81,9 +98,14 @@ async def save(
     now: datetime,
 ) -> None:
     await conn.execute(
-        update(drafts)
-        .where(drafts.c.id == draft_id)
-        .values(step=step, data=data, edit_group=edit_group, updated_at=now)
+        _SAVE,
+        {
+            "draft_id": draft_id,
+            "new_step": step,
+            "new_data": data,
+            "new_edit_group": edit_group,
+            "now": now,
+        },
     )
 
 
@@ -100,8 +122,7 @@ async def idle_since(conn: AsyncConnection, cutoff: datetime, limit: int = 200) 
 
 
 async def attachment_count(conn: AsyncConnection, draft_id: int) -> int:
-    stmt = select(func.count()).select_from(attachments).where(attachments.c.draft_id == draft_id)
-    return int((await conn.execute(stmt)).scalar_one())
+    return int((await conn.execute(_ATTACHMENT_COUNT, {"draft_id": draft_id})).scalar_one())
 
 
 async def add_attachment(

@@ -11,6 +11,14 @@ Here a statement is one function run in aiosqlite's thread: execute, fetch every
 description, row count and last row id, close. Results are buffered, as SQLAlchemy's adapter
 buffers them too; server-side cursors (`stream()`) keep the stock adapter.
 
+A transaction costs no hops of its own either. The BEGIN that `bot.storage.db` issues is kept
+and run in the same hop as the transaction's first statement (nothing can happen between the
+two); a transaction in which no statement ran ends without a hop; and a commit or rollback with
+no transaction open (the pool's rollback when a connection is handed back after a commit) is
+skipped, as sqlite3 itself would do nothing. A task cancelled in the middle of a hop leaves the
+thread's state unknown: SQLAlchemy then invalidates the connection, so none of this is guessed
+from a connection that may still be running a statement.
+
 It uses aiosqlite's `Connection._execute`, the method through which all of aiosqlite's own calls
 go: a change there fails tests/test_sqlite_driver.py, not the bot in silence.
 """
@@ -34,8 +42,16 @@ from sqlalchemy.util.concurrency import await_
 _Ran = tuple[Any, list[Any], int, int | None]  # description, rows, rowcount, lastrowid
 
 
-def _run(raw: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Ran:
-    """In aiosqlite's thread: the whole statement, cursor to close."""
+BEGINS = frozenset({"BEGIN", "BEGIN DEFERRED", "BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"})
+
+
+def _run(
+    raw: sqlite3.Connection, begin: str | None, operation: str, parameters: Any, many: bool
+) -> _Ran:
+    """In aiosqlite's thread: the transaction's BEGIN if it is still to be sent, then the whole
+    statement, cursor to close."""
+    if begin is not None:
+        raw.execute(begin)
     cursor = raw.cursor()
     try:
         if many:
@@ -49,6 +65,10 @@ def _run(raw: sqlite3.Connection, operation: str, parameters: Any, many: bool) -
         return description, rows, cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
+
+
+def _begin(raw: sqlite3.Connection, begin: str) -> None:
+    raw.execute(begin)
 
 
 class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
@@ -100,13 +120,21 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         return self._go(operation, seq_of_parameters, many=True)
 
     def _go(self, operation: Any, parameters: Any, *, many: bool) -> None:
+        adapt = self._adapt_connection
+        assert isinstance(adapt, OneHopConnection)
+        if not many and not parameters and operation in BEGINS:
+            adapt._begin = operation  # sent with the first statement (module docstring)
+            self._description, self._rowcount, self._lastrowid = None, -1, None
+            self._rows = deque()
+            return
+        begin, adapt._begin = adapt._begin, None
         connection = self._connection
         try:
             ran: _Ran = await_(
-                connection._execute(_run, connection._conn, operation, parameters, many)
+                connection._execute(_run, connection._conn, begin, operation, parameters, many)
             )
         except Exception as error:
-            self._adapt_connection._handle_exception(error)
+            adapt._handle_exception(error)
         self._description, rows, self._rowcount, self._lastrowid = ran
         self._rows = deque(rows)
 
@@ -123,8 +151,38 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("_begin",)
     _cursor_cls = OneHopCursor
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self._begin: str | None = None  # a BEGIN not sent yet: no statement ran since
+
+    def _open(self) -> bool:
+        """Whether a transaction is open in SQLite: one to end with a hop. A BEGIN never sent
+        opened nothing."""
+        if self._begin is not None:
+            self._begin = None
+            return False
+        raw = self._connection._connection
+        return raw is not None and raw.in_transaction
+
+    def cursor(self, server_side: bool = False) -> Any:
+        if server_side and self._begin is not None:  # the stock cursor knows nothing of it
+            begin, self._begin = self._begin, None
+            try:
+                await_(self._connection._execute(_begin, self._connection._conn, begin))
+            except Exception as error:
+                self._handle_exception(error)
+        return super().cursor(server_side)
+
+    def commit(self) -> None:
+        if self._open():
+            super().commit()
+
+    def rollback(self) -> None:
+        if self._open():
+            super().rollback()
 
 
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -59,8 +59,12 @@ def is_current(
     return not row["blocked_bot"] and stored == _details(first_name, username, language_code)
 
 
+# Built once: read on every update, and a statement built per call costs more than SQLite's work.
+_GET = select(users).where(users.c.id == bindparam("user_id"))
+
+
 async def get(conn: AsyncConnection, user_id: int) -> UserRow | None:
-    row = (await conn.execute(select(users).where(users.c.id == user_id))).mappings().first()
+    row = (await conn.execute(_GET, {"user_id": user_id})).mappings().first()
     return one(row, UserRow)
 
 
