@@ -7,6 +7,7 @@ citizen "typed", whatever keyboard (Persian, Arabic, Latin) or client they used.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -103,7 +104,24 @@ def normalize(text: str) -> str:
     line: runs of spaces collapse to one, ZWNJ touching a space or a line end is dropped, runs of
     ZWNJ collapse to one, each line is stripped; 3+ newlines become 2 and the whole is stripped.
     The result is a fixed point: ``normalize(normalize(x)) == normalize(x)``.
+
+    Short texts (labels, button taps: each typed text is compared with a dozen labels) are
+    remembered; long ones are not worth keeping.
     """
+    if len(text) <= _REMEMBERED_LENGTH:
+        return _normalize_short(text)
+    return _normalize(text)
+
+
+_REMEMBERED_LENGTH = 64
+
+
+@functools.lru_cache(maxsize=2048)
+def _normalize_short(text: str) -> str:
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text.replace("\r\n", "\n"))
     text = unicodedata.normalize("NFKC", text.translate(_NORMALIZE_TABLE))
     lines = []

@@ -14,7 +14,7 @@ from bot.domain.roles import Role
 from bot.services.desk import Desk, Done
 from bot.services.filing import Filing, Submitted
 from bot.services.runtime import Runtime
-from bot.storage.db import create_engine, is_sqlite
+from bot.storage.db import create_engine, is_sqlite, snapshot
 from bot.storage.tables import case_events, chat_moves
 from tests.clock import Clock
 from tests.test_filing_service import _ready_for_review
@@ -31,7 +31,7 @@ async def _count(conn) -> int:  # type: ignore[no-untyped-def]
 async def test_an_open_read_blocks_neither_another_read_nor_a_writer(db_url: str) -> None:
     engine = create_engine(db_url)
     try:
-        async with engine.connect() as long_read:
+        async with snapshot(engine) as long_read:
             assert await _count(long_read) == 0  # its transaction is open from here on
 
             async def other_read() -> int:
@@ -105,3 +105,28 @@ async def test_concurrent_claims_with_a_read_open_leave_one_holder(db_url: str) 
 
 def _now() -> datetime:
     return datetime(2026, 1, 1, tzinfo=UTC)
+
+
+async def test_a_plain_read_sees_each_commit_and_a_snapshot_does_not(db_url: str) -> None:
+    """A read from `engine.connect()` reads every statement afresh (on SQLite it opens no
+    transaction, as PostgreSQL's READ COMMITTED); `snapshot` keeps its first view on SQLite,
+    where copy-data reads one."""
+    engine = create_engine(db_url)
+    try:
+
+        async def write(old_chat_id: int) -> None:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    insert(chat_moves).values(old_chat_id=old_chat_id, new_chat_id=-9, at=_now())
+                )
+
+        async with engine.connect() as plain, snapshot(engine) as held:
+            assert await _count(plain) == 0 and await _count(held) == 0
+            await asyncio.wait_for(write(-11), FREE)
+            assert await _count(plain) == 1
+            assert await _count(held) == (0 if is_sqlite(db_url) else 1)
+            if is_sqlite(db_url):
+                raw = (await plain.get_raw_connection()).driver_connection
+                assert raw is not None and not raw._connection.in_transaction
+    finally:
+        await engine.dispose()

@@ -12,12 +12,22 @@ from sqlalchemy import func, select
 
 from bot.config import load_settings
 from bot.domain import tracking
-from bot.domain.complaint import Problem, Step
+from bot.domain.complaint import (
+    FILES_SHOWN_AT,
+    MAX_ATTACHMENTS,
+    ORDERS,
+    DraftData,
+    DraftKind,
+    Problem,
+    Step,
+)
 from bot.services.filing import Attachment, Filing, Submitted
 from bot.services.people import touch_and_check
 from bot.services.runtime import Runtime
 from bot.storage.db import create_engine
 from bot.storage.tables import cases, outbox
+from bot.views import citizen as citizen_views
+from bot.views.calls import draft_screen
 from tests.clock import Clock
 
 
@@ -166,3 +176,17 @@ async def test_code_clash_draws_another_code(filing: Filing) -> None:
     filing.rng = random.Random(1)  # the same draw again: the first code is taken
     b = await filing.submit(7)
     assert isinstance(a, Submitted) and isinstance(b, Submitted) and a.code != b.code
+
+
+@pytest.mark.parametrize("kind", list(DraftKind))
+def test_no_screen_but_the_evidence_and_the_review_shows_the_files_count(kind: DraftKind) -> None:
+    """The filing counts a draft's files only where a screen shows the count
+    (FILES_SHOWN_AT); at every other step the count must change nothing on screen."""
+    data = DraftData(city="تهران", business="فروشگاه نمونه", description="قیمت بالا")
+    for step in ORDERS[kind]:
+        if step in FILES_SHOWN_AT:
+            continue
+        shown = [draft_screen(step, data, files, kind=kind) for files in (0, 3, MAX_ATTACHMENTS)]
+        assert shown[0] == shown[1] == shown[2], step
+    screens = [citizen_views.step_screen(Step.REVIEW, data, n) for n in (0, 3)]
+    assert screens[0] != screens[1]  # the review does show it: the test can tell

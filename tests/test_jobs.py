@@ -115,7 +115,9 @@ def runner(rt: Runtime, telegram: Telegram, name: str) -> JobRunner:
 def crash(job_runner: JobRunner) -> list[asyncio.Task[Any]]:
     """What SIGKILL does to a runner: its coroutines stop where they are (the export process
     goes with it), and nothing of its graceful stop runs: its leases stay in the table."""
-    tasks = [t for t in (job_runner._task, job_runner._heartbeat, *job_runner._tasks.values()) if t]
+    tasks = [
+        t for t in (job_runner._task, job_runner._heartbeat.task, *job_runner._tasks.values()) if t
+    ]
     for task in tasks:
         task.cancel()
     return tasks

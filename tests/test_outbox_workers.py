@@ -55,7 +55,7 @@ async def queue(rt: Runtime, chats: range, per_chat: int) -> None:
 def crash(worker: OutboxWorker) -> list[asyncio.Task[Any]]:
     """What SIGKILL does to a worker: its coroutines stop where they are, and nothing of its
     graceful stop runs (its leases stay in the table)."""
-    tasks = [t for t in (worker._task, worker._heartbeat, *worker._lanes.values()) if t]
+    tasks = [t for t in (worker._task, worker._heartbeat.task, *worker._lanes.values()) if t]
     for task in tasks:
         task.cancel()
     return tasks

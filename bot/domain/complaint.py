@@ -36,6 +36,10 @@ class Step(StrEnum):
     REVIEW = "review"
 
 
+# The steps whose screens say how many files the draft holds (the evidence step's progress,
+# the review): elsewhere the count is not read, a statement saved on every other answer.
+FILES_SHOWN_AT = frozenset({Step.EVIDENCE, Step.REVIEW})
+
 # The steps of each kind of draft, in order. An operator on the phone can neither send the
 # caller's location nor their photos, and types the caller's number instead of sharing one.
 ORDERS: dict[DraftKind, tuple[Step, ...]] = {

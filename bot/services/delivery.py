@@ -53,6 +53,7 @@ from bot.domain.lifecycle import Status
 from bot.domain.purposes import CARD_PURPOSES, Purpose
 from bot.platform import Limits
 from bot.services import cards
+from bot.services.heartbeat import Heartbeat
 from bot.services.inbox import holder_name
 from bot.services.runtime import Runtime
 from bot.storage import cases as case_store
@@ -141,7 +142,9 @@ class OutboxWorker:
         self._stopping = False
         self.holder = holder_name()
         self._held: set[int] = set()  # rows this worker holds a lease on
-        self._heartbeat: asyncio.Task[None] | None = None
+        self._heartbeat = Heartbeat(
+            rt, "outbox", self.holder, lambda: self._held, outbox_store.renew
+        )
 
     @property
     def lease(self) -> timedelta:
@@ -155,7 +158,7 @@ class OutboxWorker:
     def start(self) -> None:
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="outbox-worker")
-        self._heartbeat = asyncio.create_task(self._renew(), name="outbox-leases")
+        self._heartbeat.start()
 
     async def stop(self, flush_seconds: float = 0.0) -> None:
         """Stop taking rows; then, for at most `flush_seconds`, send what is already due."""
@@ -193,10 +196,7 @@ class OutboxWorker:
         await asyncio.gather(*lanes, return_exceptions=True)
         self._lanes.clear()
         self._private.clear()
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            await asyncio.gather(self._heartbeat, return_exceptions=True)
-            self._heartbeat = None
+        await self._heartbeat.stop()
         await self._release(sorted(self._held))  # another process sends them at once
 
     async def _release(self, row_ids: list[int]) -> None:
@@ -208,20 +208,6 @@ class OutboxWorker:
                 await outbox_store.release(conn, row_ids, self.holder)
         except Exception:  # their leases run out instead
             log.warning("could not give back %d outbox leases", len(row_ids), exc_info=True)
-
-    async def _renew(self) -> None:
-        """Keep the leases of the rows in hand alive (a send may wait a minute in the pacing)."""
-        while True:
-            await asyncio.sleep(self.rt.settings.lease_seconds / 3)
-            if not self._held:
-                continue
-            try:
-                async with self.rt.engine.begin() as conn:
-                    await outbox_store.renew(
-                        conn, sorted(self._held), self.holder, self.rt.now() + self.lease
-                    )
-            except Exception:  # tried again at the next beat, well within the lease
-                log.warning("could not renew %d outbox leases", len(self._held), exc_info=True)
 
     async def _run(self) -> None:
         while not self._stopping:

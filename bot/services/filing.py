@@ -27,6 +27,7 @@ from bot.domain.complaint import (
     CHOICE_STEPS,
     DUPLICATE_CHOICES,
     EDIT_GROUPS_OF,
+    FILES_SHOWN_AT,
     JOIN,
     MAX_ATTACHMENT_BYTES,
     MAX_ATTACHMENTS,
@@ -621,7 +622,11 @@ class Filing:
         return _Loaded(row, data, Step(row["step"]), row["edit_group"], kind)
 
     async def _view(self, conn: AsyncConnection, loaded: _Loaded) -> DraftView:
-        count = await draft_store.attachment_count(conn, loaded.row["id"])
+        count = (
+            await draft_store.attachment_count(conn, loaded.row["id"])
+            if loaded.step in FILES_SHOWN_AT
+            else 0
+        )
         codes: tuple[str, ...] = ()
         if loaded.step == Step.DUPLICATE and loaded.kind == CALL:
             codes = tuple(c["code"] for c in await self._matches(conn, loaded.data, None))

@@ -27,9 +27,12 @@ import os
 import secrets
 import socket
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.services.heartbeat import Heartbeat
 from bot.services.runtime import Runtime
 from bot.storage import inbox as store
 from bot.storage.rows import InboxRow
@@ -86,7 +89,9 @@ class InboxWorker:
         self._reserved = 0  # lanes claims in flight may start (receives run side by side)
         self._tasks: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
-        self._heartbeat: asyncio.Task[None] | None = None
+        self._heartbeat = Heartbeat(
+            rt, "inbox", self.holder, lambda: self._held, _renew_inbox_leases
+        )
         self._stopping = False
 
     @property
@@ -145,7 +150,7 @@ class InboxWorker:
     def start(self) -> None:
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="inbox-worker")
-        self._heartbeat = asyncio.create_task(self._renew(), name="inbox-leases")
+        self._heartbeat.start()
 
     async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Take no new rows; let the updates in hand finish (for at most `grace` seconds),
@@ -161,10 +166,7 @@ class InboxWorker:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            await asyncio.gather(self._heartbeat, return_exceptions=True)
-            self._heartbeat = None
+        await self._heartbeat.stop()
         if self._held:
             try:
                 async with self.rt.engine.begin() as conn:
@@ -275,19 +277,11 @@ class InboxWorker:
             self._held.add(after["update_id"])
         return after
 
-    async def _renew(self) -> None:
-        """Keep the leases of the updates in hand alive while they run."""
-        every = self.rt.settings.lease_seconds / 3
-        while True:
-            await asyncio.sleep(every)
-            if not self._held:
-                continue
-            now = self.rt.now()
-            try:
-                async with self.rt.engine.begin() as conn:
-                    await store.renew(conn, sorted(self._held), self.holder, now + self.lease)
-            except Exception:  # tried again at the next beat, well within the lease
-                log.warning("could not renew %d inbox leases", len(self._held), exc_info=True)
+
+async def _renew_inbox_leases(
+    conn: AsyncConnection, ids: list[int], holder: str, until: datetime
+) -> None:
+    await store.renew(conn, ids, holder, until)
 
 
 async def forget_handled(rt: Runtime) -> None:

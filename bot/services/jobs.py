@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from bot.domain.jobs import MAX_ATTEMPTS, JobKind, JobParams, JobStatus
 from bot.domain.purposes import Purpose
 from bot.services.delivery import Fatal
+from bot.services.heartbeat import Heartbeat
 from bot.services.inbox import holder_name
 from bot.services.runtime import Runtime
 from bot.storage import jobs as job_store
@@ -134,7 +135,9 @@ class JobRunner:
         self._kinds: dict[int, JobKind] = {}
         self._settling: set[int] = set()
         self._task: asyncio.Task[None] | None = None
-        self._heartbeat: asyncio.Task[None] | None = None
+        self._heartbeat = Heartbeat(
+            self.rt, "job", self.holder, lambda: self._tasks, job_store.renew, self._taken_over
+        )
         self._stopping = False
 
     @property
@@ -194,7 +197,7 @@ class JobRunner:
     def start(self) -> None:
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="job-runner")
-        self._heartbeat = asyncio.create_task(self._renew(), name="job-leases")
+        self._heartbeat.start()
 
     async def stop(self) -> None:
         """Stop taking jobs; the jobs in hand are stopped and given back, for this or another
@@ -216,10 +219,7 @@ class JobRunner:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            await asyncio.gather(self._heartbeat, return_exceptions=True)
-            self._heartbeat = None
+        await self._heartbeat.stop()
         self._tasks.clear()
         self._kinds.clear()
         if held:
@@ -268,27 +268,14 @@ class JobRunner:
                 started.append(job_id)
         return started
 
-    async def _renew(self) -> None:
-        """Keep the leases of the jobs in hand alive; a job lost meanwhile (this process
-        stalled past its lease and another took it over) is stopped here."""
-        while True:
-            await asyncio.sleep(self.rt.settings.lease_seconds / 3)
-            held = sorted(self._tasks)
-            if not held:
-                continue
-            try:
-                async with self.rt.engine.begin() as conn:
-                    kept = await job_store.renew(
-                        conn, held, self.holder, self.rt.now() + self.lease
-                    )
-            except Exception:  # tried again at the next beat, well within the lease
-                log.warning("could not renew %d job leases", len(held), exc_info=True)
-                continue
-            for job_id in set(held) - set(kept) - self._settling:
-                task = self._tasks.get(job_id)
-                if task is not None:
-                    log.warning("job %s was taken over by another process; stopped here", job_id)
-                    task.cancel()
+    def _taken_over(self, job_ids: set[int]) -> None:
+        """Jobs whose leases another process holds now (this one stalled past its lease): they
+        are stopped here (a job being settled ends first)."""
+        for job_id in job_ids - self._settling:
+            task = self._tasks.get(job_id)
+            if task is not None:
+                log.warning("job %s was taken over by another process; stopped here", job_id)
+                task.cancel()
 
     async def _do(self, claimed: job_store.Claimed, work: Work) -> None:
         job_id = claimed.job["id"]

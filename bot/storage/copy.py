@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.storage.db import create_engine, is_sqlite
+from bot.storage.db import create_engine, is_sqlite, snapshot
 from bot.storage.migrate import current_revision, head_revision, upgrade
 from bot.storage.tables import metadata
 
@@ -102,7 +102,7 @@ async def copy_data(
     source = create_engine(source_url)
     target = create_engine(target_url)
     try:
-        async with source.connect() as src:  # one read transaction: one snapshot
+        async with snapshot(source) as src:  # one read transaction: one snapshot
             revision, head = await current_revision(src), head_revision()
             if revision != head:
                 raise CopyRefused(
