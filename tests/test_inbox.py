@@ -525,3 +525,60 @@ async def test_a_claim_leases_no_more_heads_than_asked_and_one_per_lane(db_url: 
             assert sorted(leased) == [2, 3, 4, 5, 6]
     finally:
         await rt.engine.dispose()
+
+
+async def test_a_lane_left_by_an_earlier_life_is_drained_without_waiting_for_polls(
+    db_url: str,
+) -> None:
+    """Rows this process never received (committed before a restart) are looked for lane by
+    lane as each settles: a settle skips the look only for the newest row it received itself."""
+    clock = Clock()
+    rt = runtime(db_url, clock)
+    async with rt.engine.begin() as conn:
+        rows = [
+            store.NewRow(
+                update_id=i, lane_key=601, payload=arrival(i, 601).raw, flood_warning=False
+            )
+            for i in (1, 2, 3)
+        ]
+        await store.add(conn, rows, clock.now)
+    handled: list[int] = []
+
+    async def handle(row: InboxRow) -> None:
+        handled.append(row["update_id"])
+
+    async with workers([rt], [handle], poll_seconds=IDLE):
+        await until(lambda: asyncio.sleep(0, len(handled) == 3), "the earlier life's rows")
+    assert handled == [1, 2, 3]
+
+
+async def test_a_row_received_while_a_lane_settles_without_looking_is_taken_at_once(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lane's settle saw that this process had received nothing newer, so it did not look;
+    the sender's next update is committed before that settle: held back by the row being
+    settled, its receive could not claim it. The lane's end looks again (no idle poll here)."""
+    clock = Clock()
+    rt = runtime(db_url, clock)
+    in_mark, go = asyncio.Event(), asyncio.Event()
+    mark_handled = store.mark_handled
+    handled: list[int] = []
+
+    async def paused_mark(*args: Any, **kwargs: Any) -> bool:
+        if not go.is_set():
+            in_mark.set()
+            await asyncio.wait_for(go.wait(), BOUND)
+        return await mark_handled(*args, **kwargs)
+
+    monkeypatch.setattr(store, "mark_handled", paused_mark)
+
+    async def handle(row: InboxRow) -> None:
+        handled.append(row["update_id"])
+
+    async with workers([rt], [handle], poll_seconds=IDLE) as (worker,):
+        await worker.receive([arrival(1, 602)])
+        await asyncio.wait_for(in_mark.wait(), BOUND)  # update 1 handled, its settle open
+        await worker.receive([arrival(2, 602)])
+        go.set()
+        await until(lambda: asyncio.sleep(0, len(handled) == 2), "update 2 is handled")
+    assert handled == [1, 2]

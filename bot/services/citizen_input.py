@@ -255,8 +255,8 @@ class CitizenInput:
         is their only draft; else their own complaint."""
         async with self.rt.engine.connect() as conn:
             user = await user_store.get(conn, user_id)
-            call = await draft_store.get(conn, user_id, kind=DraftKind.CALL)
-            own = await draft_store.get(conn, user_id)
+            drafts = await draft_store.of_user(conn, user_id)
+        call, own = drafts.get(DraftKind.CALL), drafts.get(DraftKind.COMPLAINT)
         focus = p.parse(user["pending_input"]) if user else None
         if call is not None and (isinstance(focus, p.Call) or own is None):
             return DraftKind.CALL
@@ -462,10 +462,15 @@ class CitizenInput:
                 else None
             )
             since = self.rt.now() - self.filing.idle_limit
+            # Only a desk member is ever asked to type something for the desk (a prompt); one
+            # whose role is gone has nothing left to answer it with (the desk checks again).
+            asked = user is not None and (
+                user["role"] is not None or user_id in self.rt.settings.admin_ids
+            )
             prompts = (
-                []
-                if message.is_file
-                else await desk_store.open_prompts(conn, user_id, message.chat_id, since)
+                await desk_store.open_prompts(conn, user_id, message.chat_id, since)
+                if asked and not message.is_file
+                else []
             )
         chosen: RouteTarget | None = None
         if isinstance(focus, p.Answer) and any(q["id"] == focus.case_id for q in questions):
