@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.chat_kinds import PRIVATE
@@ -98,6 +98,12 @@ async def due_heads(
     """The due head of each lane to private chats (citizens), or to groups (and chats of
     unknown kind), that no worker holds; oldest first. With `lock`, in a write transaction,
     they stay locked for `lease`."""
+    locking = lock and conn.dialect.name == "postgresql"
+    rows = await conn.execute(_DUE_HEADS[private, locking], {"now": now, "limit": limit})
+    return every(rows.mappings(), OutboxRow)
+
+
+def _due_heads(private: bool, locking: bool) -> Select[Any]:
     earlier = outbox.alias("earlier")
     private_chats = select(chat_kinds.c.chat_id).where(chat_kinds.c.kind == PRIVATE)
     held_back = exists().where(
@@ -106,6 +112,7 @@ async def due_heads(
         earlier.c.id < outbox.c.id,
         (earlier.c.purpose == REFRESH) == (outbox.c.purpose == REFRESH),
     )
+    now: Any = bindparam("now")
     query = (
         select(outbox)
         .where(
@@ -116,14 +123,17 @@ async def due_heads(
                 if private
                 else outbox.c.chat_id.not_in(private_chats)
             ),
-            _free(now),
+            or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
             ~held_back,
         )
         .order_by(outbox.c.id)
-        .limit(limit)
+        .limit(bindparam("limit"))
     )
-    rows = await conn.execute(_locking(query, conn, lock))
-    return every(rows.mappings(), OutboxRow)
+    return query.with_for_update(skip_locked=True, of=outbox) if locking else query
+
+
+# Built once (each worker looks every poll and after every send): by (private, locking).
+_DUE_HEADS = {(p, lk): _due_heads(p, lk) for p in (False, True) for lk in (False, True)}
 
 
 async def lane_head(
