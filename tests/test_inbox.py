@@ -552,12 +552,12 @@ async def test_a_lane_left_by_an_earlier_life_is_drained_without_waiting_for_pol
     assert handled == [1, 2, 3]
 
 
-async def test_a_row_received_while_a_lane_settles_without_looking_is_taken_at_once(
+async def test_a_row_received_while_its_lane_settles_is_taken_at_once(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The lane's settle saw that this process had received nothing newer, so it did not look;
-    the sender's next update is committed before that settle: held back by the row being
-    settled, its receive could not claim it. The lane's end looks again (no idle poll here)."""
+    """The sender's next update is committed while the lane's settle is open: held back by
+    the row being settled, its receive could not claim it; the settle's look takes it (there
+    is no idle poll here)."""
     clock = Clock()
     rt = runtime(db_url, clock)
     in_mark, go = asyncio.Event(), asyncio.Event()
@@ -579,6 +579,43 @@ async def test_a_row_received_while_a_lane_settles_without_looking_is_taken_at_o
         await worker.receive([arrival(1, 602)])
         await asyncio.wait_for(in_mark.wait(), BOUND)  # update 1 handled, its settle open
         await worker.receive([arrival(2, 602)])
+        go.set()
+        await until(lambda: asyncio.sleep(0, len(handled) == 2), "update 2 is handled")
+    assert handled == [1, 2]
+
+
+async def test_a_lanes_next_row_received_by_another_process_is_taken_at_once(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes on one database (SQLite too, as tests and a cut-over may run): the next
+    row of a lane handled by one was received by the other, whose claim and look found it held
+    back. The settle of the first must look for it, not leave it to an idle poll."""
+    clock = Clock()
+    rts = [runtime(db_url, clock), runtime(db_url, clock)]
+    handled: list[int] = []
+    in_first, go, looked = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    free_heads = store.free_heads
+
+    async def watched_look(*args: Any, **kwargs: Any) -> bool:
+        found = await free_heads(*args, **kwargs)
+        if in_first.is_set():
+            looked.set()  # the receiver's look after its claim found update 2 held back
+        return found
+
+    monkeypatch.setattr(store, "free_heads", watched_look)
+
+    async def handle(row: InboxRow) -> None:
+        if row["update_id"] == 1:
+            in_first.set()
+            await asyncio.wait_for(go.wait(), BOUND)
+        handled.append(row["update_id"])
+
+    async with workers(rts, [handle, handle], poll_seconds=IDLE) as (a, b):
+        await until(lambda: asyncio.sleep(0, not a._claim_now and not b._claim_now), "idle")
+        await a.receive([arrival(1, 701)])
+        await asyncio.wait_for(in_first.wait(), BOUND)
+        await b.receive([arrival(2, 701)])
+        await asyncio.wait_for(looked.wait(), BOUND)
         go.set()
         await until(lambda: asyncio.sleep(0, len(handled) == 2), "update 2 is handled")
     assert handled == [1, 2]

@@ -43,7 +43,6 @@ Handle = Callable[[InboxRow], Awaitable[None]]
 
 IDLE_POLL_SECONDS = 1.0  # how often to look for lanes left by other (or dead) processes
 STOP_GRACE_SECONDS = 10.0
-NEWEST_KEPT = 10_000  # lanes whose newest received update is remembered (`_settle`)
 KEPT = timedelta(days=1)  # handled rows stay this long, so a late redelivery is recognised
 
 
@@ -86,9 +85,6 @@ class InboxWorker:
         # is seen by its settle or was committed after it (and its receiver looks then): a lane
         # that ends need not look again. PostgreSQL's may overlap (see `_lane`).
         self._look_after_lanes = rt.engine.dialect.name != "sqlite"
-        # On SQLite, per lane, the newest update this process received: a lane settling that
-        # very update knows nothing newer was received here, and need not look (`_settle`).
-        self._newest: dict[int, int] = {}
         self._held: set[int] = set()  # update ids this worker holds a lease on
         self._reserved = 0  # lanes claims in flight may start (receives run side by side)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -131,11 +127,6 @@ class InboxWorker:
             )
             for a in arrivals
         ]
-        if not self._look_after_lanes:
-            if len(self._newest) > NEWEST_KEPT:  # forgetting only costs a look
-                self._newest.clear()
-            for a in arrivals:
-                self._newest[a.lane_key] = max(self._newest.get(a.lane_key, 0), a.update_id)
         now = self.rt.now()
         room = self._room() if self.running else 0
         self._reserved += room
@@ -257,34 +248,21 @@ class InboxWorker:
             self._tasks.discard(asyncio.current_task())
             # On PostgreSQL another process may commit the lane's next row just after this
             # lane's last settle looked, and its receiver's look may run before that settle
-            # commits: the look after the lane ends finds it. On SQLite the same holds for a
-            # row received here while a settle that did not look was in hand (`_newest`).
-            if (
-                self._look_after_lanes
-                or self._wanted
-                or self._claim_now
-                or self._stopping
-                or head["lane_key"] in self._newest
-            ):
+            # commits: the look after the lane ends finds it.
+            if self._look_after_lanes or self._wanted or self._claim_now or self._stopping:
                 self._bell.set()
 
     async def _settle(self, row: InboxRow) -> InboxRow | None:
-        """Mark `row` handled and lease its lane's next row, in one transaction.
-
-        On SQLite the look for a next row is skipped when this process received `row` itself
-        and nothing newer for its lane since: SQLite is one process's database, whose every
-        update comes through `receive`, and a row committed from now on is claimed by its own
-        receive (the lane's head by then). A row left by an earlier life, or received by a
-        second process, is looked for as before."""
-        update_id, lane, now = row["update_id"], row["lane_key"], self.rt.now()
-        look = self._look_after_lanes or self._newest.get(lane) != update_id
-        if not look:
-            del self._newest[lane]
+        """Mark `row` handled and lease its lane's next row, in one transaction. (Skipping the
+        look when this process had received nothing newer for the lane was tried: a second
+        process on the same SQLite file may have received the next row, and nothing would
+        ring for it until an idle poll.)"""
+        update_id, now = row["update_id"], self.rt.now()
         after = None
         try:
             async with self.rt.engine.begin() as conn:
                 marked = await store.mark_handled(conn, update_id, self.holder, now)
-                if marked and look and not self._stopping:
+                if marked and not self._stopping:
                     after = await store.claim_next(
                         conn, row["lane_key"], self.holder, now, now + self.lease
                     )
