@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import BindParameter
 
 from bot.chat_kinds import PRIVATE
 from bot.domain.purposes import Purpose
@@ -79,8 +80,9 @@ async def due(conn: AsyncConnection, now: datetime, limit: int = 50) -> list[Out
     return every(rows.mappings(), OutboxRow)
 
 
-def _free(now: datetime) -> Any:
-    """No worker holds the row, or its holder's lease has run out."""
+def _free(now: datetime | BindParameter[Any]) -> Any:
+    """No worker holds the row, or its holder's lease has run out (at `now`, a time or the
+    parameter of a statement built once)."""
     return or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now)
 
 
@@ -112,7 +114,7 @@ def _due_heads(private: bool, locking: bool) -> Select[Any]:
         earlier.c.id < outbox.c.id,
         (earlier.c.purpose == REFRESH) == (outbox.c.purpose == REFRESH),
     )
-    now: Any = bindparam("now")
+    now = bindparam("now", type_=outbox.c.lease_until.type)
     query = (
         select(outbox)
         .where(
@@ -123,7 +125,7 @@ def _due_heads(private: bool, locking: bool) -> Select[Any]:
                 if private
                 else outbox.c.chat_id.not_in(private_chats)
             ),
-            or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
+            _free(now),
             ~held_back,
         )
         .order_by(outbox.c.id)

@@ -51,7 +51,7 @@ def _run(
     """In aiosqlite's thread: the transaction's BEGIN if it is still to be sent, then the whole
     statement, cursor to close."""
     if begin is not None:
-        raw.execute(begin)
+        _begin(raw, begin)
     cursor = raw.cursor()
     try:
         if many:
