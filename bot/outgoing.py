@@ -20,8 +20,8 @@ from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import JSONDict, ODVInput
 from telegram.constants import ParseMode
 from telegram.ext import BaseRateLimiter, Defaults, ExtBot
-from telegram.request import HTTPXRequest
 
+from bot.bot_http import AiohttpRequest
 from bot.config import Settings
 from bot.formatting import html_to_markdown, html_to_plain
 from bot.platform import TELEGRAM, Platform
@@ -136,9 +136,10 @@ def make_bot(settings: Settings, *, rate_limiter: BaseRateLimiter[Any] | None) -
         base_file_url=f"{settings.bot_api_url}/file/bot",
         defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz),
         rate_limiter=rate_limiter,
-        # What ApplicationBuilder would build: a large pool for calls, one for getUpdates.
-        request=HTTPXRequest(connection_pool_size=256),
-        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        # The pools ApplicationBuilder would build (a large one for calls, one connection for
+        # getUpdates), over aiohttp: bot/bot_http.py says why.
+        request=AiohttpRequest(connection_pool_size=256),
+        get_updates_request=AiohttpRequest(connection_pool_size=1),
         platform=settings.profile,
     )
 
