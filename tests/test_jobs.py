@@ -415,3 +415,52 @@ async def test_an_export_whose_asker_no_longer_sees_phones_is_built_without_them
     assert builds.phones == [False]
     assert [chat for _who, chat, _name in telegram.documents()] == [asker, asker]
     await rt.engine.dispose()
+
+
+async def test_a_job_whose_settling_always_fails_ends_failed_instead_of_running_for_ever(
+    db_url: str, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a finished report queues is refused every time (the outbox insert raises): each
+    attempt's lease runs out and the job is taken again; after its last attempt and the attempt
+    that only tells its asker, it ends failed with nothing queued, and is never taken again."""
+    from bot.services import jobs as jobs_module
+
+    await seed_database(db_url)
+    rt = runtime(db_url, clock)
+    refused: list[str] = []
+
+    async def refuse(conn: Any, **row: Any) -> None:
+        refused.append(row["method"])
+        raise ValueError("refused")
+
+    monkeypatch.setattr(jobs_module.outbox_store, "enqueue", refuse)
+    job_runner = runner(rt, Telegram(), "a")
+    asker = ASKERS[0]
+    job_id = await job_runner.request(
+        JobKind.REPORT, requested_by=asker, chat_id=asker, params=report_params()
+    )
+    job_runner.start()
+    try:
+        for attempt in range(1, MAX_ATTEMPTS + 2):
+
+            async def lost(attempt: int = attempt) -> bool:
+                [job] = await jobs_of(rt)
+                return job["attempts"] == attempt and job_id not in job_runner._tasks
+
+            await until(lost)
+            [job] = await jobs_of(rt)
+            assert job["status"] == "running"  # held until its lease runs out
+            clock.advance(seconds=LEASE + 1)
+            rt.ring_jobs()
+        await until(lambda: all_ended(rt))
+        clock.advance(seconds=LEASE + 1)
+        assert await job_runner.take_due() == []
+    finally:
+        await job_runner.stop()
+    [job] = await jobs_of(rt)
+    assert job["status"] == "failed" and job["error"] == "could not be settled"
+    assert job["attempts"] == MAX_ATTEMPTS + 2
+    # The report's photo was refused each time it was made, then the «could not be made».
+    assert refused == ["sendPhoto"] * MAX_ATTEMPTS + ["sendMessage"]
+    assert await queued_calls(rt) == []
+    await rt.engine.dispose()

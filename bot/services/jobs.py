@@ -7,7 +7,8 @@ to your private chat», a report's chart and figures) is queued in the outbox in
 that marks the job done, so it goes out once, after the work, whichever process did it. A job
 whose holder died is taken over when its lease has run out and done again from the start; one
 that raises is tried again after RETRY_AFTER, MAX_ATTEMPTS times in all (a takeover counts),
-and then fails for good with its asker told.
+and then fails for good with its asker told; one whose settling itself keeps failing (what it
+queues is refused) ends failed without it, instead of being taken over every lease for ever.
 
 The runner is woken when a job is queued in this process (`rt.jobs_bell`) and polls otherwise,
 for the jobs other processes queued and for retries that came due. Each kind has a number of
@@ -294,6 +295,9 @@ class JobRunner:
 
     async def _attempt(self, claimed: job_store.Claimed, work: Work) -> None:
         job = claimed.job
+        if job["attempts"] > MAX_ATTEMPTS + 1:  # even telling its asker could not be settled
+            log.error("job %s failed for good: it could not be settled", job["id"])
+            return await self._settle(job, JobStatus.FAILED, "could not be settled", [])
         if job["attempts"] > MAX_ATTEMPTS:  # taken over after it took its process down again
             log.error("job %s failed for good: its holders died %d times", job["id"], MAX_ATTEMPTS)
             return await self._settle(job, JobStatus.FAILED, "holders died", work.failed(job))
