@@ -13,7 +13,10 @@ it returns costs the same at every size; a read that grows with the table shows 
 The reads are the bot's own functions on the bot's engine: the filing-time duplicates check
 (`duplicates.open_matches`, by name and by place) and the daily count (`cases.count_since`);
 `desk.queue`; a page of `cases.of_citizen`; and `desk.find` for a rare word, a word in 5% of
-the cases and one in every case. Each is timed best of --repeat (median in brackets) after
+the cases and one in every case. Beside them, the outbox's look for due lane heads
+(`outbox.due_heads`, every worker's each poll and after each send), with one private chat
+known per two stored cases and 30 messages waiting, against the form it had before (the due
+heads' chats `IN` every private chat). Each is timed best of --repeat (median in brackets) after
 warm-up runs, with the ratio of the best against the first size, and the database's plan for
 each statement is printed.
 
@@ -54,12 +57,15 @@ from bench.summary_bench import (
     write,
 )
 from bot import text
+from bot.chat_kinds import PRIVATE
+from bot.domain.purposes import Purpose
 from bot.services import duplicates
 from bot.storage import cases as case_store
 from bot.storage import desk as desk_store
+from bot.storage import outbox as outbox_store
 from bot.storage.db import create_engine
 from bot.storage.migrate import upgrade
-from bot.storage.tables import cases, users
+from bot.storage.tables import cases, chat_kinds, outbox, users
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 POOL = 20_000  # background citizens
@@ -95,6 +101,9 @@ DESCRIPTIONS = (
     "تخفیف دروغین اعلام کرده بود",
 )
 COMMON = "فروشگاه"  # every business name
+CHATS_PER_CASE = 0.5  # private chats the bot knows, per stored case
+WAITING = 30  # messages in the outbox, to citizens' chats (and 5 to the staff group)
+STAFF_GROUP = -1001234567890
 FIVE_PERCENT = "احتکار"  # one description in 20
 
 
@@ -162,6 +171,31 @@ async def _before(conn: AsyncConnection, key: str) -> list[Any]:
     return list((await conn.execute(query)).all())
 
 
+async def _outbox_before(conn: AsyncConnection) -> list[Any]:
+    """The look for citizens' due heads as it was: `chat_id IN (every private chat)`, which
+    SQLite answers by reading the whole of chat_kinds."""
+    earlier = outbox.alias("earlier")
+    private_chats = sa.select(chat_kinds.c.chat_id).where(chat_kinds.c.kind == PRIVATE)
+    held_back = sa.exists().where(
+        earlier.c.chat_id == outbox.c.chat_id,
+        earlier.c.status == "pending",
+        earlier.c.id < outbox.c.id,
+    )
+    query = (
+        sa.select(outbox)
+        .where(
+            outbox.c.status == "pending",
+            outbox.c.next_attempt_at <= NOW,
+            outbox.c.chat_id.in_(private_chats),
+            outbox.c.lease_until.is_(None),
+            ~held_back,
+        )
+        .order_by(outbox.c.id)
+        .limit(16)
+    )
+    return list((await conn.execute(query)).all())
+
+
 READS: dict[str, Read] = {
     "duplicates by name": lambda c: duplicates.open_matches(
         c, business=DUP_BUSINESS, city="تهران", citizen_id=ME
@@ -182,6 +216,9 @@ READS: dict[str, Read] = {
     # The query /find ran before migration 0016 (the business key only, by LIKE '%…%'): the
     # baseline, a pass over every case whatever the word.
     "/find before 0016": lambda c: _before(c, _key(RARE)),
+    "outbox look, citizens": lambda c: outbox_store.due_heads(c, NOW, private=True, limit=16),
+    "outbox look, groups": lambda c: outbox_store.due_heads(c, NOW, private=False, limit=16),
+    "outbox look before": lambda c: _outbox_before(c),
 }
 CHECKS: dict[str, Callable[[Any], bool]] = {
     "duplicates by name": lambda r: len(r) == DUP_OPEN,
@@ -190,6 +227,9 @@ CHECKS: dict[str, Callable[[Any], bool]] = {
     "my cases (page 1)": lambda r: r[1] == MY_CASES,
     "/find rare word": lambda r: len(r) == RARE_CASES,
     "/find every case": lambda r: len(r) == 20,
+    "outbox look, citizens": lambda r: len(r) == 16,
+    "outbox look, groups": lambda r: len(r) == 1,  # one lane: the group's oldest
+    "outbox look before": lambda r: len(r) == 16,
 }
 
 
@@ -285,6 +325,58 @@ async def grow(url: str, sync_engine: sa.Engine | None, rows: Iterator[tuple[dic
     return time.perf_counter() - started
 
 
+async def _execute(url: str, sync_engine: sa.Engine | None, statement: Any, rows: list) -> None:
+    if sync_engine is not None:
+        with sync_engine.begin() as conn:
+            conn.execute(statement, rows)
+        return
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(statement, rows)
+    finally:
+        await engine.dispose()
+
+
+async def _seed_outbox(url: str, sync_engine: sa.Engine | None) -> None:
+    """WAITING messages due to as many citizens, and 5 to the staff group."""
+    due = NOW - timedelta(seconds=5)
+    rows = [
+        {
+            "chat_id": chat,
+            "method": "sendMessage",
+            "payload": {"text": "x"},
+            "purpose": Purpose.CITIZEN_NOTICE.value,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": due,
+            "created_at": due,
+        }
+        for chat in [*(FIRST_CITIZEN + 7 * n for n in range(WAITING)), *[STAFF_GROUP] * 5]
+    ]
+    await _execute(url, sync_engine, insert(outbox), rows)
+
+
+async def _know_chats(url: str, sync_engine: sa.Engine | None, count: int) -> None:
+    """Private chats known up to `count` (the waiting messages' chats among the first)."""
+    if sync_engine is not None:
+        with sync_engine.connect() as conn:
+            known = conn.execute(sa.select(sa.func.count()).select_from(chat_kinds)).scalar_one()
+    else:
+        engine = create_engine(url)
+        async with engine.connect() as conn:
+            known = (
+                await conn.execute(sa.select(sa.func.count()).select_from(chat_kinds))
+            ).scalar_one()
+        await engine.dispose()
+    for first in range(known, count, 100_000):
+        rows = [
+            {"chat_id": FIRST_CITIZEN + n, "kind": PRIVATE, "seen_at": NOW}
+            for n in range(first, min(count, first + 100_000))
+        ]
+        await _execute(url, sync_engine, insert(chat_kinds), rows)
+
+
 async def run(url: str, sizes: list[int], repeat: int) -> None:
     await upgrade(url)
     postgres = url.startswith("postgresql")
@@ -298,6 +390,7 @@ async def run(url: str, sizes: list[int], repeat: int) -> None:
         async with engine.begin() as conn:
             await conn.execute(insert(users), people)
         await engine.dispose()
+    await _seed_outbox(url, sync_engine)
     rng = random.Random(135)
     stored = 0
     fixed = list(fixed_set(1))
@@ -311,6 +404,7 @@ async def run(url: str, sizes: list[int], repeat: int) -> None:
         seeded = await grow(
             url, sync_engine, grown(background(stored + 1, size - stored, rng), rng)
         )
+        await _know_chats(url, sync_engine, int(size * CHATS_PER_CASE))
         stored = size
         engine = create_engine(url)
         try:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.config import load_settings
 from bot.services.delivery import OutboxWorker, Retry
 from bot.services.runtime import Runtime
+from bot.storage import chats as chat_store
 from bot.storage import outbox as outbox_store
 from bot.storage.db import create_engine
 from bot.storage.tables import outbox
@@ -230,3 +231,43 @@ async def test_a_send_the_database_would_not_record_is_recorded_later_not_sent_a
     finally:
         await engine.dispose()
     assert [tuple(r) for r in rows] == [("sent", None)]
+
+
+async def test_the_look_for_due_heads_parts_citizens_from_groups_by_each_rows_chat(
+    db_url: str,
+) -> None:
+    """Citizens' lanes and the others' are told apart by the row's own chat (its kind looked up
+    by key): a chat of unknown kind goes with the groups, and on SQLite the look never reads
+    the whole table of known chats, which grows with every citizen the bot has met."""
+    rt = runtime(db_url, Clock(datetime(2026, 12, 8, 9, 0, tzinfo=UTC)))
+    seen: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, parameters))
+
+    try:
+        async with rt.engine.begin() as conn:
+            for chat in range(1001, 1201):
+                await chat_store.record_kind(conn, chat, "private", rt.now())
+            await chat_store.record_kind(conn, -100500, "supergroup", rt.now())
+        await queue(rt, range(1001, 1004), 2)
+        await queue(rt, range(-100500, -100499), 1)
+        await queue(rt, range(5005, 5006), 1)  # never seen: not known to be private
+        event.listen(rt.engine.sync_engine, "before_cursor_execute", capture)
+        async with rt.engine.connect() as conn:
+            citizens = await outbox_store.due_heads(conn, rt.now(), private=True, limit=10)
+            others = await outbox_store.due_heads(conn, rt.now(), private=False, limit=10)
+        event.remove(rt.engine.sync_engine, "before_cursor_execute", capture)
+        plans = []
+        if rt.engine.dialect.name == "sqlite":
+            async with rt.engine.connect() as conn:
+                for statement, parameters in seen:
+                    rows = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+                    plans.append("\n".join(str(r[-1]) for r in rows))
+    finally:
+        await rt.engine.dispose()
+    assert [r["chat_id"] for r in citizens] == [1001, 1002, 1003]  # each lane's head once
+    assert [r["payload"]["text"] for r in citizens] == ["1001:0", "1002:0", "1003:0"]
+    assert [r["chat_id"] for r in others] == [-100500, 5005]
+    for plan in plans:
+        assert "SCAN chat_kinds" not in plan and "LIST SUBQUERY" not in plan, plan
