@@ -123,14 +123,15 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
 
     def _proxy_for(self, url: str) -> str | None:
-        """HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment, as httpx reads them; looked
-        up once per server (aiohttp's own `trust_env` reads them on every request, which cost
-        twice the request itself)."""
+        """HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY from the environment, as httpx reads
+        them; looked up once per server (aiohttp's own `trust_env` reads them on every request,
+        which cost twice the request itself)."""
         parts = urlsplit(url)
         key = (parts.scheme, parts.hostname or "")
         if key not in self._proxies:
             bypass = not key[1] or proxy_bypass(key[1])
-            self._proxies[key] = None if bypass else getproxies().get(key[0])
+            proxies = getproxies()
+            self._proxies[key] = None if bypass else proxies.get(key[0]) or proxies.get("all")
         return self._proxies[key]
 
 

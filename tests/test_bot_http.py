@@ -118,16 +118,18 @@ class _Proxy:
         writer.close()
 
 
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "ALL_PROXY"])
 async def test_proxies_come_from_the_environment_and_no_proxy_is_honoured(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, variable: str
 ) -> None:
     proxy = _Proxy()
     listening = await proxy.start()
     async with listening, FakeTelegram() as server:
         url = f"{server.base_url}/bot{server.token}/deleteMyCommands"
-        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
-        monkeypatch.delenv("NO_PROXY", raising=False)
-        monkeypatch.delenv("no_proxy", raising=False)
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+            monkeypatch.delenv(name, raising=False)
+            monkeypatch.delenv(name.lower(), raising=False)
+        monkeypatch.setenv(variable, f"http://127.0.0.1:{proxy.port}")
         async with AiohttpRequest() as through_proxy:
             assert await through_proxy.post(url) is True
         assert proxy.lines == [f"POST {url} HTTP/1.1"]  # absolute form: asked of the proxy
