@@ -27,7 +27,7 @@ from bot.ops.health import HealthServer
 from bot.ops.metrics import Metrics
 from bot.outgoing import make_bot
 from bot.pacing import LocalWindows, SlidingWindowRateLimiter, Window, Windows, _seconds
-from bot.services import alerts, api_limits, apikeys, people, pushes
+from bot.services import alerts, api_limits, apikeys, delivery, people, pushes
 from bot.services.api_limits import ApiLimits
 from bot.services.citizen_input import CitizenInput
 from bot.services.delivery import Fatal, Moved, OutboxWorker, Retry
@@ -257,10 +257,11 @@ async def on_shutdown(app: Application) -> None:  # type: ignore[type-arg]
 
 
 async def _sweep_idle(services: Services) -> object:
-    """Old update ids, held messages nobody routed, API audit rows past their days, jobs ended
-    long ago, and idle drafts (their citizens told)."""
+    """Old update ids, held messages nobody routed, API audit rows past their days, messages
+    sent long ago, jobs ended long ago, and idle drafts (their citizens told)."""
     await people.forget_old_updates(services.rt)
     await apikeys.forget_old_audit(services.rt)
+    await delivery.forget_settled(services.rt)
     await forget_handled(services.rt)
     await forget_finished_jobs(services.rt)
     await services.citizen_input.forget_old()

@@ -170,6 +170,9 @@ class Settings(BaseSettings):
     )
     # Days the audit rows of API requests (api_requests) are kept.
     open311_audit_days: int = Field(default=90, ge=1, le=3650)
+    # Days a message the outbox sent (or gave up on) is kept: its text is citizens' and cases'
+    # words, and nothing reads it once it went out (the audit trail is case_events).
+    outbox_keep_days: int = Field(default=30, ge=1, le=3650)
     # /healthz answers 503 once the oldest pending outbox row is older than this.
     max_outbox_age_seconds: float = Field(default=900.0, gt=0)
     # ... and once the oldest unhandled update (in any process's inbox) arrived longer ago.

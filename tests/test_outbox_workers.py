@@ -13,6 +13,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event, select
 
 from bot.config import load_settings
@@ -271,3 +272,45 @@ async def test_the_look_for_due_heads_parts_citizens_from_groups_by_each_rows_ch
     assert [r["chat_id"] for r in others] == [-100500, 5005]
     for plan in plans:
         assert "SCAN chat_kinds" not in plan and "LIST SUBQUERY" not in plan, plan
+
+
+async def test_messages_settled_long_ago_are_forgotten_a_batch_at_a_time(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sent and given-up rows queued more than OUTBOX_KEEP_DAYS ago go; a row still pending,
+    however old, stays (it has not gone out yet), and so does everything newer."""
+    from bot.services import delivery
+
+    clock = Clock(datetime(2026, 12, 8, 9, 0, tzinfo=UTC))
+    rt = runtime(db_url, clock)
+    keep = timedelta(days=rt.settings.outbox_keep_days)
+    monkeypatch.setattr(delivery, "FORGET_BATCH", 3)  # several batches
+    try:
+        async with rt.engine.begin() as conn:
+            ids: dict[str, list[int]] = defaultdict(list)
+            for n, (age, status) in enumerate(
+                [(keep + timedelta(days=1), "sent")] * 5
+                + [(keep + timedelta(hours=1), "failed")] * 2
+                + [(keep + timedelta(days=3), "pending")]
+                + [(keep - timedelta(hours=1), "sent")] * 2
+            ):
+                row_id = await outbox_store.enqueue(
+                    conn,
+                    chat_id=1000 + n,
+                    method="sendMessage",
+                    payload={"text": f"{n}"},
+                    purpose="test",
+                    now=clock.now - age,
+                )
+                await conn.execute(
+                    outbox.update().where(outbox.c.id == row_id).values(status=status)
+                )
+                kept = status == "pending" or age < keep
+                ids["kept" if kept else "gone"].append(row_id)
+        assert await delivery.forget_settled(rt) == 7
+        assert await delivery.forget_settled(rt) == 0
+        async with rt.engine.connect() as conn:
+            left = sorted((await conn.execute(select(outbox.c.id))).scalars())
+    finally:
+        await rt.engine.dispose()
+    assert left == sorted(ids["kept"]) and len(left) == 3

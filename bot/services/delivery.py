@@ -620,6 +620,22 @@ class OutboxWorker:
         return 0.0
 
 
+FORGET_BATCH = 5000  # rows per transaction: the sweep never holds SQLite's write lock for long
+
+
+async def forget_settled(rt: Runtime) -> int:
+    """Messages sent or given up on more than OUTBOX_KEEP_DAYS ago go (by the sweep job), a
+    batch per transaction so that the bot's own writes go on between them; how many went."""
+    cutoff = rt.now() - timedelta(days=rt.settings.outbox_keep_days)
+    gone = 0
+    while True:
+        async with rt.engine.begin() as conn:
+            batch = await outbox_store.forget_settled_before(conn, cutoff, FORGET_BATCH)
+        gone += batch
+        if batch < FORGET_BATCH:
+            return gone
+
+
 def _choose(heads: list[OutboxRow], busy: set[Lane], room: int) -> list[OutboxRow]:
     """The heads of lanes not running here, at most `room` of them (one per lane)."""
     chosen: list[OutboxRow] = []

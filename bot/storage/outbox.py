@@ -22,7 +22,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter
 
@@ -365,3 +376,17 @@ async def backlog(conn: AsyncConnection) -> tuple[int, datetime | None]:
     query = select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.status == "pending")
     pending, oldest = (await conn.execute(query)).one()
     return int(pending), oldest
+
+
+async def forget_settled_before(conn: AsyncConnection, cutoff: datetime, limit: int) -> int:
+    """Delete up to `limit` of the oldest rows sent or given up on that were queued before
+    `cutoff`; how many went. Oldest first by id, so each batch starts where the last ended
+    instead of reading the table's whole history again."""
+    oldest = (
+        select(outbox.c.id)
+        .where(outbox.c.status.in_(("sent", "failed")), outbox.c.created_at < cutoff)
+        .order_by(outbox.c.id)
+        .limit(limit)
+    )
+    gone = await conn.execute(delete(outbox).where(outbox.c.id.in_(oldest.scalar_subquery())))
+    return int(gone.rowcount)
