@@ -30,8 +30,7 @@ def _or(value: ODVInput[float], default: float | None) -> float | None:
 
 
 def _sum(*parts: float | None) -> float | None:
-    """A bound on the whole request: aiohttp has no write timeout of its own, so a request
-    whose upload stalls ends when connect, write and read together have run out."""
+    """A bound made of several: none if any of them is none."""
     return None if any(p is None for p in parts) else sum(p for p in parts if p is not None)
 
 
@@ -77,7 +76,10 @@ class AiohttpRequest(BaseRequest):
         shutdown, as PTB's own request does."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size),
+                # Idle connections are dropped after 5 s, as httpx drops them: a middlebox that
+                # forgets quiet flows sooner than aiohttp's 15 s would leave dead ones.
+                connector=aiohttp.TCPConnector(limit=self._pool_size, keepalive_timeout=5.0),
+                headers={"User-Agent": self.USER_AGENT},
             )
 
     async def shutdown(self) -> None:
@@ -107,14 +109,26 @@ class AiohttpRequest(BaseRequest):
         connect = _or(connect_timeout, self._connect_timeout)
         pool = _or(pool_timeout, self._pool_timeout)
         timeout = aiohttp.ClientTimeout(
-            total=_sum(pool, connect, write, read),
-            connect=_sum(pool, connect),  # aiohttp's connect includes the wait for the pool
+            # Only an upload is bounded as a whole (aiohttp has no write timeout of its own);
+            # an answer that keeps coming is read for as long as each part comes in time.
+            total=_sum(pool, connect, write, read) if files else None,
+            # aiohttp's connect includes the wait for a free connection: a full pool gives up
+            # after pool + connect at most (httpx: after pool, before connecting).
+            connect=_sum(pool, connect),
             sock_connect=connect,
             sock_read=read,
         )
         try:
             async with session.request(
-                method, url, data=body, timeout=timeout, proxy=self._proxy_for(url)
+                method,
+                url,
+                data=body,
+                timeout=timeout,
+                proxy=self.proxy_for(url),
+                # A redirect is the server's answer, as with httpx: followed, a POST would come
+                # back as a GET without its parameters (refused for good), or take the token in
+                # its URL wherever the Location points.
+                allow_redirects=False,
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as err:  # aiohttp's own timeouts are TimeoutErrors too
@@ -122,16 +136,23 @@ class AiohttpRequest(BaseRequest):
         except aiohttp.ClientError as err:
             raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
 
-    def _proxy_for(self, url: str) -> str | None:
+    def proxy_for(self, url: str) -> str | None:
         """HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY from the environment, as httpx reads
         them; looked up once per server (aiohttp's own `trust_env` reads them on every request,
         which cost twice the request itself)."""
         parts = urlsplit(url)
-        key = (parts.scheme, parts.hostname or "")
+        host = parts.hostname or ""
+        key = (parts.scheme, f"{host}:{parts.port}" if parts.port else host)
         if key not in self._proxies:
-            bypass = not key[1] or proxy_bypass(key[1])
+            bypass = not host or proxy_bypass(key[1])  # NO_PROXY entries may name a port
             proxies = getproxies()
-            self._proxies[key] = None if bypass else proxies.get(key[0]) or proxies.get("all")
+            proxy = None if bypass else proxies.get(key[0]) or proxies.get("all")
+            if proxy is not None and urlsplit(proxy).scheme not in ("http", "https"):
+                raise ValueError(
+                    f"the proxy for {parts.scheme}://{key[1]} is {urlsplit(proxy).scheme}://…, "
+                    "and only http:// and https:// proxies are supported"
+                )
+            self._proxies[key] = proxy
         return self._proxies[key]
 
 

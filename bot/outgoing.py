@@ -22,7 +22,7 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseRateLimiter, Defaults, ExtBot
 
 from bot.bot_http import AiohttpRequest
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.formatting import html_to_markdown, html_to_plain
 from bot.platform import TELEGRAM, Platform
 
@@ -130,6 +130,11 @@ class PlatformBot(ExtBot[None]):
 
 def make_bot(settings: Settings, *, rate_limiter: BaseRateLimiter[Any] | None) -> PlatformBot:
     """The one bot of the process, from the settings: token, server, defaults, pacing."""
+    request = AiohttpRequest(connection_pool_size=256)
+    try:  # a proxy from the environment that cannot be used stops the start, as httpx's did
+        request.proxy_for(settings.bot_api_url)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     return PlatformBot(
         token=settings.bot_token.get_secret_value(),
         base_url=f"{settings.bot_api_url}/bot",
@@ -138,7 +143,7 @@ def make_bot(settings: Settings, *, rate_limiter: BaseRateLimiter[Any] | None) -
         rate_limiter=rate_limiter,
         # The pools ApplicationBuilder would build (a large one for calls, one connection for
         # getUpdates), over aiohttp: bot/bot_http.py says why.
-        request=AiohttpRequest(connection_pool_size=256),
+        request=request,
         get_updates_request=AiohttpRequest(connection_pool_size=1),
         platform=settings.profile,
     )

@@ -13,11 +13,12 @@ import io
 import json
 
 import pytest
+from aiohttp import web
 from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 
 from bot.bot_http import AiohttpRequest
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.localapi import FakeTelegram
 from bot.outgoing import make_bot
 
@@ -90,6 +91,7 @@ class _Proxy:
 
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self.heads: list[bytes] = []
         self.port = 0
 
     async def start(self) -> asyncio.Server:
@@ -100,6 +102,7 @@ class _Proxy:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
         self.lines.append(head.split(b"\r\n", 1)[0].decode())
+        self.heads.append(head)
         length = next(
             (
                 int(line.split(b":", 1)[1])
@@ -133,6 +136,7 @@ async def test_proxies_come_from_the_environment_and_no_proxy_is_honoured(
         async with AiohttpRequest() as through_proxy:
             assert await through_proxy.post(url) is True
         assert proxy.lines == [f"POST {url} HTTP/1.1"]  # absolute form: asked of the proxy
+        assert b"User-Agent: python-telegram-bot" in proxy.heads[0]  # PTB's, as httpx sent
         assert not [c for c in server.calls if c.method == "deleteMyCommands"]
 
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
@@ -146,3 +150,74 @@ def test_the_bot_of_the_process_sends_through_aiohttp() -> None:
     bot = make_bot(Settings(_env_file=None, bot_token="123456:ABC-DEF"), rate_limiter=None)  # type: ignore[call-arg]
     assert isinstance(bot.request, AiohttpRequest)
     assert isinstance(bot._request[0], AiohttpRequest)  # getUpdates' own pool
+
+
+def test_a_proxy_that_is_not_http_stops_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """aiohttp speaks only HTTP to a proxy: a SOCKS one would fail every call, for ever."""
+    monkeypatch.setenv("ALL_PROXY", "socks5://127.0.0.1:1080")
+    settings = Settings(_env_file=None, bot_token="123456:ABC-DEF")  # type: ignore[call-arg]
+    with pytest.raises(ConfigError, match="socks5"):
+        make_bot(settings, rate_limiter=None)
+
+
+async def test_a_redirect_is_an_answer_not_followed() -> None:
+    """A front that redirects (http -> https, a moved server): followed, the POST would come
+    back as a GET without its parameters and be refused for good; it is a NetworkError, which
+    the outbox retries, and nothing reaches the server it points to."""
+    async with FakeTelegram() as server:
+        server.user(CITIZEN)
+
+        async def moved(request: web.Request) -> web.Response:
+            raise web.HTTPMovedPermanently(f"{server.base_url}{request.path_qs}")
+
+        front = web.Application()
+        front.router.add_route("*", "/{tail:.*}", moved)
+        runner = web.AppRunner(front)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        try:
+            request = AiohttpRequest()
+            async with request:
+                bot = Bot(server.token, base_url=f"http://127.0.0.1:{port}/bot", request=request)
+                with pytest.raises(NetworkError, match="301"):
+                    await bot.send_message(CITIZEN, "سلام")
+        finally:
+            await runner.cleanup()
+        assert not server.calls
+
+
+async def test_an_answer_that_keeps_coming_is_read_past_the_sum_of_the_timeouts() -> None:
+    """Each part of the body within the read timeout, the whole longer than all the timeouts
+    together: read, as httpx reads it (only an upload is bounded as a whole)."""
+    body = json.dumps({"ok": True, "result": "ب" * 600}).encode()
+
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        await reader.readexactly(length)
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body)
+        )
+        for start in range(0, len(body), len(body) // 6 + 1):
+            writer.write(body[start : start + len(body) // 6 + 1])
+            await writer.drain()
+            await asyncio.sleep(0.25)
+        writer.close()
+
+    listening = await asyncio.start_server(trickle, "127.0.0.1", 0)
+    port = listening.sockets[0].getsockname()[1]
+    async with listening:
+        timeouts = {"read_timeout": 0.5, "write_timeout": 0.1, "connect_timeout": 0.1}
+        async with AiohttpRequest(pool_timeout=0.1, **timeouts) as request:
+            started = asyncio.get_running_loop().time()
+            answer = await request.post(f"http://127.0.0.1:{port}/botT/getMe")
+            took = asyncio.get_running_loop().time() - started
+    assert answer == "ب" * 600
+    assert took > 0.8  # longer than the four timeouts together

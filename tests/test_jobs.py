@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.config import load_settings
 from bot.domain.jobs import MAX_ATTEMPTS, ExportParams, JobKind, ReportParams
@@ -460,7 +460,66 @@ async def test_a_job_whose_settling_always_fails_ends_failed_instead_of_running_
     [job] = await jobs_of(rt)
     assert job["status"] == "failed" and job["error"] == "could not be settled"
     assert job["attempts"] == MAX_ATTEMPTS + 2
-    # The report's photo was refused each time it was made, then the «could not be made».
-    assert refused == ["sendPhoto"] * MAX_ATTEMPTS + ["sendMessage"]
+    # The report's photo was refused each time it was made, then the «could not be made»,
+    # once as the last attempt's word and once more as the job was closed.
+    assert refused == ["sendPhoto"] * MAX_ATTEMPTS + ["sendMessage"] * 2
     assert await queued_calls(rt) == []
+    await rt.engine.dispose()
+
+
+async def test_one_blip_while_telling_the_asker_of_a_job_its_holders_left_still_tells_them(
+    db_url: str, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MAX_ATTEMPTS holders died in turn; the attempt that fails the job cannot queue its
+    «could not be made» once (a database blip): the next one ends the job and tells."""
+    from bot.services import jobs as jobs_module
+
+    await seed_database(db_url)
+    rt = runtime(db_url, clock)
+    real = jobs_module.outbox_store.enqueue
+    blips: list[str] = []
+
+    async def once(conn: Any, **row: Any) -> Any:
+        if not blips:
+            blips.append(row["method"])
+            raise ConnectionError("database blip")
+        return await real(conn, **row)
+
+    monkeypatch.setattr(jobs_module.outbox_store, "enqueue", once)
+    job_runner = runner(rt, Telegram(), "a")
+    asker = ASKERS[0]
+    job_id = await job_runner.request(
+        JobKind.REPORT, requested_by=asker, chat_id=asker, params=report_params()
+    )
+    async with rt.engine.begin() as conn:  # as the last of MAX_ATTEMPTS dead holders left it
+        await conn.execute(
+            update(work_jobs)
+            .where(work_jobs.c.id == job_id)
+            .values(
+                status="running",
+                attempts=MAX_ATTEMPTS,
+                lease_holder="dead",
+                lease_until=rt.now(),
+                started_at=rt.now(),
+            )
+        )
+    clock.advance(seconds=1)
+    job_runner.start()
+    try:
+
+        async def lost() -> bool:
+            [job] = await jobs_of(rt)
+            return job["attempts"] == MAX_ATTEMPTS + 1 and job_id not in job_runner._tasks
+
+        await until(lost)
+        assert blips == ["sendMessage"]
+        clock.advance(seconds=LEASE + 1)
+        rt.ring_jobs()
+        await until(lambda: all_ended(rt))
+    finally:
+        await job_runner.stop()
+    [job] = await jobs_of(rt)
+    assert job["status"] == "failed" and job["attempts"] == MAX_ATTEMPTS + 2
+    [told] = await queued_calls(rt)
+    assert told["chat_id"] == asker and told["method"] == "sendMessage"
     await rt.engine.dispose()

@@ -7,8 +7,9 @@ to your private chat», a report's chart and figures) is queued in the outbox in
 that marks the job done, so it goes out once, after the work, whichever process did it. A job
 whose holder died is taken over when its lease has run out and done again from the start; one
 that raises is tried again after RETRY_AFTER, MAX_ATTEMPTS times in all (a takeover counts),
-and then fails for good with its asker told; one whose settling itself keeps failing (what it
-queues is refused) ends failed without it, instead of being taken over every lease for ever.
+and then fails for good with its asker told; one whose settling itself keeps failing ends
+failed at the next attempt, its asker told if that can be queued then (a database blip) and
+not otherwise (what it queues is refused), instead of being taken over every lease for ever.
 
 The runner is woken when a job is queued in this process (`rt.jobs_bell`) and polls otherwise,
 for the jobs other processes queued and for retries that came due. Each kind has a number of
@@ -19,6 +20,7 @@ report does not wait behind it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -297,7 +299,8 @@ class JobRunner:
         job = claimed.job
         if job["attempts"] > MAX_ATTEMPTS + 1:  # even telling its asker could not be settled
             log.error("job %s failed for good: it could not be settled", job["id"])
-            return await self._settle(job, JobStatus.FAILED, "could not be settled", [])
+            calls = work.failed(job)
+            return await self._settle(job, JobStatus.FAILED, "could not be settled", calls, True)
         if job["attempts"] > MAX_ATTEMPTS:  # taken over after it took its process down again
             log.error("job %s failed for good: its holders died %d times", job["id"], MAX_ATTEMPTS)
             return await self._settle(job, JobStatus.FAILED, "holders died", work.failed(job))
@@ -325,27 +328,42 @@ class JobRunner:
             return await job_store.get(conn, job["id"]) or job
 
     async def _settle(
-        self, job: WorkJobRow, status: JobStatus, error: str | None, calls: list[Call]
+        self,
+        job: WorkJobRow,
+        status: JobStatus,
+        error: str | None,
+        calls: list[Call],
+        last_word: bool = False,
     ) -> None:
-        """Mark the job and queue what it tells, in one transaction; nothing if it was lost."""
+        """Mark the job and queue what it tells, in one transaction; nothing if it was lost.
+        With `last_word` (the settling failed before), what it tells is queued if it can be,
+        in a savepoint, and the job ends either way."""
         self._settling.add(job["id"])
         now = self.rt.now()
+        queued = False
         async with self.rt.engine.begin() as conn:
             if not await job_store.finish(
                 conn, job["id"], self.holder, now, status=status, error=error
             ):
                 log.warning("job %s was taken over meanwhile; its result is dropped", job["id"])
                 return
-            for call in calls:
-                await outbox_store.enqueue(
-                    conn,
-                    chat_id=call.chat_id,
-                    method=call.method,
-                    payload=call.payload,
-                    purpose=Purpose.JOB_RESULT,
-                    now=now,
-                )
-        if calls:
+            try:
+                async with conn.begin_nested() if last_word else contextlib.nullcontext():
+                    for call in calls:
+                        await outbox_store.enqueue(
+                            conn,
+                            chat_id=call.chat_id,
+                            method=call.method,
+                            payload=call.payload,
+                            purpose=Purpose.JOB_RESULT,
+                            now=now,
+                        )
+                queued = bool(calls)
+            except Exception:
+                if not last_word:
+                    raise
+                log.exception("job %s: its asker could not be told", job["id"])
+        if queued:
             self.rt.ring()
 
 
