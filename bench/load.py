@@ -120,10 +120,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def proc_cpu_seconds(pid: int) -> float:
-    """User plus system time of a process so far (from /proc)."""
+def proc_cpu_split(pid: int) -> tuple[float, float]:
+    """User and system time of a process so far (from /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def proc_peak_rss_mb(pid: int) -> float:
@@ -189,6 +190,7 @@ class Result:
     rss_mb: list[float]
     outbox_lag: dict[str, tuple[float | None, float | None]]
     load_cpu_share: float  # the load generator's (and fake server's) CPU over the window
+    system_share: float | None = None  # of the bot processes' CPU, the kernel's part
     notes: list[str] = field(default_factory=list)
 
     def p(self, q: float) -> float | None:
@@ -653,12 +655,14 @@ class LoadRun:
             if task.done() and task.exception():
                 raise task.exception()  # type: ignore[misc]
         profilers = [await self.profile(b) for b in self.bots] if self.args.profile else []
-        cpu0 = [proc_cpu_seconds(b.pid) for b in self.bots]
+        cpu0 = [proc_cpu_split(b.pid) for b in self.bots]
         me0 = time.process_time()
         self.window.open, self.window.started = True, time.monotonic()
         await self.pause(self.args.duration)
         self.window.open, self.window.ended = False, time.monotonic()
-        cpu = sum(proc_cpu_seconds(b.pid) for b in self.bots) - sum(cpu0)
+        cpu1 = [proc_cpu_split(b.pid) for b in self.bots]
+        system = sum(s for _u, s in cpu1) - sum(s for _u, s in cpu0)
+        cpu = sum(map(sum, cpu1)) - sum(map(sum, cpu0))
         me = time.process_time() - me0
         rss = [proc_peak_rss_mb(b.pid) for b in self.bots]
         for profiler in profilers:
@@ -677,6 +681,7 @@ class LoadRun:
             rss_mb=rss,
             outbox_lag=await self.outbox_lag(),
             load_cpu_share=me / self.window.seconds,
+            system_share=system / cpu if cpu else None,
         )
         crashed = [b.log_path.name for b in self.bots if not b.alive]
         if crashed:
@@ -757,7 +762,8 @@ def table(results: list[Result]) -> None:
         log(
             f"   calls: {calls}; {w.complaints} complaints of {steps} updates each; claims "
             f"{w.claims}, resolutions {w.resolutions}, nudges {w.nudges}; load generator and "
-            f"server CPU {100 * r.load_cpu_share:.0f}% of a core"
+            f"server CPU {100 * r.load_cpu_share:.0f}% of a core; the bot's CPU in the kernel "
+            f"{_f(100 * r.system_share if r.system_share is not None else None)}%"
         )
         for note in r.notes:
             log(f"   note: {note}")
