@@ -603,6 +603,15 @@ async def test_a_lanes_next_row_received_by_another_process_is_taken_at_once(
         return found
 
     monkeypatch.setattr(store, "free_heads", watched_look)
+    claim_heads, second_received = store.claim_heads, asyncio.Event()
+
+    async def watched_claim(*args: Any, **kwargs: Any) -> list[InboxRow]:
+        claimed = await claim_heads(*args, **kwargs)
+        if second_received.is_set():
+            looked.set()  # or the receiver's pass after its commit was a claim (a full one
+        return claimed  # before had left it wanting more), which found update 2 held back
+
+    monkeypatch.setattr(store, "claim_heads", watched_claim)
 
     async def handle(row: InboxRow) -> None:
         if row["update_id"] == 1:
@@ -615,6 +624,7 @@ async def test_a_lanes_next_row_received_by_another_process_is_taken_at_once(
         await a.receive([arrival(1, 701)])
         await asyncio.wait_for(in_first.wait(), BOUND)
         await b.receive([arrival(2, 701)])
+        second_received.set()  # no await since its commit: a claim from now on came after it
         await asyncio.wait_for(looked.wait(), BOUND)
         go.set()
         await until(lambda: asyncio.sleep(0, len(handled) == 2), "update 2 is handled")
