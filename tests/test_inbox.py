@@ -608,8 +608,8 @@ async def test_a_lanes_next_row_received_by_another_process_is_taken_at_once(
     async def watched_claim(*args: Any, **kwargs: Any) -> list[InboxRow]:
         claimed = await claim_heads(*args, **kwargs)
         if second_received.is_set():
-            looked.set()  # or the receiver's pass after its commit was a claim (a full one
-        return claimed  # before had left it wanting more), which found update 2 held back
+            looked.set()  # or the receiver's pass after its commit was a claim (its receive
+        return claimed  # found no room while a claim was in flight), finding update 2 held back
 
     monkeypatch.setattr(store, "claim_heads", watched_claim)
 
