@@ -261,11 +261,12 @@ async def _sweep_idle(services: Services) -> object:
     sent long ago, jobs ended long ago, and idle drafts (their citizens told)."""
     await people.forget_old_updates(services.rt)
     await apikeys.forget_old_audit(services.rt)
-    await delivery.forget_settled(services.rt)
     await forget_handled(services.rt)
     await forget_finished_jobs(services.rt)
     await services.citizen_input.forget_old()
-    return await services.filing.expire_idle()
+    expired = await services.filing.expire_idle()
+    await delivery.forget_settled(services.rt)  # last: the longest, and the least urgent
+    return expired
 
 
 @dataclass(frozen=True)

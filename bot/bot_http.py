@@ -147,6 +147,8 @@ class AiohttpRequest(BaseRequest):
             bypass = not host or proxy_bypass(key[1])  # NO_PROXY entries may name a port
             proxies = getproxies()
             proxy = None if bypass else proxies.get(key[0]) or proxies.get("all")
+            if proxy is not None and "://" not in proxy:
+                proxy = f"http://{proxy}"  # "host:port", as httpx reads it
             if proxy is not None and urlsplit(proxy).scheme not in ("http", "https"):
                 raise ValueError(
                     f"the proxy for {parts.scheme}://{key[1]} is {urlsplit(proxy).scheme}://…, "

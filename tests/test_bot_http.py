@@ -121,7 +121,7 @@ class _Proxy:
         writer.close()
 
 
-@pytest.mark.parametrize("variable", ["HTTP_PROXY", "ALL_PROXY"])
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "ALL_PROXY", "HTTP_PROXY host:port"])
 async def test_proxies_come_from_the_environment_and_no_proxy_is_honoured(
     monkeypatch: pytest.MonkeyPatch, variable: str
 ) -> None:
@@ -132,7 +132,8 @@ async def test_proxies_come_from_the_environment_and_no_proxy_is_honoured(
         for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
             monkeypatch.delenv(name, raising=False)
             monkeypatch.delenv(name.lower(), raising=False)
-        monkeypatch.setenv(variable, f"http://127.0.0.1:{proxy.port}")
+        name, _, bare = variable.partition(" ")  # a bare "host:port" means http://, as in httpx
+        monkeypatch.setenv(name, f"{'' if bare else 'http://'}127.0.0.1:{proxy.port}")
         async with AiohttpRequest() as through_proxy:
             assert await through_proxy.post(url) is True
         assert proxy.lines == [f"POST {url} HTTP/1.1"]  # absolute form: asked of the proxy

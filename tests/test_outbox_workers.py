@@ -277,40 +277,48 @@ async def test_the_look_for_due_heads_parts_citizens_from_groups_by_each_rows_ch
 async def test_messages_settled_long_ago_are_forgotten_a_batch_at_a_time(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Sent and given-up rows queued more than OUTBOX_KEEP_DAYS ago go; a row still pending,
-    however old, stays (it has not gone out yet), and so does everything newer."""
+    """Rows sent, or given up on, more than OUTBOX_KEEP_DAYS ago go; a row still pending,
+    however old, stays (it has not gone out yet), and so does one queued long ago but sent
+    just now (the group's pacing counts its recent posts), and everything newer."""
     from bot.services import delivery
 
     clock = Clock(datetime(2026, 12, 8, 9, 0, tzinfo=UTC))
     rt = runtime(db_url, clock)
     keep = timedelta(days=rt.settings.outbox_keep_days)
+    old, recent, just_now = keep + timedelta(days=1), keep - timedelta(hours=1), timedelta(0)
     monkeypatch.setattr(delivery, "FORGET_BATCH", 3)  # several batches
+    rows = (
+        [(old, old, "sent")] * 5
+        + [(old, keep + timedelta(hours=1), "failed")] * 4
+        + [(old + timedelta(days=2), None, "pending")]
+        + [(recent, recent, "sent")] * 2
+        + [(old, just_now, "sent"), (old, just_now, "failed")]
+    )
+    ids: dict[str, list[int]] = defaultdict(list)
     try:
         async with rt.engine.begin() as conn:
-            ids: dict[str, list[int]] = defaultdict(list)
-            for n, (age, status) in enumerate(
-                [(keep + timedelta(days=1), "sent")] * 5
-                + [(keep + timedelta(hours=1), "failed")] * 2
-                + [(keep + timedelta(days=3), "pending")]
-                + [(keep - timedelta(hours=1), "sent")] * 2
-            ):
+            for n, (queued, settled, status) in enumerate(rows):
                 row_id = await outbox_store.enqueue(
                     conn,
                     chat_id=1000 + n,
                     method="sendMessage",
                     payload={"text": f"{n}"},
                     purpose="test",
-                    now=clock.now - age,
+                    now=clock.now - queued,
                 )
-                await conn.execute(
-                    outbox.update().where(outbox.c.id == row_id).values(status=status)
-                )
-                kept = status == "pending" or age < keep
+                at = clock.now - settled if settled is not None else None
+                values: dict[str, Any] = {"status": status}
+                if status == "sent":
+                    values["sent_at"] = at
+                elif status == "failed":
+                    values["next_attempt_at"] = at
+                await conn.execute(outbox.update().where(outbox.c.id == row_id).values(**values))
+                kept = settled is None or settled < keep
                 ids["kept" if kept else "gone"].append(row_id)
-        assert await delivery.forget_settled(rt) == 7
+        assert await delivery.forget_settled(rt) == 9
         assert await delivery.forget_settled(rt) == 0
         async with rt.engine.connect() as conn:
             left = sorted((await conn.execute(select(outbox.c.id))).scalars())
     finally:
         await rt.engine.dispose()
-    assert left == sorted(ids["kept"]) and len(left) == 3
+    assert left == sorted(ids["kept"]) and len(left) == 5

@@ -299,7 +299,11 @@ class JobRunner:
         job = claimed.job
         if job["attempts"] > MAX_ATTEMPTS + 1:  # even telling its asker could not be settled
             log.error("job %s failed for good: it could not be settled", job["id"])
-            calls = work.failed(job)
+            try:
+                calls = work.failed(job)
+            except Exception:  # what it would tell cannot even be written: it ends untold
+                log.exception("job %s: its asker's notice could not be made", job["id"])
+                calls = []
             return await self._settle(job, JobStatus.FAILED, "could not be settled", calls, True)
         if job["attempts"] > MAX_ATTEMPTS:  # taken over after it took its process down again
             log.error("job %s failed for good: its holders died %d times", job["id"], MAX_ATTEMPTS)

@@ -379,14 +379,19 @@ async def backlog(conn: AsyncConnection) -> tuple[int, datetime | None]:
 
 
 async def forget_settled_before(conn: AsyncConnection, cutoff: datetime, limit: int) -> int:
-    """Delete up to `limit` of the oldest rows sent or given up on that were queued before
-    `cutoff`; how many went. Oldest first by id, so each batch starts where the last ended
-    instead of reading the table's whole history again."""
-    oldest = (
-        select(outbox.c.id)
-        .where(outbox.c.status.in_(("sent", "failed")), outbox.c.created_at < cutoff)
-        .order_by(outbox.c.id)
-        .limit(limit)
-    )
-    gone = await conn.execute(delete(outbox).where(outbox.c.id.in_(oldest.scalar_subquery())))
-    return int(gone.rowcount)
+    """Delete up to `limit` rows sent before `cutoff`, and up to `limit` given up on (after
+    their last try, due) before it, those longest settled first; how many went. Each is a
+    range of an index (`status, sent_at`; `status, next_attempt_at`): a batch reads what it
+    deletes, not the table's history. A row queued long ago and sent just now stays: the
+    group's pacing counts its recent posts."""
+    gone = 0
+    for status, settled in (("sent", outbox.c.sent_at), ("failed", outbox.c.next_attempt_at)):
+        oldest = (
+            select(outbox.c.id)
+            .where(outbox.c.status == status, settled < cutoff)
+            .order_by(settled)
+            .limit(limit)
+        )
+        result = await conn.execute(delete(outbox).where(outbox.c.id.in_(oldest.scalar_subquery())))
+        gone += max(result.rowcount or 0, 0)
+    return gone

@@ -256,6 +256,7 @@ outbox = Table(
     Column("lease_until", UTCDateTime),
     Index(None, "status", "next_attempt_at"),
     Index(None, "chat_id", "status", "id"),  # a chat's lane: its oldest pending row
+    Index(None, "status", "sent_at"),  # the sweep: what was sent longest ago
 )
 
 # A citizen's message that could be meant for more than one open thing (an officer's question,
