@@ -1,18 +1,17 @@
 """python-telegram-bot's HTTP requests made with aiohttp instead of httpx.
 
 Every update costs the bot two or three Bot API calls, and on the local server each call
-through PTB's `HTTPXRequest` cost about 1.4 ms of CPU against about 0.3 ms through aiohttp
-(`docs/benchmarks.md`): a third of what an update of ours costs beyond the bare echo bot's.
-aiohttp is already the web server of the webhook, the Open311 API and the local Bot API server,
-so this adds no dependency. What PTB's request does is kept: the same form encoding (multipart
-once there is a file), the same default timeouts, proxies from the environment, and transport
-failures raised as PTB's `TimedOut` and `NetworkError`, which the outbox and the handlers
-already retry.
+through PTB's `HTTPXRequest` cost 1.1-1.6 ms of CPU against 0.4-0.6 ms through aiohttp
+(`bench/transport_bench.py`): about a quarter of what an update of ours cost beyond the bare
+echo bot's. aiohttp is already the web server of the webhook, the Open311 API and the local Bot
+API server, so this adds no dependency. What PTB's request does is kept: the same form encoding
+(multipart once there is a file), the same default timeouts, PTB's User-Agent, proxies from the
+environment, no redirect followed, and transport failures raised as PTB's `TimedOut` and
+`NetworkError`, which the outbox and the handlers already retry.
 """
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
 
@@ -21,8 +20,6 @@ from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput, UploadFileDict
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
-
-log = logging.getLogger(__name__)
 
 
 def _or(value: ODVInput[float], default: float | None) -> float | None:
