@@ -59,10 +59,14 @@ async def _block_lane(bot: Bot, chat_id: int, *, minutes: float) -> None:
         )
 
 
-async def _busy_minute(bot: Bot, chat_id: int, *, places: int) -> None:
-    """The group's minute used by earlier posts but for `places` places (the lane's blocker,
-    sent first, takes one of them): a wave, not a short outage, is what a digest is for."""
+async def _busy_minute_after(bot: Bot, chat_id: int, *, places: int) -> None:
+    """A minute and a second later (the blocker's retry is due, the cards waited a minute), the
+    group's minute used by earlier posts but for `places` places (the lane's blocker, sent
+    first, takes one of them): a wave, not a short outage, is what a digest is for. The posts
+    are written before the clock moves: written after, a worker's poll between the two could
+    send the blocker and draw a card into a minute still empty."""
     rt = bot.services.rt
+    later = rt.now() + timedelta(minutes=1, seconds=1)
     async with rt.engine.begin() as conn:
         for n in range(rt.settings.group_rate - places):
             row_id = await outbox_store.enqueue(
@@ -71,9 +75,10 @@ async def _busy_minute(bot: Bot, chat_id: int, *, places: int) -> None:
                 method="sendMessage",
                 payload={"text": BLOCKER},
                 purpose=Purpose.ADMIN_ALERT,
-                now=rt.now(),
+                now=later,
             )
-            await outbox_store.mark_sent(conn, row_id, rt.now(), 8000 + n)
+            await outbox_store.mark_sent(conn, row_id, later, 8000 + n)
+    bot.clock.advance(minutes=1, seconds=1)
 
 
 async def _inbox_empty(bot: Bot) -> None:
@@ -117,8 +122,7 @@ async def test_cards_waiting_behind_a_late_one_go_out_as_one_digest(db_url: str)
         # The group is at its limit: its lane is held back by an earlier message waiting for a
         # retry while four complaints come in and their cards queue behind it.
         codes = [c["code"] for c in await _filed_behind(bot, staff.id, 4)]
-        bot.clock.advance(minutes=1, seconds=1)  # the retry is due; the cards waited a minute
-        await _busy_minute(bot, staff.id, places=2)  # the blocker, then one place for four
+        await _busy_minute_after(bot, staff.id, places=2)  # the blocker, then one place for four
         bot.services.rt.ring()
 
         await staff.expect_message(BLOCKER)
@@ -259,8 +263,7 @@ async def test_cards_for_a_group_that_became_a_supergroup_still_go_out_as_a_dige
         async with rt.engine.begin() as conn:
             await chats.record_move(conn, old_id, new_id, rt.now())
         codes = [c["code"] for c in await _filed_behind(bot, old_id, 3)]
-        bot.clock.advance(minutes=1, seconds=1)  # the cards waited a minute behind the blocker
-        await _busy_minute(bot, old_id, places=2)  # the lane's posts, under the id it had
+        await _busy_minute_after(bot, old_id, places=2)  # the lane's posts, under the id it had
         rt.ring()
 
         await new.expect_message(BLOCKER)
@@ -283,8 +286,7 @@ async def test_a_digest_lists_only_the_cases_of_its_own_topic(db_url: str) -> No
         for uid, sector in sectors.items():
             await file_complaint(bot.server.user(uid, first_name=f"شهروند{uid}"), sector=sector)
         codes = {uid: (await case_rows(bot, uid))[-1]["code"] for uid in sectors}
-        bot.clock.advance(minutes=1, seconds=1)
-        await _busy_minute(bot, forum_id, places=3)  # the blocker, then two places for six
+        await _busy_minute_after(bot, forum_id, places=3)  # the blocker, then two places for six
         bot.services.rt.ring()
 
         await forum.expect_message(BLOCKER)
@@ -304,8 +306,7 @@ async def test_two_colleagues_pressing_one_case_at_once_post_one_card(db_url: st
         p = await _setup(bot)
         staff = p["staff"]
         codes = [c["code"] for c in await _filed_behind(bot, staff.id, 2)]
-        bot.clock.advance(minutes=1, seconds=1)
-        await _busy_minute(bot, staff.id, places=2)
+        await _busy_minute_after(bot, staff.id, places=2)
         bot.services.rt.ring()
         digest = await staff.expect_message("۲ پروندهٔ جدید")
         await _settled(bot, 2)
@@ -330,8 +331,7 @@ async def test_a_case_taken_up_before_its_digest_gets_its_own_card(db_url: str) 
         desk = bot.services.desk
         claimed = await desk.act(await desk.actor(STAFF1), Action.CLAIM, rows[1]["id"])
         assert isinstance(claimed, Done)
-        bot.clock.advance(minutes=1, seconds=1)
-        await _busy_minute(bot, staff.id, places=3)  # the blocker; three new, two places
+        await _busy_minute_after(bot, staff.id, places=3)  # the blocker; three new, two places
         bot.services.rt.ring()
 
         digest = await staff.expect_message("۳ پروندهٔ جدید")
