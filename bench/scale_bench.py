@@ -357,18 +357,9 @@ async def _seed_outbox(url: str, sync_engine: sa.Engine | None) -> None:
     await _execute(url, sync_engine, insert(outbox), rows)
 
 
-async def _know_chats(url: str, sync_engine: sa.Engine | None, count: int) -> None:
-    """Private chats known up to `count` (the waiting messages' chats among the first)."""
-    if sync_engine is not None:
-        with sync_engine.connect() as conn:
-            known = conn.execute(sa.select(sa.func.count()).select_from(chat_kinds)).scalar_one()
-    else:
-        engine = create_engine(url)
-        async with engine.connect() as conn:
-            known = (
-                await conn.execute(sa.select(sa.func.count()).select_from(chat_kinds))
-            ).scalar_one()
-        await engine.dispose()
+async def _know_chats(url: str, sync_engine: sa.Engine | None, known: int, count: int) -> None:
+    """Private chats known from `known` up to `count` (the waiting messages' chats among the
+    first)."""
     for first in range(known, count, 100_000):
         rows = [
             {"chat_id": FIRST_CITIZEN + n, "kind": PRIVATE, "seen_at": NOW}
@@ -382,15 +373,9 @@ async def run(url: str, sizes: list[int], repeat: int) -> None:
     postgres = url.startswith("postgresql")
     sync_engine = None if postgres else sa.create_engine(url.replace("+aiosqlite", ""))
     people = [*_citizens(), _user(CITIZEN), *(_user(o) for o in OFFICERS)]
-    if sync_engine is not None:
-        with sync_engine.begin() as conn:
-            conn.execute(insert(users), people)
-    else:
-        engine = create_engine(url)
-        async with engine.begin() as conn:
-            await conn.execute(insert(users), people)
-        await engine.dispose()
+    await _execute(url, sync_engine, insert(users), people)
     await _seed_outbox(url, sync_engine)
+    chats = 0  # private chats known so far
     rng = random.Random(135)
     stored = 0
     fixed = list(fixed_set(1))
@@ -404,7 +389,8 @@ async def run(url: str, sizes: list[int], repeat: int) -> None:
         seeded = await grow(
             url, sync_engine, grown(background(stored + 1, size - stored, rng), rng)
         )
-        await _know_chats(url, sync_engine, int(size * CHATS_PER_CASE))
+        await _know_chats(url, sync_engine, chats, int(size * CHATS_PER_CASE))
+        chats = int(size * CHATS_PER_CASE)
         stored = size
         engine = create_engine(url)
         try:
