@@ -86,13 +86,31 @@ async def test_a_session_opens_again_after_shutdown_and_not_before_initialize() 
             await request.shutdown()
 
 
+async def _read_request(reader: asyncio.StreamReader) -> bytes:
+    """One HTTP request off the stream, its body read and dropped; its head."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(
+        (
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        ),
+        0,
+    )
+    await reader.readexactly(length)
+    return head
+
+
 class _Proxy:
-    """A forward proxy that answers every request itself and keeps the request lines."""
+    """A forward proxy that answers every request itself and keeps the request heads."""
 
     def __init__(self) -> None:
-        self.lines: list[str] = []
         self.heads: list[bytes] = []
         self.port = 0
+
+    @property
+    def lines(self) -> list[str]:
+        return [head.split(b"\r\n", 1)[0].decode() for head in self.heads]
 
     async def start(self) -> asyncio.Server:
         server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -100,18 +118,7 @@ class _Proxy:
         return server
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = await reader.readuntil(b"\r\n\r\n")
-        self.lines.append(head.split(b"\r\n", 1)[0].decode())
-        self.heads.append(head)
-        length = next(
-            (
-                int(line.split(b":", 1)[1])
-                for line in head.split(b"\r\n")
-                if line.lower().startswith(b"content-length:")
-            ),
-            0,
-        )
-        await reader.readexactly(length)
+        self.heads.append(await _read_request(reader))
         body = json.dumps({"ok": True, "result": True}).encode()
         writer.write(
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
@@ -195,13 +202,7 @@ async def test_an_answer_that_keeps_coming_is_read_past_the_sum_of_the_timeouts(
     body = json.dumps({"ok": True, "result": "ب" * 600}).encode()
 
     async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = next(
-            int(line.split(b":", 1)[1])
-            for line in head.split(b"\r\n")
-            if line.lower().startswith(b"content-length:")
-        )
-        await reader.readexactly(length)
+        await _read_request(reader)
         writer.write(
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
             b"Content-Length: %d\r\n\r\n" % len(body)
