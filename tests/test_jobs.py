@@ -23,6 +23,7 @@ from bot.config import load_settings
 from bot.domain.jobs import MAX_ATTEMPTS, ExportParams, JobKind, ReportParams
 from bot.domain.purposes import Purpose
 from bot.services import export
+from bot.services import jobs as jobs_module
 from bot.services.delivery import Retry
 from bot.services.export import Exports
 from bot.services.export_job import ExportWork
@@ -423,8 +424,6 @@ async def test_a_job_whose_settling_always_fails_ends_failed_instead_of_running_
     """What a finished report queues is refused every time (the outbox insert raises): each
     attempt's lease runs out and the job is taken again; after its last attempt and the attempt
     that only tells its asker, it ends failed with nothing queued, and is never taken again."""
-    from bot.services import jobs as jobs_module
-
     await seed_database(db_url)
     rt = runtime(db_url, clock)
     refused: list[str] = []
@@ -472,8 +471,6 @@ async def test_one_blip_while_telling_the_asker_of_a_job_its_holders_left_still_
 ) -> None:
     """MAX_ATTEMPTS holders died in turn; the attempt that fails the job cannot queue its
     «could not be made» once (a database blip): the next one ends the job and tells."""
-    from bot.services import jobs as jobs_module
-
     await seed_database(db_url)
     rt = runtime(db_url, clock)
     real = jobs_module.outbox_store.enqueue

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import event, select
 
 from bot.config import load_settings
+from bot.services import delivery
 from bot.services.delivery import OutboxWorker, Retry
 from bot.services.runtime import Runtime
 from bot.storage import chats as chat_store
@@ -280,8 +281,6 @@ async def test_messages_settled_long_ago_are_forgotten_a_batch_at_a_time(
     """Rows sent, or given up on, more than OUTBOX_KEEP_DAYS ago go; a row still pending,
     however old, stays (it has not gone out yet), and so does one queued long ago but sent
     just now (the group's pacing counts its recent posts), and everything newer."""
-    from bot.services import delivery
-
     clock = Clock(datetime(2026, 12, 8, 9, 0, tzinfo=UTC))
     rt = runtime(db_url, clock)
     keep = timedelta(days=rt.settings.outbox_keep_days)
